@@ -1,0 +1,103 @@
+import type { Tensor } from '../model/tensor.interface';
+import { modelOutputError } from './codec-error.util';
+import { isTensorContainer } from './datatype.util';
+import { formatBf16, formatFloat32, formatFloat64, formatHalf } from './float-format.util';
+import { roundToBf16, roundToHalf } from './fp16.util';
+
+/** Integer typed arrays, written with the native `join`. */
+type IntegerArray =
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+function notFinite(where: string): Error {
+  return modelOutputError(`${where} holds NaN or Infinity, which JSON cannot carry; ask for it as binary data`);
+}
+
+/**
+ * The JSON text of a tensor's flat data array, e.g. `[1,2.5,3]`. Floats are written in the shortest form
+ * that reads back to the same value at the tensor's precision (an FP32 0.1 is `0.1`); 64-bit integers are
+ * exact bare integers; BOOL is true/false; BYTES are JSON strings of the UTF-8 text (bytes that are not
+ * UTF-8 become U+FFFD: ask for binary data to keep them). NaN and Infinity are a model error (500).
+ *
+ * @publicApi
+ */
+export function writeJsonData(t: Tensor, where: string): string {
+  const dt = t.datatype;
+  const data = t.data;
+  if (dt === 'BYTES' ? !Array.isArray(data) : !isTensorContainer(data, dt)) {
+    throw modelOutputError(`${where}: ${dt} data is not in its typed container; encode the output first`);
+  }
+  switch (dt) {
+    case 'BOOL':
+      return writeBool(data as Uint8Array);
+    case 'FP32':
+      return writeRounded(data as Float32Array, where, 0);
+    case 'FP16':
+      return writeRounded(data as Float32Array, where, 1);
+    case 'BF16':
+      return writeRounded(data as Float32Array, where, 2);
+    case 'FP64':
+      return writeFloat64(data as Float64Array, where);
+    case 'BYTES':
+      return writeBytes(data as readonly unknown[], where);
+    default:
+      return '[' + (data as IntegerArray).join(',') + ']';
+  }
+}
+
+function writeBool(data: Uint8Array): string {
+  const n = data.length;
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = data[i] === 0 ? 'false' : 'true';
+  return '[' + parts.join(',') + ']';
+}
+
+/**
+ * FP32 (format 0), FP16 (1) or BF16 (2) values held in a Float32Array. The texts go into one array joined
+ * at the end, which is several times faster than growing a string element by element.
+ */
+function writeRounded(data: Float32Array, where: string, format: 0 | 1 | 2): string {
+  const n = data.length;
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    let v = data[i];
+    if (format === 1) v = roundToHalf(v);
+    else if (format === 2) v = roundToBf16(v);
+    if (v - v !== 0) throw notFinite(where);
+    parts[i] = format === 0 ? formatFloat32(v) : format === 1 ? formatHalf(v) : formatBf16(v);
+  }
+  return '[' + parts.join(',') + ']';
+}
+
+function writeFloat64(data: Float64Array, where: string): string {
+  const n = data.length;
+  let plain = true;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v - v !== 0) throw notFinite(where);
+    if (v === 0 && 1 / v < 0) plain = false;
+  }
+  // String(v) is already the shortest round-trip form, so the native join writes it all at once.
+  if (plain) return '[' + data.join(',') + ']';
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = formatFloat64(data[i]);
+  return '[' + parts.join(',') + ']';
+}
+
+function writeBytes(data: readonly unknown[], where: string): string {
+  const n = data.length;
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (!(v instanceof Uint8Array)) throw modelOutputError(`${where}: BYTES element ${i} is not a Buffer`);
+    const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    parts[i] = JSON.stringify(buf.toString('utf8'));
+  }
+  return '[' + parts.join(',') + ']';
+}

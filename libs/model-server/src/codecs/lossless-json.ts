@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { invalidRequest } from '../errors/errors';
+import { MAX_JSON_DEPTH, parseJsonLossless } from './json.parser';
+
+/** Doubles beyond this magnitude may come from integer literals that JSON.parse rounded. */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * True when a `JSON.parse` result cannot be kept: it holds a number beyond ±(2^53-1) (an integer literal
+ * that may have been rounded; every double that large is an integer) or nests arrays / objects deeper
+ * than {@link MAX_JSON_DEPTH} (the outermost container is level 1). Walks with an explicit stack;
+ * a number costs a `typeof` and two comparisons, which is far cheaper than scanning the text.
+ */
+function needsExactParse(root: unknown): boolean {
+  if (typeof root === 'number') return root > MAX_SAFE || root < -MAX_SAFE;
+  if (typeof root !== 'object' || root === null) return false;
+  const nodes: object[] = [root];
+  const levels: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop() as object;
+    const level = levels.pop() as number;
+    if (level > MAX_JSON_DEPTH) return true;
+    const children: readonly unknown[] = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (typeof child === 'number') {
+        if (child > MAX_SAFE || child < -MAX_SAFE) return true;
+      } else if (typeof child === 'object' && child !== null) {
+        nodes.push(child);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Parses a JSON body. Integers beyond ±(2^53-1) come back as exact `bigint`s (so INT64/UINT64 data
+ * survives); everything else is exactly what `JSON.parse` gives. `JSON.parse` runs first (fast); only when
+ * its result holds a number beyond 2^53 or nests too deep is the text parsed again by the exact,
+ * iterative parser. Nesting deeper than 512 levels, like malformed text, is a 400:
+ * `malformed JSON: <what> at position N`. A `__proto__` key is an own data property, never the prototype.
+ *
+ * @publicApi
+ */
+export function parseJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // The exact parser finds the same mistake and names its position.
+    parseJsonLossless(text);
+    throw invalidRequest(`malformed JSON: ${(err as Error).message}`);
+  }
+  return needsExactParse(value) ? parseJsonLossless(text) : value;
+}
+
+/** Marks a bigint turned into a string during stringify; the random part cannot occur in real data. */
+const NONCE = randomBytes(8).toString('hex');
+const BIGINT_MARK = `\u0000bigint-${NONCE}:`;
+const BIGINT_MARKED = new RegExp(`"\\\\u0000bigint-${NONCE}:(-?\\d+)"`, 'g');
+
+function markBigint(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? BIGINT_MARK + value.toString() : value;
+}
+
+/**
+ * `JSON.stringify` that writes `bigint` values as bare JSON integers (parameters carrying 64-bit values),
+ * e.g. `{"seed":18446744073709551615}`. A value JSON cannot represent at the top level gives `null`.
+ *
+ * @publicApi
+ */
+export function stringifyJson(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    // Most likely a bigint (a cycle throws again below, as it should).
+    text = JSON.stringify(value, markBigint) as string | undefined;
+    if (text !== undefined) text = text.replace(BIGINT_MARKED, '$1');
+  }
+  return text ?? 'null';
+}

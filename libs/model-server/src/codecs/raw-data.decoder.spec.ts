@@ -1,0 +1,145 @@
+import { ErrorCode } from '../errors/error-code.enum';
+import { ModelServerError } from '../errors/model-server.error';
+import type { Tensor } from '../model/tensor.interface';
+import { tensorToRaw } from './raw-data.encoder';
+import { decodeTensor } from './tensor.decoder';
+
+function errorOf(fn: () => unknown): ModelServerError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ModelServerError) return err;
+    throw err;
+  }
+  throw new Error('expected a ModelServerError');
+}
+
+function decodeRaw(datatype: string, shape: number[], raw: Uint8Array): Tensor {
+  return decodeTensor({ name: 'x', datatype, shape, raw }, "input 'x'");
+}
+
+function clientMessage(fn: () => unknown): string {
+  const err = errorOf(fn);
+  expect(err.code).toBe(ErrorCode.InvalidRequest);
+  return err.message;
+}
+
+/** `bytes` placed at `offset` inside a larger buffer, as a view. */
+function at(offset: number, bytes: number[]): Uint8Array {
+  const backing = new Uint8Array(offset + bytes.length + 3);
+  backing.set(bytes, offset);
+  return backing.subarray(offset, offset + bytes.length);
+}
+
+describe('decodeTensor from raw little-endian bytes', () => {
+  it('decodes each numeric datatype from known bytes and writes the same bytes back', () => {
+    const cases: Array<[string, number[], unknown[]]> = [
+      ['UINT8', [0, 255], [0, 255]],
+      ['INT8', [0x80, 0x7f], [-128, 127]],
+      ['UINT16', [0xff, 0xff, 0x01, 0x00], [65535, 1]],
+      ['INT16', [0x00, 0x80, 0xfe, 0xff], [-32768, -2]],
+      ['UINT32', [0xff, 0xff, 0xff, 0xff], [4294967295]],
+      ['INT32', [0xfe, 0xff, 0xff, 0xff], [-2]],
+      ['UINT64', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [18446744073709551615n]],
+      ['INT64', [0, 0, 0, 0, 0, 0, 0, 0x80], [-9223372036854775808n]],
+      ['FP32', [0x00, 0x00, 0x80, 0x3f, 0x01, 0x00, 0x00, 0x00], [1, 1.401298464324817e-45]],
+      ['FP64', [0, 0, 0, 0, 0, 0, 0xf0, 0x3f], [1]],
+      ['FP16', [0x00, 0x3c, 0xff, 0x7b, 0x00, 0x7c, 0x00, 0x80], [1, 65504, Infinity, -0]],
+      ['BF16', [0x80, 0x3f, 0xc0, 0x7f], [1, NaN]],
+      ['BOOL', [1, 0, 1], [1, 0, 1]],
+    ];
+    for (const [dt, bytes, values] of cases) {
+      const t = decodeRaw(dt, [values.length], Uint8Array.from(bytes));
+      expect([dt, Array.from(t.data as ArrayLike<unknown>)]).toEqual([dt, values]);
+      expect([dt, Array.from(tensorToRaw(t))]).toEqual([dt, bytes]);
+    }
+  });
+
+  it('views aligned memory without copying and copies unaligned memory', () => {
+    const aligned = at(8, [0, 0, 0, 0, 0, 0, 0x04, 0x40]);
+    const a = decodeRaw('FP64', [1], aligned);
+    expect(a.data).toEqual(new Float64Array([2.5]));
+    expect((a.data as Float64Array).buffer).toBe(aligned.buffer);
+
+    const unaligned = at(3, [0, 0, 0, 0, 0, 0, 0x04, 0x40]);
+    const u = decodeRaw('FP64', [1], unaligned);
+    expect(u.data).toEqual(new Float64Array([2.5]));
+    expect((u.data as Float64Array).buffer).not.toBe(unaligned.buffer);
+
+    expect(decodeRaw('INT32', [2], at(1, [1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])).data).toEqual(new Int32Array([1, -1]));
+    expect(decodeRaw('UINT64', [1], at(5, [1, 0, 0, 0, 0, 0, 0, 0])).data).toEqual(new BigUint64Array([1n]));
+    expect(decodeRaw('FP16', [1], at(1, [0x00, 0x3c])).data).toEqual(new Float32Array([1]));
+  });
+
+  it('turns any nonzero BOOL byte into 1', () => {
+    expect(decodeRaw('BOOL', [3], Uint8Array.from([0, 7, 255])).data).toEqual(new Uint8Array([0, 1, 1]));
+  });
+
+  it('rejects a size that does not match the shape, naming both sizes', () => {
+    expect(clientMessage(() => decodeRaw('FP32', [2, 3], new Uint8Array(20)))).toBe(
+      "input 'x': raw data has 20 bytes, but shape [2,3] of FP32 needs 24 (6 elements × 4 bytes)",
+    );
+    expect(clientMessage(() => decodeRaw('INT64', [1], new Uint8Array(9)))).toMatch(/has 9 bytes, but shape \[1\] of INT64 needs 8/);
+  });
+
+  it('decodes empty raw tensors', () => {
+    expect(decodeRaw('FP32', [3, 0], new Uint8Array(0)).data).toEqual(new Float32Array(0));
+    expect(decodeRaw('BYTES', [0], new Uint8Array(0)).data).toEqual([]);
+  });
+
+  it('splits length-prefixed BYTES, keeping non-UTF-8 bytes and sharing memory', () => {
+    const raw = Uint8Array.from([2, 0, 0, 0, 0xff, 0xfe, 0, 0, 0, 0, 3, 0, 0, 0, 0x61, 0x00, 0x80]);
+    const t = decodeRaw('BYTES', [3], raw);
+    const data = t.data as Buffer[];
+    expect(data.map((b) => Array.from(b))).toEqual([[0xff, 0xfe], [], [0x61, 0x00, 0x80]]);
+    expect(data[0].buffer).toBe(raw.buffer);
+    expect(Array.from(tensorToRaw(t))).toEqual(Array.from(raw));
+  });
+
+  it('rejects malformed BYTES framing', () => {
+    expect(clientMessage(() => decodeRaw('BYTES', [1], Uint8Array.from([5, 0, 0, 0, 1, 2])))).toBe(
+      "input 'x': raw BYTES element 0 declares 5 bytes, but only 2 remain",
+    );
+    expect(clientMessage(() => decodeRaw('BYTES', [1], Uint8Array.from([1, 0, 0, 0, 9, 7])))).toBe(
+      "input 'x': raw BYTES data has 1 bytes left over after the 1 elements shape [1] needs",
+    );
+    expect(clientMessage(() => decodeRaw('BYTES', [2], Uint8Array.from([1, 0, 0, 0, 9])))).toBe(
+      "input 'x': raw BYTES data holds 1 elements, but shape [2] needs 2",
+    );
+    expect(clientMessage(() => decodeRaw('BYTES', [2], Uint8Array.from([1, 0, 0, 0, 9, 1, 0])))).toBe(
+      "input 'x': raw BYTES element 1 has a truncated 4-byte length (2 bytes left)",
+    );
+    expect(clientMessage(() => decodeRaw('BYTES', [1], Uint8Array.from([0xff, 0xff, 0xff, 0xff])))).toMatch(
+      /declares 4294967295 bytes, but only 0 remain/,
+    );
+  });
+
+  it('rejects raw data that is not bytes', () => {
+    const wire = { name: 'x', datatype: 'FP32', shape: [1], raw: [0, 0, 0, 0] as unknown as Uint8Array };
+    expect(clientMessage(() => decodeTensor(wire, "input 'x'"))).toBe("input 'x': binary data must be bytes, got an array");
+  });
+});
+
+describe('tensorToRaw', () => {
+  it('views numeric typed arrays without copying', () => {
+    const data = new Float32Array([1, 2, 3]);
+    const raw = tensorToRaw({ name: 'y', datatype: 'FP32', shape: [3], data });
+    expect(raw.buffer).toBe(data.buffer);
+    expect(raw.byteLength).toBe(12);
+    expect(Array.from(raw.subarray(0, 4))).toEqual([0x00, 0x00, 0x80, 0x3f]);
+  });
+
+  it('writes BF16 and FP16 as 16-bit halves', () => {
+    const bf = tensorToRaw({ name: 'y', datatype: 'BF16', shape: [2], data: new Float32Array([1, -2]) });
+    expect(Array.from(bf)).toEqual([0x80, 0x3f, 0x00, 0xc0]);
+    const half = tensorToRaw({ name: 'y', datatype: 'FP16', shape: [2], data: new Float32Array([0.5, -0]) });
+    expect(Array.from(half)).toEqual([0x00, 0x38, 0x00, 0x80]);
+  });
+
+  it('writes BOOL as 0/1 bytes and BYTES length-prefixed', () => {
+    const b = tensorToRaw({ name: 'y', datatype: 'BOOL', shape: [3], data: Uint8Array.from([1, 0, 5]) });
+    expect(Array.from(b)).toEqual([1, 0, 1]);
+    const s = tensorToRaw({ name: 'y', datatype: 'BYTES', shape: [2], data: [Buffer.from('ab'), Buffer.alloc(0)] });
+    expect(Array.from(s)).toEqual([2, 0, 0, 0, 0x61, 0x62, 0, 0, 0, 0]);
+  });
+});

@@ -1,0 +1,122 @@
+import type { Datatype, TensorData } from '../model/datatype';
+import type { CodecErrorFactory } from './codec-error.util';
+import { elementSize } from './datatype.util';
+import { formatShape } from './element-count.util';
+import { bf16BytesToFloat32Array, halfBytesToFloat32Array } from './fp16.util';
+
+/** A typed-array class that can view an ArrayBuffer. */
+type ViewConstructor<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T;
+
+/**
+ * Decodes little-endian raw bytes (binary extension / gRPC raw contents) into the container of `dt`.
+ * Numeric data becomes a view of the same memory when its offset is aligned, else an aligned copy;
+ * BOOL bytes become 0/1; FP16/BF16 are widened to a Float32Array; BYTES elements (4-byte LE length, then
+ * bytes, not necessarily UTF-8) become Buffers sharing `raw`'s memory. Sizes must match exactly.
+ * Assumes a little-endian host (every platform Node ships for in practice).
+ *
+ * @internal
+ */
+export function decodeRawData(
+  raw: Uint8Array,
+  dt: Datatype,
+  shape: readonly number[],
+  count: number,
+  where: string,
+  fail: CodecErrorFactory,
+): TensorData {
+  if (dt === 'BYTES') return decodeRawBytes(raw, shape, count, where, fail);
+  const size = elementSize(dt);
+  const expected = count * size;
+  if (raw.byteLength !== expected) {
+    throw fail(
+      `${where}: raw data has ${raw.byteLength} bytes, but shape ${formatShape(shape)} of ${dt} needs ${expected} ` +
+        `(${count} elements × ${size} bytes)`,
+    );
+  }
+  switch (dt) {
+    case 'BOOL':
+      return decodeRawBool(raw);
+    case 'UINT8':
+      return new Uint8Array(raw.buffer, raw.byteOffset, count);
+    case 'INT8':
+      return new Int8Array(raw.buffer, raw.byteOffset, count);
+    case 'UINT16':
+      return view(raw, Uint16Array, 2, count);
+    case 'INT16':
+      return view(raw, Int16Array, 2, count);
+    case 'UINT32':
+      return view(raw, Uint32Array, 4, count);
+    case 'INT32':
+      return view(raw, Int32Array, 4, count);
+    case 'FP32':
+      return view(raw, Float32Array, 4, count);
+    case 'UINT64':
+      return view(raw, BigUint64Array, 8, count);
+    case 'INT64':
+      return view(raw, BigInt64Array, 8, count);
+    case 'FP64':
+      return view(raw, Float64Array, 8, count);
+    case 'FP16':
+      return halfBytesToFloat32Array(raw, count);
+    case 'BF16':
+      return bf16BytesToFloat32Array(raw, count);
+  }
+}
+
+function view<T>(raw: Uint8Array, ctor: ViewConstructor<T>, size: number, count: number): T {
+  if (raw.byteOffset % size === 0) return new ctor(raw.buffer, raw.byteOffset, count);
+  const copy = new Uint8Array(raw.byteLength);
+  copy.set(raw);
+  return new ctor(copy.buffer, 0, count);
+}
+
+/** 0/1 bytes as they are (a view); any other nonzero byte means true, so those are copied as 1. */
+function decodeRawBool(raw: Uint8Array): Uint8Array {
+  const n = raw.byteLength;
+  let clean = true;
+  for (let i = 0; i < n; i++) {
+    if (raw[i] > 1) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return new Uint8Array(raw.buffer, raw.byteOffset, n);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = raw[i] === 0 ? 0 : 1;
+  return out;
+}
+
+function decodeRawBytes(
+  raw: Uint8Array,
+  shape: readonly number[],
+  count: number,
+  where: string,
+  fail: CodecErrorFactory,
+): Buffer[] {
+  const out = new Array<Buffer>(count);
+  const end = raw.byteLength;
+  const base = raw.byteOffset;
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (end - p < 4) {
+      throw fail(
+        p === end
+          ? `${where}: raw BYTES data holds ${i} elements, but shape ${formatShape(shape)} needs ${count}`
+          : `${where}: raw BYTES element ${i} has a truncated 4-byte length (${end - p} bytes left)`,
+      );
+    }
+    const len = (raw[p] | (raw[p + 1] << 8) | (raw[p + 2] << 16) | (raw[p + 3] << 24)) >>> 0;
+    p += 4;
+    if (len > end - p) {
+      throw fail(`${where}: raw BYTES element ${i} declares ${len} bytes, but only ${end - p} remain`);
+    }
+    out[i] = Buffer.from(raw.buffer, base + p, len);
+    p += len;
+  }
+  if (p !== end) {
+    throw fail(
+      `${where}: raw BYTES data has ${end - p} bytes left over after the ${count} elements shape ${formatShape(shape)} needs`,
+    );
+  }
+  return out;
+}

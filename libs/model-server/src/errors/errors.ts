@@ -1,0 +1,39 @@
+import { ErrorCode } from './error-code.enum';
+import { ModelServerError } from './model-server.error';
+
+/** Factories for the catalogue's errors, so every message is written in one place. @internal */
+
+export function invalidRequest(message: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, message);
+}
+
+export function modelNotFound(name: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model '${name}' is not served here (GET /v2/models lists the models)`);
+}
+
+export function versionNotFound(name: string, version: string, known: readonly string[]): ModelServerError {
+  const list = known.length > 0 ? `; its versions are ${known.map((v) => `'${v}'`).join(', ')}` : '; it has no versions';
+  return new ModelServerError(ErrorCode.NotFound, `model '${name}' has no version '${version}'${list}`);
+}
+
+export function operationNotFound(name: string, op: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model '${name}' has no operation '${op}'`);
+}
+
+export function routeNotFound(method: string, url: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `no route ${method} ${url}`);
+}
+
+export function modelNotReady(label: string, state: string, reason?: string, retryAfterSeconds?: number): ModelServerError {
+  const why = reason ? `: ${reason}` : '';
+  return new ModelServerError(ErrorCode.NotReady, `model ${label} is not ready (${state})${why}`, { retryAfterSeconds });
+}
+
+export function deadlineExceeded(stage: string): ModelServerError {
+  return new ModelServerError(ErrorCode.DeadlineExceeded, `the request's deadline passed during ${stage}`);
+}
+
+export function modelError(label: string, stage: string, err: unknown): ModelServerError {
+  const text = err instanceof Error ? err.message : String(err);
+  return new ModelServerError(ErrorCode.ModelError, `model ${label} failed in ${stage}: ${text}`, { cause: err });
+}

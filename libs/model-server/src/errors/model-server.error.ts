@@ -1,0 +1,33 @@
+import { ErrorCode } from './error-code.enum';
+
+/** Extra facts a transport may turn into headers or trailers. */
+export interface ModelServerErrorOptions {
+  /** Seconds after which a retry may succeed (HTTP `Retry-After`). */
+  retryAfterSeconds?: number;
+  /** The underlying error, kept for logs only; never sent to clients. */
+  cause?: unknown;
+}
+
+/**
+ * An error with a catalogue code. Throw it from model code to choose the status a client sees,
+ * e.g. `throw new ModelServerError(ErrorCode.InvalidRequest, 'age must be positive')` answers 400.
+ * Any other error thrown by model code is reported as {@link ErrorCode.ModelError} (500).
+ *
+ * @publicApi
+ */
+export class ModelServerError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ModelServerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ModelServerError';
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** True when `err` is a {@link ModelServerError} (also across module copies). @publicApi */
+export function isModelServerError(err: unknown): err is ModelServerError {
+  return err instanceof ModelServerError || (err instanceof Error && err.name === 'ModelServerError' && 'code' in err);
+}

@@ -1,0 +1,2 @@
+export type { PredictExecutor, ExecutorTarget, ExecutorFactory } from './predict-executor.interface';
+export { InProcessExecutor, inProcessExecutor } from './in-process.executor';

@@ -1,0 +1,26 @@
+/**
+ * What a transport tells the data plane about one call, besides the request itself.
+ *
+ * @publicApi
+ */
+export interface CallOptions {
+  /** The transport: `rest`, `grpc`, `sagemaker`, `internal`... (monitoring and metrics label). */
+  protocol: string;
+  /** Absolute deadline, epoch milliseconds. */
+  deadline?: number;
+  /** Fires when the client goes away or the deadline passes. */
+  signal?: AbortSignal;
+  /** Request headers passed on to model code and monitoring (lower-case names), e.g. `traceparent`. */
+  headers?: Record<string, string>;
+}
+
+/** What a custom operation receives from the transport: a v2 request, or any other body. @publicApi */
+export interface OperationInput {
+  /** The body as a structurally checked v2 request, when it is one (it has `inputs`). */
+  wire?: import('../codecs/wire-tensor.interface').WireInferenceRequest;
+  /** The body as sent, when it is not a v2 request. */
+  body?: unknown;
+}
+
+/** A custom operation's answer: a v2 response when it returned outputs, else its JSON value. @publicApi */
+export type OperationOutput = { kind: 'inference'; response: import('../model/inference.interface').InferenceResponse } | { kind: 'value'; value: unknown };

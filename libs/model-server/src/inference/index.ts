@@ -1,0 +1,5 @@
+export { DataPlane } from './data-plane';
+export { ModelCatalog } from './model-catalog';
+export type { ServerMetadata, ModelMetadata, ModelListing, VersionStatus, RepositoryIndexEntry } from './model-catalog';
+export { ServerInfo } from './server-info';
+export type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';

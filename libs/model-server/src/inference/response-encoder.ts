@@ -1,0 +1,47 @@
+import { encodeOutput } from '../codecs';
+import { ErrorCode } from '../errors/error-code.enum';
+import { invalidRequest } from '../errors/errors';
+import { ModelServerError } from '../errors/model-server.error';
+import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
+import type { Tensor } from '../model/tensor.interface';
+import type { ModelVersion } from '../repository/model-version';
+
+/** True when `value` has the shape of an {@link InferenceResult} (an `outputs` array). @internal */
+export function isInferenceResult(value: unknown): value is InferenceResult {
+  return typeof value === 'object' && value !== null && Array.isArray((value as InferenceResult).outputs);
+}
+
+/**
+ * Checks and encodes what the model returned, keeps only the requested outputs (in the order asked),
+ * and fills the response's id, model name and version.
+ *
+ * @internal
+ */
+export function encodeResponse(result: unknown, mv: ModelVersion, request: InferenceRequest, stage: string): InferenceResponse {
+  if (!isInferenceResult(result)) {
+    throw new ModelServerError(ErrorCode.ModelError, `model ${mv.label}: ${stage} must return { outputs: [...] }`);
+  }
+  const produced = result.outputs;
+  const requested = request.outputs;
+  let outputs: Tensor[];
+  if (requested === undefined || requested.length === 0) {
+    outputs = new Array(produced.length);
+    for (let i = 0; i < produced.length; i++) outputs[i] = encodeOutput(produced[i], `output '${produced[i]?.name}'`);
+  } else {
+    outputs = new Array(requested.length);
+    for (let i = 0; i < requested.length; i++) {
+      const name = requested[i].name;
+      const out = produced.find((o) => o.name === name);
+      if (out === undefined) {
+        throw invalidRequest(
+          `model ${mv.label} has no output '${name}'; it produced ${produced.map((o) => `'${o.name}'`).join(', ')}`,
+        );
+      }
+      outputs[i] = encodeOutput(out, `output '${name}'`);
+    }
+  }
+  const response: InferenceResponse = { model_name: mv.name, id: request.id, outputs };
+  if (mv.version !== undefined) response.model_version = mv.version;
+  if (result.parameters !== undefined) response.parameters = result.parameters;
+  return response;
+}

@@ -1,0 +1,12 @@
+export { DATATYPES } from './datatype';
+export type { Datatype, TensorData, TensorDataMap, NumericTypedArray } from './datatype';
+export type { Tensor, AnyTensor, OutputTensor, RequestedOutput, TensorSpec, Parameters } from './tensor.interface';
+export type { InferenceRequest, InferenceResult, InferenceResponse } from './inference.interface';
+export { ModelState } from './model-state.enum';
+export { ModelServer, attachContext, BASE_HOOKS } from './model-server';
+export type { ModelClass, MaybePromise } from './model-server';
+export { ModelContext } from './model-context';
+export type { ModelLogger, ModelContextInit } from './model-context';
+export { RequestContext } from './request-context';
+export type { RequestOp } from './request-context';
+export { Operation, declaredOperations } from './operation.decorator';

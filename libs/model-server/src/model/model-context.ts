@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+
+/** The logger model code writes to. @publicApi */
+export interface ModelLogger {
+  log(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+  debug(message: string, ...rest: unknown[]): void;
+}
+
+/** What the framework tells a model about itself when it creates it. @publicApi */
+export interface ModelContextInit {
+  name: string;
+  version: string | undefined;
+  modelPath: string | undefined;
+  parameters: Readonly<Record<string, unknown>>;
+  labels: Readonly<Record<string, string>>;
+  logger: ModelLogger;
+}
+
+/**
+ * A model's view of itself and its configuration, at `this.context` from `load` on.
+ *
+ * @publicApi
+ */
+export class ModelContext {
+  readonly name: string;
+  /** The version this instance serves, or undefined for an unversioned model. */
+  readonly version: string | undefined;
+  /** The model's files, as configured (`modelPath`), resolved to an absolute path. */
+  readonly modelPath: string | undefined;
+  readonly parameters: Readonly<Record<string, unknown>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly logger: ModelLogger;
+  /** Model-level metrics set with {@link setMetric}; every monitoring record of this model carries them. */
+  readonly metrics: Record<string, number> = {};
+
+  constructor(init: ModelContextInit) {
+    this.name = init.name;
+    this.version = init.version;
+    this.modelPath = init.modelPath === undefined ? undefined : resolve(init.modelPath);
+    this.parameters = init.parameters;
+    this.labels = init.labels;
+    this.logger = init.logger;
+  }
+
+  /** A configured parameter, or `defaultValue` when it is not set. */
+  getParam<T = unknown>(key: string, defaultValue?: T): T {
+    return (Object.prototype.hasOwnProperty.call(this.parameters, key) ? this.parameters[key] : defaultValue) as T;
+  }
+
+  /** Sets a model-level metric (e.g. accuracy at load); it rides on every monitoring record of this model. */
+  setMetric(name: string, value: number): void {
+    this.metrics[name] = value;
+  }
+
+  /** The absolute path of `file` under the model path; refuses paths that leave it. */
+  resolveFile(file = ''): string {
+    if (this.modelPath === undefined) {
+      throw new Error(`model '${this.name}' has no modelPath configured, so it cannot read '${file}'`);
+    }
+    const full = resolve(this.modelPath, file);
+    const rel = relative(this.modelPath, full);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      throw new Error(`'${file}' is outside the model path ${this.modelPath}`);
+    }
+    return full;
+  }
+
+  /** Reads a file under the model path. */
+  readFile(file: string): Promise<Buffer> {
+    return readFile(this.resolveFile(file));
+  }
+
+  /** Reads and parses a JSON file under the model path. */
+  async readJson<T = unknown>(file: string): Promise<T> {
+    const text = (await this.readFile(file)).toString('utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new Error(`${this.resolveFile(file)} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+}

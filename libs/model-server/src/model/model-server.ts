@@ -1,0 +1,91 @@
+import type { InferenceRequest, InferenceResult } from './inference.interface';
+import type { ModelContext } from './model-context';
+import type { RequestContext } from './request-context';
+import type { TensorSpec } from './tensor.interface';
+
+const CONTEXT = Symbol('nest-model-server:context');
+
+/** A hook may answer at once or later. @publicApi */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * The base class of every model. Override the hooks you need; only {@link predict} is required.
+ * Hooks a subclass does not override are skipped (decided once, at load).
+ *
+ * One request runs `preprocess → validate → predict → postprocess` (`explain` in place of `predict`
+ * for `/explain`), each hook awaited once, all sharing the request's {@link RequestContext}.
+ *
+ * @example
+ * export class Doubler extends ModelServer {
+ *   predict(req: InferenceRequest): InferenceResult {
+ *     const x = req.inputs[0].data as Float32Array;
+ *     return { outputs: [{ name: 'y', shape: req.inputs[0].shape, data: x.map((v) => v * 2) }] };
+ *   }
+ * }
+ * @publicApi
+ */
+export abstract class ModelServer {
+  /** Metadata `platform`; override to describe the runtime (e.g. `onnxruntime`). */
+  platform = 'nest-model-server';
+  /** Declared inputs: when set, requests are checked against them before any hook runs. */
+  inputs?: TensorSpec[];
+  /** Declared outputs, reported in metadata and used to check requested outputs early. */
+  outputs?: TensorSpec[];
+
+  private [CONTEXT]: ModelContext | undefined;
+
+  /** The model's name, version, parameters, files, logger and metrics. Available from `load` on. */
+  get context(): ModelContext {
+    const ctx = this[CONTEXT];
+    if (ctx === undefined) throw new Error('the model context is available from load() on, not in the constructor');
+    return ctx;
+  }
+
+  /** Loads weights and other state. The model answers requests once this resolves. */
+  load(): MaybePromise<void> {}
+
+  /** Turns the request into what `predict` expects. */
+  preprocess(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceRequest> {
+    void ctx;
+    return request;
+  }
+
+  /**
+   * Checks the request; throw to refuse it. A plain `Error` thrown here answers 400 with its message;
+   * a {@link ModelServerError} answers with its own code.
+   */
+  validate(request: InferenceRequest, ctx: RequestContext): MaybePromise<void> {
+    void request;
+    void ctx;
+  }
+
+  /** Runs the model. */
+  abstract predict(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult>;
+
+  /** Shapes the model's result before it is checked and sent. */
+  postprocess(result: InferenceResult, ctx: RequestContext): MaybePromise<InferenceResult> {
+    void ctx;
+    return result;
+  }
+
+  /** Explains a prediction (`/explain`). Models that do not override it answer 404 there. */
+  explain(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult> {
+    void request;
+    void ctx;
+    throw new Error('explain is not implemented');
+  }
+
+  /** Releases resources at shutdown or when the version is unloaded. */
+  unload(): MaybePromise<void> {}
+}
+
+/** Gives a model its context before `load`. @internal */
+export function attachContext(model: ModelServer, context: ModelContext): void {
+  (model as unknown as Record<symbol, ModelContext>)[CONTEXT] = context;
+}
+
+/** The hooks of the base class, to tell which ones a model overrides. @internal */
+export const BASE_HOOKS = ModelServer.prototype;
+
+/** A class that extends {@link ModelServer}. @publicApi */
+export type ModelClass = new () => ModelServer;

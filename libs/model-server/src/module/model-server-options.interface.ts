@@ -1,0 +1,33 @@
+import type { ExecutorFactory } from '../execution/predict-executor.interface';
+import type { LoadMode, ModelConfig } from '../repository/model-config.interface';
+
+/**
+ * Options of {@link ModelServerModule}, checked at boot.
+ *
+ * @publicApi
+ */
+export interface ModelServerModuleOptions {
+  /** The models to serve. */
+  models: ModelConfig[];
+  /** `blocking` (default): load before answering; `background`: answer at once, models ready as they load. */
+  loadMode?: LoadMode;
+  /** Largest request body in bytes, after inflation (default 64 MiB); larger bodies answer 413. */
+  maxBodyBytes?: number;
+  /** Name reported by `GET /v2` (default `nest-model-server`). */
+  serverName?: string;
+  /** Version reported by `GET /v2` (default: the package version). */
+  serverVersion?: string;
+  /** Include stack traces of server faults in error messages (default false). */
+  debug?: boolean;
+  /** Serve the v2 REST routes on the application's Fastify instance (default true). */
+  rest?: boolean;
+  /** Where `predict` runs (default: in process). */
+  executorFactory?: ExecutorFactory;
+}
+
+/** The options with their defaults applied. @internal */
+export type ResolvedModelServerOptions = Required<Omit<ModelServerModuleOptions, 'executorFactory'>> &
+  Pick<ModelServerModuleOptions, 'executorFactory'>;
+
+/** Default body limit: tensors are large, Fastify's 1 MiB is not enough. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;

@@ -1,0 +1,64 @@
+import { Module } from '@nestjs/common';
+import { inProcessExecutor } from '../execution/in-process.executor';
+import { DataPlane } from '../inference/data-plane';
+import { ModelCatalog } from '../inference/model-catalog';
+import { ServerInfo } from '../inference/server-info';
+import { InferenceEventStream } from '../monitoring/inference-event-stream';
+import { ModelRepository } from '../repository/model-repository';
+import { MODEL_SERVER_VERSION } from '../version';
+import { RESOLVED_OPTIONS } from './model-server.constants';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
+import type { ModelServerModuleOptions, ResolvedModelServerOptions } from './model-server-options.interface';
+import { ModelServerLifecycle } from './model-server-lifecycle';
+import { validateOptions } from './options.validation';
+import { RestRegistrar } from './rest-registrar';
+
+/**
+ * Serves models over the KServe v2 / Open Inference Protocol.
+ *
+ * @example
+ * ModelServerModule.forRoot({ models: [{ name: 'iris', model: IrisModel, modelPath: './models/iris' }] })
+ * @publicApi
+ */
+@Module({
+  providers: [
+    {
+      provide: RESOLVED_OPTIONS,
+      useFactory: (options: ModelServerModuleOptions) => validateOptions(options, MODEL_SERVER_VERSION),
+      inject: [MODULE_OPTIONS_TOKEN],
+    },
+    { provide: InferenceEventStream, useFactory: () => new InferenceEventStream() },
+    {
+      provide: ModelRepository,
+      useFactory: (o: ResolvedModelServerOptions) =>
+        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? inProcessExecutor),
+      inject: [RESOLVED_OPTIONS],
+    },
+    {
+      provide: ServerInfo,
+      useFactory: (o: ResolvedModelServerOptions) => {
+        const info = new ServerInfo(o.serverName, o.serverVersion);
+        if (o.rest) {
+          info.addExtension('binary_tensor_data');
+          info.addExtension('model_repository');
+        }
+        return info;
+      },
+      inject: [RESOLVED_OPTIONS],
+    },
+    {
+      provide: DataPlane,
+      useFactory: (repository: ModelRepository, events: InferenceEventStream) => new DataPlane(repository, events),
+      inject: [ModelRepository, InferenceEventStream],
+    },
+    {
+      provide: ModelCatalog,
+      useFactory: (repository: ModelRepository, info: ServerInfo) => new ModelCatalog(repository, info),
+      inject: [ModelRepository, ServerInfo],
+    },
+    ModelServerLifecycle,
+    RestRegistrar,
+  ],
+  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, RESOLVED_OPTIONS],
+})
+export class ModelServerModule extends ConfigurableModuleClass {}

@@ -1,0 +1,109 @@
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  ValidateNested,
+  ValidationError,
+  validateSync,
+} from 'class-validator';
+import { ModelServer } from '../model/model-server';
+import type { ModelConfig, ModelVersionConfig } from '../repository/model-config.interface';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  type ModelServerModuleOptions,
+  type ResolvedModelServerOptions,
+} from './model-server-options.interface';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+class VersionRules {
+  @IsString() @Matches(NAME, { message: 'version must be 1-128 letters, digits, "_", "." or "-"' }) version!: string;
+  @IsOptional() @IsString() modelPath?: string;
+  @IsOptional() @IsObject() parameters?: Record<string, unknown>;
+  @IsOptional() @IsObject() labels?: Record<string, string>;
+  @IsOptional() @IsBoolean() default?: boolean;
+}
+
+class ModelRules {
+  @IsString() @Matches(NAME, { message: 'name must be 1-128 letters, digits, "_", "." or "-"' }) name!: string;
+  @IsOptional() @IsString() modelPath?: string;
+  @IsOptional() @IsObject() parameters?: Record<string, unknown>;
+  @IsOptional() @IsObject() labels?: Record<string, string>;
+  @IsOptional() @IsIn(['blocking', 'background']) loadMode?: string;
+  @IsOptional() @IsString() platform?: string;
+  @IsOptional() @IsArray() inputs?: unknown[];
+  @IsOptional() @IsArray() outputs?: unknown[];
+  @IsOptional() @Matches(PATH, { message: 'inputPath must be a dotted path like "data.request"' }) inputPath?: string;
+  @IsOptional() @Matches(PATH, { message: 'resultPath must be a dotted path like "result"' }) resultPath?: string;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) versions?: VersionRules[];
+}
+
+class OptionsRules {
+  @IsArray() @ValidateNested({ each: true }) models!: ModelRules[];
+  @IsOptional() @IsIn(['blocking', 'background']) loadMode?: string;
+  @IsOptional() @IsInt() @Min(1024) maxBodyBytes?: number;
+  @IsOptional() @IsString() serverName?: string;
+  @IsOptional() @IsString() serverVersion?: string;
+  @IsOptional() @IsBoolean() debug?: boolean;
+  @IsOptional() @IsBoolean() rest?: boolean;
+}
+
+function asRules<T extends object>(Rules: new () => T, value: unknown): T {
+  return Object.assign(new Rules(), value);
+}
+
+function flatten(errors: ValidationError[], prefix: string, out: string[]): string[] {
+  for (const e of errors) {
+    const path = /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push(`${path}: ${message}`);
+    flatten(e.children ?? [], path, out);
+  }
+  return out;
+}
+
+function isModelClass(value: unknown): boolean {
+  return typeof value === 'function' && value.prototype instanceof ModelServer;
+}
+
+/**
+ * Checks the module's options (class-validator) and applies defaults; one error lists every problem.
+ *
+ * @internal
+ */
+export function validateOptions(options: ModelServerModuleOptions, packageVersion: string): ResolvedModelServerOptions {
+  const rules = asRules(OptionsRules, options);
+  if (Array.isArray(options.models)) {
+    rules.models = options.models.map((m: ModelConfig) => {
+      const model = asRules(ModelRules, m);
+      if (Array.isArray(m.versions)) model.versions = m.versions.map((v: ModelVersionConfig) => asRules(VersionRules, v));
+      return model;
+    });
+  }
+  const problems = flatten(validateSync(rules, { forbidUnknownValues: false }), '', []);
+  (options.models ?? []).forEach((m, i) => {
+    if (!isModelClass(m?.model)) problems.push(`models[${i}].model: must be a class that extends ModelServer`);
+    m?.versions?.forEach((v, j) => {
+      if (v?.model !== undefined && !isModelClass(v.model)) {
+        problems.push(`models[${i}].versions[${j}].model: must be a class that extends ModelServer`);
+      }
+    });
+  });
+  if (problems.length > 0) throw new Error(`invalid model server options:\n  - ${problems.join('\n  - ')}`);
+  return {
+    models: options.models,
+    loadMode: options.loadMode ?? 'blocking',
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    serverName: options.serverName ?? 'nest-model-server',
+    serverVersion: options.serverVersion ?? packageVersion,
+    debug: options.debug ?? false,
+    rest: options.rest ?? true,
+    executorFactory: options.executorFactory,
+  };
+}

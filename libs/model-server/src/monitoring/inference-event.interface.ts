@@ -1,0 +1,55 @@
+import type { ErrorCode } from '../errors/error-code.enum';
+import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
+import type { Parameters } from '../model/tensor.interface';
+
+/** Milliseconds spent in each stage of one request; a stage that did not run is absent. @publicApi */
+export interface StageTimings {
+  decode?: number;
+  preprocess?: number;
+  validate?: number;
+  predict?: number;
+  explain?: number;
+  operation?: number;
+  postprocess?: number;
+  encode?: number;
+}
+
+/**
+ * One request addressed to a known model, as the data plane saw it. Built only when something
+ * subscribes to the event stream.
+ *
+ * @publicApi
+ */
+export interface InferenceEvent {
+  /** The request id (the client's or a generated one). */
+  id: string;
+  model: string;
+  version: string | undefined;
+  /** The model's class name. */
+  modelClass: string;
+  /** `infer`, `explain` or the custom operation's name. */
+  op: string;
+  /** The transport that carried it: `rest`, `grpc`, `sagemaker`, `internal`... */
+  protocol: string;
+  /** Epoch milliseconds when the data plane took the request. */
+  startedAt: number;
+  /** Total milliseconds in the data plane. */
+  durationMs: number;
+  stages: StageTimings;
+  status: 'ok' | 'error';
+  /** The request after preprocess/validate (or as decoded, if it failed before). Absent if decoding failed. */
+  request: InferenceRequest | undefined;
+  /** The wire request, when decoding failed (so the record still shows what was sent). */
+  rawRequest: unknown;
+  /** The response after postprocess (v2 response, or an operation's JSON value). */
+  response: InferenceResponse | unknown;
+  errorCode: ErrorCode | undefined;
+  error: string | undefined;
+  /** Model-level metrics merged with the ones set during this request. */
+  metrics: Record<string, number>;
+  /** Statistics model code added for this request. */
+  statistics: Parameters | undefined;
+  labels: Readonly<Record<string, string>>;
+  /** W3C trace context of the request, when it had one. */
+  traceparent: string | undefined;
+}

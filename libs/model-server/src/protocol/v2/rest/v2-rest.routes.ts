@@ -1,0 +1,242 @@
+import { Logger } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stringifyJson } from '../../../codecs';
+import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
+import { ErrorCode } from '../../../errors/error-code.enum';
+import { invalidRequest, routeNotFound } from '../../../errors/errors';
+import { isModelServerError, ModelServerError } from '../../../errors/model-server.error';
+import type { CallOptions, OperationInput } from '../../../inference/call-options.interface';
+import type { DataPlane } from '../../../inference/data-plane';
+import type { ModelCatalog } from '../../../inference/model-catalog';
+import type { InferenceResponse } from '../../../model/inference.interface';
+import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
+import { readBodyPath, writeBodyPath } from './body-path.util';
+import { errorBody, toHttpError } from './http-status.map';
+import { BinaryBody, INFERENCE_HEADER, parseV2Body } from './v2-body.parser';
+import { serializeInferenceResponse } from './v2-json.serializer';
+import { checkInferenceRequest, looksLikeInferenceRequest } from './v2-request.schema';
+
+/** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
+export interface BodyPaths {
+  inputPath?: string;
+  resultPath?: string;
+}
+
+/** What the v2 REST routes are built from. @internal */
+export interface V2RestSettings {
+  /** Largest request body, in bytes, after inflation. */
+  maxBodyBytes: number;
+  /** Put stack traces of server faults in error messages. */
+  debug: boolean;
+  /** Models with body paths, by name. */
+  bodyPaths: ReadonlyMap<string, BodyPaths>;
+}
+
+interface ModelParams {
+  model: string;
+  version?: string;
+  op?: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The KServe v2 / Open Inference Protocol over REST. Routes are registered straight on the Fastify instance
+ * (no Nest interceptor or pipe on the request path): parse, structural check, data plane, serialize.
+ *
+ * @internal
+ */
+export class V2RestRoutes {
+  private readonly logger = new Logger('V2Rest');
+
+  constructor(
+    private readonly dataPlane: DataPlane,
+    private readonly catalog: ModelCatalog,
+    private readonly settings: V2RestSettings,
+  ) {}
+
+  /** Registers the `/v2` routes as an encapsulated plugin (its own body parser, error and 404 handlers). */
+  register(app: FastifyInstance): void {
+    app.register(async (v2) => this.routes(v2), { prefix: '/v2' });
+  }
+
+  private routes(v2: FastifyInstance): void {
+    const { maxBodyBytes } = this.settings;
+    v2.removeAllContentTypeParsers();
+    v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) =>
+      parseV2Body(request, body, maxBodyBytes, done),
+    );
+    v2.setErrorHandler(this.onError);
+    v2.setNotFoundHandler(this.onNotFound);
+    const post = { bodyLimit: maxBodyBytes };
+
+    v2.get('/', this.serverMetadata);
+    v2.get('/health/live', this.live);
+    v2.get('/health/ready', this.ready);
+    v2.get('/models', this.listModels);
+    v2.post('/repository/index', post, this.repositoryIndex);
+    v2.post('/repository/models/:model/load', post, this.loadModel);
+    v2.post('/repository/models/:model/unload', post, this.unloadModel);
+    for (const base of ['/models/:model', '/models/:model/versions/:version']) {
+      v2.get(base, this.modelMetadata);
+      v2.get(`${base}/ready`, this.modelReady);
+      v2.post(`${base}/infer`, post, this.infer);
+      v2.post(`${base}/explain`, post, this.explain);
+      v2.post(`${base}/:op`, post, this.operation);
+      v2.get(`${base}/:op`, this.operation);
+    }
+  }
+
+  private readonly serverMetadata = async (_req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 200, JSON.stringify(this.catalog.serverMetadata()));
+
+  private readonly live = async (_req: FastifyRequest, reply: FastifyReply) => sendJson(reply, 200, '{"live":true}');
+
+  private readonly ready = async (_req: FastifyRequest, reply: FastifyReply) =>
+    this.catalog.ready()
+      ? sendJson(reply, 200, '{"ready":true}')
+      : sendJson(reply, 503, JSON.stringify({ ready: false, error: 'not every model is ready (GET /v2/models lists their states)' }));
+
+  private readonly listModels = async (_req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 200, JSON.stringify(this.catalog.listModels()));
+
+  private readonly repositoryIndex = async (req: FastifyRequest, reply: FastifyReply) => {
+    const body = req.body as { ready?: unknown } | undefined;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw invalidRequest('the repository index body, when given, is an object like {"ready": true}');
+    }
+    if (body?.ready !== undefined && typeof body.ready !== 'boolean') throw invalidRequest('"ready" must be a boolean');
+    return sendJson(reply, 200, JSON.stringify(this.catalog.repositoryIndex(body?.ready === true)));
+  };
+
+  private readonly loadModel = async (req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 200, JSON.stringify(await this.catalog.loadModel((req.params as ModelParams).model)));
+
+  private readonly unloadModel = async (req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 200, JSON.stringify(await this.catalog.unloadModel((req.params as ModelParams).model)));
+
+  private readonly modelMetadata = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version } = req.params as ModelParams;
+    return sendJson(reply, 200, JSON.stringify(this.catalog.modelMetadata(model, version)));
+  };
+
+  private readonly modelReady = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version } = req.params as ModelParams;
+    return this.catalog.modelReady(model, version)
+      ? sendJson(reply, 200, JSON.stringify({ name: model, ready: true }))
+      : sendJson(reply, 503, JSON.stringify({ name: model, ready: false, error: `model '${model}' is not ready` }));
+  };
+
+  private readonly infer = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version } = req.params as ModelParams;
+    const wire = this.readInferenceRequest(model, req.body);
+    const response = await this.dataPlane.infer(model, version, wire, callOptions(req));
+    return this.sendInference(reply, model, req.body, wire, response);
+  };
+
+  private readonly explain = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version } = req.params as ModelParams;
+    const wire = this.readInferenceRequest(model, req.body);
+    const response = await this.dataPlane.explain(model, version, wire, callOptions(req));
+    return this.sendInference(reply, model, req.body, wire, response);
+  };
+
+  private readonly operation = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version, op } = req.params as ModelParams;
+    const body = this.requestPart(model, req.body);
+    let input: OperationInput;
+    if (looksLikeInferenceRequest(body)) {
+      input = { wire: this.readInferenceRequest(model, req.body) };
+    } else {
+      if (body instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
+      input = { body };
+    }
+    const output = await this.dataPlane.operation(model, version, op!, input, callOptions(req));
+    if (output.kind === 'inference') return this.sendInference(reply, model, req.body, input.wire!, output.response);
+    return this.sendJsonAt(reply, model, req.body, stringifyJson(output.value));
+  };
+
+  /** The v2 request inside a body: at the model's input path, binary tail attached. */
+  private readInferenceRequest(model: string, body: unknown): WireInferenceRequest {
+    if (body instanceof BinaryBody) {
+      const wire = checkInferenceRequest(this.requestPart(model, body.header));
+      attachBinaryInputs(wire, body.tail);
+      return wire;
+    }
+    return checkInferenceRequest(this.requestPart(model, body));
+  }
+
+  private requestPart(model: string, body: unknown): unknown {
+    const inputPath = this.settings.bodyPaths.get(model)?.inputPath;
+    if (inputPath === undefined || body === undefined || body instanceof BinaryBody) return body;
+    return readBodyPath(body, inputPath);
+  }
+
+  private sendInference(
+    reply: FastifyReply,
+    model: string,
+    body: unknown,
+    wire: WireInferenceRequest,
+    response: InferenceResponse,
+  ): FastifyReply {
+    if (wantsBinaryResponse(wire)) {
+      const binary = serializeBinaryResponse(response, wire);
+      return reply
+        .code(200)
+        .header('content-type', 'application/octet-stream')
+        .header(INFERENCE_HEADER, String(binary.headerLength))
+        .send(binary.body);
+    }
+    return this.sendJsonAt(reply, model, body, serializeInferenceResponse(response));
+  }
+
+  /** Sends JSON text, written into the original body at the model's result path when it has one. */
+  private sendJsonAt(reply: FastifyReply, model: string, body: unknown, text: string): FastifyReply {
+    const resultPath = this.settings.bodyPaths.get(model)?.resultPath;
+    if (resultPath === undefined) return sendJson(reply, 200, text);
+    // Write a marker at the path, serialize the body, then put the response text in the marker's place.
+    const marker = `\u0000result:${process.hrtime.bigint()}\u0000`;
+    const whole = stringifyJson(writeBodyPath(body instanceof BinaryBody ? body.header : body, resultPath, marker));
+    return sendJson(reply, 200, whole.replace(JSON.stringify(marker), () => text));
+  }
+
+  private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
+    const answer = toHttpError(fromFastify(error, this.settings.maxBodyBytes), this.settings.debug);
+    if (answer.serverFault) {
+      this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
+    }
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+    return sendJson(reply, answer.status, errorBody(answer.message));
+  };
+
+  private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 404, errorBody(routeNotFound(req.method, req.url.split('?')[0]).message));
+}
+
+function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).header('content-type', JSON_TYPE).send(text);
+}
+
+function callOptions(req: FastifyRequest): CallOptions {
+  const traceparent = req.headers.traceparent;
+  return typeof traceparent === 'string' ? { protocol: 'rest', headers: { traceparent } } : { protocol: 'rest' };
+}
+
+/** Gives Fastify's own errors (parser, limits) their catalogue code and a message that says what to do. */
+function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes: number): unknown {
+  if (isModelServerError(error)) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ModelServerError(
+        ErrorCode.PayloadTooLarge,
+        `the request body is larger than ${maxBodyBytes} bytes, the limit (set maxBodyBytes in the config or MAX_BODY_BYTES)`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ModelServerError(ErrorCode.UnsupportedMediaType, `unsupported content type: ${error.message}`);
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new ModelServerError(status === 413 ? ErrorCode.PayloadTooLarge : ErrorCode.InvalidRequest, error.message);
+  }
+  return error;
+}

@@ -1,0 +1,55 @@
+import type { ModelClass } from '../model/model-server';
+import type { TensorSpec } from '../model/tensor.interface';
+
+/** `blocking`: load before the server answers; `background`: answer at once, each model ready when loaded. @publicApi */
+export type LoadMode = 'blocking' | 'background';
+
+/** One version of a model. Fields left out are taken from the model's own config. @publicApi */
+export interface ModelVersionConfig {
+  /** The version's name, e.g. `"1"`, `"2"`, `"2024-06"`. */
+  version: string;
+  /** A different class for this version. */
+  model?: ModelClass;
+  /** This version's files. */
+  modelPath?: string;
+  /** Merged over the model's parameters. */
+  parameters?: Record<string, unknown>;
+  /** Merged over the model's labels. */
+  labels?: Record<string, string>;
+  /** Serve this version when a request names none (else the highest version is the default). */
+  default?: boolean;
+}
+
+/** One model the server serves. @publicApi */
+export interface ModelConfig {
+  /** The name in `/v2/models/:name`: letters, digits, `_`, `.`, `-`. */
+  name: string;
+  /** The class that implements it (a {@link ModelServer} subclass). */
+  model: ModelClass;
+  /** The model's files (weights, vocabularies); `context.readFile()` reads under it. */
+  modelPath?: string;
+  /** Values model code reads with `context.getParam(key, default)`. */
+  parameters?: Record<string, unknown>;
+  /** Free labels, carried by metadata listings and monitoring records. */
+  labels?: Record<string, string>;
+  /** Versions; without it the model has one unversioned instance. */
+  versions?: ModelVersionConfig[];
+  /** Overrides the server's `loadMode` for this model. */
+  loadMode?: LoadMode;
+  /** Metadata `platform`; defaults to the class's own. */
+  platform?: string;
+  /** Declared inputs (else the class's own `inputs`), checked before any hook runs. */
+  inputs?: TensorSpec[];
+  /** Declared outputs (else the class's own `outputs`). */
+  outputs?: TensorSpec[];
+  /**
+   * For bodies that are not a v2 request at the top level: the dotted path of the request inside the body
+   * (MLRun's `input_path`), e.g. `"data.request"`.
+   */
+  inputPath?: string;
+  /**
+   * Writes the response into the original body at this dotted path and answers the whole body
+   * (MLRun's `result_path`), e.g. `"result"`.
+   */
+  resultPath?: string;
+}

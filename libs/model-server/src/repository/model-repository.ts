@@ -1,0 +1,162 @@
+import { Logger } from '@nestjs/common';
+import { modelNotFound, versionNotFound } from '../errors/errors';
+import type { ExecutorFactory } from '../execution/predict-executor.interface';
+import { ModelState } from '../model/model-state.enum';
+import type { LoadMode, ModelConfig } from './model-config.interface';
+import { ModelVersion, type ResolvedVersionConfig } from './model-version';
+import { compareVersions } from './version-order.util';
+
+/** A model and its versions. @internal */
+export interface ModelEntry {
+  readonly name: string;
+  readonly config: ModelConfig;
+  /** Named versions, in ascending order; empty for an unversioned model. */
+  readonly versions: ReadonlyMap<string, ModelVersion>;
+  /** The version served when a request names none. */
+  readonly defaultVersion: ModelVersion;
+  /** Every version, unversioned included. */
+  readonly all: readonly ModelVersion[];
+}
+
+/**
+ * The registry: model name → versions → instance, default version, load and unload, readiness.
+ * It never serves requests; the data plane asks it for a version.
+ *
+ * @internal
+ */
+export class ModelRepository {
+  private readonly logger = new Logger('ModelRepository');
+  private readonly models = new Map<string, ModelEntry>();
+  private shuttingDown = false;
+
+  constructor(
+    configs: readonly ModelConfig[],
+    private readonly defaultLoadMode: LoadMode,
+    private readonly createExecutor: ExecutorFactory,
+  ) {
+    for (const config of configs) this.register(config);
+  }
+
+  private register(config: ModelConfig): void {
+    if (this.models.has(config.name)) throw new Error(`model '${config.name}' is configured twice`);
+    const all: ModelVersion[] = [];
+    const versions = new Map<string, ModelVersion>();
+    let defaultVersion: ModelVersion | undefined;
+    if (config.versions === undefined || config.versions.length === 0) {
+      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor);
+      all.push(defaultVersion);
+    } else {
+      const sorted = [...config.versions].sort((a, b) => compareVersions(a.version, b.version));
+      for (const v of sorted) {
+        if (versions.has(v.version)) throw new Error(`model '${config.name}' lists version '${v.version}' twice`);
+        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor);
+        versions.set(v.version, mv);
+        all.push(mv);
+      }
+      const marked = sorted.filter((v) => v.default === true);
+      if (marked.length > 1) throw new Error(`model '${config.name}' marks more than one version as default`);
+      defaultVersion = versions.get(marked.length === 1 ? marked[0].version : sorted[sorted.length - 1].version);
+    }
+    this.models.set(config.name, { name: config.name, config, versions, defaultVersion: defaultVersion!, all });
+  }
+
+  private resolve(config: ModelConfig, version: string | undefined): ResolvedVersionConfig {
+    const own = config.versions?.find((v) => v.version === version);
+    return {
+      name: config.name,
+      version,
+      model: own?.model ?? config.model,
+      modelPath: own?.modelPath ?? config.modelPath,
+      parameters: { ...(config.parameters ?? {}), ...(own?.parameters ?? {}) },
+      labels: { ...(config.labels ?? {}), ...(own?.labels ?? {}) },
+      loadMode: config.loadMode ?? this.defaultLoadMode,
+      platform: config.platform,
+      inputs: config.inputs,
+      outputs: config.outputs,
+      raw: { ...(config as unknown as Record<string, unknown>), ...(own ?? {}) },
+    };
+  }
+
+  /**
+   * Loads every model: blocking ones are awaited, background ones load while the server already answers.
+   * A failed load never stops the others.
+   */
+  async loadAll(): Promise<void> {
+    const blocking: Promise<void>[] = [];
+    for (const mv of this.versions()) {
+      const done = mv.load();
+      if (mv.config.loadMode === 'blocking') blocking.push(done);
+    }
+    await Promise.all(blocking);
+    const failed = [...this.versions()].filter((mv) => mv.state === ModelState.Failed);
+    if (failed.length > 0) {
+      this.logger.warn(`${failed.length} model version(s) failed to load: ${failed.map((mv) => mv.label).join(', ')}`);
+    }
+  }
+
+  /** The model `name`, or a 404. */
+  entry(name: string): ModelEntry {
+    const entry = this.models.get(name);
+    if (entry === undefined) throw modelNotFound(name);
+    return entry;
+  }
+
+  /** The version a request addresses (the default one when `version` is undefined or empty), or a 404. */
+  get(name: string, version: string | undefined): ModelVersion {
+    const entry = this.models.get(name);
+    if (entry === undefined) throw modelNotFound(name);
+    if (version === undefined || version === '') return entry.defaultVersion;
+    const mv = entry.versions.get(version);
+    if (mv === undefined) throw versionNotFound(name, version, [...entry.versions.keys()]);
+    return mv;
+  }
+
+  has(name: string): boolean {
+    return this.models.has(name);
+  }
+
+  entries(): IterableIterator<ModelEntry> {
+    return this.models.values();
+  }
+
+  *versions(): IterableIterator<ModelVersion> {
+    for (const entry of this.models.values()) yield* entry.all;
+  }
+
+  /** Strict readiness: every version the server expects loaded is ready, and no shutdown has begun. */
+  isReady(): boolean {
+    if (this.shuttingDown) return false;
+    for (const mv of this.versions()) {
+      if (mv.wanted && mv.state !== ModelState.Ready) return false;
+    }
+    return true;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Marks the server as going away: readiness turns false at once. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
+  /** Loads (or reloads) every version of `name`. */
+  async load(name: string): Promise<ModelEntry> {
+    const entry = this.entry(name);
+    await Promise.all(entry.all.map((mv) => mv.load()));
+    return entry;
+  }
+
+  /** Unloads every version of `name`. */
+  async unload(name: string): Promise<ModelEntry> {
+    const entry = this.entry(name);
+    await Promise.all(entry.all.map((mv) => mv.unload()));
+    return entry;
+  }
+
+  /** Unloads everything (shutdown); each model's `unload` hook runs once. */
+  async unloadAll(): Promise<void> {
+    await Promise.all([...this.versions()].map((mv) => mv.unload()));
+  }
+}

@@ -1,0 +1,162 @@
+import { Logger } from '@nestjs/common';
+import type { ExecutorFactory, PredictExecutor } from '../execution/predict-executor.interface';
+import { ModelContext } from '../model/model-context';
+import { resolveHooks, type ModelHooks } from '../model/model-hooks';
+import { attachContext, type ModelClass, type ModelServer } from '../model/model-server';
+import { ModelState } from '../model/model-state.enum';
+import { declaredOperations } from '../model/operation.decorator';
+import type { TensorSpec } from '../model/tensor.interface';
+import type { LoadMode } from './model-config.interface';
+
+/** Everything one version needs to load, its model's and its own config merged. @internal */
+export interface ResolvedVersionConfig {
+  name: string;
+  version: string | undefined;
+  model: ModelClass;
+  modelPath: string | undefined;
+  parameters: Record<string, unknown>;
+  labels: Record<string, string>;
+  loadMode: LoadMode;
+  platform: string | undefined;
+  inputs: TensorSpec[] | undefined;
+  outputs: TensorSpec[] | undefined;
+  /** The whole config entry, for executors that read their own keys (workers, batching). */
+  raw: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One model version and its lifecycle: `loading → ready | failed`, `ready → unloading → unloaded`.
+ * A failed load keeps its error for readiness, metadata and every request's 503.
+ *
+ * @internal
+ */
+export class ModelVersion {
+  state: ModelState = ModelState.Loading;
+  /** Why the last load failed. */
+  error: string | undefined = undefined;
+  instance: ModelServer | null = null;
+  hooks: ModelHooks | null = null;
+  executor: PredictExecutor | null = null;
+  operations: ReadonlyMap<string, string | symbol> = new Map();
+  inputs: TensorSpec[] | undefined;
+  outputs: TensorSpec[] | undefined;
+  platform: string;
+  /** Class name of the instance (monitoring records carry it). */
+  readonly className: string;
+  /** `'iris'` or `'iris' version '2'`, for messages. */
+  readonly label: string;
+  /** Epoch ms when the current state began. */
+  stateSince = Date.now();
+  loadDurationMs: number | undefined = undefined;
+  /** Whether the server expects this version loaded (false after an explicit unload). */
+  wanted = true;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    readonly config: ResolvedVersionConfig,
+    private readonly createExecutor: ExecutorFactory,
+  ) {
+    this.label = config.version === undefined ? `'${config.name}'` : `'${config.name}' version '${config.version}'`;
+    this.className = config.model.name;
+    this.inputs = config.inputs;
+    this.outputs = config.outputs;
+    this.platform = config.platform ?? 'nest-model-server';
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get version(): string | undefined {
+    return this.config.version;
+  }
+
+  /** Loads (or reloads) the version. Never rejects: a failure leaves the version `failed` with its error. */
+  load(): Promise<void> {
+    this.loading ??= this.doLoad().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<void> {
+    const logger = new Logger(`model ${this.label}`);
+    const started = performance.now();
+    const previous = this.state === ModelState.Ready ? { instance: this.instance, executor: this.executor } : null;
+    if (previous === null) this.setState(ModelState.Loading);
+    this.wanted = true;
+    let instance: ModelServer | null = null;
+    try {
+      instance = new this.config.model();
+      attachContext(
+        instance,
+        new ModelContext({
+          name: this.config.name,
+          version: this.config.version,
+          modelPath: this.config.modelPath,
+          parameters: this.config.parameters,
+          labels: this.config.labels,
+          logger,
+        }),
+      );
+      await instance.load();
+      const hooks = resolveHooks(instance);
+      const executor = this.createExecutor({
+        name: this.config.name,
+        version: this.config.version,
+        model: instance,
+        predict: hooks.predict,
+        config: this.config.raw,
+      });
+      // A reload swaps in the new instance only once it loaded; the old one keeps serving until then.
+      this.instance = instance;
+      this.hooks = hooks;
+      this.executor = executor;
+      this.operations = declaredOperations(instance);
+      this.inputs = this.config.inputs ?? instance.inputs;
+      this.outputs = this.config.outputs ?? instance.outputs;
+      this.platform = this.config.platform ?? instance.platform;
+      this.error = undefined;
+      this.loadDurationMs = performance.now() - started;
+      this.setState(ModelState.Ready);
+      logger.log(`ready in ${this.loadDurationMs.toFixed(0)} ms`);
+      if (previous !== null) await release(previous.instance, previous.executor, logger);
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+      this.loadDurationMs = performance.now() - started;
+      logger.error(`load failed: ${this.error}`);
+      if (previous === null) {
+        this.setState(ModelState.Failed);
+        if (instance !== null) await release(instance, null, logger);
+      }
+    }
+  }
+
+  /** Unloads the version: stops its executor and runs the model's `unload` hook. */
+  async unload(): Promise<void> {
+    if (this.loading !== null) await this.loading;
+    this.wanted = false;
+    if (this.state !== ModelState.Ready && this.state !== ModelState.Failed) return;
+    const logger = new Logger(`model ${this.label}`);
+    this.setState(ModelState.Unloading);
+    await release(this.instance, this.executor, logger);
+    this.instance = null;
+    this.hooks = null;
+    this.executor = null;
+    this.setState(ModelState.Unloaded);
+  }
+
+  private setState(state: ModelState): void {
+    this.state = state;
+    this.stateSince = Date.now();
+  }
+}
+
+async function release(instance: ModelServer | null, executor: PredictExecutor | null, logger: Logger): Promise<void> {
+  try {
+    if (executor !== null) await executor.close();
+    if (instance !== null) await instance.unload();
+  } catch (err) {
+    logger.error(`unload failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MODEL_SERVER_VERSION } from 'nest-model-server';
+import { loadServerConfig } from './config/server-config';
+import { startServer } from './server';
+
+const USAGE = `Usage: nest-model-server serve [options]
+
+Serves the models listed in a config file over the KServe v2 / Open Inference Protocol.
+
+Options:
+  --config FILE         models and settings, JSON or YAML (env CONFIG; default: the bundled samples)
+  --port N              HTTP port (env PORT, default 8080)
+  --host H              HTTP host (env HOST, default 0.0.0.0)
+  --grpc-port N         gRPC port (env GRPC_PORT, default 8081)
+  --load-mode MODE      blocking (load before listening) or background (env LOAD_MODE)
+  --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default 64 MiB)
+  --debug               stack traces in 500 answers (env DEBUG=1)
+  -h, --help            this text
+  -v, --version         the version
+`;
+
+/** The bundled samples' config, used when neither --config nor CONFIG is given. */
+function samplesConfig(): string {
+  // dist/src/cli.js and src/cli.ts both sit two levels below the project root (dist/ or the root itself).
+  const root = __dirname.includes(`${join('dist', 'src')}`) ? join(__dirname, '..', '..') : join(__dirname, '..');
+  return join(root, 'samples', 'models.yaml');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'grpc-port': { type: 'string' },
+      'load-mode': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${MODEL_SERVER_VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'serve';
+  if (command !== 'serve' || positionals.length > 1) {
+    process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
+    return 2;
+  }
+  const config = loadServerConfig(
+    {
+      config: values.config,
+      port: values.port,
+      host: values.host,
+      grpcPort: values['grpc-port'],
+      loadMode: values['load-mode'],
+      maxBodyBytes: values['max-body-bytes'],
+      debug: values.debug,
+    },
+    process.env,
+    samplesConfig(),
+  );
+  await startServer(config);
+  process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models)\n`);
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`nest-model-server: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { ModelServer, type ModelClass } from 'nest-model-server';
+import { registerTypeScript } from './typescript-loader';
+
+const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
+
+/** Finds the module file: the path as given, or with a `.js`, `.cjs` or `.ts` extension. */
+function findModule(path: string): string {
+  for (const ext of EXTENSIONS) {
+    const candidate = path + ext;
+    if (existsSync(candidate) && (ext !== '' || extname(path) !== '')) return candidate;
+  }
+  throw new Error(`cannot find model module ${path} (tried ${EXTENSIONS.filter(Boolean).join(', ')})`);
+}
+
+/**
+ * Loads a model class from a compiled JavaScript or a TypeScript module.
+ *
+ * @param modulePath absolute path, with or without extension
+ * @param className the exported class; defaults to the module's only ModelServer subclass
+ */
+export function loadModelClass(modulePath: string, className: string | undefined): ModelClass {
+  const file = findModule(resolve(modulePath));
+  if (file.endsWith('.ts')) registerTypeScript();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exports = require(file) as Record<string, unknown>;
+  const isModel = (value: unknown): value is ModelClass =>
+    typeof value === 'function' && value.prototype instanceof ModelServer;
+  if (className !== undefined) {
+    const found = exports[className];
+    if (!isModel(found)) {
+      throw new Error(`${file} exports no ModelServer subclass named '${className}'`);
+    }
+    return found;
+  }
+  const candidates = Object.values(exports).filter(isModel);
+  if (candidates.length !== 1) {
+    throw new Error(`${file} exports ${candidates.length} ModelServer subclasses; name one with "class"`);
+  }
+  return candidates[0];
+}

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ModelServer, type ModelConfig, type ModelServerModuleOptions, type ModelVersionConfig } from 'nest-model-server';
+import { parse as parseYaml } from 'yaml';
+import { loadModelClass } from './model-loader';
+
+/** Everything the CLI needs to start a server. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  grpcPort: number;
+  /** The configuration file it came from, if any. */
+  configFile: string | undefined;
+  options: ModelServerModuleOptions;
+}
+
+/** Settings given on the command line (they win over the environment, which wins over the file). */
+export interface ConfigFlags {
+  config?: string;
+  port?: string;
+  host?: string;
+  grpcPort?: string;
+  loadMode?: string;
+  maxBodyBytes?: string;
+  debug?: boolean;
+}
+
+type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
+  module?: string;
+  class?: string;
+  versions?: (Omit<ModelVersionConfig, 'model'> & { module?: string; class?: string })[];
+  [key: string]: unknown;
+};
+
+interface ConfigFile {
+  port?: number;
+  host?: string;
+  grpcPort?: number;
+  loadMode?: string;
+  maxBodyBytes?: number;
+  debug?: boolean;
+  serverName?: string;
+  models?: FileModel[];
+  [key: string]: unknown;
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new Error(`the config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`the config file ${path} must hold an object with a "models" list`);
+  }
+  const file = parsed as ConfigFile;
+  if (file.models !== undefined && !Array.isArray(file.models)) throw new Error(`${path}: "models" must be a list`);
+  return file;
+}
+
+function integer(value: string | number | undefined, what: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${what} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+/** A class standing in for a model whose module cannot be loaded: the model shows as failed, with the reason. */
+function unloadable(reason: string): ModelConfig['model'] {
+  return class UnloadableModel extends ModelServer {
+    load(): void {
+      throw new Error(reason);
+    }
+    predict(): never {
+      throw new Error(reason);
+    }
+  };
+}
+
+function modelClass(base: string, module: string | undefined, className: string | undefined, where: string): ModelConfig['model'] {
+  if (module === undefined) throw new Error(`${where}: "module" (the file that exports the model class) is required`);
+  try {
+    return loadModelClass(resolve(base, module), className);
+  } catch (err) {
+    return unloadable(`cannot load ${module}: ${(err as Error).message}`);
+  }
+}
+
+/** Turns the file's model entries into module options: classes loaded, paths resolved against the file. */
+function resolveModels(models: FileModel[], base: string): ModelConfig[] {
+  return models.map((m, i) => {
+    const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
+    if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
+    const { module, class: className, versions, ...rest } = m;
+    const model = modelClass(base, module, className, where);
+    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), model };
+    if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
+    if (versions !== undefined) {
+      if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
+      config.versions = versions.map((v) => {
+        const { module: vModule, class: vClass, ...vRest } = v;
+        const version: ModelVersionConfig = { ...vRest, version: String(v.version) };
+        if (vModule !== undefined) version.model = modelClass(base, vModule, vClass ?? className, where);
+        if (typeof v.modelPath === 'string') version.modelPath = resolve(base, v.modelPath);
+        return version;
+      });
+    }
+    return config;
+  });
+}
+
+/**
+ * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
+ * (`PORT`, `HOST`, `GRPC_PORT`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
+ */
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
+  const path = flags.config ?? env.CONFIG ?? defaultConfig;
+  const configFile = path === undefined ? undefined : resolve(path);
+  const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
+  const base = configFile === undefined ? process.cwd() : dirname(configFile);
+  const { port, host, grpcPort, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
+  const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
+  const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
+  const options: ModelServerModuleOptions = {
+    ...(moduleOptions as Partial<ModelServerModuleOptions>),
+    models: resolveModels(models ?? [], base),
+  };
+  if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
+  const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
+  if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, 'MAX_BODY_BYTES / maxBodyBytes', 0);
+  if (debugOn !== undefined) options.debug = debugOn;
+  return {
+    port: integer(flags.port ?? env.PORT ?? port, 'PORT / --port', 8080),
+    host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
+    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
+    configFile,
+    options,
+  };
+}

@@ -1,0 +1,126 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EchoFixture } from './fixtures/test-models';
+import { createApp } from './helpers/test-app';
+
+/** Builds a binary-framed body: JSON header, then each input's bytes. */
+function framed(header: unknown, ...tails: Buffer[]): { payload: Buffer; headers: Record<string, string> } {
+  const json = Buffer.from(JSON.stringify(header));
+  return { payload: Buffer.concat([json, ...tails]), headers: { 'inference-header-content-length': String(json.length) } };
+}
+
+function bytesElements(...items: Buffer[]): Buffer {
+  return Buffer.concat(items.flatMap((b) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(b.length);
+    return [len, b];
+  }));
+}
+
+/** Splits a binary response into its JSON header and tail. */
+function split(res: { headers: Record<string, unknown>; rawPayload: Buffer }): { header: any; tail: Buffer } {
+  const n = Number(res.headers['inference-header-content-length']);
+  return { header: JSON.parse(res.rawPayload.subarray(0, n).toString()), tail: res.rawPayload.subarray(n) };
+}
+
+describe('binary tensor data extension', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }] });
+  });
+  afterAll(() => app.close());
+
+  const post = (body: { payload: Buffer; headers: Record<string, string> }, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/v2/models/echo/infer', payload: body.payload, headers: { ...body.headers, ...headers } });
+
+  it('reads binary inputs (no content type) and answers JSON by default', async () => {
+    const f32 = Buffer.from(new Float32Array([1.5, -2, 0.25]).buffer);
+    const res = await post(framed({ inputs: [{ name: 'x', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } }] }, f32));
+    expect(res.statusCode).toBe(200);
+    expect(res.json().outputs[0]).toEqual({ name: 'x', datatype: 'FP32', shape: [3], data: [1.5, -2, 0.25] });
+  });
+
+  it('mixes JSON and binary inputs, and answers binary when binary_data_output is set', async () => {
+    const i64 = Buffer.from(new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n]).buffer);
+    const res = await post(
+      framed(
+        {
+          parameters: { binary_data_output: true },
+          inputs: [
+            { name: 'a', datatype: 'INT8', shape: [2], data: [1, -1] },
+            { name: 'b', datatype: 'INT64', shape: [2], parameters: { binary_data_size: 16 } },
+          ],
+        },
+        i64,
+      ),
+      { 'content-type': 'application/octet-stream' },
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    const { header, tail } = split(res);
+    expect(header.outputs).toEqual([
+      { name: 'a', datatype: 'INT8', shape: [2], parameters: { binary_data_size: 2 } },
+      { name: 'b', datatype: 'INT64', shape: [2], parameters: { binary_data_size: 16 } },
+    ]);
+    expect([...new Int8Array(tail.subarray(0, 2))]).toEqual([1, -1]);
+    expect(tail.subarray(2)).toEqual(i64);
+  });
+
+  it('a per-output binary_data flag wins over the request flag', async () => {
+    const res = await post(
+      framed({
+        parameters: { binary_data_output: true },
+        inputs: [
+          { name: 'a', datatype: 'INT32', shape: [1], data: [5] },
+          { name: 'b', datatype: 'INT32', shape: [1], data: [6] },
+        ],
+        outputs: [{ name: 'a', parameters: { binary_data: false } }, { name: 'b' }],
+      }),
+    );
+    const { header, tail } = split(res);
+    expect(header.outputs[0]).toEqual({ name: 'a', datatype: 'INT32', shape: [1], data: [5] });
+    expect(header.outputs[1].parameters).toEqual({ binary_data_size: 4 });
+    expect(tail.readInt32LE(0)).toBe(6);
+  });
+
+  it('BYTES carry arbitrary (non-UTF-8) bytes both ways; empty tensors have size 0', async () => {
+    const raw = bytesElements(Buffer.from([0xff, 0x00, 0xfe]), Buffer.from('ok'));
+    const res = await post(
+      framed(
+        {
+          inputs: [
+            { name: 's', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: raw.length } },
+            { name: 'e', datatype: 'FP32', shape: [0], parameters: { binary_data_size: 0 } },
+          ],
+          outputs: [{ name: 's', parameters: { binary_data: true } }, { name: 'e', parameters: { binary_data: true } }],
+        },
+        raw,
+      ),
+    );
+    expect(res.statusCode).toBe(200);
+    const { header, tail } = split(res);
+    expect(header.outputs[1].parameters.binary_data_size).toBe(0);
+    expect(tail).toEqual(raw);
+  });
+
+  it.each([
+    ['tail shorter than declared', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }] }, Buffer.alloc(4), /only 4 remain/],
+    ['tail longer than declared', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 4 } }] }, Buffer.alloc(8), /4 bytes after/],
+    ['size not matching the shape', { inputs: [{ name: 'x', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 8 } }] }, Buffer.alloc(8), /12|8/],
+    ['both data and binary size', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1], data: [1], parameters: { binary_data_size: 4 } }] }, Buffer.alloc(4), /both/],
+  ])('%s is a 400', async (_what, header, tail, message) => {
+    const res = await post(framed(header, tail));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatch(message);
+  });
+
+  it('a header length beyond the body is a 400', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v2/models/echo/infer',
+      payload: '{"inputs":[]}',
+      headers: { 'inference-header-content-length': '999' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatch(/inference-header-content-length/);
+  });
+});
