@@ -5,6 +5,15 @@ import { registerTypeScript } from './typescript-loader';
 
 const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
 
+/** A model class and where it came from. */
+export interface LoadedModelClass {
+  model: ModelClass;
+  /** The module file, resolved. */
+  file: string;
+  /** The export's name. */
+  className: string;
+}
+
 /** Finds the module file: the path as given, or with a `.js`, `.cjs` or `.ts` extension. */
 function findModule(path: string): string {
   for (const ext of EXTENSIONS) {
@@ -20,7 +29,7 @@ function findModule(path: string): string {
  * @param modulePath absolute path, with or without extension
  * @param className the exported class; defaults to the module's only ModelServer subclass
  */
-export function loadModelClass(modulePath: string, className: string | undefined): ModelClass {
+export function loadModelClass(modulePath: string, className: string | undefined): LoadedModelClass {
   const file = findModule(resolve(modulePath));
   if (file.endsWith('.ts')) registerTypeScript();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,11 +41,11 @@ export function loadModelClass(modulePath: string, className: string | undefined
     if (!isModel(found)) {
       throw new Error(`${file} exports no ModelServer subclass named '${className}'`);
     }
-    return found;
+    return { model: found, file, className };
   }
-  const candidates = Object.values(exports).filter(isModel);
+  const candidates = Object.entries(exports).filter(([, value]) => isModel(value));
   if (candidates.length !== 1) {
     throw new Error(`${file} exports ${candidates.length} ModelServer subclasses; name one with "class"`);
   }
-  return candidates[0];
+  return { model: candidates[0][1] as ModelClass, file, className: candidates[0][0] };
 }

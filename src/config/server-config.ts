@@ -84,12 +84,18 @@ function unloadable(reason: string): ModelConfig['model'] {
   };
 }
 
-function modelClass(base: string, module: string | undefined, className: string | undefined, where: string): ModelConfig['model'] {
+function modelClass(
+  base: string,
+  module: string | undefined,
+  className: string | undefined,
+  where: string,
+): Pick<ModelConfig, 'model' | 'modulePath' | 'className'> {
   if (module === undefined) throw new Error(`${where}: "module" (the file that exports the model class) is required`);
   try {
-    return loadModelClass(resolve(base, module), className);
+    const loaded = loadModelClass(resolve(base, module), className);
+    return { model: loaded.model, modulePath: loaded.file, className: loaded.className };
   } catch (err) {
-    return unloadable(`cannot load ${module}: ${(err as Error).message}`);
+    return { model: unloadable(`cannot load ${module}: ${(err as Error).message}`) };
   }
 }
 
@@ -99,15 +105,14 @@ function resolveModels(models: FileModel[], base: string): ModelConfig[] {
     const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
     if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
     const { module, class: className, versions, ...rest } = m;
-    const model = modelClass(base, module, className, where);
-    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), model };
+    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), ...modelClass(base, module, className, where) };
     if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
     if (versions !== undefined) {
       if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
       config.versions = versions.map((v) => {
         const { module: vModule, class: vClass, ...vRest } = v;
         const version: ModelVersionConfig = { ...vRest, version: String(v.version) };
-        if (vModule !== undefined) version.model = modelClass(base, vModule, vClass ?? className, where);
+        if (vModule !== undefined) version.model = modelClass(base, vModule, vClass ?? className, where).model;
         if (typeof v.modelPath === 'string') version.modelPath = resolve(base, v.modelPath);
         return version;
       });

@@ -10,6 +10,9 @@ export type {
   ModelClass,
   MaybePromise,
   ModelLogger,
+  ModelCaller,
+  ModelCallRequest,
+  ModelCallOptions,
   RequestOp,
   Datatype,
   TensorData,
@@ -49,8 +52,8 @@ export { ModelRepository } from './repository';
 export { MODEL_SERVER_VERSION } from './version';
 
 // Execution
-export { InProcessExecutor, inProcessExecutor } from './execution';
-export type { PredictExecutor, ExecutorTarget, ExecutorFactory } from './execution';
+export { InProcessExecutor, inProcessExecutor, NO_OBSERVER } from './execution';
+export type { PredictExecutor, ExecutorTarget, ExecutorFactory, ExecutorObserver } from './execution';
 
 // Codecs
 export { decodeTensor, encodeOutput, writeJsonData, tensorToRaw, parseJson, stringifyJson } from './codecs';

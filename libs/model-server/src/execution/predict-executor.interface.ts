@@ -15,6 +15,28 @@ export interface PredictExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * Where executors report their queues and batches (Prometheus metrics implement it). Every call is cheap and
+ * synchronous; the default does nothing.
+ *
+ * @publicApi
+ */
+export interface ExecutorObserver {
+  /** A batch of `size` requests went to `predict`. */
+  batch(model: string, version: string | undefined, size: number): void;
+  /** A request waited `ms` milliseconds in a queue before running. */
+  queueWait(model: string, version: string | undefined, ms: number): void;
+  /** The number of requests waiting now. */
+  queueDepth(model: string, version: string | undefined, depth: number): void;
+}
+
+/** An observer that records nothing. @publicApi */
+export const NO_OBSERVER: ExecutorObserver = {
+  batch: () => undefined,
+  queueWait: () => undefined,
+  queueDepth: () => undefined,
+};
+
 /** What an executor factory learns about the version it serves. @publicApi */
 export interface ExecutorTarget {
   readonly name: string;
@@ -22,6 +44,8 @@ export interface ExecutorTarget {
   readonly model: ModelServer;
   readonly predict: (request: InferenceRequest, ctx: RequestContext) => Promise<InferenceResult> | InferenceResult;
   readonly config: Readonly<Record<string, unknown>> & Partial<ModelVersionConfig>;
+  /** Where to report queue and batch figures. */
+  readonly observer: ExecutorObserver;
 }
 
 /** Builds the executor of one loaded model version. @publicApi */

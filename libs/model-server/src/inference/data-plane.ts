@@ -5,7 +5,8 @@ import { deadlineExceeded, invalidRequest, modelError, modelNotReady, operationN
 import { isModelServerError, ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import { ModelState } from '../model/model-state.enum';
-import { RequestContext } from '../model/request-context';
+import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
+import { RequestContext, type NestedCall } from '../model/request-context';
 import type { InferenceEventStream } from '../monitoring/inference-event-stream';
 import type { StageTimings } from '../monitoring/inference-event.interface';
 import type { ModelRepository } from '../repository/model-repository';
@@ -16,6 +17,9 @@ import { encodeResponse, isInferenceResult } from './response-encoder';
 
 /** Seconds a client should wait before retrying a model that is still loading. */
 const LOADING_RETRY_AFTER_S = 5;
+
+/** How deep models may call models in-process before the call is refused as a likely cycle. */
+export const MAX_CALL_DEPTH = 8;
 
 /** The facts of one request the monitoring event is built from (only when something subscribes). */
 interface Trace {
@@ -38,10 +42,35 @@ interface Trace {
  * @publicApi
  */
 export class DataPlane {
+  /**
+   * In-process calls from model code outside a request (`context.infer`, e.g. warming up in `load`), bound once.
+   * A target that is still loading is waited for, so models may depend on each other at load.
+   */
+  readonly caller: ModelCaller = {
+    infer: async (name, request, options) => {
+      const target = this.repository.get(name, options?.version);
+      if (target.state === ModelState.Loading) await target.load();
+      return this.run('infer', name, options?.version, request as WireInferenceRequest, INTERNAL_CALL, 1);
+    },
+  };
+
+  /** Nested calls from inside a request (`ctx.infer`): the parent's deadline, signal and depth carry on. */
+  private readonly nestedCall: NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) =>
+    this.run(
+      'infer',
+      name,
+      options?.version,
+      request as WireInferenceRequest,
+      { protocol: 'internal', deadline: parent.deadline, signal: parent.signal, headers: parent.headers },
+      parent.depth + 1,
+    );
+
   constructor(
     private readonly repository: ModelRepository,
     private readonly events: InferenceEventStream,
-  ) {}
+  ) {
+    repository.setCaller(this.caller);
+  }
 
   /** Runs `preprocess → validate → predict → postprocess` and returns the checked response. */
   infer(name: string, version: string | undefined, wire: WireInferenceRequest, call: CallOptions): Promise<InferenceResponse> {
@@ -69,13 +98,20 @@ export class DataPlane {
     version: string | undefined,
     wire: WireInferenceRequest,
     call: CallOptions,
+    depth = 0,
   ): Promise<InferenceResponse> {
+    if (depth > MAX_CALL_DEPTH) {
+      throw new ModelServerError(
+        ErrorCode.ModelError,
+        `in-process calls nest deeper than ${MAX_CALL_DEPTH} levels (calling '${name}'): do the models call each other in a cycle?`,
+      );
+    }
     const mv = this.readyVersion(name, version);
     const hooks = mv.hooks!;
     if (op === 'explain' && hooks.explain === null) {
       throw new ModelServerError(ErrorCode.NotFound, `model ${mv.label} does not implement explain`);
     }
-    const ctx = new RequestContext(wire.id ?? randomUUID(), op, call.signal, call.deadline, call.headers);
+    const ctx = new RequestContext(wire.id ?? randomUUID(), op, call.signal, call.deadline, call.headers, depth, this.nestedCall);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, wire) : null;
     let stage = 'decode';
     let t = performance.now();
@@ -134,7 +170,7 @@ export class DataPlane {
     const method = mv.operations.get(op);
     if (method === undefined) throw operationNotFound(name, op);
     const id = input.wire?.id ?? randomUUID();
-    const ctx = new RequestContext(id, op, call.signal, call.deadline, call.headers);
+    const ctx = new RequestContext(id, op, call.signal, call.deadline, call.headers, 0, this.nestedCall);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, input.wire ?? input.body) : null;
     let stage = 'decode';
     let t = performance.now();
@@ -208,6 +244,8 @@ export class DataPlane {
     });
   }
 }
+
+const INTERNAL_CALL: CallOptions = { protocol: 'internal' };
 
 /** Records the stage's duration when tracing, and returns the new stage start. */
 function lap(trace: Trace | null, stage: string, since: number): number {

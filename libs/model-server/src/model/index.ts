@@ -8,5 +8,7 @@ export type { ModelClass, MaybePromise } from './model-server';
 export { ModelContext } from './model-context';
 export type { ModelLogger, ModelContextInit } from './model-context';
 export { RequestContext } from './request-context';
+export type { NestedCall } from './request-context';
+export type { ModelCaller, ModelCallRequest, ModelCallOptions } from './model-caller.interface';
 export type { RequestOp } from './request-context';
 export { Operation, declaredOperations } from './operation.decorator';

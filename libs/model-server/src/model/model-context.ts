@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import type { InferenceResponse } from './inference.interface';
+import type { ModelCallOptions, ModelCaller, ModelCallRequest } from './model-caller.interface';
 
 /** The logger model code writes to. @publicApi */
 export interface ModelLogger {
@@ -17,6 +19,8 @@ export interface ModelContextInit {
   parameters: Readonly<Record<string, unknown>>;
   labels: Readonly<Record<string, string>>;
   logger: ModelLogger;
+  /** In-process calls to other models, when the model runs inside a server. */
+  caller?: ModelCaller;
 }
 
 /**
@@ -35,6 +39,7 @@ export class ModelContext {
   readonly logger: ModelLogger;
   /** Model-level metrics set with {@link setMetric}; every monitoring record of this model carries them. */
   readonly metrics: Record<string, number> = {};
+  private readonly caller: ModelCaller | undefined;
 
   constructor(init: ModelContextInit) {
     this.name = init.name;
@@ -43,6 +48,16 @@ export class ModelContext {
     this.parameters = init.parameters;
     this.labels = init.labels;
     this.logger = init.logger;
+    this.caller = init.caller;
+  }
+
+  /**
+   * Calls another model in-process, through the data plane (validation, hooks, monitoring; no HTTP hop).
+   * Inside a request prefer `ctx.infer(...)`, which passes on the request's deadline and counts nesting depth.
+   */
+  infer(name: string, request: ModelCallRequest, options?: ModelCallOptions): Promise<InferenceResponse> {
+    if (this.caller === undefined) return Promise.reject(new Error(`model '${this.name}' runs outside a server: no other models to call`));
+    return this.caller.infer(name, request, options);
   }
 
   /** A configured parameter, or `defaultValue` when it is not set. */

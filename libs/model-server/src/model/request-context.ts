@@ -1,4 +1,9 @@
+import type { InferenceResponse } from './inference.interface';
+import type { ModelCallOptions, ModelCallRequest } from './model-caller.interface';
 import type { Parameters } from './tensor.interface';
+
+/** Sends a nested request on behalf of a request (the data plane provides it). @internal */
+export type NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) => Promise<InferenceResponse>;
 
 /** What a request is doing: inference, explanation or a custom operation's name. @publicApi */
 export type RequestOp = 'infer' | 'explain' | (string & {});
@@ -28,7 +33,19 @@ export class RequestContext {
     readonly deadline: number | undefined,
     /** Request headers the transport chose to pass on (lower-case names), e.g. `traceparent`. */
     readonly headers: Readonly<Record<string, string>> | undefined,
+    /** How many model-to-model calls deep this request is (0 for a client's request). */
+    readonly depth: number = 0,
+    private readonly nestedCall: NestedCall | null = null,
   ) {}
+
+  /**
+   * Calls another model in-process on behalf of this request: same checks, hooks and monitoring as a client's
+   * request, this request's deadline and signal passed on, nesting depth limited.
+   */
+  infer(name: string, request: ModelCallRequest, options?: ModelCallOptions): Promise<InferenceResponse> {
+    if (this.nestedCall === null) return Promise.reject(new Error('in-process calls are not available here'));
+    return this.nestedCall(name, request, options, this);
+  }
 
   /** Records a number for this request's monitoring record (e.g. a confidence or a cache hit). */
   setMetric(name: string, value: number): void {

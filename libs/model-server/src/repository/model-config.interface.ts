@@ -26,6 +26,12 @@ export interface ModelConfig {
   name: string;
   /** The class that implements it (a {@link ModelServer} subclass). */
   model: ModelClass;
+  /**
+   * The file that exports the class and the export's name, for executors that load the model again in
+   * worker threads (`workers: N`). The CLI fills both from the config's `module` and `class`.
+   */
+  modulePath?: string;
+  className?: string;
   /** The model's files (weights, vocabularies); `context.readFile()` reads under it. */
   modelPath?: string;
   /** Values model code reads with `context.getParam(key, default)`. */

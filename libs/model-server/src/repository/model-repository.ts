@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { modelNotFound, versionNotFound } from '../errors/errors';
-import type { ExecutorFactory } from '../execution/predict-executor.interface';
+import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver } from '../execution/predict-executor.interface';
+import type { ModelCaller } from '../model/model-caller.interface';
 import { ModelState } from '../model/model-state.enum';
 import type { LoadMode, ModelConfig } from './model-config.interface';
 import { ModelVersion, type ResolvedVersionConfig } from './model-version';
@@ -28,6 +29,10 @@ export class ModelRepository {
   private readonly logger = new Logger('ModelRepository');
   private readonly models = new Map<string, ModelEntry>();
   private shuttingDown = false;
+  private caller: ModelCaller | undefined;
+  private readonly callerRef = (): ModelCaller | undefined => this.caller;
+  private observer: ExecutorObserver = NO_OBSERVER;
+  private readonly observerRef = (): ExecutorObserver => this.observer;
 
   constructor(
     configs: readonly ModelConfig[],
@@ -43,13 +48,13 @@ export class ModelRepository {
     const versions = new Map<string, ModelVersion>();
     let defaultVersion: ModelVersion | undefined;
     if (config.versions === undefined || config.versions.length === 0) {
-      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor);
+      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor, this.callerRef, this.observerRef);
       all.push(defaultVersion);
     } else {
       const sorted = [...config.versions].sort((a, b) => compareVersions(a.version, b.version));
       for (const v of sorted) {
         if (versions.has(v.version)) throw new Error(`model '${config.name}' lists version '${v.version}' twice`);
-        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor);
+        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor, this.callerRef, this.observerRef);
         versions.set(v.version, mv);
         all.push(mv);
       }
@@ -92,6 +97,16 @@ export class ModelRepository {
     if (failed.length > 0) {
       this.logger.warn(`${failed.length} model version(s) failed to load: ${failed.map((mv) => mv.label).join(', ')}`);
     }
+  }
+
+  /** Gives models loaded from now on a way to call other models (the data plane sets it). */
+  setCaller(caller: ModelCaller): void {
+    this.caller = caller;
+  }
+
+  /** Where executors created from now on report queues and batches (metrics set it before models load). */
+  setExecutorObserver(observer: ExecutorObserver): void {
+    this.observer = observer;
   }
 
   /** The model `name`, or a 404. */

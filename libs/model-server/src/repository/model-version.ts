@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { ExecutorFactory, PredictExecutor } from '../execution/predict-executor.interface';
+import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver, type PredictExecutor } from '../execution/predict-executor.interface';
 import { ModelContext } from '../model/model-context';
 import { resolveHooks, type ModelHooks } from '../model/model-hooks';
+import type { ModelCaller } from '../model/model-caller.interface';
 import { attachContext, type ModelClass, type ModelServer } from '../model/model-server';
 import { ModelState } from '../model/model-state.enum';
 import { declaredOperations } from '../model/operation.decorator';
@@ -55,6 +56,8 @@ export class ModelVersion {
   constructor(
     readonly config: ResolvedVersionConfig,
     private readonly createExecutor: ExecutorFactory,
+    private readonly caller: () => ModelCaller | undefined = () => undefined,
+    private readonly observer: () => ExecutorObserver = () => NO_OBSERVER,
   ) {
     this.label = config.version === undefined ? `'${config.name}'` : `'${config.name}' version '${config.version}'`;
     this.className = config.model.name;
@@ -97,6 +100,7 @@ export class ModelVersion {
           parameters: this.config.parameters,
           labels: this.config.labels,
           logger,
+          caller: this.caller(),
         }),
       );
       await instance.load();
@@ -107,6 +111,7 @@ export class ModelVersion {
         model: instance,
         predict: hooks.predict,
         config: this.config.raw,
+        observer: this.observer(),
       });
       // A reload swaps in the new instance only once it loaded; the old one keeps serving until then.
       this.instance = instance;
