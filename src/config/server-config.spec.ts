@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerConfig } from './server-config';
+
+const SAMPLES = join(__dirname, '..', '..', 'samples', 'models.yaml');
+
+function tempConfig(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nms-config-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadServerConfig', () => {
+  it('reads the samples file: classes loaded, paths resolved against the file, defaults applied', () => {
+    const config = loadServerConfig({}, {}, SAMPLES);
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.grpcPort).toBe(8081);
+    const iris = config.options.models.find((m) => m.name === 'iris')!;
+    expect(iris.model.name).toBe('IrisModel');
+    expect(iris.modelPath).toBe(join(__dirname, '..', '..', 'samples', 'iris', 'model'));
+    expect(iris.modulePath).toMatch(/samples\/iris\/iris\.model\.ts$/);
+    expect(iris.className).toBe('IrisModel');
+    const echo = config.options.models.find((m) => m.name === 'echo')!;
+    expect(echo.versions!.map((v) => v.version)).toEqual(['1', '2']);
+  });
+
+  it('the environment overrides the file, and flags override the environment', () => {
+    const file = tempConfig('c.yaml', 'port: 7000\nhost: 127.0.0.2\nmaxBodyBytes: 2048\nmodels: []\n');
+    const fromFile = loadServerConfig({ config: file }, {});
+    expect([fromFile.port, fromFile.host, fromFile.options.maxBodyBytes]).toEqual([7000, '127.0.0.2', 2048]);
+    const fromEnv = loadServerConfig({ config: file }, { PORT: '7001', HOST: '127.0.0.3', MAX_BODY_BYTES: '4096', GRPC_PORT: '7003' });
+    expect([fromEnv.port, fromEnv.host, fromEnv.options.maxBodyBytes, fromEnv.grpcPort]).toEqual([7001, '127.0.0.3', 4096, 7003]);
+    const fromFlags = loadServerConfig({ config: file, port: '7002', loadMode: 'background', debug: true }, { PORT: '7001', CONFIG: '/nope' });
+    expect([fromFlags.port, fromFlags.options.loadMode, fromFlags.options.debug]).toEqual([7002, 'background', true]);
+  });
+
+  it('CONFIG in the environment names the file', () => {
+    const file = tempConfig('c.json', JSON.stringify({ port: 7100, models: [] }));
+    expect(loadServerConfig({}, { CONFIG: file }, SAMPLES).port).toBe(7100);
+  });
+
+  it('a module that cannot be loaded becomes a failed model, not a crash', () => {
+    const file = tempConfig('c.yaml', 'models:\n  - name: ghost\n    module: ./does-not-exist\n');
+    const config = loadServerConfig({ config: file }, {});
+    const ghost = config.options.models[0];
+    const instance = new ghost.model();
+    expect(() => instance.load()).toThrow(/cannot load \.\/does-not-exist: cannot find model module/);
+  });
+
+  it.each([
+    ['c.yaml', 'models: [\n', /not valid YAML/],
+    ['c.json', '{"models": ', /not valid JSON/],
+    ['c.yaml', '- just\n- a list\n', /must hold an object/],
+    ['c.yaml', 'models: {}\n', /"models" must be a list/],
+    ['c.yaml', 'models:\n  - name: x\n', /"module" .* is required/],
+  ])('a bad file %s is refused with a clear message', (name, text, message) => {
+    expect(() => loadServerConfig({ config: tempConfig(name, text) }, {})).toThrow(message);
+  });
+
+  it('bad numbers are refused, naming the setting', () => {
+    expect(() => loadServerConfig({ port: 'eighty' }, {}, SAMPLES)).toThrow(/PORT \/ --port must be a non-negative integer/);
+  });
+
+  it('a missing file is refused, naming it', () => {
+    expect(() => loadServerConfig({ config: '/no/such/file.yaml' }, {})).toThrow(/cannot read the config file \/no\/such\/file\.yaml/);
+  });
+});
