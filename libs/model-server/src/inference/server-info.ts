@@ -6,6 +6,8 @@
  */
 export class ServerInfo {
   private readonly extensionSet = new Set<string>();
+  /** OpenAPI path items the transports contribute to `/openapi.json`. */
+  readonly apiPaths: Record<string, Record<string, unknown>> = {};
 
   constructor(
     readonly name: string,
@@ -14,6 +16,11 @@ export class ServerInfo {
 
   addExtension(name: string): void {
     this.extensionSet.add(name);
+  }
+
+  /** Adds OpenAPI path items (e.g. a transport's routes) to the served API description. */
+  addApiPaths(paths: Record<string, Record<string, unknown>>): void {
+    Object.assign(this.apiPaths, paths);
   }
 
   get extensions(): string[] {

@@ -21,6 +21,8 @@ export interface ModelServerModuleOptions {
   debug?: boolean;
   /** Serve the v2 REST routes on the application's Fastify instance (default true). */
   rest?: boolean;
+  /** Serve `GET /openapi.json` and the `/docs` page (default true). */
+  docs?: boolean;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }

@@ -11,6 +11,7 @@ import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.mo
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from './model-server-options.interface';
 import { ModelServerLifecycle } from './model-server-lifecycle';
 import { validateOptions } from './options.validation';
+import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
 import { RestRegistrar } from './rest-registrar';
 
 /**
@@ -58,6 +59,7 @@ import { RestRegistrar } from './rest-registrar';
     },
     ModelServerLifecycle,
     RestRegistrar,
+    OpenApiRegistrar,
   ],
   exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, RESOLVED_OPTIONS],
 })

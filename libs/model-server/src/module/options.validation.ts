@@ -53,6 +53,7 @@ class OptionsRules {
   @IsOptional() @IsString() serverVersion?: string;
   @IsOptional() @IsBoolean() debug?: boolean;
   @IsOptional() @IsBoolean() rest?: boolean;
+  @IsOptional() @IsBoolean() docs?: boolean;
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
@@ -104,6 +105,7 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
     serverVersion: options.serverVersion ?? packageVersion,
     debug: options.debug ?? false,
     rest: options.rest ?? true,
+    docs: options.docs ?? true,
     executorFactory: options.executorFactory,
   };
 }

@@ -1,0 +1,34 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { ModelCatalog } from '../../inference/model-catalog';
+import { ServerInfo } from '../../inference/server-info';
+import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
+import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { DOCS_PAGE } from './docs-page';
+import { buildOpenApiDocument } from './openapi-document';
+
+/**
+ * Serves `GET /openapi.json` (the REST API, models' metadata as examples) and the `/docs` page.
+ *
+ * @internal
+ */
+@Injectable()
+export class OpenApiRegistrar implements OnModuleInit {
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
+    @Inject(ServerInfo) private readonly info: ServerInfo,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.options.rest || !this.options.docs) return;
+    const app = this.adapterHost.httpAdapter?.getInstance() as FastifyInstance | undefined;
+    if (app === undefined || typeof app.get !== 'function') return;
+    app.get('/openapi.json', async (_req, reply) =>
+      reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(buildOpenApiDocument(this.catalog, this.info.apiPaths))),
+    );
+    app.get('/docs', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(DOCS_PAGE));
+  }
+}
