@@ -68,3 +68,11 @@ describe('loadServerConfig', () => {
     expect(() => loadServerConfig({ config: '/no/such/file.yaml' }, {})).toThrow(/cannot read the config file \/no\/such\/file\.yaml/);
   });
 });
+
+describe('loadServerConfig: auth from the environment', () => {
+  it('AUTH_TOKENS (comma-separated) and AUTH_TOKENS_FILE configure auth over the file', () => {
+    const file = tempConfig('c.yaml', 'auth:\n  protectMetrics: true\nmodels: []\n');
+    const config = loadServerConfig({ config: file }, { AUTH_TOKENS: 'aaaaaaaa, bbbbbbbb,', AUTH_TOKENS_FILE: 'tokens.txt' });
+    expect(config.options.auth).toEqual({ protectMetrics: true, tokens: ['aaaaaaaa', 'bbbbbbbb'], tokensFile: join(process.cwd(), 'tokens.txt') });
+  });
+});

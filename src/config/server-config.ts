@@ -141,6 +141,13 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
   if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, 'MAX_BODY_BYTES / maxBodyBytes', 0);
   if (debugOn !== undefined) options.debug = debugOn;
+  if (env.AUTH_TOKENS !== undefined || env.AUTH_TOKENS_FILE !== undefined) {
+    options.auth = {
+      ...options.auth,
+      ...(env.AUTH_TOKENS !== undefined ? { tokens: env.AUTH_TOKENS.split(',').map((t) => t.trim()).filter((t) => t !== '') } : {}),
+      ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
+    };
+  }
   return {
     port: integer(flags.port ?? env.PORT ?? port, 'PORT / --port', 8080),
     host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',

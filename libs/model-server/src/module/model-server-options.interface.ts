@@ -1,4 +1,5 @@
 import type { ExecutorFactory } from '../execution/predict-executor.interface';
+import type { AuthOptions } from '../protocol/auth/auth-options.interface';
 import type { LoadMode, ModelConfig } from '../repository/model-config.interface';
 
 /**
@@ -23,6 +24,8 @@ export interface ModelServerModuleOptions {
   rest?: boolean;
   /** Serve `GET /openapi.json` and the `/docs` page (default true). */
   docs?: boolean;
+  /** Bearer-token / API-key protection (off unless tokens are given). */
+  auth?: AuthOptions;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }

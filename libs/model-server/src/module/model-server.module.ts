@@ -11,6 +11,8 @@ import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.mo
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from './model-server-options.interface';
 import { ModelServerLifecycle } from './model-server-lifecycle';
 import { validateOptions } from './options.validation';
+import { AuthRegistrar } from '../protocol/auth/auth.registrar';
+import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
 import { RestRegistrar } from './rest-registrar';
 
@@ -60,7 +62,9 @@ import { RestRegistrar } from './rest-registrar';
     ModelServerLifecycle,
     RestRegistrar,
     OpenApiRegistrar,
+    { provide: TokenVerifier, useFactory: (o: ResolvedModelServerOptions) => new TokenVerifier(o.auth), inject: [RESOLVED_OPTIONS] },
+    AuthRegistrar,
   ],
-  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, RESOLVED_OPTIONS],
+  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS],
 })
 export class ModelServerModule extends ConfigurableModuleClass {}

@@ -45,6 +45,15 @@ class ModelRules {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) versions?: VersionRules[];
 }
 
+class AuthRules {
+  @IsOptional() @IsArray() @IsString({ each: true }) tokens?: string[];
+  @IsOptional() @IsString() tokensFile?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9-]+$/, { message: 'apiKeyHeader must be a header name' }) apiKeyHeader?: string;
+  @IsOptional() @IsBoolean() protectHealth?: boolean;
+  @IsOptional() @IsBoolean() protectMetrics?: boolean;
+  @IsOptional() @IsBoolean() protectDocs?: boolean;
+}
+
 class OptionsRules {
   @IsArray() @ValidateNested({ each: true }) models!: ModelRules[];
   @IsOptional() @IsIn(['blocking', 'background']) loadMode?: string;
@@ -54,6 +63,7 @@ class OptionsRules {
   @IsOptional() @IsBoolean() debug?: boolean;
   @IsOptional() @IsBoolean() rest?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
+  @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
@@ -80,6 +90,7 @@ function isModelClass(value: unknown): boolean {
  */
 export function validateOptions(options: ModelServerModuleOptions, packageVersion: string): ResolvedModelServerOptions {
   const rules = asRules(OptionsRules, options);
+  if (typeof options.auth === 'object' && options.auth !== null) rules.auth = asRules(AuthRules, options.auth);
   if (Array.isArray(options.models)) {
     rules.models = options.models.map((m: ModelConfig) => {
       const model = asRules(ModelRules, m);
@@ -106,6 +117,7 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
     debug: options.debug ?? false,
     rest: options.rest ?? true,
     docs: options.docs ?? true,
+    auth: options.auth ?? {},
     executorFactory: options.executorFactory,
   };
 }

@@ -1,0 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AuthOptions } from './auth-options.interface';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * Checks presented credentials against the configured tokens in constant time (digests of equal length
+ * compared with `timingSafeEqual`, every token compared, no early exit). Tokens are never logged.
+ *
+ * @publicApi
+ */
+export class TokenVerifier {
+  private readonly digests: Buffer[];
+  readonly apiKeyHeader: string;
+
+  constructor(options: AuthOptions) {
+    const tokens = [...(options.tokens ?? [])];
+    if (options.tokensFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(options.tokensFile, 'utf8');
+      } catch (err) {
+        throw new Error(`cannot read the auth tokens file ${options.tokensFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      for (const line of text.split(/\r?\n/)) {
+        const token = line.trim();
+        if (token !== '' && !token.startsWith('#')) tokens.push(token);
+      }
+    }
+    if (tokens.some((t) => t.length < 8)) throw new Error('auth tokens must be at least 8 characters long');
+    this.digests = tokens.map(digest);
+    this.apiKeyHeader = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
+  }
+
+  /** True when tokens are configured, i.e. protection is on. */
+  get enabled(): boolean {
+    return this.digests.length > 0;
+  }
+
+  /** True when `token` is one of the configured tokens. */
+  verify(token: string | undefined): boolean {
+    if (token === undefined || token === '') return false;
+    const presented = digest(token);
+    let ok = false;
+    for (const d of this.digests) ok = timingSafeEqual(presented, d) || ok;
+    return ok;
+  }
+
+  /** The token in `authorization: Bearer <t>` or the API-key header, if any. */
+  tokenFrom(authorization: string | undefined, apiKey: string | undefined): string | undefined {
+    if (apiKey !== undefined && apiKey !== '') return apiKey;
+    if (authorization === undefined) return undefined;
+    const match = /^\s*bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match === null ? undefined : match[1];
+  }
+}
