@@ -2,8 +2,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODEL_SERVER_VERSION } from 'nest-model-server';
+import cluster from 'node:cluster';
+import { joinCluster, runPrimary } from './cluster';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
+import { installGracefulShutdown } from './shutdown';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
@@ -17,6 +20,8 @@ Options:
   --load-mode MODE      blocking (load before listening) or background (env LOAD_MODE)
   --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default 64 MiB)
   --debug               stack traces in 500 answers (env DEBUG=1)
+  --workers N           N server processes sharing the ports (env WORKERS, default 1)
+  --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default 30000)
   -h, --help            this text
   -v, --version         the version
 `;
@@ -40,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       'load-mode': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       debug: { type: 'boolean' },
+      workers: { type: 'string' },
+      'shutdown-grace-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -66,12 +73,20 @@ async function main(argv: string[]): Promise<number> {
       loadMode: values['load-mode'],
       maxBodyBytes: values['max-body-bytes'],
       debug: values.debug,
+      workers: values.workers,
+      shutdownGraceMs: values['shutdown-grace-ms'],
     },
     process.env,
     samplesConfig(),
   );
-  await startServer(config);
-  process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models)\n`);
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config.workers, config.shutdownGraceMs);
+    return -1;
+  }
+  const app = await startServer(config);
+  installGracefulShutdown(app, config.shutdownGraceMs);
+  if (cluster.isWorker) joinCluster(app);
+  process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);
   return -1; // keep running
 }
 

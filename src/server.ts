@@ -20,7 +20,6 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     bufferLogs: false,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
-  app.enableShutdownHooks();
   return app;
 }
 

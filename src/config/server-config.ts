@@ -9,6 +9,10 @@ export interface ServerConfig {
   port: number;
   host: string;
   grpcPort: number;
+  /** Server processes sharing the ports (Node cluster); 1 runs in this process. */
+  workers: number;
+  /** Milliseconds in-flight requests get to finish after SIGTERM. */
+  shutdownGraceMs: number;
   /** The configuration file it came from, if any. */
   configFile: string | undefined;
   options: ModelServerModuleOptions;
@@ -23,6 +27,8 @@ export interface ConfigFlags {
   loadMode?: string;
   maxBodyBytes?: string;
   debug?: boolean;
+  workers?: string;
+  shutdownGraceMs?: string;
 }
 
 type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
@@ -36,6 +42,8 @@ interface ConfigFile {
   port?: number;
   host?: string;
   grpcPort?: number;
+  workers?: number;
+  shutdownGraceMs?: number;
   loadMode?: string;
   maxBodyBytes?: number;
   debug?: boolean;
@@ -130,7 +138,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
+  const { port, host, grpcPort, workers, shutdownGraceMs, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
@@ -152,6 +160,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     port: integer(flags.port ?? env.PORT ?? port, 'PORT / --port', 8080),
     host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
     grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
+    workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, 'WORKERS / --workers', 1)),
+    shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', 30000),
     configFile,
     options,
   };

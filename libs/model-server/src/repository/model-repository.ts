@@ -29,6 +29,7 @@ export class ModelRepository {
   private readonly logger = new Logger('ModelRepository');
   private readonly models = new Map<string, ModelEntry>();
   private shuttingDown = false;
+  private readonly gates: (() => boolean)[] = [];
   private caller: ModelCaller | undefined;
   private readonly callerRef = (): ModelCaller | undefined => this.caller;
   private observer: ExecutorObserver = NO_OBSERVER;
@@ -138,13 +139,28 @@ export class ModelRepository {
     for (const entry of this.models.values()) yield* entry.all;
   }
 
-  /** Strict readiness: every version the server expects loaded is ready, and no shutdown has begun. */
+  /**
+   * Strict readiness: every version the server expects loaded is ready, no shutdown has begun, and every
+   * readiness gate agrees (e.g. all processes of a cluster are ready).
+   */
   isReady(): boolean {
+    if (!this.isLocallyReady()) return false;
+    for (const gate of this.gates) if (!gate()) return false;
+    return true;
+  }
+
+  /** Readiness of this process alone, gates left out. */
+  isLocallyReady(): boolean {
     if (this.shuttingDown) return false;
     for (const mv of this.versions()) {
       if (mv.wanted && mv.state !== ModelState.Ready) return false;
     }
     return true;
+  }
+
+  /** Adds a condition server readiness also depends on. */
+  addReadinessGate(gate: () => boolean): void {
+    this.gates.push(gate);
   }
 
   get isShuttingDown(): boolean {

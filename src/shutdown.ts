@@ -1,0 +1,44 @@
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ModelRepository } from 'nest-model-server';
+
+/** Default time in-flight requests get to finish after SIGTERM. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+
+/**
+ * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC
+ * stop taking new work and let in-flight requests finish, the monitoring pipe flushes, every model's `unload`
+ * runs); after `graceMs` the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
+ */
+export function installGracefulShutdown(app: NestFastifyApplication, graceMs: number, exit: (code: number) => void = process.exit): void {
+  const logger = new Logger('Shutdown');
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      exit(1);
+      return;
+    }
+    stopping = true;
+    logger.log(`${signal}: not ready any more; draining in-flight requests (up to ${graceMs} ms)`);
+    app.get(ModelRepository).beginShutdown();
+    const force = setTimeout(() => {
+      logger.warn(`grace period of ${graceMs} ms over: closing the remaining connections`);
+      app.getHttpServer().closeAllConnections();
+    }, graceMs);
+    force.unref();
+    app.close().then(
+      () => {
+        clearTimeout(force);
+        logger.log('stopped');
+        exit(0);
+      },
+      (err: unknown) => {
+        logger.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { http, startCli } from './helpers/cli-process';
+
+const CONFIG = join(__dirname, 'fixtures', 'slow-models.yaml');
+const slowBody = JSON.stringify({ parameters: { delay_ms: 1500 }, inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] });
+
+describe('graceful shutdown of the real process', () => {
+  it('SIGTERM with 20 requests in flight: all answer 200, readiness is off, the process exits 0', async () => {
+    const cli = await startCli(['--config', CONFIG]);
+    const inFlight = Array.from({ length: 20 }, () => http(cli.port, 'POST', '/v2/models/slow/infer', slowBody));
+    await new Promise((r) => setTimeout(r, 300));
+    cli.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    const ready = await http(cli.port, 'GET', '/v2/health/ready');
+    expect([0, 503]).toContain(ready.status); // not ready, or the port already closed to new work
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((a) => a.status)).toEqual(new Array(20).fill(200));
+    expect(JSON.parse(answers[0].body).parameters).toEqual({ delayed_ms: 1500 });
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toMatch(/SIGTERM: not ready any more/);
+  });
+
+  it('a second signal exits at once', async () => {
+    const cli = await startCli(['--config', CONFIG]);
+    const pending = http(cli.port, 'POST', '/v2/models/slow/infer', JSON.stringify({ parameters: { delay_ms: 20000 }, inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] }));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await pending;
+  });
+
+  it('the grace period cuts requests that take longer, then exits 0', async () => {
+    const cli = await startCli(['--config', CONFIG, '--shutdown-grace-ms', '300']);
+    const pending = http(cli.port, 'POST', '/v2/models/slow/infer', JSON.stringify({ parameters: { delay_ms: 20000 }, inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] }));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20000);
+    expect((await pending).status).toBe(0); // connection cut
+    expect(cli.output()).toMatch(/grace period of 300 ms over/);
+  });
+});
