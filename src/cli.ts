@@ -22,6 +22,8 @@ Options:
   --debug               stack traces in 500 answers (env DEBUG=1)
   --workers N           N server processes sharing the ports (env WORKERS, default 1)
   --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default 30000)
+  --log-level LEVEL     trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL, default info)
+  --log-format FORMAT   json (structured, default) or text (env LOG_FORMAT)
   -h, --help            this text
   -v, --version         the version
 `;
@@ -47,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       debug: { type: 'boolean' },
       workers: { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -75,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       debug: values.debug,
       workers: values.workers,
       shutdownGraceMs: values['shutdown-grace-ms'],
+      logLevel: values['log-level'],
+      logFormat: values['log-format'],
     },
     process.env,
     samplesConfig(),

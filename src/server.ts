@@ -1,12 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { LogLevel } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PinoLogger } from 'nest-model-server';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config/server-config';
 
 /** Options of the application itself (not of the models). */
 export interface CreateServerOptions {
-  /** Log levels to print, or false for none (tests). */
+  /** Nest's console logger with these levels, or false for none (tests); default: JSON logs per the config. */
   logger?: LogLevel[] | false;
 }
 
@@ -16,9 +17,10 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     bodyLimit: config.options.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
+  const json = options.logger === undefined && config.logFormat === 'json' ? new PinoLogger(config.logLevel) : undefined;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config, json), adapter, {
     bufferLogs: false,
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    logger: options.logger ?? json ?? nestLevels(config.logLevel),
   });
   return app;
 }
@@ -28,4 +30,19 @@ export async function startServer(config: ServerConfig): Promise<NestFastifyAppl
   const app = await createServer(config);
   await app.listen(config.port, config.host);
   return app;
+}
+
+/** Nest's console levels for a LOG_LEVEL (text logs). */
+function nestLevels(level: ServerConfig['logLevel']): LogLevel[] | false {
+  const order: [ServerConfig['logLevel'], LogLevel][] = [
+    ['trace', 'verbose'],
+    ['debug', 'debug'],
+    ['info', 'log'],
+    ['warn', 'warn'],
+    ['error', 'error'],
+    ['fatal', 'fatal'],
+  ];
+  if (level === 'silent') return false;
+  const from = order.findIndex(([l]) => l === level);
+  return order.slice(from).map(([, nest]) => nest);
 }

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ModelServer, type ModelConfig, type ModelServerModuleOptions, type ModelVersionConfig } from 'nest-model-server';
+import {
+  ModelServer,
+  type ModelConfig,
+  type ModelServerModuleOptions,
+  type ModelVersionConfig,
+  type ServerLogLevel,
+} from 'nest-model-server';
 import { parse as parseYaml } from 'yaml';
 import { loadModelClass } from './model-loader';
 
@@ -13,6 +19,10 @@ export interface ServerConfig {
   workers: number;
   /** Milliseconds in-flight requests get to finish after SIGTERM. */
   shutdownGraceMs: number;
+  /** Least severe level logged. */
+  logLevel: ServerLogLevel;
+  /** `json`: structured lines (pino); `text`: Nest's console format, for development. */
+  logFormat: 'json' | 'text';
   /** The configuration file it came from, if any. */
   configFile: string | undefined;
   options: ModelServerModuleOptions;
@@ -29,6 +39,8 @@ export interface ConfigFlags {
   debug?: boolean;
   workers?: string;
   shutdownGraceMs?: string;
+  logLevel?: string;
+  logFormat?: string;
 }
 
 type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
@@ -44,6 +56,8 @@ interface ConfigFile {
   grpcPort?: number;
   workers?: number;
   shutdownGraceMs?: number;
+  logLevel?: string;
+  logFormat?: string;
   loadMode?: string;
   maxBodyBytes?: number;
   debug?: boolean;
@@ -78,6 +92,14 @@ function integer(value: string | number | undefined, what: string, fallback: num
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${what} must be a non-negative integer, got '${value}'`);
   return n;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+function oneOf<T extends string>(value: string | undefined, what: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
 }
 
 /** A class standing in for a model whose module cannot be loaded: the model shows as failed, with the reason. */
@@ -138,7 +160,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, workers, shutdownGraceMs, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
+  const { port, host, grpcPort, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
@@ -162,6 +184,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
     workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, 'WORKERS / --workers', 1)),
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', 30000),
+    logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, 'LOG_LEVEL / --log-level', LOG_LEVELS, 'info'),
+    logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, 'LOG_FORMAT / --log-format', ['json', 'text'] as const, 'json'),
     configFile,
     options,
   };

@@ -63,6 +63,10 @@ export type { WireTensor, WireInferenceRequest } from './codecs/wire-tensor.inte
 export { InferenceEventStream } from './monitoring';
 export type { InferenceEvent, StageTimings } from './monitoring';
 
+// Logging
+export { PinoLogger, RequestLogSubscriber } from './logging';
+export type { ServerLogLevel } from './logging';
+
 // Testing
 export { createTestServer, TestServer, TestServerError } from './testing';
 export type { TestResponse, TestCallOptions, TestInferenceResponse } from './testing';

@@ -1,0 +1,64 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { ErrorCode } from '../errors/error-code.enum';
+import { InferenceEventStream } from '../monitoring/inference-event-stream';
+import type { InferenceEvent } from '../monitoring/inference-event.interface';
+import { PinoLogger } from './pino-logger';
+
+/** Codes that are the client's doing: logged at info, never as errors. */
+const CLIENT_CODES = new Set<ErrorCode | undefined>([
+  ErrorCode.InvalidRequest,
+  ErrorCode.Unauthenticated,
+  ErrorCode.NotFound,
+  ErrorCode.NotAcceptable,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnsupportedMediaType,
+  ErrorCode.Cancelled,
+]);
+
+/**
+ * One structured line per request from the data plane's event stream: id, model, version, op, protocol,
+ * outcome, error code, duration. Successes at `debug`, the client's mistakes at `info`, not-ready, overload
+ * and deadlines at `warn`, faults at `error` (message only: stack traces stay out of logs of requests).
+ *
+ * @internal
+ */
+@Injectable()
+export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown {
+  private subscription: Subscription | null = null;
+
+  constructor(
+    @Inject(InferenceEventStream) private readonly events: InferenceEventStream,
+    @Inject(PinoLogger) private readonly logger: PinoLogger,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription = this.events.events$.subscribe((event) => this.log(event));
+  }
+
+  onApplicationShutdown(): void {
+    this.subscription?.unsubscribe();
+    this.logger.flush();
+  }
+
+  private log(e: InferenceEvent): void {
+    const pino = this.logger.pino;
+    const level = e.status === 'ok' ? 'debug' : CLIENT_CODES.has(e.errorCode) ? 'info' : e.errorCode === ErrorCode.ModelError || e.errorCode === ErrorCode.Internal ? 'error' : 'warn';
+    if (!pino.isLevelEnabled(level)) return;
+    pino[level](
+      {
+        context: 'request',
+        id: e.id,
+        model: e.model,
+        version: e.version,
+        op: e.op,
+        protocol: e.protocol,
+        outcome: e.status,
+        code: e.errorCode,
+        durationMs: Math.round(e.durationMs * 1000) / 1000,
+        error: e.error,
+      },
+      e.status === 'ok' ? 'request served' : 'request failed',
+    );
+  }
+}
