@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { LogLevel } from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PinoLogger } from 'nest-model-server';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createFastifyAdapter, HttpErrorFilter, PinoLogger } from 'nest-model-server';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config/server-config';
 
@@ -13,15 +13,13 @@ export interface CreateServerOptions {
 
 /** Creates the application (models loaded as configured) without listening. */
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
-    bodyLimit: config.options.maxBodyBytes,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
-  });
+  const adapter = createFastifyAdapter({ bodyLimit: config.options.maxBodyBytes });
   const json = options.logger === undefined && config.logFormat === 'json' ? new PinoLogger(config.logLevel) : undefined;
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config, json), adapter, {
     bufferLogs: false,
     logger: options.logger ?? json ?? nestLevels(config.logLevel),
   });
+  app.useGlobalFilters(new HttpErrorFilter(config.options.debug === true));
   return app;
 }
 

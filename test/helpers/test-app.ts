@@ -1,11 +1,12 @@
 import { Test } from '@nestjs/testing';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ModelServerModule, parseJson, type ModelServerModuleOptions } from 'nest-model-server';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createFastifyAdapter, HttpErrorFilter, ModelServerModule, parseJson, type ModelServerModuleOptions } from 'nest-model-server';
 
 /** A Nest application with the model server module on Fastify, initialised, not listening. */
 export async function createApp(options: ModelServerModuleOptions): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
+  app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

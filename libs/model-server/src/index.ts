@@ -63,6 +63,10 @@ export type { WireTensor, WireInferenceRequest } from './codecs/wire-tensor.inte
 export { InferenceEventStream } from './monitoring';
 export type { InferenceEvent, StageTimings } from './monitoring';
 
+// HTTP
+export { HttpErrorFilter, createFastifyAdapter } from './protocol/http';
+export type { ModelServerAdapterOptions } from './protocol/http';
+
 // Logging
 export { PinoLogger, RequestLogSubscriber } from './logging';
 export type { ServerLogLevel } from './logging';

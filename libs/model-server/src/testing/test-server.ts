@@ -1,8 +1,10 @@
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseJson, stringifyJson } from '../codecs';
 import { ModelServerModule } from '../module/model-server.module';
 import type { ModelServerModuleOptions } from '../module/model-server-options.interface';
+import { createFastifyAdapter } from '../protocol/http/fastify-adapter.factory';
+import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 
 /** A non-2xx answer of the test server. @publicApi */
 export class TestServerError extends Error {
@@ -60,9 +62,10 @@ export class TestServer {
   static async start(options: ModelServerModuleOptions): Promise<TestServer> {
     const app = await NestFactory.create<NestFastifyApplication>(
       ModelServerModule.forRoot(options),
-      new FastifyAdapter(),
+      createFastifyAdapter({ bodyLimit: options.maxBodyBytes }),
       { logger: ['error', 'warn'], abortOnError: false },
     );
+    app.useGlobalFilters(new HttpErrorFilter(options.debug === true));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return new TestServer(app);

@@ -1,0 +1,27 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+
+/** Options of {@link createFastifyAdapter}. @publicApi */
+export interface ModelServerAdapterOptions {
+  /** The application-wide body limit; the v2 routes apply `maxBodyBytes` themselves (default 64 MiB). */
+  bodyLimit?: number;
+}
+
+/**
+ * A Fastify adapter set up for serving models: trailing slashes ignored, path parameters limited in length,
+ * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`.
+ *
+ * @publicApi
+ */
+export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 256 characters' : error.message;
+      reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: message }));
+    },
+  });
+}

@@ -1,0 +1,40 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { isModelServerError } from '../../errors/model-server.error';
+import { errorBody, toHttpError } from '../v2/rest/http-status.map';
+
+/**
+ * Answers every error that reaches Nest (unknown routes, Nest controllers) as `{"error": "<message>"}`, the
+ * shape the v2 routes use, so a client sees one error format from the whole server.
+ * Register it with `app.useGlobalFilters(new HttpErrorFilter())` or as `APP_FILTER`.
+ *
+ * @publicApi
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  constructor(private readonly debug = false) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    let status: number;
+    let message: string;
+    let retryAfter: number | undefined;
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const response = exception.getResponse();
+      const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+      message = Array.isArray(text) ? text.join('; ') : typeof text === 'string' ? text : exception.message;
+    } else {
+      const answer = toHttpError(exception, this.debug);
+      ({ status, message } = answer);
+      retryAfter = answer.retryAfterSeconds;
+      if (answer.serverFault && !isModelServerError(exception)) {
+        this.logger.error(exception instanceof Error ? exception.message : String(exception), exception instanceof Error ? exception.stack : undefined);
+      }
+    }
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    reply.code(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(message));
+  }
+}
