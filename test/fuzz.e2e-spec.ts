@@ -68,7 +68,7 @@ function generator(rand: () => number) {
   const jsonBody = (): string => {
     const body: Record<string, unknown> = { inputs: Array.from({ length: int(3) + (rand() < 0.9 ? 1 : 0) }, tensor) };
     if (rand() < 0.2) body.id = pick(['id', 5, null, {}, 'x'.repeat(5000)]);
-    if (rand() < 0.2) body.parameters = pick([{ binary_data_output: true }, { delay_ms: -5 }, [], 'x', null, { constructor: { prototype: { polluted: 1 } } }]);
+    if (rand() < 0.2) body.parameters = pick<unknown>([{ binary_data_output: true }, { delay_ms: -5 }, [], 'x', null, { constructor: { prototype: { polluted: 1 } } }]);
     if (rand() < 0.2) body.outputs = pick([[{ name: 'x' }], [{ name: 'nope' }], [{}], 'all', [{ name: 'x', parameters: { binary_data: true } }]]);
     let text = JSON.stringify(body);
     if (rand() < 0.15) text = text.replace(/-?\d+/, pick(WEIRD_NUMBER_TEXT));

@@ -15,6 +15,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   grpcPort: number;
+  /** Largest gRPC message, request or response, in bytes. */
+  grpcMaxMessageBytes: number;
   /** Server processes sharing the ports (Node cluster); 1 runs in this process. */
   workers: number;
   /** Milliseconds in-flight requests get to finish after SIGTERM. */
@@ -34,6 +36,7 @@ export interface ConfigFlags {
   port?: string;
   host?: string;
   grpcPort?: string;
+  grpcMaxMessageBytes?: string;
   loadMode?: string;
   maxBodyBytes?: string;
   debug?: boolean;
@@ -54,6 +57,7 @@ interface ConfigFile {
   port?: number;
   host?: string;
   grpcPort?: number;
+  grpcMaxMessageBytes?: number;
   workers?: number;
   shutdownGraceMs?: number;
   logLevel?: string;
@@ -153,14 +157,14 @@ function resolveModels(models: FileModel[], base: string): ModelConfig[] {
 
 /**
  * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
- * (`PORT`, `HOST`, `GRPC_PORT`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
+ * (`PORT`, `HOST`, `GRPC_PORT`, `GRPC_MAX_MESSAGE_BYTES`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
  */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
   const path = flags.config ?? env.CONFIG ?? defaultConfig;
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
@@ -171,6 +175,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
   if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, 'MAX_BODY_BYTES / maxBodyBytes', 0);
   if (debugOn !== undefined) options.debug = debugOn;
+  if (env.MAX_IN_FLIGHT !== undefined) options.maxInFlight = integer(env.MAX_IN_FLIGHT, 'MAX_IN_FLIGHT', 0);
+  if (env.REQUEST_TIMEOUT_MS !== undefined) options.requestTimeoutMs = integer(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 0);
   if (env.AUTH_TOKENS !== undefined || env.AUTH_TOKENS_FILE !== undefined) {
     options.auth = {
       ...options.auth,
@@ -182,6 +188,11 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     port: integer(flags.port ?? env.PORT ?? port, 'PORT / --port', 8080),
     host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
     grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
+    grpcMaxMessageBytes: integer(
+      flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
+      'GRPC_MAX_MESSAGE_BYTES / --grpc-max-message-bytes',
+      64 * 1024 * 1024,
+    ),
     workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, 'WORKERS / --workers', 1)),
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', 30000),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, 'LOG_LEVEL / --log-level', LOG_LEVELS, 'info'),

@@ -29,6 +29,14 @@ export function modelNotReady(label: string, state: string, reason?: string, ret
   return new ModelServerError(ErrorCode.NotReady, `model ${label} is not ready (${state})${why}`, { retryAfterSeconds });
 }
 
+export function overloaded(what: string, limit: number, setting: string): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.Overloaded,
+    `${what} already has ${limit} requests in flight, its limit (${setting}); retry shortly`,
+    { retryAfterSeconds: 1 },
+  );
+}
+
 export function deadlineExceeded(stage: string): ModelServerError {
   return new ModelServerError(ErrorCode.DeadlineExceeded, `the request's deadline passed during ${stage}`);
 }

@@ -6,10 +6,13 @@
 export interface CallOptions {
   /** The transport: `rest`, `grpc`, `sagemaker`, `internal`... (monitoring and metrics label). */
   protocol: string;
-  /** Absolute deadline, epoch milliseconds. */
+  /**
+   * Absolute deadline, epoch milliseconds, from the client (a timeout header, gRPC's `grpc-timeout`). The
+   * model's `timeoutMs` and the server's `requestTimeoutMs` may make it earlier.
+   */
   deadline?: number;
-  /** Fires when the client goes away or the deadline passes. */
-  signal?: AbortSignal;
+  /** Tells the request when its client goes away (the request's signal fires then). */
+  cancellation?: import('../model/request-context').CancellationSource;
   /** Request headers passed on to model code and monitoring (lower-case names), e.g. `traceparent`. */
   headers?: Record<string, string>;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
-import { deadlineExceeded, invalidRequest, modelError, modelNotReady, operationNotFound } from '../errors/errors';
+import { invalidRequest, modelError, modelNotReady, operationNotFound, overloaded } from '../errors/errors';
 import { isModelServerError, ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import { ModelState } from '../model/model-state.enum';
@@ -12,6 +12,7 @@ import type { StageTimings } from '../monitoring/inference-event.interface';
 import type { ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
+import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { decodeRequest } from './request-decoder';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 
@@ -61,15 +62,28 @@ export class DataPlane {
       name,
       options?.version,
       request as WireInferenceRequest,
-      { protocol: 'internal', deadline: parent.deadline, signal: parent.signal, headers: parent.headers },
+      { protocol: 'internal', deadline: parent.deadline, headers: parent.headers },
       parent.depth + 1,
+      parent,
     );
+
+  /** Requests in the data plane now, all models together. */
+  private inFlight = 0;
+
+  /** Errors whose request already has its monitoring event (so a transport does not report them again). */
+  private readonly traced = new WeakSet<object>();
 
   constructor(
     private readonly repository: ModelRepository,
     private readonly events: InferenceEventStream,
+    private readonly limits: DataPlaneLimits = NO_LIMITS,
   ) {
     repository.setCaller(this.caller);
+  }
+
+  /** Requests being served now (all models). */
+  get requestsInFlight(): number {
+    return this.inFlight;
   }
 
   /** Runs `preprocess → validate → predict → postprocess` and returns the checked response. */
@@ -82,14 +96,40 @@ export class DataPlane {
     return this.run('explain', name, version, wire, call);
   }
 
-  /** The version a request addresses, if it is ready to serve; else a 404 or 503. @internal */
-  readyVersion(name: string, version: string | undefined): ModelVersion {
+  /**
+   * The version a request addresses, if it is ready to serve; else a 404 or 503. Once shutdown has begun only
+   * nested calls of requests already in flight are taken. @internal
+   */
+  readyVersion(name: string, version: string | undefined, depth = 0): ModelVersion {
     const mv = this.repository.get(name, version);
     if (mv.state !== ModelState.Ready) {
       throw modelNotReady(mv.label, mv.state, mv.error, mv.state === ModelState.Loading ? LOADING_RETRY_AFTER_S : undefined);
     }
-    if (this.repository.isShuttingDown) throw modelNotReady(mv.label, 'shutting down', undefined, 1);
+    if (depth === 0 && this.repository.isShuttingDown) throw modelNotReady(mv.label, 'shutting down', undefined, 1);
     return mv;
+  }
+
+  /** Counts a request in flight, or refuses it (503, Retry-After) when the server or the model is at its limit. */
+  private admit(mv: ModelVersion): void {
+    const max = this.limits.maxInFlight;
+    if (max > 0 && this.inFlight >= max) throw overloaded('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
+    if (mv.maxInFlight > 0 && mv.inFlight >= mv.maxInFlight) throw overloaded(`model ${mv.label}`, mv.maxInFlight, 'the model\'s maxInFlight');
+    this.inFlight++;
+    mv.inFlight++;
+  }
+
+  private release(mv: ModelVersion): void {
+    this.inFlight--;
+    mv.inFlight--;
+  }
+
+  /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
+  private context(id: string, op: string, mv: ModelVersion, call: CallOptions, depth: number, parent: RequestContext | undefined): RequestContext {
+    const deadline =
+      mv.timeoutMs === 0 && this.limits.requestTimeoutMs === 0
+        ? call.deadline
+        : earliestDeadline(call.deadline, mv.timeoutMs, this.limits.requestTimeoutMs, Date.now());
+    return new RequestContext(id, op, deadline, call.headers, depth, this.nestedCall, call.cancellation, parent);
   }
 
   private async run(
@@ -99,6 +139,7 @@ export class DataPlane {
     wire: WireInferenceRequest,
     call: CallOptions,
     depth = 0,
+    parent: RequestContext | undefined = undefined,
   ): Promise<InferenceResponse> {
     if (depth > MAX_CALL_DEPTH) {
       throw new ModelServerError(
@@ -106,12 +147,14 @@ export class DataPlane {
         `in-process calls nest deeper than ${MAX_CALL_DEPTH} levels (calling '${name}'): do the models call each other in a cycle?`,
       );
     }
-    const mv = this.readyVersion(name, version);
+    const mv = this.readyVersion(name, version, depth);
     const hooks = mv.hooks!;
     if (op === 'explain' && hooks.explain === null) {
       throw new ModelServerError(ErrorCode.NotFound, `model ${mv.label} does not implement explain`);
     }
-    const ctx = new RequestContext(wire.id ?? randomUUID(), op, call.signal, call.deadline, call.headers, depth, this.nestedCall);
+    this.admit(mv);
+    const ctx = this.context(wire.id ?? randomUUID(), op, mv, call, depth, parent);
+    const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, wire) : null;
     let stage = 'decode';
     let t = performance.now();
@@ -120,23 +163,25 @@ export class DataPlane {
       t = lap(trace, stage, t);
       if (hooks.preprocess !== null) {
         stage = 'preprocess';
-        checkDeadline(call, stage);
-        request = await hooks.preprocess(request, ctx);
+        const next = hooks.preprocess(request, ctx);
+        request = await (timer === null ? next : timer.wait(next, stage));
         t = lap(trace, stage, t);
       }
       if (hooks.validate !== null) {
         stage = 'validate';
-        await hooks.validate(request, ctx);
+        const done = hooks.validate(request, ctx);
+        await (timer === null ? done : timer.wait(done, stage));
         t = lap(trace, stage, t);
       }
       if (trace !== null) trace.request = request;
       stage = op === 'infer' ? 'predict' : 'explain';
-      checkDeadline(call, stage);
-      let result = op === 'infer' ? await mv.executor!.run(request, ctx) : await hooks.explain!(request, ctx);
+      const running = op === 'infer' ? mv.executor!.run(request, ctx) : hooks.explain!(request, ctx);
+      let result = await (timer === null ? running : timer.wait(running, stage));
       t = lap(trace, stage, t);
       if (hooks.postprocess !== null) {
         stage = 'postprocess';
-        result = await hooks.postprocess(result, ctx);
+        const shaped = hooks.postprocess(result, ctx);
+        result = await (timer === null ? shaped : timer.wait(shaped, stage));
         t = lap(trace, stage, t);
       }
       stage = 'encode';
@@ -151,6 +196,8 @@ export class DataPlane {
       if (trace !== null) trace.error = coded;
       throw coded;
     } finally {
+      this.release(mv);
+      if (timer !== null) timer.clear();
       if (trace !== null) this.finishTrace(trace);
     }
   }
@@ -170,7 +217,9 @@ export class DataPlane {
     const method = mv.operations.get(op);
     if (method === undefined) throw operationNotFound(name, op);
     const id = input.wire?.id ?? randomUUID();
-    const ctx = new RequestContext(id, op, call.signal, call.deadline, call.headers, 0, this.nestedCall);
+    this.admit(mv);
+    const ctx = this.context(id, op, mv, call, 0, undefined);
+    const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, input.wire ?? input.body) : null;
     let stage = 'decode';
     let t = performance.now();
@@ -180,9 +229,9 @@ export class DataPlane {
       t = lap(trace, stage, t);
       if (trace !== null) trace.request = request;
       stage = 'operation';
-      checkDeadline(call, stage);
       const fn = (mv.instance as unknown as Record<string | symbol, Function>)[method];
-      const value: unknown = await fn.call(mv.instance, request, ctx);
+      const answer: unknown = fn.call(mv.instance, request, ctx);
+      const value: unknown = await (timer === null ? answer : timer.wait(answer, stage));
       t = lap(trace, stage, t);
       let output: OperationOutput;
       if (isInferenceResult(value)) {
@@ -199,8 +248,33 @@ export class DataPlane {
       if (trace !== null) trace.error = coded;
       throw coded;
     } finally {
+      this.release(mv);
+      if (timer !== null) timer.clear();
       if (trace !== null) this.finishTrace(trace);
     }
+  }
+
+  /**
+   * Emits the one monitoring event of a request to a known model that failed before its hook chain was traced:
+   * refused by the transport (malformed body, structural check, body limit) or by the data plane (not ready,
+   * overloaded, unknown operation). Errors whose event was already emitted, unknown models and versions are
+   * skipped; nothing happens while monitoring is off. @internal
+   */
+  reportRejected(op: string, name: string, version: string | undefined, raw: unknown, error: unknown, call: CallOptions): void {
+    if (!this.events.active || (typeof error === 'object' && error !== null && this.traced.has(error))) return;
+    let mv: ModelVersion;
+    try {
+      mv = this.repository.get(name, version);
+    } catch {
+      return;
+    }
+    const wireId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+    const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, call, 0, undefined);
+    const trace = this.startTrace(mv, ctx, call, raw);
+    trace.error = isModelServerError(error)
+      ? error
+      : new ModelServerError(ErrorCode.Internal, error instanceof Error ? error.message : String(error));
+    this.finishTrace(trace);
   }
 
   private startTrace(mv: ModelVersion, ctx: RequestContext, call: CallOptions, raw: unknown): Trace {
@@ -221,6 +295,7 @@ export class DataPlane {
   private finishTrace(trace: Trace): void {
     const { mv, ctx, error } = trace;
     const modelMetrics = mv.instance?.context.metrics;
+    if (error !== undefined) this.traced.add(error);
     this.events.emit({
       id: ctx.id,
       model: mv.name,
@@ -233,11 +308,12 @@ export class DataPlane {
       stages: trace.stages,
       status: error === undefined ? 'ok' : 'error',
       request: trace.request,
-      rawRequest: trace.request === undefined ? trace.rawRequest : undefined,
+      rawRequest: trace.rawRequest,
       response: trace.response,
       errorCode: error?.code,
       error: error?.message,
       metrics: ctx.metrics === null ? { ...modelMetrics } : { ...modelMetrics, ...ctx.metrics },
+      requestMetrics: ctx.metrics ?? undefined,
       statistics: ctx.statistics ?? undefined,
       labels: mv.config.labels,
       traceparent: trace.call.headers?.traceparent,
@@ -247,6 +323,16 @@ export class DataPlane {
 
 const INTERNAL_CALL: CallOptions = { protocol: 'internal' };
 
+/** Server-wide limits of the data plane. @publicApi */
+export interface DataPlaneLimits {
+  /** Requests in flight across all models beyond which new ones get 503 + Retry-After (0: no limit). */
+  maxInFlight: number;
+  /** Deadline of every request in milliseconds, unless the client's or the model's is earlier (0: none). */
+  requestTimeoutMs: number;
+}
+
+const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0 };
+
 /** Records the stage's duration when tracing, and returns the new stage start. */
 function lap(trace: Trace | null, stage: string, since: number): number {
   const now = performance.now();
@@ -254,9 +340,6 @@ function lap(trace: Trace | null, stage: string, since: number): number {
   return now;
 }
 
-function checkDeadline(call: CallOptions, stage: string): void {
-  if (call.deadline !== undefined && Date.now() >= call.deadline) throw deadlineExceeded(stage);
-}
 
 /**
  * Gives every failure its catalogue code: coded errors keep theirs; an uncoded error thrown by `validate`

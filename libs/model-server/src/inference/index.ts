@@ -1,4 +1,5 @@
 export { DataPlane } from './data-plane';
+export type { DataPlaneLimits } from './data-plane';
 export { ModelCatalog } from './model-catalog';
 export type { ServerMetadata, ModelMetadata, ModelListing, VersionStatus, RepositoryIndexEntry } from './model-catalog';
 export { ServerInfo } from './server-info';

@@ -5,6 +5,20 @@ import type { Parameters } from './tensor.interface';
 /** Sends a nested request on behalf of a request (the data plane provides it). @internal */
 export type NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) => Promise<InferenceResponse>;
 
+/** Tells a request that its client went away (a transport's connection or call). @publicApi */
+export interface CancellationSource {
+  /** Calls `listener` once if the client goes away before the request has been answered. */
+  onCancel(listener: () => void): void;
+}
+
+/** Why a request's signal fired. */
+class RequestAborted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
 /** What a request is doing: inference, explanation or a custom operation's name. @publicApi */
 export type RequestOp = 'infer' | 'explain' | (string & {});
 
@@ -21,14 +35,14 @@ export class RequestContext {
   metrics: Record<string, number> | null = null;
   /** Extra statistics for the monitoring record, set with {@link addStatistics}. */
   statistics: Parameters | null = null;
+  private controller: AbortController | null = null;
+  private abortReason: Error | null = null;
 
   constructor(
     /** The request id (the client's, or a generated one). */
     readonly id: string,
     /** `infer`, `explain` or the custom operation's name. */
     readonly op: RequestOp,
-    /** Fires when the request's deadline passes or its client goes away. */
-    readonly signal: AbortSignal | undefined,
     /** Absolute deadline in epoch milliseconds, if the request has one. */
     readonly deadline: number | undefined,
     /** Request headers the transport chose to pass on (lower-case names), e.g. `traceparent`. */
@@ -36,7 +50,44 @@ export class RequestContext {
     /** How many model-to-model calls deep this request is (0 for a client's request). */
     readonly depth: number = 0,
     private readonly nestedCall: NestedCall | null = null,
+    private readonly cancellation: CancellationSource | undefined = undefined,
+    private readonly parent: RequestContext | undefined = undefined,
   ) {}
+
+  /**
+   * Fires when the request's deadline passes or its client goes away (for a nested call: when its parent's
+   * does). Pass it to anything that can stop early: `fetch`, timers, a session run. Created on first use,
+   * so requests whose model never looks at it pay nothing.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.abortReason !== null) {
+        controller.abort(this.abortReason);
+      } else {
+        this.cancellation?.onCancel(() => this.abort('the client went away'));
+        if (this.parent !== undefined) {
+          const parentSignal = this.parent.signal;
+          if (parentSignal.aborted) controller.abort(parentSignal.reason);
+          else parentSignal.addEventListener('abort', () => controller.abort(parentSignal.reason), { once: true });
+        }
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** True once the deadline passed or the client went away. */
+  get aborted(): boolean {
+    return this.abortReason !== null || (this.controller?.signal.aborted ?? false);
+  }
+
+  /** Fires the signal (the data plane calls it when the deadline passes). @internal */
+  abort(why: string): void {
+    if (this.abortReason !== null) return;
+    this.abortReason = new RequestAborted(`request ${this.id} aborted: ${why}`);
+    this.controller?.abort(this.abortReason);
+  }
 
   /**
    * Calls another model in-process on behalf of this request: same checks, hooks and monitoring as a client's

@@ -26,6 +26,16 @@ export interface ModelServerModuleOptions {
   docs?: boolean;
   /** Bearer-token / API-key protection (off unless tokens are given). */
   auth?: AuthOptions;
+  /**
+   * Requests in flight across all models beyond which new ones answer 503 with `Retry-After` (default 4096;
+   * 0: no limit). A model's own `maxInFlight` limits it alone.
+   */
+  maxInFlight?: number;
+  /**
+   * Deadline of every request in milliseconds (default 0: none). A model's `timeoutMs`, a client's
+   * `X-Request-Timeout` or gRPC deadline may make it shorter; past it the answer is 504 / DEADLINE_EXCEEDED.
+   */
+  requestTimeoutMs?: number;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }

@@ -51,8 +51,9 @@ import { RestRegistrar } from './rest-registrar';
     },
     {
       provide: DataPlane,
-      useFactory: (repository: ModelRepository, events: InferenceEventStream) => new DataPlane(repository, events),
-      inject: [ModelRepository, InferenceEventStream],
+      useFactory: (repository: ModelRepository, events: InferenceEventStream, o: ResolvedModelServerOptions) =>
+        new DataPlane(repository, events, { maxInFlight: o.maxInFlight, requestTimeoutMs: o.requestTimeoutMs }),
+      inject: [ModelRepository, InferenceEventStream, RESOLVED_OPTIONS],
     },
     {
       provide: ModelCatalog,

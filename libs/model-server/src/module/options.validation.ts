@@ -42,6 +42,8 @@ class ModelRules {
   @IsOptional() @IsArray() outputs?: unknown[];
   @IsOptional() @Matches(PATH, { message: 'inputPath must be a dotted path like "data.request"' }) inputPath?: string;
   @IsOptional() @Matches(PATH, { message: 'resultPath must be a dotted path like "result"' }) resultPath?: string;
+  @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
+  @IsOptional() @IsInt() @Min(0) timeoutMs?: number;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) versions?: VersionRules[];
 }
 
@@ -64,6 +66,8 @@ class OptionsRules {
   @IsOptional() @IsBoolean() rest?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
+  @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
+  @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
@@ -118,6 +122,8 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
     rest: options.rest ?? true,
     docs: options.docs ?? true,
     auth: options.auth ?? {},
+    maxInFlight: options.maxInFlight ?? 4096,
+    requestTimeoutMs: options.requestTimeoutMs ?? 0,
     executorFactory: options.executorFactory,
   };
 }

@@ -39,7 +39,10 @@ export interface InferenceEvent {
   status: 'ok' | 'error';
   /** The request after preprocess/validate (or as decoded, if it failed before). Absent if decoding failed. */
   request: InferenceRequest | undefined;
-  /** The wire request, when decoding failed (so the record still shows what was sent). */
+  /**
+   * The request as the transport received it, before decoding and hooks (a structurally checked v2 request,
+   * an operation's body, or what a refused request carried; undefined when its body could not be read).
+   */
   rawRequest: unknown;
   /** The response after postprocess (v2 response, or an operation's JSON value). */
   response: InferenceResponse | unknown;
@@ -47,6 +50,8 @@ export interface InferenceEvent {
   error: string | undefined;
   /** Model-level metrics merged with the ones set during this request. */
   metrics: Record<string, number>;
+  /** Only the metrics set during this request (`ctx.setMetric`), if any. */
+  requestMetrics?: Readonly<Record<string, number>>;
   /** Statistics model code added for this request. */
   statistics: Parameters | undefined;
   labels: Readonly<Record<string, string>>;

@@ -48,6 +48,10 @@ export interface ModelConfig {
   inputs?: TensorSpec[];
   /** Declared outputs (else the class's own `outputs`). */
   outputs?: TensorSpec[];
+  /** Requests of this model in flight beyond which new ones answer 503 with `Retry-After` (0 or unset: none). */
+  maxInFlight?: number;
+  /** Deadline of this model's requests in milliseconds (unless the client's is earlier). */
+  timeoutMs?: number;
   /**
    * For bodies that are not a v2 request at the top level: the dotted path of the request inside the body
    * (MLRun's `input_path`), e.g. `"data.request"`.

@@ -51,6 +51,12 @@ export class ModelVersion {
   loadDurationMs: number | undefined = undefined;
   /** Whether the server expects this version loaded (false after an explicit unload). */
   wanted = true;
+  /** Requests of this version in the data plane now. */
+  inFlight = 0;
+  /** Its limit of requests in flight (`maxInFlight` in its config; 0: none). */
+  readonly maxInFlight: number;
+  /** Its own deadline for every request in milliseconds (`timeoutMs` in its config; 0: none). */
+  readonly timeoutMs: number;
   private loading: Promise<void> | null = null;
 
   constructor(
@@ -64,6 +70,8 @@ export class ModelVersion {
     this.inputs = config.inputs;
     this.outputs = config.outputs;
     this.platform = config.platform ?? 'nest-model-server';
+    this.maxInFlight = typeof config.raw.maxInFlight === 'number' ? config.raw.maxInFlight : 0;
+    this.timeoutMs = typeof config.raw.timeoutMs === 'number' ? config.raw.timeoutMs : 0;
   }
 
   get name(): string {

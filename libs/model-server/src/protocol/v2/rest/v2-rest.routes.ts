@@ -5,12 +5,13 @@ import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface
 import { ErrorCode } from '../../../errors/error-code.enum';
 import { invalidRequest, routeNotFound } from '../../../errors/errors';
 import { isModelServerError, ModelServerError } from '../../../errors/model-server.error';
-import type { CallOptions, OperationInput } from '../../../inference/call-options.interface';
+import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { readBodyPath, writeBodyPath } from './body-path.util';
+import { callOptions } from './rest-call.options';
 import { errorBody, toHttpError } from './http-status.map';
 import { BinaryBody, INFERENCE_HEADER, parseV2Body } from './v2-body.parser';
 import { serializeInferenceResponse } from './v2-json.serializer';
@@ -130,14 +131,14 @@ export class V2RestRoutes {
   private readonly infer = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
-    const response = await this.dataPlane.infer(model, version, wire, callOptions(req));
+    const response = await this.dataPlane.infer(model, version, wire, callOptions(req, reply));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
   private readonly explain = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
-    const response = await this.dataPlane.explain(model, version, wire, callOptions(req));
+    const response = await this.dataPlane.explain(model, version, wire, callOptions(req, reply));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
@@ -151,7 +152,7 @@ export class V2RestRoutes {
       if (body instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
       input = { body };
     }
-    const output = await this.dataPlane.operation(model, version, op!, input, callOptions(req));
+    const output = await this.dataPlane.operation(model, version, op!, input, callOptions(req, reply));
     if (output.kind === 'inference') return this.sendInference(reply, model, req.body, input.wire!, output.response);
     return this.sendJsonAt(reply, model, req.body, stringifyJson(output.value));
   };
@@ -217,10 +218,6 @@ function sendJson(reply: FastifyReply, status: number, text: string): FastifyRep
   return reply.code(status).header('content-type', JSON_TYPE).send(text);
 }
 
-function callOptions(req: FastifyRequest): CallOptions {
-  const traceparent = req.headers.traceparent;
-  return typeof traceparent === 'string' ? { protocol: 'rest', headers: { traceparent } } : { protocol: 'rest' };
-}
 
 /** Gives Fastify's own errors (parser, limits) their catalogue code and a message that says what to do. */
 function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes: number): unknown {

@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { invalidRequest } from '../../../errors/errors';
+import type { CallOptions } from '../../../inference/call-options.interface';
+import type { CancellationSource } from '../../../model/request-context';
+
+/** The request timeout header: milliseconds, or a number with a unit (`250ms`, `1.5s`, `2m`). */
+export const TIMEOUT_HEADER = 'x-request-timeout';
+
+const UNIT_MS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60000 };
+
+/** Milliseconds in a timeout header value, or a 400. @internal */
+export function parseTimeout(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(value);
+  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[(match[2] ?? '').toLowerCase()];
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 24 * 3600 * 1000) {
+    throw invalidRequest(`${TIMEOUT_HEADER} must be a positive duration up to 24 h, in milliseconds or with a unit (250ms, 1.5s, 2m); got '${value}'`);
+  }
+  return ms;
+}
+
+/** The client went away when the response closes before it was fully written. */
+class ResponseCancellation implements CancellationSource {
+  constructor(private readonly res: ServerResponse) {}
+
+  onCancel(listener: () => void): void {
+    const res = this.res;
+    if (res.destroyed && !res.writableFinished) return listener();
+    res.once('close', () => {
+      if (!res.writableFinished) listener();
+    });
+  }
+}
+
+/**
+ * What the REST transport tells the data plane about one call: its deadline (`X-Request-Timeout`), how to learn
+ * that the client went away, and the `traceparent` header.
+ *
+ * @internal
+ */
+export function callOptions(req: FastifyRequest, reply: FastifyReply): CallOptions {
+  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(reply.raw) };
+  const timeout = req.headers[TIMEOUT_HEADER];
+  if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
+  const traceparent = req.headers.traceparent;
+  if (typeof traceparent === 'string') options.headers = { traceparent };
+  return options;
+}
