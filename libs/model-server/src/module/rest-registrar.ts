@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
+import { fastifyOf } from '../protocol/http/fastify-instance.util';
 import { V2RestRoutes, type BodyPaths } from '../protocol/v2/rest/v2-rest.routes';
 import { RESOLVED_OPTIONS } from './model-server.constants';
 import type { ResolvedModelServerOptions } from './model-server-options.interface';
@@ -24,12 +24,8 @@ export class RestRegistrar implements OnModuleInit {
 
   onModuleInit(): void {
     if (!this.options.rest) return;
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter === undefined || adapter === null) return; // an application context without HTTP
-    const app = adapter.getInstance() as FastifyInstance;
-    if (typeof app?.addContentTypeParser !== 'function' || typeof app.register !== 'function') {
-      throw new Error('ModelServerModule serves REST on Fastify: create the application with new FastifyAdapter()');
-    }
+    const app = fastifyOf(this.adapterHost);
+    if (app === undefined) return; // an application context without HTTP
     const bodyPaths = new Map<string, BodyPaths>();
     for (const m of this.options.models) {
       if (m.inputPath !== undefined || m.resultPath !== undefined) {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { fastifyOf } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
 
 const UNAUTHORIZED = JSON.stringify({
@@ -25,8 +26,8 @@ export class AuthRegistrar implements OnModuleInit {
 
   onModuleInit(): void {
     if (!this.verifier.enabled) return;
-    const app = this.adapterHost.httpAdapter?.getInstance() as FastifyInstance | undefined;
-    if (app === undefined || typeof app.addHook !== 'function') return;
+    const app = fastifyOf(this.adapterHost);
+    if (app === undefined) return;
     const auth = this.options.auth;
     const open = new Set<string>();
     if (!auth.protectHealth) for (const p of ['/v2/health/live', '/v2/health/ready', '/ping']) open.add(p);

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
 import { ModelCatalog } from '../../inference/model-catalog';
 import { ServerInfo } from '../../inference/server-info';
 import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { fastifyOf } from '../http/fastify-instance.util';
 import { DOCS_PAGE } from './docs-page';
 import { buildOpenApiDocument } from './openapi-document';
 
@@ -24,8 +24,8 @@ export class OpenApiRegistrar implements OnModuleInit {
 
   onModuleInit(): void {
     if (!this.options.rest || !this.options.docs) return;
-    const app = this.adapterHost.httpAdapter?.getInstance() as FastifyInstance | undefined;
-    if (app === undefined || typeof app.get !== 'function') return;
+    const app = fastifyOf(this.adapterHost);
+    if (app === undefined) return;
     app.get('/openapi.json', async (_req, reply) =>
       reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(buildOpenApiDocument(this.catalog, this.info.apiPaths))),
     );
