@@ -185,3 +185,24 @@ describe('v2 payloads over REST', () => {
     });
   });
 });
+
+describe('leniency real clients need', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }] });
+  });
+  afterAll(() => app.close());
+
+  it('null optional fields read as absent, and extra fields (KServe sends model_name) are ignored', async () => {
+    const res = await send(app, 'POST', '/v2/models/echo/infer', {
+      id: null,
+      model_name: 'echo',
+      parameters: null,
+      outputs: null,
+      inputs: [{ name: 't', datatype: 'int32', shape: [1], data: [5], parameters: null }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.outputs).toEqual([{ name: 't', datatype: 'INT32', shape: [1], data: [5] }]);
+    expect(typeof res.body.id).toBe('string');
+  });
+});

@@ -2,14 +2,15 @@ import Ajv, { type ErrorObject } from 'ajv';
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
 import { invalidRequest } from '../../../errors/errors';
 
-const parameters = { type: 'object' };
+// Optional fields may be null: some clients serialise absent fields that way; null reads as absent.
+const parameters = { type: ['object', 'null'] };
 
 /** The structure of a v2 inference request (values are checked later, by the codecs). */
 const INFERENCE_REQUEST_SCHEMA = {
   type: 'object',
   required: ['inputs'],
   properties: {
-    id: { type: 'string' },
+    id: { type: ['string', 'null'] },
     parameters,
     inputs: {
       type: 'array',
@@ -26,7 +27,7 @@ const INFERENCE_REQUEST_SCHEMA = {
       },
     },
     outputs: {
-      type: 'array',
+      type: ['array', 'null'],
       items: {
         type: 'object',
         required: ['name'],
@@ -47,13 +48,27 @@ const validate = new Ajv({ allErrors: false, strict: true }).compile(INFERENCE_R
 export function checkInferenceRequest(body: unknown): WireInferenceRequest {
   if (body === undefined) throw invalidRequest('the request body is empty; send a v2 inference request as JSON');
   if (!validate(body)) throw invalidRequest(`invalid inference request: ${describe(validate.errors?.[0])}`);
-  return body as unknown as WireInferenceRequest;
+  const request = body as unknown as NullableRequest;
+  if (request.id === null) delete request.id;
+  if (request.parameters === null) delete request.parameters;
+  if (request.outputs === null) delete request.outputs;
+  for (const input of request.inputs) if (input.parameters === null) delete input.parameters;
+  if (request.outputs !== undefined) for (const output of request.outputs) if (output.parameters === null) delete output.parameters;
+  return request as WireInferenceRequest;
 }
 
 /** True when a body is meant as a v2 request (an object with `inputs`). @internal */
 export function looksLikeInferenceRequest(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && 'inputs' in body;
 }
+
+/** A request as the schema admits it, optional fields possibly null. */
+type NullableRequest = {
+  id?: string | null;
+  parameters?: Record<string, unknown> | null;
+  inputs: { parameters?: Record<string, unknown> | null }[];
+  outputs?: { parameters?: Record<string, unknown> | null }[] | null;
+};
 
 function describe(error: ErrorObject | undefined): string {
   if (error === undefined) return 'unknown problem';
