@@ -20,6 +20,9 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(@nestjs|cookie|file-type|load-esm|uid|strtok3|token-types|@tokenizer|uint8array-extras)/)',
   ],
-  moduleNameMapper: { '^nest-model-server$': '<rootDir>/libs/model-server/src' },
+  moduleNameMapper: {
+    '^nest-model-server$': '<rootDir>/libs/model-server/src',
+    '^nest-model-server/onnx$': '<rootDir>/libs/model-server/src/onnx',
+  },
   testTimeout: 30000,
 };

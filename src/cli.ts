@@ -17,6 +17,8 @@ Options:
   --port N              HTTP port (env PORT, default 8080)
   --host H              HTTP host (env HOST, default 0.0.0.0)
   --grpc-port N         gRPC port (env GRPC_PORT, default 8081)
+  --grpc-max-message-bytes N
+                        largest gRPC request or response message in bytes (env GRPC_MAX_MESSAGE_BYTES, default 64 MiB)
   --load-mode MODE      blocking (load before listening) or background (env LOAD_MODE)
   --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default 64 MiB)
   --debug               stack traces in 500 answers (env DEBUG=1)
@@ -24,8 +26,19 @@ Options:
   --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default 30000)
   --log-level LEVEL     trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL, default info)
   --log-format FORMAT   json (structured, default) or text (env LOG_FORMAT)
+  --log-stream URL      request records to stdout, file:///path.jsonl, redis://host:port/stream-key or http(s)://url
+                        (env LOG_STREAM; default: none)
+  --log-stream-format F mlrun or cloudevents (env LOG_STREAM_FORMAT; default cloudevents for http, else mlrun)
+  --log-stream-sample N record every Nth successful request of each model; failures always (env LOG_STREAM_SAMPLE)
+  --log-stream-batch N  records sent per batch, at most 200 ms apart (env LOG_STREAM_BATCH, default 100)
+  --no-metrics          no Prometheus metrics at GET /metrics (env METRICS=0)
   -h, --help            this text
   -v, --version         the version
+
+SageMaker serving contract (GET /ping, POST /invocations, GET /execution-parameters; "sagemaker" in the config file):
+  SAGEMAKER_BIND_TO_PORT               the HTTP port, over --port and PORT (set by SageMaker in its containers)
+  SAGEMAKER_MODEL_SERVER_TIMEOUT       seconds an invocation may take before it answers 504
+  SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT response type when a request sends no Accept
 `;
 
 /** The bundled samples' config, used when neither --config nor CONFIG is given. */
@@ -44,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'grpc-port': { type: 'string' },
+      'grpc-max-message-bytes': { type: 'string' },
       'load-mode': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       debug: { type: 'boolean' },
@@ -51,6 +65,11 @@ async function main(argv: string[]): Promise<number> {
       'shutdown-grace-ms': { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
+      'log-stream': { type: 'string' },
+      'log-stream-format': { type: 'string' },
+      'log-stream-sample': { type: 'string' },
+      'log-stream-batch': { type: 'string' },
+      'no-metrics': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -74,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       port: values.port,
       host: values.host,
       grpcPort: values['grpc-port'],
+      grpcMaxMessageBytes: values['grpc-max-message-bytes'],
       loadMode: values['load-mode'],
       maxBodyBytes: values['max-body-bytes'],
       debug: values.debug,
@@ -81,6 +101,11 @@ async function main(argv: string[]): Promise<number> {
       shutdownGraceMs: values['shutdown-grace-ms'],
       logLevel: values['log-level'],
       logFormat: values['log-format'],
+      logStream: values['log-stream'],
+      logStreamFormat: values['log-stream-format'],
+      logStreamSample: values['log-stream-sample'],
+      logStreamBatch: values['log-stream-batch'],
+      metrics: values['no-metrics'] ? false : undefined,
     },
     process.env,
     samplesConfig(),

@@ -19,7 +19,7 @@ describe('OpenAPI description and /docs', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     const paths = Object.keys(res.body.paths);
-    for (const p of ['/v2', '/v2/health/live', '/v2/health/ready', '/v2/models', '/v2/repository/index', '/v2/models/{model}/infer', '/v2/models/{model}/versions/{version}/infer', '/v2/models/{model}/explain', '/v2/models/{model}/ready']) {
+    for (const p of ['/v2', '/v2/health/live', '/v2/health/ready', '/v2/models', '/v2/repository/index', '/v2/models/{model}/infer', '/v2/models/{model}/versions/{version}/infer', '/v2/models/{model}/explain', '/v2/models/{model}/ready', '/v2/models/{model}/{member}/infer']) {
       expect(paths).toContain(p);
     }
     const examples = res.body.paths['/v2/models/{model}/infer'].post.requestBody.content['application/json'].examples;

@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { parseJson } from 'nest-model-server';
 import { EchoFixture } from './fixtures/test-models';
 import { createApp } from './helpers/test-app';
 
@@ -122,5 +124,85 @@ describe('binary tensor data extension', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatch(/inference-header-content-length/);
+  });
+
+  /** One tensor of each datatype, as raw little-endian bytes and as the JSON values they hold. */
+  const EVERY_DATATYPE: [string, Buffer, unknown[]][] = [
+    ['BOOL', Buffer.from([1, 0, 1]), [true, false, true]],
+    ['UINT8', Buffer.from([0, 255, 7]), [0, 255, 7]],
+    ['UINT16', Buffer.from(new Uint16Array([0, 65535, 7]).buffer), [0, 65535, 7]],
+    ['UINT32', Buffer.from(new Uint32Array([0, 4294967295, 7]).buffer), [0, 4294967295, 7]],
+    ['UINT64', Buffer.from(new BigUint64Array([0n, 2n ** 64n - 1n, 7n]).buffer), [0, 2n ** 64n - 1n, 7]],
+    ['INT8', Buffer.from(new Int8Array([-128, 127, 7]).buffer), [-128, 127, 7]],
+    ['INT16', Buffer.from(new Int16Array([-32768, 32767, 7]).buffer), [-32768, 32767, 7]],
+    ['INT32', Buffer.from(new Int32Array([-2147483648, 2147483647, 7]).buffer), [-2147483648, 2147483647, 7]],
+    ['INT64', Buffer.from(new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n, 7n]).buffer), [-(2n ** 63n), 2n ** 63n - 1n, 7]],
+    ['FP16', Buffer.from(new Uint16Array([0x3e00, 0xc000, 0x7bff]).buffer), [1.5, -2, 65504]],
+    ['BF16', Buffer.from(new Uint16Array([0x3fc0, 0xc000, 0x4120]).buffer), [1.5, -2, 10]],
+    ['FP32', Buffer.from(new Float32Array([1.5, -2, 3.4028234663852886e38]).buffer), [1.5, -2, 3.4028235e38]],
+    ['FP64', Buffer.from(new Float64Array([Math.PI, -0, 1e-310]).buffer), [Math.PI, -0, 1e-310]],
+    ['BYTES', bytesElements(Buffer.from([0xc3, 0x28]), Buffer.from(''), Buffer.from('ok')), [null, '', 'ok']],
+  ];
+
+  function everyDatatype(binaryOut: boolean) {
+    return framed(
+      {
+        parameters: { binary_data_output: binaryOut },
+        inputs: EVERY_DATATYPE.map(([dt, raw]) => ({ name: dt.toLowerCase(), datatype: dt, shape: [3], parameters: { binary_data_size: raw.length } })),
+      },
+      ...EVERY_DATATYPE.map(([, raw]) => raw),
+    );
+  }
+
+  it('every datatype goes in binary and comes back binary, byte for byte', async () => {
+    const res = await post(everyDatatype(true));
+    expect(res.statusCode).toBe(200);
+    const { header, tail } = split(res);
+    let offset = 0;
+    for (const [i, [dt, raw]] of EVERY_DATATYPE.entries()) {
+      expect(header.outputs[i]).toEqual({ name: dt.toLowerCase(), datatype: dt, shape: [3], parameters: { binary_data_size: raw.length } });
+      expect(tail.subarray(offset, offset + raw.length)).toEqual(raw);
+      offset += raw.length;
+    }
+    expect(offset).toBe(tail.length);
+  });
+
+  it('every datatype goes in binary and comes back as JSON values', async () => {
+    const res = await post(everyDatatype(false));
+    expect(res.statusCode).toBe(200);
+    const outputs = parseJson(res.body) as { outputs: { datatype: string; data: unknown[] }[] };
+    for (const [i, [dt, , values]] of EVERY_DATATYPE.entries()) {
+      if (dt === 'BYTES') {
+        // Not UTF-8: JSON can only carry its replacement character; binary keeps the bytes (above).
+        expect(outputs.outputs[i].data.slice(1)).toEqual(['', 'ok']);
+        continue;
+      }
+      expect([outputs.outputs[i].datatype, outputs.outputs[i].data]).toEqual([dt, values]);
+    }
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ])('a %s-compressed binary body is inflated before its framing is read', async (encoding, compress) => {
+    const body = everyDatatype(true);
+    const res = await post({ payload: compress(body.payload), headers: body.headers }, { 'content-encoding': encoding });
+    expect(res.statusCode).toBe(200);
+    const { tail } = split(res);
+    expect(tail).toEqual(Buffer.concat(EVERY_DATATYPE.map(([, raw]) => raw)));
+  });
+
+  it.each([
+    ['no content type', {}],
+    ['curl\'s form content type', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ])('a JSON request with %s is read as JSON', async (_what, headers) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v2/models/echo/infer',
+      payload: '{"inputs":[{"name":"x","datatype":"INT32","shape":[1],"data":[5]}]}',
+      headers,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().outputs[0].data).toEqual([5]);
   });
 });

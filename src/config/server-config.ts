@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   ModelServer,
+  checkRouterMembers,
+  routerClass,
   type ModelConfig,
   type ModelServerModuleOptions,
+  type ModelServerMonitoringOptions,
   type ModelVersionConfig,
+  type SageMakerModuleOptions,
   type ServerLogLevel,
 } from 'nest-model-server';
 import { parse as parseYaml } from 'yaml';
@@ -28,6 +32,10 @@ export interface ServerConfig {
   /** The configuration file it came from, if any. */
   configFile: string | undefined;
   options: ModelServerModuleOptions;
+  /** Request records (`logStream`) and Prometheus metrics. */
+  monitoring: ModelServerMonitoringOptions;
+  /** The SageMaker serving contract (`/ping`, `/invocations`, `/execution-parameters`); false turns it off. */
+  sagemaker: SageMakerModuleOptions | false;
 }
 
 /** Settings given on the command line (they win over the environment, which wins over the file). */
@@ -44,11 +52,19 @@ export interface ConfigFlags {
   shutdownGraceMs?: string;
   logLevel?: string;
   logFormat?: string;
+  logStream?: string;
+  logStreamFormat?: string;
+  logStreamSample?: string;
+  logStreamBatch?: string;
+  /** false: no Prometheus metrics (`--no-metrics`). */
+  metrics?: boolean;
 }
 
 type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
   module?: string;
   class?: string;
+  /** A built-in router (`VotingEnsemble`, `ParallelRun`, `TrafficSplit`) in place of module / class. */
+  router?: string;
   versions?: (Omit<ModelVersionConfig, 'model'> & { module?: string; class?: string })[];
   [key: string]: unknown;
 };
@@ -67,7 +83,24 @@ interface ConfigFile {
   debug?: boolean;
   serverName?: string;
   models?: FileModel[];
+  /** Where request records go (`LOG_STREAM`). */
+  logStream?: string;
+  /** Every other monitoring setting (format, sampling, batching, buffer, sinks, metrics). */
+  monitoring?: ModelServerMonitoringOptions;
+  /** SageMaker settings (`defaultModel`, ...), or false for no SageMaker routes. */
+  sagemaker?: SageMakerModuleOptions | false;
   [key: string]: unknown;
+}
+
+/** The yaml package dumps its token stream to stdout whenever LOG_STREAM is set, and LOG_STREAM is our setting. */
+function parseYamlQuietly(text: string): unknown {
+  const stream = process.env.LOG_STREAM;
+  delete process.env.LOG_STREAM;
+  try {
+    return parseYaml(text);
+  } finally {
+    if (stream !== undefined) process.env.LOG_STREAM = stream;
+  }
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -79,7 +112,7 @@ function readConfigFile(path: string): ConfigFile {
   }
   let parsed: unknown;
   try {
-    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYamlQuietly(text);
   } catch (err) {
     throw new Error(`the config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
@@ -129,42 +162,59 @@ function modelClass(
     const loaded = loadModelClass(resolve(base, module), className);
     return { model: loaded.model, modulePath: loaded.file, className: loaded.className };
   } catch (err) {
-    return { model: unloadable(`cannot load ${module}: ${(err as Error).message}`) };
+    return { model: unloadable(`cannot load ${module}: ${(err as Error).message}`), modulePath: resolve(base, module) };
   }
 }
 
 /** Turns the file's model entries into module options: classes loaded, paths resolved against the file. */
 function resolveModels(models: FileModel[], base: string): ModelConfig[] {
-  return models.map((m, i) => {
+  return failBadRouters(models.map((m, i) => {
     const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
     if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
-    const { module, class: className, versions, ...rest } = m;
-    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), ...modelClass(base, module, className, where) };
+    const { module, class: className, versions, router, ...rest } = m;
+    if (router !== undefined && module !== undefined) throw new Error(`${where}: give "router" (a built-in router) or "module" (your class), not both`);
+    const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
+    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
     if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
     if (versions !== undefined) {
       if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
       config.versions = versions.map((v) => {
         const { module: vModule, class: vClass, ...vRest } = v;
         const version: ModelVersionConfig = { ...vRest, version: String(v.version) };
-        if (vModule !== undefined) version.model = modelClass(base, vModule, vClass ?? className, where).model;
+        if (vModule !== undefined) Object.assign(version, modelClass(base, vModule, vClass ?? className, where));
         if (typeof v.modelPath === 'string') version.modelPath = resolve(base, v.modelPath);
         return version;
       });
     }
     return config;
-  });
+  }));
+}
+
+/** Routers whose members name no configured model or version load as failed, with the reason (the others serve). */
+function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
+  const problems = checkRouterMembers(configs);
+  for (const config of configs) {
+    const problem = problems.get(config.name);
+    if (problem === undefined) continue;
+    config.model = unloadable(problem);
+    for (const v of config.versions ?? []) if (v.model !== undefined) v.model = config.model;
+  }
+  return configs;
 }
 
 /**
  * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
  * (`PORT`, `HOST`, `GRPC_PORT`, `GRPC_MAX_MESSAGE_BYTES`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
+ * `SAGEMAKER_BIND_TO_PORT`, when set, is the HTTP port whatever else says.
  */
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
   const path = flags.config ?? env.CONFIG ?? defaultConfig;
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, ...moduleOptions } = file;
+  // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
+  const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
@@ -185,7 +235,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     };
   }
   return {
-    port: integer(flags.port ?? env.PORT ?? port, 'PORT / --port', 8080),
+    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : 'PORT / --port', 8080),
     host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
     grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
     grpcMaxMessageBytes: integer(
@@ -199,5 +249,48 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, 'LOG_FORMAT / --log-format', ['json', 'text'] as const, 'json'),
     configFile,
     options,
+    monitoring: monitoringConfig(flags, env, logStream, monitoring),
+    sagemaker: sageMakerConfig(env, sagemaker),
   };
+}
+
+/**
+ * The SageMaker settings: the file's `sagemaker` section (false: no SageMaker routes), then the toolkit's
+ * `SAGEMAKER_MODEL_SERVER_TIMEOUT` (seconds) and `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`. The library checks the values.
+ */
+function sageMakerConfig(env: NodeJS.ProcessEnv, section: unknown): SageMakerModuleOptions | false {
+  if (section === false) return false;
+  if (section !== undefined && section !== null && (typeof section !== 'object' || Array.isArray(section))) {
+    throw new Error('"sagemaker" in the config file must be an object of SageMaker settings, or false');
+  }
+  const options: SageMakerModuleOptions = { ...(section as SageMakerModuleOptions | null | undefined) };
+  const timeout = env.SAGEMAKER_MODEL_SERVER_TIMEOUT;
+  if (timeout !== undefined && timeout !== '') options.invocationTimeoutMs = integer(timeout, 'SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds)', 60) * 1000;
+  const accept = env.SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT;
+  if (accept !== undefined && accept !== '') options.defaultAccept = accept;
+  return options;
+}
+
+/**
+ * The monitoring settings: the file's `monitoring` section and `logStream`, then `LOG_STREAM`, `LOG_STREAM_FORMAT`,
+ * `LOG_STREAM_SAMPLE`, `LOG_STREAM_BATCH` and `METRICS`, then the flags. The library checks the values.
+ */
+function monitoringConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, logStream: unknown, section: unknown): ModelServerMonitoringOptions {
+  if (section !== undefined && (typeof section !== 'object' || section === null || Array.isArray(section))) {
+    throw new Error('"monitoring" in the config file must be an object of monitoring settings');
+  }
+  const monitoring: ModelServerMonitoringOptions = { ...(section as ModelServerMonitoringOptions | undefined) };
+  const stream = flags.logStream ?? env.LOG_STREAM ?? logStream;
+  if (stream !== undefined) monitoring.logStream = stream as string;
+  const format = flags.logStreamFormat ?? env.LOG_STREAM_FORMAT;
+  if (format !== undefined && format !== '') {
+    monitoring.format = oneOf(format, 'LOG_STREAM_FORMAT / --log-stream-format', ['mlrun', 'cloudevents'] as const, 'mlrun');
+  }
+  const sample = flags.logStreamSample ?? env.LOG_STREAM_SAMPLE;
+  if (sample !== undefined && sample !== '') monitoring.sample = integer(sample, 'LOG_STREAM_SAMPLE / --log-stream-sample', 1);
+  const batch = flags.logStreamBatch ?? env.LOG_STREAM_BATCH;
+  if (batch !== undefined && batch !== '') monitoring.batchSize = integer(batch, 'LOG_STREAM_BATCH / --log-stream-batch', 100);
+  const metrics = flags.metrics ?? (env.METRICS !== undefined && env.METRICS !== '' ? !/^(0|false|no|off)$/i.test(env.METRICS) : undefined);
+  if (metrics !== undefined) monitoring.metrics = metrics;
+  return monitoring;
 }

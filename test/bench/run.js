@@ -53,6 +53,7 @@ async function main() {
     const started = Date.now();
     const { rows, ratios, notes = [] } = await scenario.run(settings);
     const lines = ratios.map((r) => {
+      if (r.min === undefined && r.max === undefined) return `- **${r.name}: ${fmt(r.value, 2)}** (no target: for information)`;
       const ok = (r.min === undefined || r.value >= r.min) && (r.max === undefined || r.value <= r.max);
       if (!ok) failed = true;
       const target = r.min !== undefined ? `target ≥ ${r.min}` : `target ≤ ${r.max}`;

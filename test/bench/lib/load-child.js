@@ -13,6 +13,8 @@ function run(spec, durationSec) {
         connections: spec.connections ?? 64,
         pipelining: 1,
         duration: durationSec,
+        // A fixed number of requests instead of a duration (autocannon then ignores the duration).
+        amount: spec.amount,
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
@@ -23,7 +25,7 @@ async function main() {
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
   const spec = JSON.parse(input);
-  if (spec.warmupSec > 0) await run(spec, spec.warmupSec);
+  if (spec.warmupSec > 0) await run({ ...spec, amount: undefined }, spec.warmupSec);
   const r = await run(spec, spec.durationSec ?? 10);
   process.stdout.write(
     JSON.stringify({

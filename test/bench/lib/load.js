@@ -5,7 +5,7 @@ const path = require('node:path');
 const { pinned, LOAD_CORE } = require('./processes');
 
 /**
- * @param {object} o { url, method, body (string|Buffer), headers, connections, durationSec, warmupSec }
+ * @param {object} o { url, method, body (string|Buffer), headers, connections, durationSec, warmupSec, amount (requests, instead of a duration) }
  * @returns {Promise<{rps:number,p50:number,p99:number,errors:number,non2xx:number,requests:number}>}
  */
 function load(o) {

@@ -1,3 +1,18 @@
 export type { PredictExecutor, ExecutorTarget, ExecutorFactory, ExecutorObserver } from './predict-executor.interface';
 export { NO_OBSERVER } from './predict-executor.interface';
 export { InProcessExecutor, inProcessExecutor } from './in-process.executor';
+export { WorkerPoolExecutor } from './worker-pool.executor';
+export type { WorkerPoolOptions } from './worker-pool.executor';
+export { AdaptiveBatcher } from './adaptive-batcher';
+export type { AdaptiveBatcherOptions } from './adaptive-batcher';
+export { SYSTEM_CLOCK } from './batch-clock.interface';
+export { ManualClock } from './manual-clock';
+export type { BatchClock } from './batch-clock.interface';
+export { createExecutorFactory, defaultExecutorFactory } from './default-executor.factory';
+export type { ExecutorFactoryOptions } from './default-executor.factory';
+export { DEFAULT_MAX_LATENCY_MS, DEFAULT_MAX_QUEUE } from './execution-options.interface';
+export type { ExecutionOptions, ResolvedExecutionOptions } from './execution-options.interface';
+export { readExecutionOptions } from './execution-options.util';
+export { loadModelClass } from './model-class.loader';
+export type { LoadedModelClass } from './model-class.loader';
+export { registerTypeScript } from './typescript-require.util';

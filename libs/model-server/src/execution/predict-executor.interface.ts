@@ -13,6 +13,16 @@ export interface PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult>;
   /** Stops taking work and releases threads; pending work finishes or fails. */
   close(): Promise<void>;
+  /**
+   * Gets ready before the version is: e.g. starts worker threads and loads the model in them. The version
+   * turns ready when it resolves and failed when it rejects (the executor is then closed).
+   */
+  start?(): Promise<void>;
+  /**
+   * True when `predict` runs on model instances the executor loads itself (worker threads), so the
+   * main-thread instance is not loaded (see `loadInMainThread`).
+   */
+  readonly loadsModel?: boolean;
 }
 
 /**

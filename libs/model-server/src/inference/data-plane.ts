@@ -257,11 +257,12 @@ export class DataPlane {
   /**
    * Emits the one monitoring event of a request to a known model that failed before its hook chain was traced:
    * refused by the transport (malformed body, structural check, body limit) or by the data plane (not ready,
-   * overloaded, unknown operation). Errors whose event was already emitted, unknown models and versions are
-   * skipped; nothing happens while monitoring is off. @internal
+   * overloaded, unknown operation). Errors whose event was already emitted, unknown models and versions, and
+   * unauthenticated callers are skipped; nothing happens while monitoring is off. @internal
    */
   reportRejected(op: string, name: string, version: string | undefined, raw: unknown, error: unknown, call: CallOptions): void {
     if (!this.events.active || (typeof error === 'object' && error !== null && this.traced.has(error))) return;
+    if (isModelServerError(error) && error.code === ErrorCode.Unauthenticated) return;
     let mv: ModelVersion;
     try {
       mv = this.repository.get(name, version);

@@ -75,6 +75,19 @@ export abstract class ModelServer {
     throw new Error('explain is not implemented');
   }
 
+  /**
+   * Chooses what a successful request's monitoring record logs (MLRun's `logged_results`): return
+   * `{ inputs, outputs }` to log those lists in place of the request's input tensors and the response's outputs
+   * (e.g. feature rows for drift analysis, or fewer columns), or `undefined` to log both as they are. Called only
+   * when a record is being built (monitoring on, request sampled), once the response is complete; keep it quick.
+   */
+  loggedResults(request: InferenceRequest, response: unknown, op: string): { inputs?: unknown[]; outputs?: unknown[] } | undefined {
+    void request;
+    void response;
+    void op;
+    return undefined;
+  }
+
   /** Releases resources at shutdown or when the version is unloaded. */
   unload(): MaybePromise<void> {}
 }

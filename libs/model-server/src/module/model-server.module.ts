@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { inProcessExecutor } from '../execution/in-process.executor';
+import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
 import { ServerInfo } from '../inference/server-info';
@@ -34,7 +34,7 @@ import { RestRegistrar } from './rest-registrar';
     {
       provide: ModelRepository,
       useFactory: (o: ResolvedModelServerOptions) =>
-        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? inProcessExecutor),
+        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? defaultExecutorFactory),
       inject: [RESOLVED_OPTIONS],
     },
     {

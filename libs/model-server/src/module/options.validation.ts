@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -29,6 +30,8 @@ class VersionRules {
   @IsOptional() @IsObject() parameters?: Record<string, unknown>;
   @IsOptional() @IsObject() labels?: Record<string, string>;
   @IsOptional() @IsBoolean() default?: boolean;
+  @IsOptional() @IsString() modulePath?: string;
+  @IsOptional() @IsString() className?: string;
 }
 
 class ModelRules {
@@ -44,6 +47,13 @@ class ModelRules {
   @IsOptional() @Matches(PATH, { message: 'resultPath must be a dotted path like "result"' }) resultPath?: string;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) timeoutMs?: number;
+  @IsOptional() @IsString() modulePath?: string;
+  @IsOptional() @IsString() className?: string;
+  @IsOptional() @IsInt() @Min(0) workers?: number;
+  @IsOptional() @IsInt() @Min(1) maxBatchSize?: number;
+  @IsOptional() @IsNumber() @Min(0) maxLatencyMs?: number;
+  @IsOptional() @IsInt() @Min(1) maxQueue?: number;
+  @IsOptional() @IsBoolean() loadInMainThread?: boolean;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) versions?: VersionRules[];
 }
 
@@ -109,7 +119,16 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
       if (v?.model !== undefined && !isModelClass(v.model)) {
         problems.push(`models[${i}].versions[${j}].model: must be a class that extends ModelServer`);
       }
+      if (typeof m.workers === 'number' && m.workers > 0 && v?.model !== undefined && v.modulePath === undefined) {
+        problems.push(`models[${i}].versions[${j}].modulePath: this version has its own class and runs in worker threads, which load it from its file: set modulePath (and className)`);
+      }
     });
+    if (typeof m?.workers === 'number' && m.workers > 0 && (typeof m.modulePath !== 'string' || m.modulePath === '')) {
+      problems.push(
+        `models[${i}].modulePath: workers: ${m.workers} loads the model class again in each worker thread, from its file: ` +
+          'set modulePath (the file that exports the class) and, if the export has another name than the class, className',
+      );
+    }
   });
   if (problems.length > 0) throw new Error(`invalid model server options:\n  - ${problems.join('\n  - ')}`);
   return {

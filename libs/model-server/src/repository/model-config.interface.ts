@@ -1,3 +1,4 @@
+import type { ExecutionOptions } from '../execution/execution-options.interface';
 import type { ModelClass } from '../model/model-server';
 import type { TensorSpec } from '../model/tensor.interface';
 
@@ -10,6 +11,9 @@ export interface ModelVersionConfig {
   version: string;
   /** A different class for this version. */
   model?: ModelClass;
+  /** The file and export of this version's own class, for worker threads (see {@link ModelConfig.modulePath}). */
+  modulePath?: string;
+  className?: string;
   /** This version's files. */
   modelPath?: string;
   /** Merged over the model's parameters. */
@@ -20,8 +24,8 @@ export interface ModelVersionConfig {
   default?: boolean;
 }
 
-/** One model the server serves. @publicApi */
-export interface ModelConfig {
+/** One model the server serves; the execution settings (`workers`, `maxBatchSize`...) apply to each version. @publicApi */
+export interface ModelConfig extends ExecutionOptions {
   /** The name in `/v2/models/:name`: letters, digits, `_`, `.`, `-`. */
   name: string;
   /** The class that implements it (a {@link ModelServer} subclass). */

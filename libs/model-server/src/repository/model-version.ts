@@ -58,6 +58,8 @@ export class ModelVersion {
   /** Its own deadline for every request in milliseconds (`timeoutMs` in its config; 0: none). */
   readonly timeoutMs: number;
   private loading: Promise<void> | null = null;
+  /** Whether `instance.load()` ran in this thread (not when worker threads load the model instead). */
+  private instanceLoaded = false;
 
   constructor(
     readonly config: ResolvedVersionConfig,
@@ -93,10 +95,13 @@ export class ModelVersion {
   private async doLoad(): Promise<void> {
     const logger = new Logger(`model ${this.label}`);
     const started = performance.now();
-    const previous = this.state === ModelState.Ready ? { instance: this.instance, executor: this.executor } : null;
+    const previous =
+      this.state === ModelState.Ready ? { instance: this.instance, executor: this.executor, loaded: this.instanceLoaded } : null;
     if (previous === null) this.setState(ModelState.Loading);
     this.wanted = true;
     let instance: ModelServer | null = null;
+    let executor: PredictExecutor | null = null;
+    let instanceLoaded = false;
     try {
       instance = new this.config.model();
       attachContext(
@@ -111,9 +116,10 @@ export class ModelVersion {
           caller: this.caller(),
         }),
       );
-      await instance.load();
       const hooks = resolveHooks(instance);
-      const executor = this.createExecutor({
+      // The executor comes first: one that runs predict in worker threads loads the model there, and this
+      // thread's instance then only serves metadata and the other hooks (unless loadInMainThread is set).
+      executor = this.createExecutor({
         name: this.config.name,
         version: this.config.version,
         model: instance,
@@ -121,8 +127,14 @@ export class ModelVersion {
         config: this.config.raw,
         observer: this.observer(),
       });
+      if (executor.loadsModel !== true) {
+        instanceLoaded = true;
+        await instance.load();
+      }
+      if (executor.start !== undefined) await executor.start();
       // A reload swaps in the new instance only once it loaded; the old one keeps serving until then.
       this.instance = instance;
+      this.instanceLoaded = instanceLoaded;
       this.hooks = hooks;
       this.executor = executor;
       this.operations = declaredOperations(instance);
@@ -133,15 +145,13 @@ export class ModelVersion {
       this.loadDurationMs = performance.now() - started;
       this.setState(ModelState.Ready);
       logger.log(`ready in ${this.loadDurationMs.toFixed(0)} ms`);
-      if (previous !== null) await release(previous.instance, previous.executor, logger);
+      if (previous !== null) await release(previous.instance, previous.executor, logger, previous.loaded);
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
       this.loadDurationMs = performance.now() - started;
       logger.error(`load failed: ${this.error}`);
-      if (previous === null) {
-        this.setState(ModelState.Failed);
-        if (instance !== null) await release(instance, null, logger);
-      }
+      if (previous === null) this.setState(ModelState.Failed);
+      if (instance !== null) await release(instance, executor, logger, instanceLoaded);
     }
   }
 
@@ -152,8 +162,9 @@ export class ModelVersion {
     if (this.state !== ModelState.Ready && this.state !== ModelState.Failed) return;
     const logger = new Logger(`model ${this.label}`);
     this.setState(ModelState.Unloading);
-    await release(this.instance, this.executor, logger);
+    await release(this.instance, this.executor, logger, this.instanceLoaded);
     this.instance = null;
+    this.instanceLoaded = false;
     this.hooks = null;
     this.executor = null;
     this.setState(ModelState.Unloaded);
@@ -165,10 +176,11 @@ export class ModelVersion {
   }
 }
 
-async function release(instance: ModelServer | null, executor: PredictExecutor | null, logger: Logger): Promise<void> {
+/** Closes the executor, then runs `unload` on the instance if it was loaded in this thread. */
+async function release(instance: ModelServer | null, executor: PredictExecutor | null, logger: Logger, loaded: boolean): Promise<void> {
   try {
     if (executor !== null) await executor.close();
-    if (instance !== null) await instance.unload();
+    if (instance !== null && loaded) await instance.unload();
   } catch (err) {
     logger.error(`unload failed: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -119,6 +119,15 @@ function modelRoutes(examples: Record<string, unknown>, versioned: boolean): Ope
     },
     [`${base}/infer`]: { post: { tags: [tag], summary: 'Inference', operationId: versioned ? 'inferVersion' : 'infer', parameters: params, requestBody: inferBody, responses: inferAnswers } },
     [`${base}/explain`]: { post: { tags: [tag], summary: 'Explanation (same request shape as infer)', parameters: params, requestBody: inferBody, responses: inferAnswers } },
+    [`${base}/{member}/infer`]: {
+      post: {
+        tags: [tag],
+        summary: 'Inference pinned to one member of a router (VotingEnsemble, ParallelRun, TrafficSplit)',
+        parameters: [...params, { name: 'member', in: 'path', required: true, schema: { type: 'string' }, description: 'a member of the router' }],
+        requestBody: inferBody,
+        responses: inferAnswers,
+      },
+    },
     [`${base}/{operation}`]: {
       post: {
         tags: [tag],

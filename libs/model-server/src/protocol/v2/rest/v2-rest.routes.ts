@@ -9,6 +9,7 @@ import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import type { InferenceResponse } from '../../../model/inference.interface';
+import { pinToMember } from '../../../routing/member-route.util';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { callOptions } from './rest-call.options';
@@ -37,6 +38,7 @@ interface ModelParams {
   model: string;
   version?: string;
   op?: string;
+  member?: string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -85,6 +87,7 @@ export class V2RestRoutes {
       v2.post(`${base}/explain`, post, this.explain);
       v2.post(`${base}/:op`, post, this.operation);
       v2.get(`${base}/:op`, this.operation);
+      v2.post(`${base}/:member/infer`, post, this.memberInfer);
     }
   }
 
@@ -139,6 +142,14 @@ export class V2RestRoutes {
     const { model, version } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
     const response = await this.dataPlane.explain(model, version, wire, callOptions(req, reply));
+    return this.sendInference(reply, model, req.body, wire, response);
+  };
+
+  /** MLRun's router URL form: the router's request pinned to one of its members, still through the data plane. */
+  private readonly memberInfer = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { model, version, member } = req.params as ModelParams;
+    const wire = this.readInferenceRequest(model, req.body);
+    const response = await this.dataPlane.infer(model, version, pinToMember(this.dataPlane, model, version, wire, member!), callOptions(req, reply));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
@@ -202,7 +213,9 @@ export class V2RestRoutes {
   }
 
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
-    const answer = toHttpError(fromFastify(error, this.settings.maxBodyBytes), this.settings.debug);
+    const coded = fromFastify(error, this.settings.maxBodyBytes);
+    reportRefused(this.dataPlane, req, coded);
+    const answer = toHttpError(coded, this.settings.debug);
     if (answer.serverFault) {
       this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
     }
@@ -218,6 +231,23 @@ function sendJson(reply: FastifyReply, status: number, text: string): FastifyRep
   return reply.code(status).header('content-type', JSON_TYPE).send(text);
 }
 
+/**
+ * Gives monitoring its one event for a refused request to a model's infer, explain or operation route (body
+ * unreadable, structural check failed...); the data plane skips errors whose event it already emitted.
+ */
+function reportRefused(dataPlane: DataPlane, req: FastifyRequest, error: unknown): void {
+  const url = req.routeOptions?.url;
+  if (url === undefined || !url.includes('/models/:model')) return;
+  const params = req.params as ModelParams;
+  const op = url.endsWith('/infer') ? 'infer' : url.endsWith('/explain') ? 'explain' : url.endsWith('/:op') ? params.op : undefined;
+  if (op === undefined || params.model === undefined) return;
+  const traceparent = req.headers.traceparent;
+  const body = req.body instanceof BinaryBody ? req.body.header : req.body;
+  dataPlane.reportRejected(op, params.model, params.version, body, error, {
+    protocol: 'rest',
+    headers: typeof traceparent === 'string' ? { traceparent } : undefined,
+  });
+}
 
 /** Gives Fastify's own errors (parser, limits) their catalogue code and a message that says what to do. */
 function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes: number): unknown {

@@ -1,0 +1,23 @@
+import type { TensorSpec } from '../../model/tensor.interface';
+import type { ContentInput, ContentTarget } from './content-codec.interface';
+
+/** The input bare values fill when a model declares none. */
+const DEFAULT_INPUT: ContentInput = { name: 'input-0', datatype: 'FP32', shape: undefined, declared: false };
+
+/**
+ * The {@link ContentTarget} of a model from its declared inputs: bare values go to its only input (or its only
+ * required one), or to `input-0` FP32 when it declares none; with several, only a v2 request can address them.
+ *
+ * @publicApi
+ */
+export function contentTarget(model: string, inputs: readonly TensorSpec[]): ContentTarget {
+  let spec: TensorSpec | undefined;
+  if (inputs.length === 1) spec = inputs[0];
+  else if (inputs.length > 1) {
+    const required = inputs.filter((s) => s.parameters?.optional !== true);
+    if (required.length === 1) spec = required[0];
+  }
+  const input: ContentInput | undefined =
+    inputs.length === 0 ? DEFAULT_INPUT : spec === undefined ? undefined : { name: spec.name, datatype: spec.datatype, shape: spec.shape, declared: true };
+  return { model, inputs, input };
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { invalidRequest } from '../../errors/errors';
+import type { InferenceResponse } from '../../model/inference.interface';
+import { serializeInferenceResponse } from '../../protocol/v2/rest/v2-json.serializer';
+import { checkInferenceRequest } from '../../protocol/v2/rest/v2-request.schema';
+import { parseJson } from '../lossless-json';
+import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext } from './content-codec.interface';
+import { flattenRows, rowsInput } from './rows.util';
+import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
+
+const TYPE = 'application/json';
+
+const SHAPES = 'a v2 request {"inputs": [{"name", "datatype", "shape", "data"}]}, rows [[...], ...] or {"instances": [[...], ...]}';
+
+/** True when `inputs` holds v2 tensors (objects) rather than rows. */
+function isV2Inputs(inputs: readonly unknown[]): boolean {
+  const first = inputs[0];
+  return inputs.length === 0 || (typeof first === 'object' && first !== null && !Array.isArray(first));
+}
+
+/**
+ * `application/json` in the shapes clients send: a whole v2 inference request, bare rows (`[[5.1, 3.5], ...]`,
+ * one value per row when flat) or TF-Serving-style `{"instances": [...]}` (also `{"inputs": [[...]]}`), rows filling
+ * the model's one input with its declared datatype. A v2 request is answered with a v2 response; rows with
+ * `{"predictions": ...}`: the one output nested by its shape, or, with several outputs sharing their first
+ * dimension, one object per row (`{"class": 0, "label": "setosa", ...}`), else an object of outputs.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class JsonContentCodec implements ContentCodec {
+  readonly mediaTypes: readonly string[] = [TYPE];
+
+  decode(body: Buffer, target: ContentTarget): DecodedContent {
+    if (body.length === 0) throw invalidRequest(`the body is empty; send JSON: ${SHAPES}`);
+    const value = parseJson(body.toString('utf8'));
+    if (Array.isArray(value)) return this.rows(value, target, 'the body');
+    if (typeof value === 'object' && value !== null) {
+      const object = value as Record<string, unknown>;
+      const inputs = object.inputs;
+      if (Array.isArray(inputs) && isV2Inputs(inputs)) return { request: checkInferenceRequest(value), format: 'v2' };
+      if (Array.isArray(inputs)) return this.rows(inputs, target, '"inputs"');
+      if (Array.isArray(object.instances)) return this.rows(object.instances, target, '"instances"');
+      if (object.instances !== undefined) throw invalidRequest('"instances" must be a list of rows');
+    }
+    throw invalidRequest(`a JSON body must be ${SHAPES}`);
+  }
+
+  encode(response: InferenceResponse, context: EncodeContext): string {
+    if (context.format === 'v2') return serializeInferenceResponse(response);
+    return `{"predictions":${predictions(response)}}`;
+  }
+
+  private rows(rows: readonly unknown[], target: ContentTarget, where: string): DecodedContent {
+    const input = rowsInput(target, TYPE);
+    const { shape, values } = flattenRows(rows, where);
+    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
+  }
+}
+
+/** The `predictions` of a rows answer. */
+function predictions(response: InferenceResponse): string {
+  const outputs = response.outputs;
+  if (outputs.length === 1) {
+    const t = outputs[0];
+    return nestedJson(elementTexts(t, 'json', `output '${t.name}'`), t.shape, 0);
+  }
+  const texts = outputs.map((t) => elementTexts(t, 'json', `output '${t.name}'`));
+  const rows = outputs.length > 0 && outputs[0].shape.length > 0 ? outputs[0].shape[0] : -1;
+  const byRow = rows >= 0 && outputs.every((t) => t.shape.length > 0 && t.shape[0] === rows);
+  if (!byRow) {
+    const members = outputs.map((t, k) => `${JSON.stringify(t.name)}:${nestedJson(texts[k], t.shape, 0)}`);
+    return `{${members.join(',')}}`;
+  }
+  const keys = outputs.map((t) => JSON.stringify(t.name) + ':');
+  const sizes = outputs.map((t) => rowSize(t.shape));
+  const inner = outputs.map((t) => t.shape.slice(1));
+  const lines = new Array<string>(rows);
+  for (let r = 0; r < rows; r++) {
+    let line = '{';
+    for (let k = 0; k < outputs.length; k++) {
+      if (k > 0) line += ',';
+      line += keys[k] + nestedJson(texts[k], inner[k], r * sizes[k]);
+    }
+    lines[r] = line + '}';
+  }
+  return `[${lines.join(',')}]`;
+}

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import type { InferenceResponse } from '../../model/inference.interface';
+import type { Tensor } from '../../model/tensor.interface';
+import { clientError } from '../codec-error.util';
+import { decodeRawData } from '../raw-data.decoder';
+import { tensorToRaw } from '../raw-data.encoder';
+import type { WireTensor } from '../wire-tensor.interface';
+import type { ContentCodec, ContentTarget, DecodedContent } from './content-codec.interface';
+import { notAcceptable } from './content-error.util';
+import { NPY_DESCR, readNpyHeader, writeNpyHeader } from './npy-format.util';
+import { rowsInput } from './rows.util';
+
+const TYPE = 'application/x-npy';
+
+/** Fixed-width `|S<n>` elements with their trailing NUL padding removed. */
+function fixedBytes(raw: Buffer, itemSize: number, count: number): Buffer[] {
+  const out = new Array<Buffer>(count);
+  for (let i = 0; i < count; i++) {
+    let end = (i + 1) * itemSize;
+    const start = i * itemSize;
+    while (end > start && raw[end - 1] === 0) end--;
+    out[i] = raw.subarray(start, end);
+  }
+  return out;
+}
+
+/**
+ * `application/x-npy`: one numpy array (`np.save` format, versions 1-3, C order, little-endian bool, integer,
+ * float16/32/64 or fixed bytes `S<n>`) in, the response's first output out.
+ *
+ * - Reading: the array fills the model's one input with its own shape. When the model declares the input's
+ *   datatype and the array has another (numpy's default float64 for an FP32 model), values are converted with the
+ *   usual range checks; otherwise the bytes are used as they are, without a copy.
+ * - Writing: an .npy file of the first output (BF16 as float32, BYTES as `S<longest>`). An .npy file holds one
+ *   array: a model with several outputs answers its first one here; ask for JSON to get them all.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class NpyContentCodec implements ContentCodec {
+  readonly mediaTypes: readonly string[] = [TYPE];
+
+  decode(body: Buffer, target: ContentTarget): DecodedContent {
+    const header = readNpyHeader(body);
+    const input = rowsInput(target, TYPE);
+    const datatype = input.declared ? input.datatype : header.datatype;
+    const raw = body.subarray(header.dataOffset);
+    const shape = header.shape;
+    const count = header.itemSize === 0 ? 0 : raw.length / header.itemSize;
+    const tensor: WireTensor = { name: input.name, datatype, shape };
+    if (header.datatype === 'BYTES') tensor.data = fixedBytes(raw, header.itemSize, count);
+    else if (datatype === header.datatype) tensor.raw = raw;
+    else tensor.data = decodeRawData(raw, header.datatype, shape, count, `input '${input.name}'`, clientError);
+    return { request: { inputs: [tensor] }, format: 'rows' };
+  }
+
+  encode(response: InferenceResponse): Buffer {
+    const t = response.outputs[0];
+    if (t === undefined) throw notAcceptable('the response has no outputs to write as application/x-npy');
+    if (t.datatype === 'BYTES') return bytesArray(t);
+    const descr = NPY_DESCR[t.datatype];
+    const data = t.datatype === 'BF16' ? float32Bytes(t.data as Float32Array) : tensorToRaw(t);
+    return Buffer.concat([writeNpyHeader(descr, t.shape), data]);
+  }
+}
+
+function float32Bytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function bytesArray(t: Tensor): Buffer {
+  const elements = t.data as Buffer[];
+  let itemSize = 1;
+  for (const e of elements) if (e.length > itemSize) itemSize = e.length;
+  const header = writeNpyHeader(`|S${itemSize}`, t.shape);
+  const out = Buffer.alloc(header.length + elements.length * itemSize);
+  header.copy(out, 0);
+  for (let i = 0; i < elements.length; i++) elements[i].copy(out, header.length + i * itemSize);
+  return out;
+}

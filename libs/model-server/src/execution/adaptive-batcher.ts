@@ -1,0 +1,212 @@
+import { Logger } from '@nestjs/common';
+import type { InferenceResponse } from '../model/inference.interface';
+import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
+import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
+import { RequestContext } from '../model/request-context';
+import { SYSTEM_CLOCK, type BatchClock } from './batch-clock.interface';
+import { batchKey, batchRows, mergeRequests, splitResult } from './batch-merge.util';
+import { executorClosed, isModelFailure, overloaded, versionLabel } from './execution-errors.util';
+import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
+import { carryQueueWaits } from './queue-wait.util';
+import { WorkerPoolExecutor } from './worker-pool.executor';
+
+/** Settings of an {@link AdaptiveBatcher}. @publicApi */
+export interface AdaptiveBatcherOptions {
+  /** Most requests merged into one `predict` call (≥ 2 to batch at all). */
+  maxBatchSize: number;
+  /** How long a batch may wait for more requests after its first one arrived, in milliseconds. */
+  maxLatencyMs: number;
+  /** Most requests waiting in open batches; past it, 503 with `Retry-After`. */
+  maxQueue: number;
+  /** Time source (default: the system's); tests pass a manual one. */
+  clock?: BatchClock;
+}
+
+interface Member {
+  readonly request: InferenceRequest;
+  readonly ctx: RequestContext;
+  readonly rows: number;
+  readonly arrivedAt: number;
+  readonly resolve: (result: InferenceResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface OpenBatch {
+  readonly key: string;
+  readonly members: Member[];
+  timer: unknown;
+}
+
+/** How often (ms) a model may log that a failed batch is being rerun request by request. */
+const RERUN_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * The context `predict` gets for a merged batch: the first request's id, headers and depth, the earliest
+ * deadline of the batch, an empty `state`; `ctx.infer` calls on behalf of the first request. Metrics and
+ * statistics it records go to every request of the batch.
+ */
+class BatchContext extends RequestContext {
+  constructor(
+    private readonly lead: RequestContext,
+    deadline: number | undefined,
+  ) {
+    super(lead.id, lead.op, deadline, lead.headers, lead.depth);
+  }
+
+  override infer(name: string, request: ModelCallRequest, options?: ModelCallOptions): Promise<InferenceResponse> {
+    return this.lead.infer(name, request, options);
+  }
+}
+
+/**
+ * Adaptive batching in front of another executor (in process or worker threads). Compatible requests
+ * (same input names, datatypes and trailing dimensions, same parameters and requested outputs) wait in one
+ * open batch, which goes to `predict` when it holds `maxBatchSize` requests or when its one absolute
+ * deadline (`maxLatencyMs` after its first request) passes, whichever comes first. Inputs are concatenated
+ * along the first dimension; every output must have the batch's total rows as its first dimension, and each
+ * request gets its own rows back. A request that cannot be merged runs alone, at once. When `predict` fails
+ * on a merged batch, its requests are run one by one, so each gets its own result or its own error.
+ *
+ * @publicApi
+ */
+export class AdaptiveBatcher implements PredictExecutor {
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly clock: BatchClock;
+  private readonly label: string;
+  private readonly logger: Logger;
+  private waiting = 0;
+  private closing = false;
+  private lastRerunWarning = -Infinity;
+
+  constructor(
+    private readonly inner: PredictExecutor,
+    private readonly target: ExecutorTarget,
+    private readonly options: AdaptiveBatcherOptions,
+  ) {
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.label = versionLabel(target.name, target.version);
+    this.logger = new Logger(`model ${this.label}`);
+  }
+
+  get loadsModel(): boolean {
+    return this.inner.loadsModel === true;
+  }
+
+  async start(): Promise<void> {
+    if (this.inner.start !== undefined) await this.inner.start();
+  }
+
+  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+    if (this.closing) return Promise.reject(executorClosed(this.label));
+    const rows = batchRows(request);
+    if (rows < 0) return this.inner.run(request, ctx);
+    if (this.waiting >= this.options.maxQueue) return Promise.reject(overloaded(this.label, 'batch queue', this.options.maxQueue));
+    const key = batchKey(request);
+    return new Promise<InferenceResult>((resolve, reject) => {
+      let batch = this.open.get(key);
+      if (batch === undefined) {
+        batch = { key, members: [], timer: undefined };
+        this.open.set(key, batch);
+        batch.timer = this.clock.schedule(this.deadlineOf(batch), this.options.maxLatencyMs);
+      }
+      batch.members.push({ request, ctx, rows, arrivedAt: this.clock.now(), resolve, reject });
+      this.waiting++;
+      this.target.observer.queueDepth(this.target.name, this.target.version, this.waiting);
+      if (batch.members.length >= this.options.maxBatchSize) {
+        this.clock.clear(batch.timer);
+        this.flush(batch);
+      }
+    });
+  }
+
+  /** Sends every open batch now, waits for the running ones, then closes the executor behind. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const batch of [...this.open.values()]) {
+      this.clock.clear(batch.timer);
+      this.flush(batch);
+    }
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.inner.close();
+  }
+
+  /** The batch's one timer: fires once, at its absolute deadline. */
+  private deadlineOf(batch: OpenBatch): () => void {
+    return () => {
+      if (this.open.get(batch.key) === batch) this.flush(batch);
+    };
+  }
+
+  private flush(batch: OpenBatch): void {
+    this.open.delete(batch.key);
+    const members = batch.members;
+    this.waiting -= members.length;
+    const { name, version, observer } = this.target;
+    const now = this.clock.now();
+    observer.batch(name, version, members.length);
+    observer.queueDepth(name, version, this.waiting);
+    const waits = members.map((m) => now - m.arrivedAt);
+    // A worker pool behind reports each request's whole wait (this window + the wait for a worker).
+    const carry = this.inner instanceof WorkerPoolExecutor;
+    if (!carry) for (const w of waits) observer.queueWait(name, version, w);
+    const done = members.length === 1 ? this.runAlone(members[0], carry ? waits : null) : this.runMerged(members, carry ? waits : null);
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+  }
+
+  private runAlone(m: Member, waits: readonly number[] | null = null): Promise<void> {
+    if (waits !== null) carryQueueWaits(m.ctx, waits);
+    return this.inner.run(m.request, m.ctx).then(m.resolve, m.reject);
+  }
+
+  private async runMerged(members: Member[], waits: readonly number[] | null): Promise<void> {
+    const rows = members.map((m) => m.rows);
+    let deadline: number | undefined;
+    for (const m of members) {
+      if (m.ctx.deadline !== undefined && (deadline === undefined || m.ctx.deadline < deadline)) deadline = m.ctx.deadline;
+    }
+    const ctx = new BatchContext(members[0].ctx, deadline);
+    if (waits !== null) carryQueueWaits(ctx, waits);
+    let result: InferenceResult;
+    try {
+      const merged = mergeRequests(
+        members.map((m) => m.request),
+        rows,
+        members[0].request.id,
+      );
+      result = await this.inner.run(merged, ctx);
+    } catch (err) {
+      if (!isModelFailure(err)) {
+        for (const m of members) m.reject(err);
+        return;
+      }
+      this.warnRerun(members.length, err);
+      await Promise.all(members.map((m) => this.runAlone(m)));
+      return;
+    }
+    let parts: InferenceResult[];
+    try {
+      parts = splitResult(result, rows, this.label);
+    } catch (err) {
+      for (const m of members) m.reject(err);
+      return;
+    }
+    for (let i = 0; i < members.length; i++) {
+      const memberCtx = members[i].ctx;
+      if (ctx.metrics !== null) for (const key of Object.keys(ctx.metrics)) memberCtx.setMetric(key, ctx.metrics[key]);
+      if (ctx.statistics !== null) memberCtx.addStatistics(ctx.statistics);
+      members[i].resolve(parts[i]);
+    }
+  }
+
+  private warnRerun(size: number, err: unknown): void {
+    const now = this.clock.now();
+    if (now - this.lastRerunWarning < RERUN_WARNING_INTERVAL_MS) return;
+    this.lastRerunWarning = now;
+    this.logger.warn(
+      `a batch of ${size} requests failed (${err instanceof Error ? err.message : String(err)}); running them one by one ` +
+        'so each gets its own answer (logged at most once a minute)',
+    );
+  }
+}

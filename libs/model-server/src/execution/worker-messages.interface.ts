@@ -1,0 +1,96 @@
+import type { ErrorCode } from '../errors/error-code.enum';
+import type { InferenceResponse } from '../model/inference.interface';
+import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
+import type { Parameters, RequestedOutput, TensorSpec } from '../model/tensor.interface';
+
+/**
+ * The messages between the worker pool (main thread) and a model worker thread.
+ * Tensor data travels as typed arrays whose buffers are transferred, or as {@link PackedBytes} for BYTES.
+ *
+ * @internal
+ */
+
+/** BYTES elements packed into one transferable blob: element `i` is `bytes[ends[i-1] .. ends[i])`. @internal */
+export interface PackedBytes {
+  /** Marks the object (structured clone keeps no class to tell it by). */
+  readonly packedBytesOfTensor: true;
+  readonly packedBytes: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+/** A tensor in a message: `data` as a typed array, packed BYTES, or plain values. @internal */
+export interface WireWorkerTensor {
+  name: string;
+  datatype?: string;
+  shape?: number[];
+  data: unknown;
+  parameters?: Parameters;
+}
+
+/** An error crossing threads, with its catalogue code when it had one. @internal */
+export interface ErrorFacts {
+  message: string;
+  name: string;
+  code?: ErrorCode;
+  retryAfterSeconds?: number;
+  stack?: string;
+}
+
+/** What the worker thread needs to load its model. @internal */
+export interface WorkerInit {
+  modulePath: string;
+  className: string;
+  /** The class name the main thread serves, to catch a module that exports another class under that name. */
+  expectedClassName: string;
+  name: string;
+  version: string | undefined;
+  modelPath: string | undefined;
+  parameters: Readonly<Record<string, unknown>>;
+  labels: Readonly<Record<string, string>>;
+  /** 1-based number of this worker, for logs. */
+  index: number;
+}
+
+/** The request facts a worker rebuilds its RequestContext from. @internal */
+export interface ContextFacts {
+  id: string;
+  op: string;
+  deadline: number | undefined;
+  headers: Readonly<Record<string, string>> | undefined;
+  depth: number;
+  /** `ctx.state` as the main thread's hooks left it, when not empty. */
+  state: Record<string, unknown> | undefined;
+}
+
+/** Facts of the loaded model the main thread adopts (metadata, model-level metrics). @internal */
+export interface LoadedFacts {
+  inputs: TensorSpec[] | undefined;
+  outputs: TensorSpec[] | undefined;
+  platform: string;
+  metrics: Record<string, number>;
+}
+
+export type ToWorker =
+  | { kind: 'predict'; job: number; inputs: WireWorkerTensor[]; id: string; parameters?: Parameters; outputs?: RequestedOutput[]; moved: boolean[]; ctx: ContextFacts }
+  | { kind: 'abort'; job: number; reason: string }
+  | { kind: 'call-result'; call: number; response?: InferenceResponse; error?: ErrorFacts }
+  | { kind: 'unload' };
+
+export type FromWorker =
+  | { kind: 'ready'; facts: LoadedFacts }
+  | { kind: 'load-failed'; error: ErrorFacts }
+  | {
+      kind: 'result';
+      job: number;
+      outputs: WireWorkerTensor[];
+      parameters?: Parameters;
+      /** The inputs whose buffers were moved to the worker, moved back (null for the others). */
+      returned: unknown[];
+      metrics: Record<string, number> | null;
+      statistics: Parameters | null;
+      state: Record<string, unknown> | undefined;
+    }
+  | { kind: 'failed'; job: number; error: ErrorFacts; returned: unknown[] }
+  | { kind: 'call'; job: number; call: number; name: string; request: ModelCallRequest; options?: ModelCallOptions }
+  | { kind: 'log'; level: 'log' | 'warn' | 'error' | 'debug'; message: string }
+  | { kind: 'unloaded'; error?: ErrorFacts };

@@ -1,0 +1,336 @@
+import { Logger } from '@nestjs/common';
+import { ErrorCode } from '../errors/error-code.enum';
+import { deadlineExceeded } from '../errors/errors';
+import { ModelServerError } from '../errors/model-server.error';
+import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
+import type { RequestContext } from '../model/request-context';
+import type { OutputTensor, Tensor } from '../model/tensor.interface';
+import { executorClosed, overloaded, versionLabel, workerCrashed } from './execution-errors.util';
+import { ModelWorker } from './model-worker';
+import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
+import { takeQueueWaits } from './queue-wait.util';
+import { RingQueue } from './ring-queue';
+import { hasOwnKeys, pinnedBuffers, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
+import { fromErrorFacts, toErrorFacts } from './worker-error.util';
+import type { ContextFacts, FromWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
+
+/** Settings of a {@link WorkerPoolExecutor}. @publicApi */
+export interface WorkerPoolOptions {
+  /** Number of worker threads (≥ 1). */
+  workers: number;
+  /** Requests that may wait for a free worker; past it, 503 with `Retry-After`. */
+  maxQueue: number;
+  /** Also load the model on the main thread (see `loadInMainThread`). */
+  loadInMainThread: boolean;
+}
+
+interface Job {
+  readonly request: InferenceRequest;
+  readonly ctx: RequestContext;
+  readonly resolve: (result: InferenceResult) => void;
+  readonly reject: (err: Error) => void;
+  readonly enqueuedAt: number;
+  id: number;
+  onAbort: (() => void) | null;
+}
+
+/** Backoff between attempts to replace a crashed worker whose replacement failed to load. */
+const RESTART_DELAYS_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * Runs `predict` in N worker threads, each with its own instance of the model (loaded there, one after
+ * another). A request goes to a free worker, or waits in a bounded queue; its tensors' buffers move to the
+ * worker and back (transferred, not copied). A worker that crashes fails only the request it was running
+ * (500) and is replaced; the model stays ready while the others serve.
+ *
+ * @publicApi
+ */
+export class WorkerPoolExecutor implements PredictExecutor {
+  readonly loadsModel: boolean;
+  private readonly logger: Logger;
+  private readonly label: string;
+  private readonly init: Omit<WorkerInit, 'index'>;
+  private readonly workers: ModelWorker<Job>[] = [];
+  private readonly idle: ModelWorker<Job>[] = [];
+  private readonly queue: RingQueue<Job>;
+  private nextJob = 1;
+  private closing = false;
+  private restartAttempt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Workers `close` waits on while they finish their last request. */
+  private readonly whenIdle = new Map<ModelWorker<Job>, () => void>();
+
+  constructor(
+    private readonly target: ExecutorTarget,
+    private readonly options: WorkerPoolOptions,
+  ) {
+    this.label = versionLabel(target.name, target.version);
+    this.logger = new Logger(`model ${this.label}`);
+    this.loadsModel = !options.loadInMainThread;
+    this.queue = new RingQueue(options.maxQueue);
+    const modulePath = target.config.modulePath;
+    if (typeof modulePath !== 'string' || modulePath === '') {
+      throw new Error(
+        `model ${this.label} runs in worker threads (workers: ${options.workers}), which load the model class again from its file: ` +
+          'set modulePath (the file that exports the class) and, if the export has another name, className',
+      );
+    }
+    const ctx = target.model.context;
+    const expectedClassName = target.model.constructor.name;
+    this.init = {
+      modulePath,
+      className: typeof target.config.className === 'string' ? target.config.className : expectedClassName,
+      expectedClassName,
+      name: ctx.name,
+      version: ctx.version,
+      modelPath: ctx.modelPath,
+      parameters: ctx.parameters,
+      labels: ctx.labels,
+    };
+  }
+
+  /** Starts the workers one after another (each loads the model); the first failure stops them all. */
+  async start(): Promise<void> {
+    for (let i = 1; i <= this.options.workers; i++) {
+      const worker = this.spawn(i);
+      try {
+        const facts = await worker.start();
+        if (i === 1) this.adopt(facts);
+      } catch (err) {
+        await Promise.all(this.workers.map((w) => w.stop()));
+        this.workers.length = 0;
+        throw new Error(`worker thread ${i} of ${this.options.workers} could not load the model: ${(err as Error).message}`);
+      }
+      this.idle.push(worker);
+    }
+  }
+
+  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+    if (this.closing) return Promise.reject(executorClosed(this.label));
+    return new Promise<InferenceResult>((resolve, reject) => {
+      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null };
+      const worker = this.queue.size === 0 ? this.idle.pop() : undefined;
+      if (worker !== undefined) {
+        this.dispatch(worker, job);
+      } else if (!this.queue.push(job)) {
+        reject(overloaded(this.label, 'worker queue', this.options.maxQueue));
+      } else {
+        this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
+      }
+    });
+  }
+
+  /** Fails waiting requests, lets running ones finish, then unloads and ends every worker. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    for (const job of this.queue.drain()) job.reject(executorClosed(this.label));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        if (w.job !== null) await new Promise<void>((resolve) => this.whenIdle.set(w, resolve));
+        await w.stop();
+      }),
+    );
+    this.workers.length = 0;
+    this.idle.length = 0;
+  }
+
+  /** Metadata and model-level metrics the worker's `load` produced, shown by the main-thread instance. */
+  private adopt(facts: { inputs?: unknown; outputs?: unknown; platform: string; metrics: Record<string, number> }): void {
+    const model = this.target.model;
+    if (this.loadsModel) {
+      if (facts.inputs !== undefined) model.inputs = facts.inputs as typeof model.inputs;
+      if (facts.outputs !== undefined) model.outputs = facts.outputs as typeof model.outputs;
+      model.platform = facts.platform;
+    }
+    Object.assign(model.context.metrics, facts.metrics);
+  }
+
+  private spawn(index: number): ModelWorker<Job> {
+    const worker = new ModelWorker<Job>(index, { ...this.init, index }, { message: this.onMessage, crashed: this.onCrash });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  private dispatch(worker: ModelWorker<Job>, job: Job): void {
+    const { request, ctx } = job;
+    const observer = this.target.observer;
+    const waited = performance.now() - job.enqueuedAt;
+    const carried = takeQueueWaits(ctx);
+    if (carried === undefined) observer.queueWait(this.target.name, this.target.version, waited);
+    else for (const w of carried) observer.queueWait(this.target.name, this.target.version, w + waited);
+    if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return this.refuse(worker, job, deadlineExceeded('the wait for a worker thread'));
+    if (ctx.aborted) return this.refuse(worker, job, new ModelServerError(ErrorCode.Cancelled, 'the request was cancelled while it waited for a worker thread'));
+    job.id = this.nextJob++;
+    worker.job = job;
+    try {
+      const transfer: ArrayBuffer[] = [];
+      const pinned = pinnedBuffers(request.inputs);
+      const movable = (view: OwnedView) => pinned === null || !pinned.has(view.buffer);
+      const inputs: WireWorkerTensor[] = new Array(request.inputs.length);
+      const moved: boolean[] = new Array(request.inputs.length);
+      for (let i = 0; i < inputs.length; i++) {
+        const t = request.inputs[i];
+        const prepared = prepareData(t.data, transfer, movable);
+        inputs[i] = toWireTensor(t, prepared.data);
+        moved[i] = prepared.moved;
+      }
+      const facts: ContextFacts = {
+        id: ctx.id,
+        op: ctx.op,
+        deadline: ctx.deadline,
+        headers: ctx.headers,
+        depth: ctx.depth,
+        state: hasOwnKeys(ctx.state) ? ctx.state : undefined,
+      };
+      worker.post({ kind: 'predict', job: job.id, id: request.id, inputs, parameters: request.parameters, outputs: request.outputs, moved, ctx: facts }, transfer);
+    } catch (err) {
+      worker.job = null;
+      return this.refuse(
+        worker,
+        job,
+        new ModelServerError(ErrorCode.ModelError, `model ${this.label}: the request cannot be sent to a worker thread (${(err as Error).message}); keep parameters and ctx.state to plain data`),
+      );
+    }
+    // The worker's own context aborts too when this one does (deadline passed, client gone).
+    const signal = ctx.signal;
+    job.onAbort = () => {
+      if (worker.job === job) worker.post({ kind: 'abort', job: job.id, reason: String((signal.reason as Error | undefined)?.message ?? 'aborted') });
+    };
+    signal.addEventListener('abort', job.onAbort, { once: true });
+  }
+
+  /** Fails a job that never reached the worker, and gives the worker the next one. */
+  private refuse(worker: ModelWorker<Job>, job: Job, err: Error): void {
+    job.reject(err);
+    this.release(worker);
+  }
+
+  private readonly onMessage = (worker: ModelWorker<Job>, msg: FromWorker): void => {
+    switch (msg.kind) {
+      case 'result':
+      case 'failed': {
+        const job = worker.job;
+        if (job === null || job.id !== msg.job) return;
+        worker.job = null;
+        if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
+        restoreInputs(job.request.inputs, msg.returned);
+        if (msg.kind === 'failed') job.reject(fromErrorFacts(msg.error));
+        else job.resolve(this.toResult(msg, job.ctx));
+        this.release(worker);
+        return;
+      }
+      case 'call':
+        void this.forwardCall(worker, msg);
+        return;
+      case 'log':
+        this.logger[msg.level](`[worker ${worker.index}] ${msg.message}`);
+        return;
+      case 'unloaded':
+        if (msg.error !== undefined) this.logger.error(`[worker ${worker.index}] unload failed: ${msg.error.message}`);
+        return;
+    }
+  };
+
+  private toResult(msg: Extract<FromWorker, { kind: 'result' }>, ctx: RequestContext): InferenceResult {
+    const outputs: OutputTensor[] = new Array(msg.outputs.length);
+    for (let i = 0; i < outputs.length; i++) {
+      const t = msg.outputs[i];
+      outputs[i] = (typeof t === 'object' && t !== null ? toWireTensor(t, restoreData(t.data)) : t) as OutputTensor;
+    }
+    if (msg.metrics !== null) for (const key of Object.keys(msg.metrics)) ctx.setMetric(key, msg.metrics[key]);
+    if (msg.statistics !== null) ctx.addStatistics(msg.statistics);
+    if (msg.state !== undefined) Object.assign(ctx.state, msg.state);
+    const result: InferenceResult = { outputs };
+    if (msg.parameters !== undefined) result.parameters = msg.parameters;
+    return result;
+  }
+
+  /** `ctx.infer` / `context.infer` from the worker, run here on the request's behalf. */
+  private async forwardCall(worker: ModelWorker<Job>, msg: Extract<FromWorker, { kind: 'call' }>): Promise<void> {
+    const job = worker.job;
+    try {
+      const caller = msg.job !== 0 && job !== null && job.id === msg.job ? job.ctx : this.target.model.context;
+      const response = await caller.infer(msg.name, msg.request, msg.options);
+      if (worker.alive) worker.post({ kind: 'call-result', call: msg.call, response });
+    } catch (err) {
+      if (worker.alive) worker.post({ kind: 'call-result', call: msg.call, error: toErrorFacts(err) });
+    }
+  }
+
+  /** A worker is free: it takes the next waiting request, or waits for one. */
+  private release(worker: ModelWorker<Job>): void {
+    const idleWaiter = this.whenIdle.get(worker);
+    if (idleWaiter !== undefined) {
+      this.whenIdle.delete(worker);
+      idleWaiter();
+      return;
+    }
+    if (!worker.alive || this.closing) return;
+    const next = this.queue.shift();
+    if (next === undefined) {
+      this.idle.push(worker);
+      return;
+    }
+    this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
+    this.dispatch(worker, next);
+  }
+
+  private readonly onCrash = (worker: ModelWorker<Job>, reason: string): void => {
+    this.logger.error(`worker thread ${worker.index} crashed (${reason}); starting a replacement`);
+    remove(this.workers, worker);
+    remove(this.idle, worker);
+    const job = worker.job;
+    worker.job = null;
+    if (job !== null) {
+      if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
+      job.reject(workerCrashed(this.label, worker.index, reason));
+    }
+    this.whenIdle.get(worker)?.();
+    this.whenIdle.delete(worker);
+    if (!this.closing) this.replace(worker.index);
+  };
+
+  /** Starts a replacement worker; retries with backoff while its load fails. */
+  private replace(index: number): void {
+    const delay = RESTART_DELAYS_MS[Math.min(this.restartAttempt, RESTART_DELAYS_MS.length - 1)];
+    const attempt = async () => {
+      this.restartTimer = null;
+      if (this.closing) return;
+      const worker = this.spawn(index);
+      try {
+        await worker.start();
+        this.restartAttempt = 0;
+        if (this.closing) return;
+        this.logger.log(`worker thread ${index} replaced`);
+        this.release(worker);
+      } catch (err) {
+        remove(this.workers, worker);
+        this.restartAttempt++;
+        this.logger.error(`the replacement of worker thread ${index} could not load the model: ${(err as Error).message}`);
+        if (this.workers.length === 0) {
+          const reason = new ModelServerError(ErrorCode.ModelError, `model ${this.label} has no running worker thread: ${(err as Error).message}`);
+          for (const job of this.queue.drain()) job.reject(reason);
+        }
+        if (!this.closing) this.replace(index);
+      }
+    };
+    if (delay === 0) void attempt();
+    else {
+      this.restartTimer = setTimeout(() => void attempt(), delay);
+      this.restartTimer.unref();
+    }
+  }
+}
+
+/** The main thread's request tensors get their buffers back (moved to the worker and returned). */
+function restoreInputs(inputs: Tensor[], returned: readonly unknown[]): void {
+  for (let i = 0; i < inputs.length && i < returned.length; i++) {
+    if (returned[i] !== null && returned[i] !== undefined) (inputs[i] as { data: unknown }).data = returned[i];
+  }
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}

@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MONITORING_OPTIONS } from '../monitoring.constants';
+import type { ValidatedMonitoring } from '../monitoring-options.validation';
+import { PrometheusMetrics } from './prometheus-metrics.service';
+
+/**
+ * Puts `GET /metrics` (the configured path) on the application's Fastify instance at init, outside Nest's router,
+ * like the v2 routes: no interceptor or guard runs on it.
+ *
+ * @internal
+ */
+@Injectable()
+export class MetricsRegistrar implements OnModuleInit {
+  private readonly logger = new Logger('Monitoring');
+
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(MONITORING_OPTIONS) private readonly monitoring: ValidatedMonitoring,
+    @Inject(PrometheusMetrics) private readonly metrics: PrometheusMetrics | null,
+  ) {}
+
+  onModuleInit(): void {
+    const metrics = this.metrics;
+    if (metrics === null) return;
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter === undefined || adapter === null) return; // an application context without HTTP
+    const app = adapter.getInstance() as FastifyInstance;
+    if (typeof app?.route !== 'function' || typeof app.addContentTypeParser !== 'function') {
+      throw new Error('ModelServerMonitoringModule serves /metrics on Fastify: create the application with new FastifyAdapter()');
+    }
+    app.route({
+      method: 'GET',
+      url: this.monitoring.options.metricsPath,
+      handler: async (_req: FastifyRequest, reply: FastifyReply) => {
+        try {
+          const { contentType, text } = await metrics.scrape();
+          return reply.code(200).header('content-type', contentType).send(text);
+        } catch (err) {
+          this.logger.error(`collecting metrics failed: ${err instanceof Error ? err.message : String(err)}`);
+          return reply.code(500).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: 'collecting metrics failed; see the server log' }));
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import type { InferenceRequest } from '../model/inference.interface';
+import type { InferenceEvent } from './inference-event.interface';
+import type { LoggedResults, MonitoringRecord, RecordFormatter, SamplingInfo } from './monitoring-record.interface';
+import { requestJson, responseJson, valueJson, wireRequestJson } from './record-json.util';
+import { mlrunWhen } from './record-time.util';
+
+/** What every MLRun record of this server says about where it comes from. @publicApi */
+export interface MlrunRecordSettings {
+  /** `function_uri`: `<project>/<function>[:<tag>][@<hash>]`. */
+  functionUri: string;
+  /** `host`. */
+  host: string;
+  /** `worker`. */
+  worker: number;
+  /** Sampling of successful requests, when some are left out: the share logged and each record's weight. */
+  sampling?: SamplingInfo;
+}
+
+
+/** What has a `loggedResults` hook: a model that overrides it. @publicApi */
+export interface LoggedResultsSource {
+  loggedResults(request: InferenceRequest, response: unknown, op: string): LoggedResults | null | undefined | void;
+}
+
+/** Finds the model an event belongs to when it overrides `loggedResults`, or null. @publicApi */
+export type LoggedResultsLookup = (event: InferenceEvent) => LoggedResultsSource | null;
+
+/** Where the formatter reports a hook that threw (once per model). @publicApi */
+export type FormatWarning = (message: string) => void;
+
+const NO_HOOKS: LoggedResultsLookup = () => null;
+const MAX_CACHED_PREFIXES = 10_000;
+
+function hasKeys(o: object | undefined): boolean {
+  if (o === undefined) return false;
+  for (const _ in o) return true;
+  return false;
+}
+
+/**
+ * Writes MLRun's model-monitoring stream record (the `_ModelLogPusher` format, one record per request):
+ * `class`, `worker`, `model`, `version` (`""` when unversioned), `host`, `function_uri`, `labels` (only when
+ * non-empty), then for a success `request` (after preprocess/validate), `op`, `resp` (after postprocess),
+ * `when` (start, `2024-10-23 10:15:52.123456+00:00`), `microsec` (the **total** latency in microseconds, not
+ * MLRun's sub-second remainder) and `metrics` (only when set); for a failure `request` (id set), `op`, `when`
+ * and `error`. Extra fields other consumers ignore: `model_class` (MLRun 1.8+), `error_code`, `statistics`,
+ * `traceparent`, and with sampling `sampling_percentage` and `_count` (the weight: requests per record).
+ *
+ * @publicApi
+ */
+export class MlrunRecordFormatter implements RecordFormatter {
+  private readonly prefixes = new Map<string, string>();
+  private readonly sampling: string;
+  private readonly warned = new Set<string>();
+  /** `when` up to the seconds, for the second last written (most records share it). */
+  private second = NaN;
+  private secondText = '';
+
+  constructor(
+    private readonly settings: MlrunRecordSettings,
+    private readonly loggedResultsOf: LoggedResultsLookup = NO_HOOKS,
+    private readonly warn: FormatWarning = () => undefined,
+  ) {
+    const sampling = settings.sampling;
+    this.sampling = sampling === undefined || sampling.weight === 1 ? '' : `,"sampling_percentage":${sampling.percentage},"_count":${sampling.weight}`;
+  }
+
+  format(event: InferenceEvent): MonitoringRecord[] {
+    return [{ body: this.record(event) }];
+  }
+
+  /** The record of one event, as JSON text. */
+  record(event: InferenceEvent): string {
+    let text = this.prefix(event);
+    const when = this.when(event.startedAt);
+    if (event.status === 'ok') {
+      text += this.loggedViews(event) + ',"when":"' + when + '","microsec":' + Math.round(event.durationMs * 1000);
+      if (hasKeys(event.metrics)) text += ',"metrics":' + valueJson(event.metrics);
+      text += this.sampling;
+    } else {
+      const request = event.request !== undefined ? requestJson(event.request, event.id) : wireRequestJson(event.rawRequest, event.id);
+      text +=
+        ',"request":' + request + ',"op":' + JSON.stringify(event.op) + ',"when":"' + when + '","error":' + JSON.stringify(event.error ?? 'unknown error') +
+        ',"error_code":' + JSON.stringify(event.errorCode ?? 'INTERNAL');
+    }
+    if (hasKeys(event.statistics)) text += ',"statistics":' + valueJson(event.statistics);
+    if (event.traceparent !== undefined) text += ',"traceparent":' + JSON.stringify(event.traceparent);
+    return text + '}';
+  }
+
+  /** `"request":...,"op":...,"resp":...`, as the model's `loggedResults` hook shapes them. */
+  private loggedViews(event: InferenceEvent): string {
+    const op = ',"op":' + JSON.stringify(event.op);
+    const request = event.request;
+    if (request === undefined) return ',"request":' + wireRequestJson(event.rawRequest, event.id) + op + ',"resp":' + responseJson(event.response);
+    const source = this.loggedResultsOf(event);
+    let chosen: LoggedResults | null | undefined | void;
+    if (source !== null) {
+      try {
+        chosen = source.loggedResults(request, event.response, event.op);
+      } catch (err) {
+        this.warnOnce(event.model, `model '${event.model}': loggedResults threw (${err instanceof Error ? err.message : String(err)}); its records log the request and response as they are`);
+      }
+    }
+    if (chosen === null || chosen === undefined || typeof chosen !== 'object') {
+      return ',"request":' + requestJson(request) + op + ',"resp":' + responseJson(event.response);
+    }
+    const id = JSON.stringify(event.id);
+    const inputs = chosen.inputs !== undefined ? '{"id":' + id + ',"inputs":' + valueJson(chosen.inputs) + '}' : requestJson(request);
+    const outputs = chosen.outputs !== undefined ? '{"id":' + id + ',"outputs":' + valueJson(chosen.outputs) + '}' : responseJson(event.response);
+    return ',"request":' + inputs + op + ',"resp":' + outputs;
+  }
+
+  private prefix(event: InferenceEvent): string {
+    const key = event.model + '\u0000' + (event.version ?? '') + '\u0000' + event.modelClass;
+    let prefix = this.prefixes.get(key);
+    if (prefix === undefined) {
+      const s = this.settings;
+      const cls = JSON.stringify(event.modelClass);
+      prefix =
+        '{"class":' + cls + ',"model_class":' + cls + ',"worker":' + s.worker + ',"model":' + JSON.stringify(event.model) +
+        ',"version":' + JSON.stringify(event.version ?? '') + ',"host":' + JSON.stringify(s.host) + ',"function_uri":' + JSON.stringify(s.functionUri);
+      if (hasKeys(event.labels)) prefix += ',"labels":' + valueJson(event.labels);
+      if (this.prefixes.size >= MAX_CACHED_PREFIXES) this.prefixes.clear();
+      this.prefixes.set(key, prefix);
+    }
+    return prefix;
+  }
+
+  /** {@link mlrunWhen}, with the date and time of the current second written once. */
+  private when(epochMs: number): string {
+    const micros = Math.round(epochMs * 1000);
+    const second = Math.floor(micros / 1_000_000);
+    if (second !== this.second) {
+      this.second = second;
+      this.secondText = mlrunWhen(second * 1000).slice(0, 19);
+    }
+    const fraction = String(micros - second * 1_000_000);
+    return this.secondText + '.' + '000000'.slice(fraction.length) + fraction + '+00:00';
+  }
+
+  private warnOnce(model: string, message: string): void {
+    if (this.warned.has(model)) return;
+    this.warned.add(model);
+    this.warn(message);
+  }
+}

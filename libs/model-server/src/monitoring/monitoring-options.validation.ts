@@ -1,0 +1,151 @@
+import cluster from 'node:cluster';
+import { hostname } from 'node:os';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { asyncScheduler } from 'rxjs';
+import { parseLogStream, type LogStreamTarget } from './log-stream.util';
+import type { ModelServerMonitoringOptions, ResolvedMonitoringOptions } from './monitoring-options.interface';
+import { DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';
+
+/** `<project>/<function>[:<tag>][@<hash>]`: MLRun drops records whose URI has no project. */
+const FUNCTION_URI = /^[^/\s]+\/[^/\s:@]+(:[^/\s@]+)?(@[^/\s]+)?$/;
+const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+const ROUTE_PATH = /^\/[A-Za-z0-9._~\-/]*$/;
+/** Attribute values go into HTTP headers: printable ASCII only. */
+const HEADER_TEXT = /^[\x20-\x7e]*$/;
+
+class CloudEventsRules {
+  @IsOptional() @IsString() @Matches(HEADER_TEXT, { message: 'source must be printable ASCII' }) source?: string;
+  @IsOptional() @IsString() @Matches(HEADER_TEXT, { message: 'inferenceService must be printable ASCII' }) inferenceService?: string;
+  @IsOptional() @IsString() @Matches(HEADER_TEXT, { message: 'namespace must be printable ASCII' }) namespace?: string;
+  @IsOptional() @IsString() @Matches(HEADER_TEXT, { message: 'component must be printable ASCII' }) component?: string;
+  @IsOptional() @IsString() @Matches(HEADER_TEXT, { message: 'endpoint must be printable ASCII' }) endpoint?: string;
+  @IsOptional() @IsBoolean() errorEvents?: boolean;
+}
+
+class MonitoringRules {
+  @IsOptional() @IsString() logStream?: string;
+  @IsOptional() @IsIn(['mlrun', 'cloudevents']) format?: string;
+  @IsOptional() @IsInt() @Min(1) sample?: number;
+  @IsOptional() @IsNumber() @Min(Number.MIN_VALUE) @Max(1) sampleProbability?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(100_000) batchSize?: number;
+  @IsOptional() @IsInt() @Min(0) batchIntervalMs?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000_000) bufferSize?: number;
+  @IsOptional() @IsInt() @Min(1024) bufferBytes?: number;
+  @IsOptional() @IsIn(['drop-oldest', 'drop-newest']) dropPolicy?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(1024) concurrency?: number;
+  @IsOptional() @IsInt() @Min(1) timeoutMs?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(100) retries?: number;
+  @IsOptional() @IsInt() @Min(1) retryBackoffMs?: number;
+  @IsOptional() @IsInt() @Min(1) retryBackoffMaxMs?: number;
+  @IsOptional() @IsInt() @Min(0) flushTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(1) redisMaxLen?: number;
+  @IsOptional() @IsString() @Matches(FUNCTION_URI, { message: 'functionUri must look like <project>/<function>[:<tag>] (MLRun needs the project)' }) functionUri?: string;
+  @IsOptional() @IsString() host?: string;
+  @IsOptional() @IsInt() @Min(0) worker?: number;
+  @IsOptional() @IsObject() @ValidateNested() cloudEvents?: CloudEventsRules;
+  @IsOptional() @IsBoolean() metrics?: boolean;
+  @IsOptional() @IsString() @Matches(ROUTE_PATH, { message: 'metricsPath must be a URL path such as /metrics' }) metricsPath?: string;
+  @IsOptional() @IsString() @Matches(METRIC_PREFIX, { message: 'metricsPrefix may hold letters, digits, "_" and ":" and not start with a digit' }) metricsPrefix?: string;
+  @IsOptional() @IsBoolean() processMetrics?: boolean;
+  @IsOptional() @IsArray() @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true }) latencyBuckets?: number[];
+}
+
+function flatten(errors: ValidationError[], prefix: string, out: string[]): string[] {
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push(`${path}: ${message}`);
+    flatten(e.children ?? [], path, out);
+  }
+  return out;
+}
+
+/** The monitoring options, checked, with their defaults, and the stream they name. @internal */
+export interface ValidatedMonitoring {
+  options: ResolvedMonitoringOptions;
+  target: LogStreamTarget | undefined;
+}
+
+/**
+ * Checks the monitoring options (one error lists every problem, with the setting to change) and applies the
+ * defaults; `serverName` makes the default MLRun `function_uri` (`default/<serverName>`).
+ *
+ * @internal
+ */
+export function validateMonitoringOptions(input: ModelServerMonitoringOptions | undefined, serverName: string): ValidatedMonitoring {
+  const o = input ?? {};
+  const rules = Object.assign(new MonitoringRules(), o);
+  if (typeof o.cloudEvents === 'object' && o.cloudEvents !== null) rules.cloudEvents = Object.assign(new CloudEventsRules(), o.cloudEvents);
+  const problems = flatten(validateSync(rules, { forbidUnknownValues: false }), '', []);
+  if ((o.sample ?? 1) > 1 && o.sampleProbability !== undefined && o.sampleProbability < 1) {
+    problems.push('sample / sampleProbability: choose one way of sampling (every Nth request, or a probability)');
+  }
+  if (o.sink !== undefined && (typeof o.sink !== 'object' || o.sink === null || typeof o.sink.send !== 'function')) {
+    problems.push('sink: must be a MonitoringSink (an object with init, send, close...)');
+  }
+  const buckets = o.latencyBuckets;
+  if (Array.isArray(buckets) && (buckets.length === 0 || buckets.some((b, i) => b <= 0 || (i > 0 && b <= buckets[i - 1])))) {
+    problems.push('latencyBuckets: must be positive numbers of seconds in increasing order');
+  }
+  let target: LogStreamTarget | undefined;
+  try {
+    target = typeof o.logStream === 'string' ? parseLogStream(o.logStream) : undefined;
+  } catch (err) {
+    problems.push(`logStream: ${(err as Error).message}`);
+  }
+  if (problems.length > 0) throw new Error(`invalid monitoring options:\n  - ${problems.join('\n  - ')}`);
+  const host = o.host ?? hostname();
+  const ce = o.cloudEvents ?? {};
+  const options: ResolvedMonitoringOptions = {
+    logStream: o.logStream,
+    format: o.format ?? (target?.kind === 'http' ? 'cloudevents' : 'mlrun'),
+    sink: o.sink,
+    sample: o.sample ?? 1,
+    sampleProbability: o.sampleProbability ?? 1,
+    batchSize: o.batchSize ?? 100,
+    batchIntervalMs: o.batchIntervalMs ?? 200,
+    bufferSize: o.bufferSize ?? 10_000,
+    bufferBytes: o.bufferBytes ?? 64 * 1024 * 1024,
+    dropPolicy: o.dropPolicy ?? 'drop-oldest',
+    concurrency: o.concurrency ?? 4,
+    timeoutMs: o.timeoutMs ?? 5000,
+    retries: o.retries ?? 3,
+    retryBackoffMs: o.retryBackoffMs ?? 100,
+    retryBackoffMaxMs: o.retryBackoffMaxMs ?? 5000,
+    flushTimeoutMs: o.flushTimeoutMs ?? 5000,
+    redisMaxLen: o.redisMaxLen,
+    functionUri: o.functionUri ?? `default/${serverName.replace(/[^A-Za-z0-9_.-]/g, '-') || 'nest-model-server'}`,
+    host,
+    worker: o.worker ?? (cluster.isWorker ? (cluster.worker?.id ?? 0) : 0),
+    cloudEvents: {
+      source: ce.source ?? host,
+      inferenceService: ce.inferenceService,
+      namespace: ce.namespace ?? 'default',
+      component: ce.component ?? 'predictor',
+      endpoint: ce.endpoint ?? 'default',
+      errorEvents: ce.errorEvents ?? false,
+    },
+    metrics: o.metrics ?? true,
+    metricsPath: o.metricsPath ?? '/metrics',
+    metricsPrefix: o.metricsPrefix ?? 'nms_',
+    processMetrics: o.processMetrics ?? true,
+    latencyBuckets: buckets ?? DEFAULT_LATENCY_BUCKETS,
+    scheduler: o.scheduler ?? asyncScheduler,
+    random: o.random ?? Math.random,
+  };
+  return { options, target };
+}

@@ -1,0 +1,75 @@
+import type { InferenceRequest } from '../model/inference.interface';
+import { requestJson, responseJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
+
+describe('valueJson', () => {
+  it('writes what JSON.stringify writes for plain values', () => {
+    const v = { a: 1, b: 'two "quoted"\n', c: [true, null, -0.5], d: { e: {} } };
+    expect(valueJson(v)).toBe(JSON.stringify(v));
+  });
+
+  it('keeps 64-bit integers exact and writes typed arrays and Buffers as arrays and text', () => {
+    expect(valueJson({ seed: 18446744073709551615n, big: new BigInt64Array([-(2n ** 63n)]) })).toBe('{"seed":18446744073709551615,"big":[-9223372036854775808]}');
+    expect(valueJson(new Float32Array([0.1, 1e38]))).toBe('[0.1,1e+38]');
+    expect(valueJson(new Uint8Array([1, 255]))).toBe('[1,255]');
+    expect(valueJson(Buffer.from('héllo'))).toBe('"héllo"');
+  });
+
+  it('turns what JSON cannot carry into null, skips undefined members, and never throws', () => {
+    expect(valueJson([NaN, Infinity, -Infinity, undefined, () => 1])).toBe('[null,null,null,null,null]');
+    expect(valueJson({ a: undefined, b: () => 1, c: Symbol('x'), d: 1 })).toBe('{"d":1}');
+    expect(valueJson(new Float64Array([NaN, 2]))).toBe('[null,2]');
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(valueJson(cycle)).toMatch(/"\[nested too deep\]"/);
+  });
+
+  it('writes dates, maps and sets', () => {
+    expect(valueJson({ at: new Date(0), m: new Map([['k', 1]]), s: new Set([1, 2]) })).toBe('{"at":"1970-01-01T00:00:00.000Z","m":{"k":1},"s":[1,2]}');
+  });
+});
+
+describe('tensorJson', () => {
+  it('writes v2 tensors with the codecs: FP32 shortest, INT64 exact, BYTES as text', () => {
+    expect(tensorJson({ name: 'x', datatype: 'FP32', shape: [2], data: new Float32Array([5.1, 0.2]) })).toBe('{"name":"x","datatype":"FP32","shape":[2],"data":[5.1,0.2]}');
+    expect(tensorJson({ name: 'i', datatype: 'INT64', shape: [1], data: new BigInt64Array([2n ** 62n]), parameters: { p: 1 } })).toBe(
+      '{"name":"i","datatype":"INT64","shape":[1],"parameters":{"p":1},"data":[4611686018427387904]}',
+    );
+    expect(tensorJson({ name: 's', datatype: 'BYTES', shape: [1], data: [Buffer.from('a"b')] })).toBe('{"name":"s","datatype":"BYTES","shape":[1],"data":["a\\"b"]}');
+  });
+
+  it('still logs a tensor JSON cannot carry (NaN from binary input) or a hook left untyped', () => {
+    expect(tensorJson({ name: 'x', datatype: 'FP32', shape: [2], data: new Float32Array([NaN, 1]) })).toBe('{"name":"x","datatype":"FP32","shape":[2],"data":[null,1]}');
+    expect(tensorJson({ name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] as never })).toBe('{"name":"x","datatype":"FP32","shape":[2],"data":[1,2]}');
+  });
+});
+
+describe('request and response JSON', () => {
+  const request: InferenceRequest = {
+    id: 'r1',
+    parameters: { p: 'q' },
+    inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: new Int32Array([7]) }],
+    outputs: [{ name: 'y' }],
+  };
+
+  it('writes a decoded request, id first (or the id given)', () => {
+    expect(requestJson(request)).toBe('{"id":"r1","parameters":{"p":"q"},"inputs":[{"name":"x","datatype":"INT32","shape":[1],"data":[7]}],"outputs":[{"name":"y"}]}');
+    expect(requestJson({ id: 'x', inputs: [], body: { free: 1 } }, 'event-id')).toBe('{"id":"event-id","inputs":[],"body":{"free":1}}');
+  });
+
+  it('writes a v2 response in protocol order, or an operation value as it is', () => {
+    expect(responseJson({ model_name: 'm', model_version: '2', id: 'r1', outputs: [{ name: 'y', datatype: 'BOOL', shape: [1], data: new Uint8Array([1]) }] })).toBe(
+      '{"model_name":"m","model_version":"2","id":"r1","outputs":[{"name":"y","datatype":"BOOL","shape":[1],"data":[true]}]}',
+    );
+    expect(responseJson({ status: 'ok', n: 1n })).toBe('{"status":"ok","n":1}');
+  });
+
+  it('writes a request as received: data as sent, binary tensors by size, any other body as it is', () => {
+    const wire = { id: 'client-id', inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 1], data: [[1], [2]] }, { name: 'b', datatype: 'UINT8', shape: [3], parameters: { binary_data_size: 3 }, raw: new Uint8Array(3) }] };
+    expect(wireRequestJson(wire, 'r1')).toBe(
+      '{"id":"r1","inputs":[{"name":"x","datatype":"FP32","shape":[2,1],"data":[[1],[2]]},{"name":"b","datatype":"UINT8","shape":[3],"parameters":{"binary_data_size":3}}]}',
+    );
+    expect(wireRequestJson(undefined, 'r1')).toBe('{"id":"r1"}');
+    expect(wireRequestJson({ question: 'why?' }, 'r1')).toBe('{"question":"why?"}');
+    expect(wireRequestJson('not json at all', 'r1')).toBe('"not json at all"');
+  });
+});

@@ -1,0 +1,177 @@
+import { formatFloat32, writeJsonData } from '../codecs';
+import type { InferenceRequest } from '../model/inference.interface';
+import type { Tensor } from '../model/tensor.interface';
+
+/** Nesting beyond this is written as a string marker: records stay bounded whatever model code returns. */
+const MAX_DEPTH = 32;
+
+function typedArrayJson(v: ArrayBufferView): string {
+  if (v instanceof DataView) return 'null';
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return '[' + v.join(',') + ']';
+  const a = v as unknown as ArrayLike<number>;
+  const n = a.length;
+  const parts = new Array<string>(n);
+  const f32 = v instanceof Float32Array;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    parts[i] = x - x !== 0 ? 'null' : f32 ? formatFloat32(x) : String(x);
+  }
+  return '[' + parts.join(',') + ']';
+}
+
+function write(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return v - v === 0 ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      return v.toString();
+    case 'object':
+      break;
+    default:
+      return 'null'; // undefined, functions, symbols
+  }
+  if (v === null) return 'null';
+  if (depth >= MAX_DEPTH) return '"[nested too deep]"';
+  if (Buffer.isBuffer(v)) return JSON.stringify(v.toString('utf8'));
+  if (ArrayBuffer.isView(v)) return typedArrayJson(v);
+  if (Array.isArray(v)) {
+    const parts = new Array<string>(v.length);
+    for (let i = 0; i < v.length; i++) parts[i] = write(v[i], depth + 1);
+    return '[' + parts.join(',') + ']';
+  }
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'null' : JSON.stringify(v.toISOString());
+  if (v instanceof Map) return write(Object.fromEntries(v), depth + 1);
+  if (v instanceof Set) return write([...v], depth + 1);
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return write(toJSON.call(v), depth + 1);
+  let text = '';
+  for (const key of Object.keys(v)) {
+    const item = (v as Record<string, unknown>)[key];
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    text += (text === '' ? '' : ',') + JSON.stringify(key) + ':' + write(item, depth + 1);
+  }
+  return '{' + text + '}';
+}
+
+/**
+ * Any value as JSON text, for monitoring records; never throws. Beyond `JSON.stringify`: bigints as bare
+ * integers, typed arrays as arrays (FP32 in its shortest form), Buffers as UTF-8 text, NaN and ±Infinity as
+ * `null`, Maps and Sets as objects and arrays, nesting cut at 32 levels.
+ *
+ * @publicApi
+ */
+export function valueJson(v: unknown): string {
+  return write(v, 0);
+}
+
+function dataJson(t: Tensor): string {
+  try {
+    return writeJsonData(t, 'a monitoring record tensor');
+  } catch {
+    // NaN/Infinity, or data a hook left outside its typed container: still logged, as well as JSON allows.
+    return valueJson(t.data);
+  }
+}
+
+/** A shape of plain numbers written at once; anything else as well as JSON allows. */
+function shapeJson(shape: unknown): string {
+  if (!Array.isArray(shape)) return valueJson(shape);
+  for (let i = 0; i < shape.length; i++) if (typeof shape[i] !== 'number' || shape[i] - shape[i] !== 0) return valueJson(shape);
+  return '[' + shape.join(',') + ']';
+}
+
+/**
+ * A decoded tensor as v2 JSON: `{"name","datatype","shape","parameters"?,"data"}` with flat data written by the
+ * codecs (64-bit integers exact, floats shortest); values JSON cannot carry become `null`.
+ *
+ * @publicApi
+ */
+export function tensorJson(t: Tensor): string {
+  if (typeof t !== 'object' || t === null) return valueJson(t);
+  let text = '{"name":' + valueJson(t.name) + ',"datatype":' + valueJson(t.datatype) + ',"shape":' + shapeJson(t.shape);
+  if (t.parameters !== undefined) text += ',"parameters":' + valueJson(t.parameters);
+  return text + ',"data":' + dataJson(t) + '}';
+}
+
+function tensorsJson(tensors: readonly Tensor[]): string {
+  if (!Array.isArray(tensors)) return valueJson(tensors);
+  const parts = new Array<string>(tensors.length);
+  for (let i = 0; i < tensors.length; i++) parts[i] = tensorJson(tensors[i]);
+  return '[' + parts.join(',') + ']';
+}
+
+/**
+ * A decoded request as v2 JSON, `id` first: `{"id","parameters"?,"inputs":[...],"outputs"?,"body"?}`
+ * (`body` for custom operations whose body is not a v2 request).
+ *
+ * @publicApi
+ */
+export function requestJson(request: InferenceRequest, id: string = request.id): string {
+  let text = '{"id":' + JSON.stringify(id);
+  if (request.parameters !== undefined) text += ',"parameters":' + valueJson(request.parameters);
+  text += ',"inputs":' + tensorsJson(request.inputs ?? []);
+  if (request.outputs !== undefined) text += ',"outputs":' + valueJson(request.outputs);
+  if (request.body !== undefined) text += ',"body":' + valueJson(request.body);
+  return text + '}';
+}
+
+function isV2Response(v: unknown): v is { model_name: string; model_version?: string; id: string; parameters?: unknown; outputs: Tensor[] } {
+  return typeof v === 'object' && v !== null && Array.isArray((v as { outputs?: unknown }).outputs) && typeof (v as { model_name?: unknown }).model_name === 'string';
+}
+
+/**
+ * A response as JSON: a v2 response (`model_name`, `model_version`?, `id`, `parameters`?, `outputs`, as the REST
+ * route writes it) with its tensors written by the codecs, or an operation's value as it is.
+ *
+ * @publicApi
+ */
+export function responseJson(response: unknown): string {
+  if (!isV2Response(response)) return valueJson(response);
+  let text = '{"model_name":' + JSON.stringify(response.model_name);
+  if (response.model_version !== undefined) text += ',"model_version":' + valueJson(response.model_version);
+  text += ',"id":' + valueJson(response.id);
+  if (response.parameters !== undefined) text += ',"parameters":' + valueJson(response.parameters);
+  return text + ',"outputs":' + tensorsJson(response.outputs) + '}';
+}
+
+interface WireLike {
+  parameters?: unknown;
+  inputs: unknown[];
+  outputs?: unknown;
+}
+
+function wireTensorJson(t: unknown): string {
+  if (typeof t !== 'object' || t === null) return valueJson(t);
+  const { name, datatype, shape, parameters, data, raw } = t as Record<string, unknown>;
+  let text = '{"name":' + valueJson(name) + ',"datatype":' + valueJson(datatype) + ',"shape":' + valueJson(shape);
+  if (raw instanceof Uint8Array && data === undefined) {
+    // Binary data (REST binary extension, gRPC raw contents): its size is logged, not its bytes.
+    return text + ',"parameters":' + valueJson({ ...(parameters as object | undefined), binary_data_size: raw.byteLength }) + '}';
+  }
+  if (parameters !== undefined) text += ',"parameters":' + valueJson(parameters);
+  return text + ',"data":' + valueJson(data) + '}';
+}
+
+/**
+ * A request as the client sent it (before decoding and hooks), as JSON with `id` set to the request's id.
+ * A v2 request keeps its layout (data as sent, nested or flat); binary tensors show their byte size;
+ * any other body is written as it is.
+ *
+ * @publicApi
+ */
+export function wireRequestJson(raw: unknown, id: string): string {
+  if (raw === undefined) return '{"id":' + JSON.stringify(id) + '}';
+  if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as WireLike).inputs)) return valueJson(raw);
+  const wire = raw as WireLike;
+  let text = '{"id":' + JSON.stringify(id);
+  if (wire.parameters !== undefined) text += ',"parameters":' + valueJson(wire.parameters);
+  const parts = new Array<string>(wire.inputs.length);
+  for (let i = 0; i < wire.inputs.length; i++) parts[i] = wireTensorJson(wire.inputs[i]);
+  text += ',"inputs":[' + parts.join(',') + ']';
+  if (wire.outputs !== undefined) text += ',"outputs":' + valueJson(wire.outputs);
+  return text + '}';
+}

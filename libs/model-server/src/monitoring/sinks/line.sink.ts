@@ -1,0 +1,92 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { structuredCloudEvent } from '../cloud-events.formatter';
+import type { MonitoringRecord } from '../monitoring-record.interface';
+import type { MonitoringSink } from './monitoring-sink.interface';
+
+/** One JSON line per record: an MLRun record, or a CloudEvent in structured mode. */
+function lines(batch: readonly MonitoringRecord[]): string {
+  let text = '';
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i];
+    text += (r.cloudEvent === undefined ? r.body : structuredCloudEvent(r)) + '\n';
+  }
+  return text;
+}
+
+/**
+ * Appends records to a file as JSON lines (`file:///path/log.jsonl`), one write per batch. The file is opened
+ * (created if missing) at start; a file that cannot be opened stops the server from starting.
+ *
+ * @publicApi
+ */
+export class FileSink implements MonitoringSink {
+  readonly name = 'file';
+  readonly maxInFlight = 1;
+  private handle: FileHandle | null = null;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly path: string) {}
+
+  get target(): string {
+    return `file://${this.path}`;
+  }
+
+  get available(): boolean {
+    return this.handle !== null;
+  }
+
+  async init(): Promise<void> {
+    try {
+      this.handle = await open(this.path, 'a');
+    } catch (err) {
+      throw new Error(`cannot open the monitoring log file ${this.path} (LOG_STREAM): ${(err as Error).message}`);
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  onAvailable(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  async send(batch: readonly MonitoringRecord[]): Promise<void> {
+    if (this.handle === null) throw new Error(`the monitoring log file ${this.path} is not open`);
+    await this.handle.appendFile(lines(batch), 'utf8');
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close();
+  }
+}
+
+/**
+ * Writes records as JSON lines to a stream: the process's stdout (`LOG_STREAM=stdout`) unless another is given.
+ *
+ * @publicApi
+ */
+export class StreamSink implements MonitoringSink {
+  readonly maxInFlight = 1;
+  readonly available = true;
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stdout,
+    readonly name: string = 'stdout',
+  ) {}
+
+  get target(): string {
+    return this.name;
+  }
+
+  async init(): Promise<void> {}
+
+  onAvailable(): void {}
+
+  send(batch: readonly MonitoringRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.write(lines(batch), (err?: Error | null) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {}
+}

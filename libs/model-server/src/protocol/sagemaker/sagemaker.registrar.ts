@@ -1,0 +1,32 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ServerInfo } from '../../inference/server-info';
+import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
+import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { fastifyOf } from '../http/fastify-instance.util';
+import { SAGEMAKER_API_PATHS } from './sagemaker.openapi';
+import { SageMakerRoutes } from './sagemaker.routes';
+import { SageMakerService } from './sagemaker.service';
+
+/**
+ * Puts the SageMaker routes on the application's Fastify instance at init, outside Nest's router (no interceptor,
+ * pipe or guard on `/invocations`).
+ *
+ * @internal
+ */
+@Injectable()
+export class SageMakerRegistrar implements OnModuleInit {
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(SageMakerService) private readonly service: SageMakerService,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
+    @Inject(ServerInfo) private readonly info: ServerInfo,
+  ) {}
+
+  onModuleInit(): void {
+    const app = fastifyOf(this.adapterHost);
+    if (app === undefined) return; // an application context without HTTP
+    new SageMakerRoutes(this.service, { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug }).register(app);
+    this.info.addApiPaths(SAGEMAKER_API_PATHS);
+  }
+}

@@ -1,0 +1,119 @@
+import { Logger } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '../../errors/error-code.enum';
+import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
+import type { CallOptions } from '../../inference/call-options.interface';
+import { errorBody, toHttpError } from '../v2/rest/http-status.map';
+import { callOptions } from '../v2/rest/rest-call.options';
+import type { SageMakerService } from './sagemaker.service';
+
+/** The header naming the model of a multi-model endpoint. @publicApi */
+export const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
+/** The header SageMaker passes through from `InvokeEndpoint`'s `CustomAttributes`. @publicApi */
+export const CUSTOM_ATTRIBUTES_HEADER = 'x-amzn-sagemaker-custom-attributes';
+
+/** What the SageMaker routes are built from. @internal */
+export interface SageMakerRouteSettings {
+  /** Largest request body, in bytes. */
+  maxBodyBytes: number;
+  /** Stack traces of server faults in error messages. */
+  debug: boolean;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, in an
+ * encapsulated Fastify plugin with its own raw-body parser and `{"error": ...}` handler. The work is the
+ * {@link SageMakerService}'s.
+ *
+ * @internal
+ */
+export class SageMakerRoutes {
+  private readonly logger = new Logger('SageMaker');
+
+  constructor(
+    private readonly service: SageMakerService,
+    private readonly settings: SageMakerRouteSettings,
+  ) {}
+
+  register(app: FastifyInstance): void {
+    app.register(async (sm) => this.routes(sm));
+  }
+
+  private routes(sm: FastifyInstance): void {
+    const bodyLimit = this.settings.maxBodyBytes;
+    sm.removeAllContentTypeParsers();
+    sm.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body));
+    sm.setErrorHandler(this.onError);
+    sm.get('/ping', this.ping);
+    sm.post('/invocations', { bodyLimit }, this.invocations);
+    sm.get('/execution-parameters', this.executionParameters);
+  }
+
+  private readonly ping = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const result = await this.service.ping();
+    return result.ready ? sendJson(reply, 200, '{"ready":true}') : sendJson(reply, 503, errorBody(result.reason ?? 'not ready'));
+  };
+
+  private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+      throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported on /invocations; send the body uncompressed`);
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const result = await this.service.invoke({
+      body,
+      contentType: req.headers['content-type'],
+      accept: req.headers.accept,
+      targetModel: single(req.headers[TARGET_MODEL_HEADER]),
+      call: sageMakerCall(req, reply),
+    });
+    const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
+    return reply.code(200).header('content-type', type).send(result.body);
+  };
+
+  private readonly executionParameters = async (_req: FastifyRequest, reply: FastifyReply) =>
+    sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
+
+  private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
+    const answer = toHttpError(fromFastify(error, this.settings.maxBodyBytes), this.settings.debug);
+    if (answer.serverFault) this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+    return sendJson(reply, answer.status, errorBody(answer.message));
+  };
+}
+
+function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).header('content-type', JSON_TYPE).send(text);
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The HTTP call options (client disconnect, `X-Request-Timeout`, `traceparent`) labelled `sagemaker`, with the
+ * custom attributes passed on to model code (`ctx.headers`) and monitoring.
+ */
+function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
+  const options: CallOptions = { ...callOptions(req, reply), protocol: 'sagemaker' };
+  const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
+  if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
+  return options;
+}
+
+/** Fastify's own errors (limits, parser) with their catalogue code and a message that says what to do. */
+function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes: number): unknown {
+  if (isModelServerError(error)) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
+    return new ModelServerError(
+      ErrorCode.PayloadTooLarge,
+      `the request body is larger than ${maxBodyBytes} bytes, the limit (set maxBodyBytes in the config or MAX_BODY_BYTES)`,
+    );
+  }
+  const status = error.statusCode;
+  if (status === 415) return new ModelServerError(ErrorCode.UnsupportedMediaType, error.message);
+  if (status !== undefined && status >= 400 && status < 500) return new ModelServerError(ErrorCode.InvalidRequest, error.message);
+  return error;
+}

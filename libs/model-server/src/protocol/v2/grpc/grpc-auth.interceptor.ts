@@ -1,0 +1,40 @@
+import { ServerInterceptingCall, status as GrpcStatus, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import type { AuthOptions } from '../../auth/auth-options.interface';
+import type { TokenVerifier } from '../../auth/token-verifier';
+
+const SERVICE = '/inference.GRPCInferenceService/';
+const HEALTH = new Set([`${SERVICE}ServerLive`, `${SERVICE}ServerReady`, `${SERVICE}ModelReady`]);
+const REFLECTION = '/grpc.reflection.';
+const DETAILS = 'missing or invalid credentials: send the metadata "authorization: Bearer <token>" or the API-key header';
+
+function firstString(metadata: Metadata, key: string): string | undefined {
+  const values = metadata.get(key);
+  return values.length > 0 && typeof values[0] === 'string' ? values[0] : undefined;
+}
+
+/**
+ * The token check of the REST routes, for gRPC: every call's metadata must carry `authorization: Bearer <token>`
+ * or the API-key header, else UNAUTHENTICATED; health RPCs and reflection stay open unless configured otherwise.
+ * Only installed when tokens are configured.
+ *
+ * @internal
+ */
+export function grpcAuthInterceptor(verifier: TokenVerifier, options: AuthOptions): ServerInterceptor {
+  const apiKeyHeader = verifier.apiKeyHeader;
+  const isOpen = (path: string): boolean =>
+    (!options.protectHealth && HEALTH.has(path)) || (!options.protectDocs && path.startsWith(REFLECTION));
+  return (method, call) => {
+    if (isOpen(method.path)) return call as unknown as ServerInterceptingCall;
+    const checked: ServerInterceptingCall = new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const token = verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader));
+            if (verifier.verify(token)) pass(metadata);
+            else checked.sendStatus({ code: GrpcStatus.UNAUTHENTICATED, details: DETAILS });
+          },
+        }),
+    });
+    return checked;
+  };
+}

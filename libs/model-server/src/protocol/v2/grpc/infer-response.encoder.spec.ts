@@ -1,0 +1,86 @@
+import * as protobuf from 'protobufjs';
+import type { InferenceResponse } from '../../../model/inference.interface';
+import type { Tensor } from '../../../model/tensor.interface';
+import { GRPC_PREDICT_V2_PROTO } from './grpc-service.definition';
+import { encodeInferResponse, encodeStreamError, needsRawResponse } from './infer-response.encoder';
+
+const root = new protobuf.Root().loadSync(GRPC_PREDICT_V2_PROTO, { keepCase: true });
+const Response = root.lookupType('inference.ModelInferResponse');
+const StreamResponse = root.lookupType('inference.ModelStreamInferResponse');
+const asObject = (type: protobuf.Type, bytes: Buffer) => type.toObject(type.decode(bytes), { longs: String, oneofs: true, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const response = (outputs: Tensor[], extra: Partial<InferenceResponse> = {}): InferenceResponse => ({ model_name: 'm', id: 'r', outputs, ...extra });
+
+describe('encodeInferResponse', () => {
+  it('writes every datatype in its typed contents field, decodable by a stock protobuf, 64-bit exact', () => {
+    const outputs: Tensor[] = [
+      { name: 'bool', datatype: 'BOOL', shape: [3], data: new Uint8Array([1, 0, 2]) },
+      { name: 'i8', datatype: 'INT8', shape: [2], data: new Int8Array([-128, 127]) },
+      { name: 'i32', datatype: 'INT32', shape: [2], data: new Int32Array([-2147483648, 2147483647]) },
+      { name: 'u16', datatype: 'UINT16', shape: [1], data: new Uint16Array([65535]) },
+      { name: 'u32', datatype: 'UINT32', shape: [1], data: new Uint32Array([4294967295]) },
+      { name: 'i64', datatype: 'INT64', shape: [3], data: new BigInt64Array([-(2n ** 63n), -1n, 2n ** 63n - 1n]) },
+      { name: 'u64', datatype: 'UINT64', shape: [2], data: new BigUint64Array([0n, 2n ** 64n - 1n]) },
+      { name: 'f32', datatype: 'FP32', shape: [2, 1], data: new Float32Array([1.5, -0.25]) },
+      { name: 'f64', datatype: 'FP64', shape: [], data: new Float64Array([Math.E]) },
+      { name: 'str', datatype: 'BYTES', shape: [2], data: [Buffer.from('é'), Buffer.alloc(0)] },
+      { name: 'empty', datatype: 'FP32', shape: [0, 4], data: new Float32Array(0) },
+    ];
+    const decoded = asObject(Response, encodeInferResponse(response(outputs, { model_version: '3' }), false));
+    expect([decoded.model_name, decoded.model_version, decoded.id]).toEqual(['m', '3', 'r']);
+    const by = Object.fromEntries(decoded.outputs.map((o: { name: string }) => [o.name, o]));
+    expect(by.bool.contents.bool_contents).toEqual([true, false, true]);
+    expect(by.i8.contents.int_contents).toEqual([-128, 127]);
+    expect(by.i32.contents.int_contents).toEqual([-2147483648, 2147483647]);
+    expect(by.u16.contents.uint_contents).toEqual([65535]);
+    expect(by.u32.contents.uint_contents).toEqual([4294967295]);
+    expect(by.i64.contents.int64_contents).toEqual(['-9223372036854775808', '-1', '9223372036854775807']);
+    expect(by.u64.contents.uint64_contents).toEqual(['0', '18446744073709551615']);
+    expect([by.f32.shape, by.f32.contents.fp32_contents]).toEqual([['2', '1'], [1.5, -0.25]]);
+    expect([by.f64.shape, by.f64.contents.fp64_contents]).toEqual([[], [Math.E]]);
+    expect(by.str.contents.bytes_contents.map((b: Uint8Array) => Buffer.from(b).toString())).toEqual(['é', '']);
+    expect([by.empty.shape, by.empty.contents]).toEqual([['0', '4'], undefined]);
+    expect(decoded.raw_output_contents).toEqual([]);
+  });
+
+  it('writes raw_output_contents in output order (BYTES length-prefixed, FP16 as halves) and no contents', () => {
+    const outputs: Tensor[] = [
+      { name: 'h', datatype: 'FP16', shape: [1], data: new Float32Array([1]) },
+      { name: 's', datatype: 'BYTES', shape: [1], data: [Buffer.from('ab')] },
+      { name: 'e', datatype: 'INT32', shape: [0], data: new Int32Array(0) },
+    ];
+    const r = response(outputs);
+    expect(needsRawResponse(r, false)).toBe(true);
+    const decoded = asObject(Response, encodeInferResponse(r, true));
+    expect(decoded.outputs.every((o: { contents?: unknown }) => o.contents === undefined)).toBe(true);
+    expect(decoded.raw_output_contents.map((b: Uint8Array) => [...b])).toEqual([[0x00, 0x3c], [2, 0, 0, 0, 0x61, 0x62], []]);
+  });
+
+  it('encodes parameters of every kind on the response and on outputs', () => {
+    const r = response([{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array([1]), parameters: { unit: 'cm' } }], {
+      parameters: { b: false, n: -5, big: -(2n ** 63n), huge: 2n ** 64n - 1n, d: 2.5, s: 'x', o: { a: 1 } },
+    });
+    const decoded = asObject(Response, encodeInferResponse(r, false));
+    const value = (p: Record<string, unknown>) => p[p.parameter_choice as string];
+    const params = Object.fromEntries(Object.entries(decoded.parameters).map(([k, v]) => [k, [(v as { parameter_choice: string }).parameter_choice, value(v as Record<string, unknown>)]]));
+    expect(params).toEqual({
+      b: ['bool_param', false],
+      n: ['int64_param', '-5'],
+      big: ['int64_param', '-9223372036854775808'],
+      huge: ['uint64_param', '18446744073709551615'],
+      d: ['double_param', 2.5],
+      s: ['string_param', 'x'],
+      o: ['string_param', '{"a":1}'],
+    });
+    expect(decoded.outputs[0].parameters.unit.string_param).toBe('cm');
+  });
+
+  it('wraps the response as ModelStreamInferResponse.infer_response, and encodes stream errors', () => {
+    const r = response([{ name: 'y', datatype: 'INT32', shape: [1], data: new Int32Array([7]) }]);
+    const ok = asObject(StreamResponse, encodeInferResponse(r, false, 2));
+    expect(ok.error_message ?? '').toBe('');
+    expect(ok.infer_response.outputs[0].contents.int_contents).toEqual([7]);
+    const failed = asObject(StreamResponse, encodeStreamError('model gone', 'm', '1', 'r9'));
+    expect([failed.error_message, failed.infer_response.model_name, failed.infer_response.model_version, failed.infer_response.id]).toEqual(['model gone', 'm', '1', 'r9']);
+  });
+});

@@ -1,0 +1,15 @@
+export { ModelRouter, isModelRouter } from './model-router.base';
+export type { FanOutResult } from './model-router.base';
+export { VotingEnsemble } from './voting-ensemble.router';
+export { ParallelRun } from './parallel-run.router';
+export type { MergeStrategy } from './parallel-run.router';
+export { TrafficSplit } from './traffic-split.router';
+export type { VoteType } from './vote.util';
+export type { RouterMemberSpec, RouterMember, MemberResponse, MemberFailure, MemberErrorPolicy } from './router-member.interface';
+export { parseRouterMembers } from './router-members.util';
+export type { WeightRule } from './router-members.util';
+export { ROUTER_CLASSES, routerClass, checkRouterMembers } from './router-config.util';
+export { seededRandom } from './seeded-random.util';
+export type { RandomSource } from './seeded-random.util';
+export { pinToMember } from './member-route.util';
+export { ROUTER_MEMBER_PARAMETER, RETURN_MEMBERS_PARAMETER, FAILED_MEMBERS_PARAMETER, MEMBERS_PARAMETER } from './router.constants';

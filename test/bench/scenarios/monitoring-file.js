@@ -1,0 +1,120 @@
+'use strict';
+/**
+ * The throughput cost of monitoring: echo infer over JSON (FP32 [1,4], 64 connections) on three servers in the
+ * same run — monitoring off (no records, METRICS=0), Prometheus metrics only (the default), and every request
+ * recorded to a JSON-lines file (MLRun records, LOG_STREAM=file://...) with metrics. Within each round the variants
+ * alternate in short slices on the same core (latency: the median slice); medians of rounds compared. Target: the file
+ * sink costs under 15% of throughput.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { load } = require('../lib/load');
+const { get } = require('../lib/processes');
+const { modelServer } = require('../lib/servers');
+const { median } = require('../lib/stats');
+
+const BODY = JSON.stringify({ inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] });
+const TARGET = 0.85;
+
+/** Reads one sample of the server's /metrics (0 when absent). */
+function metric(port, line) {
+  const http = require('node:http');
+  return new Promise((resolve) => {
+    http
+      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          const found = text.split('\n').find((l) => l.startsWith(line + ' '));
+          resolve(found === undefined ? 0 : Number(found.slice(line.length + 1)));
+        });
+      })
+      .on('error', () => resolve(0));
+  });
+}
+
+module.exports = {
+  name: 'monitoring-file',
+  title: 'Monitoring cost: echo infer, JSON, FP32 [1,4], 64 connections: off vs metrics vs every request to a file sink',
+  targets: [{ ratio: 'file sink + metrics / monitoring off', min: TARGET }],
+  async run({ rounds, durationSec, warmupSec }) {
+    const file = path.join(os.tmpdir(), `nms-bench-monitoring-${process.pid}.jsonl`);
+    const variants = [
+      { label: 'monitoring off', port: 18300, env: { METRICS: '0' } },
+      { label: 'metrics only', port: 18310, env: {} },
+      { label: 'file sink + metrics', port: 18320, env: { LOG_STREAM: `file://${file}` } },
+    ];
+    const servers = [];
+    const results = Object.fromEntries(variants.map((v) => [v.label, []]));
+    let records = 0;
+    let dropped = 0;
+    try {
+      for (const v of variants) servers.push(await modelServer(v.port, { env: v.env }));
+      if ((await get('http://127.0.0.1:18300/metrics')) !== 404) throw new Error('the "monitoring off" server still serves /metrics');
+      // Each round interleaves the variants in short slices, so a burst of other load on the machine hits all
+      // three alike; a round's figure per variant sums its slices.
+      const slices = Math.max(1, Math.min(5, Math.floor(durationSec)));
+      const sliceSec = durationSec / slices;
+      for (let i = 0; i < rounds; i++) {
+        const round = Object.fromEntries(variants.map((v) => [v.label, []]));
+        for (let s = 0; s < slices; s++) {
+          for (const v of variants) {
+            round[v.label].push(
+              await load({
+                url: `http://127.0.0.1:${v.port}/v2/models/echo/infer`,
+                body: BODY,
+                headers: { 'content-type': 'application/json' },
+                connections: 64,
+                durationSec: sliceSec,
+                warmupSec: s === 0 ? warmupSec : 0,
+              }),
+            );
+          }
+        }
+        for (const v of variants) {
+          const parts = round[v.label];
+          results[v.label].push({
+            rps: parts.reduce((a, r) => a + r.rps, 0) / parts.length,
+            p50: median(parts.map((r) => r.p50)),
+            p99: median(parts.map((r) => r.p99)),
+            requests: parts.reduce((a, r) => a + r.requests, 0),
+            errors: parts.reduce((a, r) => a + r.errors, 0),
+            non2xx: parts.reduce((a, r) => a + r.non2xx, 0),
+          });
+        }
+        // Keep the disk use of long runs small: the server appends, so truncating is safe.
+        if (fs.existsSync(file)) fs.truncateSync(file, 0);
+      }
+      records = await metric(18320, 'nms_monitoring_records_sent_total{sink="file"}');
+      for (const reason of ['overflow', 'failed', 'shutdown', 'rejected', 'unformattable']) {
+        dropped += await metric(18320, `nms_monitoring_records_dropped_total{sink="file",reason="${reason}"}`);
+      }
+    } finally {
+      for (const s of servers) await s.stop();
+      fs.rmSync(file, { force: true });
+    }
+    const rows = variants.map((v) => {
+      const rs = results[v.label];
+      return {
+        variant: v.label,
+        rps: median(rs.map((r) => r.rps)),
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+      };
+    });
+    const [off, metricsOnly, fileSink] = rows;
+    const requests = results['file sink + metrics'].reduce((a, r) => a + r.requests, 0);
+    return {
+      rows,
+      ratios: [{ name: 'file sink + metrics / monitoring off', value: fileSink.rps / off.rps, min: TARGET }],
+      notes: [
+        `metrics only / monitoring off: ${(metricsOnly.rps / off.rps).toFixed(2)}`,
+        `p99 latency: monitoring off ${off.p99} ms, file sink ${fileSink.p99} ms (autocannon reports whole milliseconds)`,
+        `file sink: ${records} records written, ${dropped} dropped, for ${requests} measured requests (warm-up requests are recorded too)`,
+        'All three servers run the default request logger (LOG_FORMAT=json), which already builds the per-request event; "off" means no metrics and no LOG_STREAM.',
+      ],
+    };
+  },
+};
