@@ -23,17 +23,19 @@ export function runPrimary(workers: number, graceMs: number): void {
     const all = readiness.size === workers && [...readiness.values()].every(Boolean);
     if (all === clusterReady) return;
     clusterReady = all;
-    for (const w of Object.values(cluster.workers ?? {})) w?.send({ type: 'nms:cluster-ready', ready: all } satisfies ClusterMessage);
+    for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) tell(w, { type: 'nms:cluster-ready', ready: all });
   };
   const fork = (): Worker => {
     const worker = cluster.fork();
     readiness.set(worker.id, false);
+    // A process that exits while a message is on its way breaks the channel (EPIPE): its exit is handled below.
+    worker.on('error', (err) => logger.warn(`server process ${worker.process.pid}: ${err.message}`));
     worker.on('message', (msg: ClusterMessage) => {
       if (msg?.type !== 'nms:ready') return;
       readiness.set(worker.id, msg.ready);
       broadcast();
       // A process that just joined learns the current state even if it did not change.
-      worker.send({ type: 'nms:cluster-ready', ready: clusterReady } satisfies ClusterMessage);
+      tell(worker, { type: 'nms:cluster-ready', ready: clusterReady });
     });
     return worker;
   };
@@ -67,6 +69,13 @@ export function runPrimary(workers: number, graceMs: number): void {
 
   logger.log(`starting ${workers} server processes`);
   for (let i = 0; i < workers; i++) fork();
+}
+
+/** Sends a message to a server process unless it is already gone (its exit is handled by the 'exit' listener). */
+function tell(worker: Worker, message: ClusterMessage): void {
+  if (!worker.isConnected() || worker.isDead()) return;
+  // A send that fails (the process exited meanwhile) is reported to the callback instead of thrown.
+  worker.send(message, () => undefined);
 }
 
 /** In a server process of a cluster: readiness also waits for every sibling, and this process reports its own. */

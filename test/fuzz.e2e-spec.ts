@@ -140,7 +140,7 @@ describe('hostile input', () => {
     expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
     const echo = await app.inject({ method: 'POST', url: '/v2/models/echo/infer', payload: { inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [1] }] } });
     expect(echo.statusCode).toBe(200);
-  }, 120000);
+  }, 240000);
 });
 
 describe('body limit on the real process', () => {
@@ -178,5 +178,5 @@ describe('body limit on the real process', () => {
       cli.child.kill('SIGTERM');
       await cli.exited;
     }
-  }, 60000);
+  }, 120000);
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
@@ -205,9 +205,9 @@ describeRedis('monitoring through a Redis restart (a redis-server of our own)', 
     const url = `redis://127.0.0.1:${own.port}/${key}`;
     const redis = client(url);
     let cli: CliProcess | undefined;
+    const dir = mkdtempSync(join(tmpdir(), 'nms-redis-cli-'));
     try {
       // The samples' echo model (versions 1 and 2), as `npm start` serves it, without the slower samples.
-      const dir = mkdtempSync(join(tmpdir(), 'nms-redis-cli-'));
       const config = join(dir, 'models.yaml');
       const echo = join(__dirname, '..', 'samples', 'echo', 'echo.model');
       writeFileSync(config, `models:\n  - name: echo\n    module: ${echo}\n    class: EchoModel\n    versions:\n      - version: "1"\n      - version: "2"\n`);
@@ -241,6 +241,7 @@ describeRedis('monitoring through a Redis restart (a redis-server of our own)', 
         cli.child.kill('SIGTERM');
         await cli.exited;
       }
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

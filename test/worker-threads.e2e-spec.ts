@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { threadId } from 'node:worker_threads';
 import { InferenceEventStream, type InferenceEvent } from 'nest-model-server';
-import { CrashingModel, FailingWorkerModel, SlowModel, ThreadedDoubler, ThreadedEcho } from './fixtures/worker-models';
+import { CrashingModel, FailingWorkerModel, LoadedStateModel, SlowModel, ThreadedDoubler, ThreadedEcho } from './fixtures/worker-models';
 import { createApp, send } from './helpers/test-app';
 
 const MODULE = require.resolve('./fixtures/worker-models');
@@ -28,6 +28,8 @@ describe('worker threads (workers: N)', () => {
         { name: 'crashy', model: CrashingModel, modulePath: MODULE, workers: 1 },
         { name: 'slow', model: SlowModel, modulePath: MODULE, workers: 1, maxQueue: 1 },
         { name: 'broken', model: FailingWorkerModel, modulePath: MODULE, workers: 1 },
+        { name: 'lean', model: LoadedStateModel, modulePath: MODULE, workers: 1 },
+        { name: 'loaded-here-too', model: LoadedStateModel, modulePath: MODULE, workers: 1, loadInMainThread: true },
       ],
     });
     app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
@@ -199,6 +201,16 @@ describe('worker threads (workers: N)', () => {
     expect(meta.body.state).toBe('failed');
     expect(meta.body.error).toMatch(/worker thread 1 of 1 could not load the model: cannot open weights.bin/);
     expect((await send(app, 'GET', '/v2/models/broken/ready')).status).toBe(503);
+  });
+
+  it('does not load the model on the main thread unless loadInMainThread is set', async () => {
+    const x = { inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] };
+    const leanPredict = await send(app, 'POST', '/v2/models/lean/infer', x);
+    expect(leanPredict.body.outputs[0].data[0]).not.toBe(threadId); // loaded in its worker
+    const leanExplain = await send(app, 'POST', '/v2/models/lean/explain', x);
+    expect(leanExplain.body.outputs[0].data).toEqual([-1]); // the main thread's instance never loaded
+    const both = await send(app, 'POST', '/v2/models/loaded-here-too/explain', x);
+    expect(both.body.outputs[0].data).toEqual([threadId]);
   });
 
   it('unloads (ending the workers) and loads again', async () => {

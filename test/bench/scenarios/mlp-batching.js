@@ -53,7 +53,7 @@ module.exports = {
         { name: RATIO, value: rows[1].rps / rows[0].rps, min: 4 },
         { name: 'failed requests', value: failed, max: 0 },
       ],
-      notes: ['config: samples/models.yaml (mlp: maxBatchSize 64, maxLatencyMs 2; mlp-unbatched: no batching)'],
+      notes: ['config: samples/models.yaml (both in 1 worker thread; mlp: maxBatchSize 64, maxLatencyMs 2; mlp-unbatched: no batching)'],
     };
   },
 };

@@ -8,27 +8,34 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /**
  * True when a `JSON.parse` result cannot be kept: it holds a number beyond ±(2^53-1) (an integer literal
  * that may have been rounded; every double that large is an integer) or nests arrays / objects deeper
- * than {@link MAX_JSON_DEPTH} (the outermost container is level 1). Walks with an explicit stack;
- * a number costs a `typeof` and two comparisons, which is far cheaper than scanning the text.
+ * than {@link MAX_JSON_DEPTH} (the outermost container is level 1). A number costs a `typeof` and two
+ * comparisons, far cheaper than scanning the text; the walk allocates nothing (recursion is bounded by the
+ * depth limit).
  */
 function needsExactParse(root: unknown): boolean {
   if (typeof root === 'number') return root > MAX_SAFE || root < -MAX_SAFE;
-  if (typeof root !== 'object' || root === null) return false;
-  const nodes: object[] = [root];
-  const levels: number[] = [1];
-  while (nodes.length > 0) {
-    const node = nodes.pop() as object;
-    const level = levels.pop() as number;
-    if (level > MAX_JSON_DEPTH) return true;
-    const children: readonly unknown[] = Array.isArray(node) ? node : Object.values(node);
-    for (let i = 0; i < children.length; i++) {
-      const child = children[i];
+  return typeof root === 'object' && root !== null && containerNeedsExactParse(root, 1);
+}
+
+function containerNeedsExactParse(node: object, level: number): boolean {
+  if (level > MAX_JSON_DEPTH) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const child: unknown = node[i];
       if (typeof child === 'number') {
         if (child > MAX_SAFE || child < -MAX_SAFE) return true;
-      } else if (typeof child === 'object' && child !== null) {
-        nodes.push(child);
-        levels.push(level + 1);
+      } else if (typeof child === 'object' && child !== null && containerNeedsExactParse(child, level + 1)) {
+        return true;
       }
+    }
+    return false;
+  }
+  for (const key in node) {
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (typeof child === 'number') {
+      if (child > MAX_SAFE || child < -MAX_SAFE) return true;
+    } else if (typeof child === 'object' && child !== null && containerNeedsExactParse(child, level + 1)) {
+      return true;
     }
   }
   return false;

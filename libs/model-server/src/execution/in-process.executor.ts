@@ -10,14 +10,20 @@ export class InProcessExecutor implements PredictExecutor {
     this.predict = target.predict;
   }
 
-  async run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
-    return this.predict(request, ctx);
+  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+    // Not `async`: a predict that returns a promise is handed on as is, without extra turns of the loop.
+    try {
+      const result = this.predict(request, ctx);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   async close(): Promise<void> {}
 }
 
-/** The default {@link ExecutorFactory}. @publicApi */
+/** An {@link ExecutorFactory} that always runs in process, ignoring `workers` and batching settings. @publicApi */
 export function inProcessExecutor(target: ExecutorTarget): PredictExecutor {
   return new InProcessExecutor(target);
 }

@@ -4,15 +4,14 @@ import { deadlineExceeded } from '../errors/errors';
 import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
-import type { OutputTensor, Tensor } from '../model/tensor.interface';
 import { executorClosed, overloaded, versionLabel, workerCrashed } from './execution-errors.util';
 import { ModelWorker } from './model-worker';
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { takeQueueWaits } from './queue-wait.util';
 import { RingQueue } from './ring-queue';
-import { hasOwnKeys, pinnedBuffers, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
 import { fromErrorFacts, toErrorFacts } from './worker-error.util';
-import type { ContextFacts, FromWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
+import type { FromWorker, WorkerInit } from './worker-messages.interface';
+import { adoptLoadedFacts, predictMessage, restoreInputs, resultOf, workerInitOf } from './worker-job.util';
 
 /** Settings of a {@link WorkerPoolExecutor}. @publicApi */
 export interface WorkerPoolOptions {
@@ -33,6 +32,9 @@ interface Job {
   id: number;
   onAbort: (() => void) | null;
 }
+
+/** How long closing waits for a worker's running request before it ends the thread anyway. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
 /** Backoff between attempts to replace a crashed worker whose replacement failed to load. */
 const RESTART_DELAYS_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
@@ -68,25 +70,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     this.logger = new Logger(`model ${this.label}`);
     this.loadsModel = !options.loadInMainThread;
     this.queue = new RingQueue(options.maxQueue);
-    const modulePath = target.config.modulePath;
-    if (typeof modulePath !== 'string' || modulePath === '') {
-      throw new Error(
-        `model ${this.label} runs in worker threads (workers: ${options.workers}), which load the model class again from its file: ` +
-          'set modulePath (the file that exports the class) and, if the export has another name, className',
-      );
-    }
-    const ctx = target.model.context;
-    const expectedClassName = target.model.constructor.name;
-    this.init = {
-      modulePath,
-      className: typeof target.config.className === 'string' ? target.config.className : expectedClassName,
-      expectedClassName,
-      name: ctx.name,
-      version: ctx.version,
-      modelPath: ctx.modelPath,
-      parameters: ctx.parameters,
-      labels: ctx.labels,
-    };
+    this.init = workerInitOf(target, this.label, options.workers);
   }
 
   /** Starts the workers one after another (each loads the model); the first failure stops them all. */
@@ -95,7 +79,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
       const worker = this.spawn(i);
       try {
         const facts = await worker.start();
-        if (i === 1) this.adopt(facts);
+        if (i === 1) adoptLoadedFacts(this.target.model, facts, this.loadsModel);
       } catch (err) {
         await Promise.all(this.workers.map((w) => w.stop()));
         this.workers.length = 0;
@@ -115,6 +99,8 @@ export class WorkerPoolExecutor implements PredictExecutor {
       } else if (!this.queue.push(job)) {
         reject(overloaded(this.label, 'worker queue', this.options.maxQueue));
       } else {
+        // Start watching for the client going away, so a request nobody waits for any more is dropped, not run.
+        void ctx.signal;
         this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
       }
     });
@@ -127,7 +113,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     for (const job of this.queue.drain()) job.reject(executorClosed(this.label));
     await Promise.all(
       this.workers.map(async (w) => {
-        if (w.job !== null) await new Promise<void>((resolve) => this.whenIdle.set(w, resolve));
+        if (w.job !== null) await this.finishing(w);
         await w.stop();
       }),
     );
@@ -135,15 +121,22 @@ export class WorkerPoolExecutor implements PredictExecutor {
     this.idle.length = 0;
   }
 
-  /** Metadata and model-level metrics the worker's `load` produced, shown by the main-thread instance. */
-  private adopt(facts: { inputs?: unknown; outputs?: unknown; platform: string; metrics: Record<string, number> }): void {
-    const model = this.target.model;
-    if (this.loadsModel) {
-      if (facts.inputs !== undefined) model.inputs = facts.inputs as typeof model.inputs;
-      if (facts.outputs !== undefined) model.outputs = facts.outputs as typeof model.outputs;
-      model.platform = facts.platform;
-    }
-    Object.assign(model.context.metrics, facts.metrics);
+  /** Waits for a worker's running request, at most {@link DRAIN_TIMEOUT_MS}; then that request fails (503). */
+  private finishing(worker: ModelWorker<Job>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.whenIdle.delete(worker);
+        const job = worker.job;
+        worker.job = null;
+        job?.reject(executorClosed(this.label));
+        resolve();
+      }, DRAIN_TIMEOUT_MS);
+      timer.unref();
+      this.whenIdle.set(worker, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private spawn(index: number): ModelWorker<Job> {
@@ -164,26 +157,8 @@ export class WorkerPoolExecutor implements PredictExecutor {
     job.id = this.nextJob++;
     worker.job = job;
     try {
-      const transfer: ArrayBuffer[] = [];
-      const pinned = pinnedBuffers(request.inputs);
-      const movable = (view: OwnedView) => pinned === null || !pinned.has(view.buffer);
-      const inputs: WireWorkerTensor[] = new Array(request.inputs.length);
-      const moved: boolean[] = new Array(request.inputs.length);
-      for (let i = 0; i < inputs.length; i++) {
-        const t = request.inputs[i];
-        const prepared = prepareData(t.data, transfer, movable);
-        inputs[i] = toWireTensor(t, prepared.data);
-        moved[i] = prepared.moved;
-      }
-      const facts: ContextFacts = {
-        id: ctx.id,
-        op: ctx.op,
-        deadline: ctx.deadline,
-        headers: ctx.headers,
-        depth: ctx.depth,
-        state: hasOwnKeys(ctx.state) ? ctx.state : undefined,
-      };
-      worker.post({ kind: 'predict', job: job.id, id: request.id, inputs, parameters: request.parameters, outputs: request.outputs, moved, ctx: facts }, transfer);
+      const { message, transfer } = predictMessage(job.id, request, ctx);
+      worker.post(message, transfer);
     } catch (err) {
       worker.job = null;
       return this.refuse(
@@ -216,7 +191,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
         if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
         restoreInputs(job.request.inputs, msg.returned);
         if (msg.kind === 'failed') job.reject(fromErrorFacts(msg.error));
-        else job.resolve(this.toResult(msg, job.ctx));
+        else job.resolve(resultOf(msg, job.ctx));
         this.release(worker);
         return;
       }
@@ -231,20 +206,6 @@ export class WorkerPoolExecutor implements PredictExecutor {
         return;
     }
   };
-
-  private toResult(msg: Extract<FromWorker, { kind: 'result' }>, ctx: RequestContext): InferenceResult {
-    const outputs: OutputTensor[] = new Array(msg.outputs.length);
-    for (let i = 0; i < outputs.length; i++) {
-      const t = msg.outputs[i];
-      outputs[i] = (typeof t === 'object' && t !== null ? toWireTensor(t, restoreData(t.data)) : t) as OutputTensor;
-    }
-    if (msg.metrics !== null) for (const key of Object.keys(msg.metrics)) ctx.setMetric(key, msg.metrics[key]);
-    if (msg.statistics !== null) ctx.addStatistics(msg.statistics);
-    if (msg.state !== undefined) Object.assign(ctx.state, msg.state);
-    const result: InferenceResult = { outputs };
-    if (msg.parameters !== undefined) result.parameters = msg.parameters;
-    return result;
-  }
 
   /** `ctx.infer` / `context.infer` from the worker, run here on the request's behalf. */
   private async forwardCall(worker: ModelWorker<Job>, msg: Extract<FromWorker, { kind: 'call' }>): Promise<void> {
@@ -320,13 +281,6 @@ export class WorkerPoolExecutor implements PredictExecutor {
       this.restartTimer = setTimeout(() => void attempt(), delay);
       this.restartTimer.unref();
     }
-  }
-}
-
-/** The main thread's request tensors get their buffers back (moved to the worker and returned). */
-function restoreInputs(inputs: Tensor[], returned: readonly unknown[]): void {
-  for (let i = 0; i < inputs.length && i < returned.length; i++) {
-    if (returned[i] !== null && returned[i] !== undefined) (inputs[i] as { data: unknown }).data = returned[i];
   }
 }
 

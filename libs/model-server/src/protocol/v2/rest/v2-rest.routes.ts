@@ -66,9 +66,10 @@ export class V2RestRoutes {
   private routes(v2: FastifyInstance): void {
     const { maxBodyBytes } = this.settings;
     v2.removeAllContentTypeParsers();
-    v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) =>
-      parseV2Body(request, body, maxBodyBytes, done),
-    );
+    const parse = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => parseV2Body(request, body, maxBodyBytes, done);
+    // The same parser twice: Fastify finds an exact media type much faster than it falls back to the catch-all.
+    v2.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parse);
+    v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, parse);
     v2.setErrorHandler(this.onError);
     v2.setNotFoundHandler(this.onNotFound);
     const post = { bodyLimit: maxBodyBytes };
