@@ -61,12 +61,16 @@ function round(value) {
   return Math.round(value * 1e6) / 1e6;
 }
 
-function main() {
+/**
+ * Trains one forest on a seeded 80% split of the Iris data and writes `<outDir>/model.json`
+ * (classes, features, training means, accuracy, the forest). Also used by the ensemble sample's variants.
+ */
+function trainForest({ splitSeed, forestOptions, outDir }) {
   const X = getNumbers();
   const classes = getDistinctClasses();
   const y = getClasses().map((name) => classes.indexOf(name));
 
-  const order = shuffledIndexes(X.length, mulberry32(SPLIT_SEED));
+  const order = shuffledIndexes(X.length, mulberry32(splitSeed));
   const nTrain = Math.round(X.length * TRAIN_FRACTION);
   const trainIdx = order.slice(0, nTrain);
   const testIdx = order.slice(nTrain);
@@ -75,7 +79,7 @@ function main() {
   const Xtest = testIdx.map((i) => X[i]);
   const ytest = testIdx.map((i) => y[i]);
 
-  const forest = new RandomForestClassifier(FOREST_OPTIONS);
+  const forest = new RandomForestClassifier(forestOptions);
   forest.train(Xtrain, ytrain);
 
   const featureMeans = FEATURES.map((_, j) => round(Xtrain.reduce((sum, row) => sum + row[j], 0) / Xtrain.length));
@@ -94,15 +98,20 @@ function main() {
     forest: forest.toJSON(),
   };
 
-  const outDir = join(__dirname, 'model');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, 'model.json');
   const text = JSON.stringify(model);
   writeFileSync(outFile, text + '\n');
-
-  console.log(`train accuracy: ${acc.train.toFixed(4)} (${acc.trainRows} rows)`);
-  console.log(`test accuracy:  ${acc.test.toFixed(4)} (${acc.testRows} rows)`);
-  console.log(`wrote ${outFile} (${(Buffer.byteLength(text) / 1024).toFixed(1)} KiB)`);
+  return { forest, accuracy: acc, outFile, bytes: Buffer.byteLength(text) };
 }
 
-main();
+function main() {
+  const { accuracy: acc, outFile, bytes } = trainForest({ splitSeed: SPLIT_SEED, forestOptions: FOREST_OPTIONS, outDir: join(__dirname, 'model') });
+  console.log(`train accuracy: ${acc.train.toFixed(4)} (${acc.trainRows} rows)`);
+  console.log(`test accuracy:  ${acc.test.toFixed(4)} (${acc.testRows} rows)`);
+  console.log(`wrote ${outFile} (${(bytes / 1024).toFixed(1)} KiB)`);
+}
+
+module.exports = { trainForest };
+
+if (require.main === module) main();

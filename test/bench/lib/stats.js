@@ -6,4 +6,14 @@ const median = (xs) => {
 };
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : String(n));
 
-module.exports = { median, fmt };
+/** One table row per variant: medians of its rounds' throughput and latency, errors summed. */
+const summarize = (results) =>
+  Object.entries(results).map(([variant, rs]) => ({
+    variant,
+    rps: median(rs.map((r) => r.rps)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+  }));
+
+module.exports = { median, fmt, summarize };

@@ -5,7 +5,7 @@
  */
 const { load } = require('../lib/load');
 const { rawEcho, modelServer } = require('../lib/servers');
-const { median } = require('../lib/stats');
+const { summarize } = require('../lib/stats');
 
 const BODY = JSON.stringify({ inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] });
 
@@ -38,13 +38,7 @@ module.exports = {
       await raw.stop();
       await nest.stop();
     }
-    const rows = Object.entries(results).map(([variant, rs]) => ({
-      variant,
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
-    }));
+    const rows = summarize(results);
     const ratio = rows[1].rps / rows[0].rps;
     return { rows, ratios: [{ name: 'nest-model-server / raw node:http', value: ratio, min: 0.75 }] };
   },

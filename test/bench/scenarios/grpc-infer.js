@@ -7,7 +7,7 @@
 const { load } = require('../lib/load');
 const { grpcLoad, encodeInferRequest } = require('../lib/grpc-load');
 const { modelServer } = require('../lib/servers');
-const { median } = require('../lib/stats');
+const { summarize } = require('../lib/stats');
 
 const PORT = 18200; // REST; gRPC listens on PORT + 1
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
@@ -74,13 +74,7 @@ module.exports = {
     } finally {
       await server.stop();
     }
-    const rows = Object.entries(results).map(([variant, rs]) => ({
-      variant,
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
-    }));
+    const rows = summarize(results);
     const rps = Object.fromEntries(rows.map((r) => [r.variant, r.rps]));
     const notes = Object.entries(results)
       .filter(([, rs]) => rs.some((r) => r.lastError))

@@ -6,7 +6,7 @@
 const path = require('node:path');
 const { load } = require('../lib/load');
 const { modelServer, ROOT } = require('../lib/servers');
-const { median } = require('../lib/stats');
+const { summarize } = require('../lib/stats');
 
 const CONFIG = path.join(ROOT, 'samples', 'models.yaml');
 const ROW = Array.from({ length: 64 }, (_, i) => Math.round(Math.sin(i) * 1000) / 1000);
@@ -39,13 +39,7 @@ module.exports = {
     } finally {
       await server.stop();
     }
-    const rows = Object.entries(results).map(([variant, rs]) => ({
-      variant,
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
-    }));
+    const rows = summarize(results);
     const failed = rows.reduce((a, r) => a + r.errors, 0);
     return {
       rows,

@@ -6,7 +6,7 @@
 const path = require('node:path');
 const { load } = require('../lib/load');
 const { modelServer } = require('../lib/servers');
-const { median } = require('../lib/stats');
+const { summarize } = require('../lib/stats');
 
 const CONFIG = path.join(__dirname, '..', 'servers', 'composition-models.yaml');
 const V2 = JSON.stringify({ inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] });
@@ -43,13 +43,7 @@ module.exports = {
     } finally {
       await server.stop();
     }
-    const rows = Object.entries(results).map(([variant, rs]) => ({
-      variant,
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
-    }));
+    const rows = summarize(results);
     const base = rows[0].rps;
     return {
       rows,

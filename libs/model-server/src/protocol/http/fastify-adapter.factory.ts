@@ -16,6 +16,8 @@ export interface ModelServerAdapterOptions {
  */
 export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): FastifyAdapter {
   return new FastifyAdapter({
+    // No Nest middleware runs on the model server's routes; without middie no hook runs them on every request.
+    skipMiddie: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
