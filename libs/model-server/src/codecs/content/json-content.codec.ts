@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
-import { serializeInferenceResponse } from '../../protocol/v2/rest/v2-json.serializer';
-import { checkInferenceRequest } from '../../protocol/v2/rest/v2-request.schema';
+import { serializeInferenceResponse } from '../v2-json/v2-json.serializer';
+import { checkInferenceRequest } from '../v2-json/v2-request.schema';
 import { parseJson } from '../lossless-json';
 import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext } from './content-codec.interface';
 import { flattenRows, rowsInput } from './rows.util';

@@ -15,7 +15,7 @@ import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
 import { ModelRepository } from '../../repository/model-repository';
 import type { ModelVersion } from '../../repository/model-version';
-import { checkInferenceRequest } from '../v2/rest/v2-request.schema';
+import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
 import { sageMakerHooks, type ResolvedSageMakerHooks } from './sagemaker-hooks.util';
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';

@@ -2,7 +2,7 @@ import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface
 import { invalidRequest } from '../../../errors/errors';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
-import { serializeInferenceResponse, type BinaryOutputs } from './v2-json.serializer';
+import { serializeInferenceResponse, type BinaryOutputs } from '../../../codecs/v2-json/v2-json.serializer';
 
 /**
  * The binary tensor data extension: inputs with `parameters.binary_data_size` take their bytes, in input

@@ -15,8 +15,8 @@ import { readBodyPath, writeBodyPath } from './body-path.util';
 import { callOptions } from './rest-call.options';
 import { errorBody, toHttpError } from './http-status.map';
 import { BinaryBody, INFERENCE_HEADER, parseV2Body } from './v2-body.parser';
-import { serializeInferenceResponse } from './v2-json.serializer';
-import { checkInferenceRequest, looksLikeInferenceRequest } from './v2-request.schema';
+import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
+import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
 
 /** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
 export interface BodyPaths {

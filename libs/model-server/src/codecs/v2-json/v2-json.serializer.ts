@@ -1,5 +1,7 @@
-import { stringifyJson, tensorToRaw, writeJsonData } from '../../../codecs';
-import type { InferenceResponse } from '../../../model/inference.interface';
+import { writeJsonData } from '../json-data.writer';
+import { stringifyJson } from '../lossless-json';
+import { tensorToRaw } from '../raw-data.encoder';
+import type { InferenceResponse } from '../../model/inference.interface';
 
 /** Collects the outputs that travel as binary (the binary tensor extension). @internal */
 export interface BinaryOutputs {

@@ -1,6 +1,6 @@
 import Ajv, { type ErrorObject } from 'ajv';
-import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
-import { invalidRequest } from '../../../errors/errors';
+import type { WireInferenceRequest } from '../wire-tensor.interface';
+import { invalidRequest } from '../../errors/errors';
 
 // Optional fields may be null: some clients serialise absent fields that way; null reads as absent.
 const parameters = { type: ['object', 'null'] };
