@@ -42,7 +42,13 @@ export function callOptions(req: FastifyRequest, reply: FastifyReply): CallOptio
   const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(reply.raw) };
   const timeout = req.headers[TIMEOUT_HEADER];
   if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
-  const traceparent = req.headers.traceparent;
-  if (typeof traceparent === 'string') options.headers = { traceparent };
+  const headers = passedHeaders(req);
+  if (headers !== undefined) options.headers = headers;
   return options;
+}
+
+/** The request headers passed on to model code and monitoring (`traceparent`), if any. @internal */
+export function passedHeaders(req: FastifyRequest): Record<string, string> | undefined {
+  const traceparent = req.headers.traceparent;
+  return typeof traceparent === 'string' ? { traceparent } : undefined;
 }

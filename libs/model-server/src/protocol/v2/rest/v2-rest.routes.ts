@@ -12,7 +12,7 @@ import type { InferenceResponse } from '../../../model/inference.interface';
 import { pinToMember } from '../../../routing/member-route.util';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { readBodyPath, writeBodyPath } from './body-path.util';
-import { callOptions } from './rest-call.options';
+import { callOptions, passedHeaders } from './rest-call.options';
 import { errorBody, toHttpError } from './http-status.map';
 import { BinaryBody, INFERENCE_HEADER, parseV2Body } from './v2-body.parser';
 import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
@@ -242,12 +242,8 @@ function reportRefused(dataPlane: DataPlane, req: FastifyRequest, error: unknown
   const params = req.params as ModelParams;
   const op = url.endsWith('/infer') ? 'infer' : url.endsWith('/explain') ? 'explain' : url.endsWith('/:op') ? params.op : undefined;
   if (op === undefined || params.model === undefined) return;
-  const traceparent = req.headers.traceparent;
   const body = req.body instanceof BinaryBody ? req.body.header : req.body;
-  dataPlane.reportRejected(op, params.model, params.version, body, error, {
-    protocol: 'rest',
-    headers: typeof traceparent === 'string' ? { traceparent } : undefined,
-  });
+  dataPlane.reportRejected(op, params.model, params.version, body, error, { protocol: 'rest', headers: passedHeaders(req) });
 }
 
 /** Gives Fastify's own errors (parser, limits) their catalogue code and a message that says what to do. */
