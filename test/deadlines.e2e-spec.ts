@@ -129,7 +129,7 @@ describe('deadlines, cancellation and backpressure', () => {
   });
 
   it('a client that goes away fires the request\'s signal', async () => {
-    await app.listen(0, '127.0.0.1');
+    if (!app.getHttpServer().listening) await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v2/models/probe/infer', headers: { 'content-type': 'application/json' } });
     req.on('error', () => undefined);

@@ -1,14 +1,21 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createFastifyAdapter, HttpErrorFilter, ModelServerModule, parseJson, type ModelServerModuleOptions } from 'nest-model-server';
 
-/** A Nest application with the model server module on Fastify, initialised, not listening. */
+/**
+ * A Nest application with the model server module on Fastify, initialised; not listening, unless
+ * TEST_REST_TRANSPORT=socket, when it listens on a loopback port and {@link send} goes over real HTTP
+ * (the transport the fast lane serves).
+ */
 export async function createApp(options: ModelServerModuleOptions): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
   app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  if (process.env.TEST_REST_TRANSPORT === 'socket') await app.listen(0, '127.0.0.1');
   return app;
 }
 
@@ -19,7 +26,10 @@ export interface Answer {
   raw: Buffer;
 }
 
-/** Sends one request through `app.inject`; objects are sent as JSON, the answer parsed losslessly. */
+/**
+ * Sends one request, through `app.inject`, or over HTTP when the app listens; objects are sent as JSON, the
+ * answer parsed losslessly.
+ */
 export async function send(
   app: NestFastifyApplication,
   method: string,
@@ -29,17 +39,41 @@ export async function send(
 ): Promise<Answer> {
   const body =
     payload === undefined || typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
-  const res = await app.inject({
-    method: method as 'GET',
-    url,
-    payload: body as string | Buffer | undefined,
-    headers: typeof payload === 'object' && !Buffer.isBuffer(payload) && !('content-type' in headers) ? { 'content-type': 'application/json', ...headers } : headers,
-  });
+  const sent = typeof payload === 'object' && !Buffer.isBuffer(payload) && !('content-type' in headers) ? { 'content-type': 'application/json', ...headers } : headers;
+  const server = app.getHttpServer();
+  const res = server.listening
+    ? await overHttp((server.address() as AddressInfo).port, method, url, body, sent)
+    : await app.inject({ method: method as 'GET', url, payload: body as string | Buffer | undefined, headers: sent }).then((r) => ({
+        status: r.statusCode,
+        headers: r.headers as Record<string, unknown>,
+        raw: r.rawPayload,
+      }));
+  const text = res.raw.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = String(res.headers['content-type'] ?? '').includes('json') ? parseJson(res.body) : res.body;
+    parsed = String(res.headers['content-type'] ?? '').includes('json') ? parseJson(text) : text;
   } catch {
-    parsed = res.body;
+    parsed = text;
   }
-  return { status: res.statusCode, headers: res.headers, body: parsed, raw: res.rawPayload };
+  return { status: res.status, headers: res.headers, body: parsed, raw: res.raw };
+}
+
+/** One request to 127.0.0.1:port; the answer's status, headers and bytes. */
+export function overHttp(
+  port: number,
+  method: string,
+  path: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; raw: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: body === undefined ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, raw: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

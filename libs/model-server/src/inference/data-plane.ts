@@ -81,6 +81,11 @@ export class DataPlane {
     repository.setCaller(this.caller);
   }
 
+  /** True once shutdown has begun: new requests are refused (transports may hand them to their slow path). */
+  get draining(): boolean {
+    return this.repository.isShuttingDown;
+  }
+
   /** Requests being served now (all models). */
   get requestsInFlight(): number {
     return this.inFlight;

@@ -2,14 +2,18 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
+import { TokenVerifier } from '../protocol/auth/token-verifier';
+import { fastLaneSlotOf } from '../protocol/http/fast-lane';
 import { fastifyOf } from '../protocol/http/fastify-instance.util';
-import { V2RestRoutes, type BodyPaths } from '../protocol/v2/rest/v2-rest.routes';
+import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
+import { V2RestRoutes, type BodyPaths, type V2RestSettings } from '../protocol/v2/rest/v2-rest.routes';
 import { RESOLVED_OPTIONS } from './model-server.constants';
 import type { ResolvedModelServerOptions } from './model-server-options.interface';
 
 /**
  * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,
- * so no interceptor, pipe or guard runs on the inference path.
+ * so no interceptor, pipe or guard runs on the inference path; with an adapter from `createFastifyAdapter`,
+ * the JSON infer route is also served from the HTTP server's fast lane.
  *
  * @internal
  */
@@ -20,6 +24,7 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(DataPlane) private readonly dataPlane: DataPlane,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
   ) {}
 
   onModuleInit(): void {
@@ -32,10 +37,12 @@ export class RestRegistrar implements OnModuleInit {
         bodyPaths.set(m.name, { inputPath: m.inputPath, resultPath: m.resultPath });
       }
     }
-    new V2RestRoutes(this.dataPlane, this.catalog, {
-      maxBodyBytes: this.options.maxBodyBytes,
-      debug: this.options.debug,
-      bodyPaths,
-    }).register(app);
+    const settings: V2RestSettings = { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug, bodyPaths };
+    new V2RestRoutes(this.dataPlane, this.catalog, settings).register(app);
+    const slot = fastLaneSlotOf(app);
+    if (slot !== undefined) {
+      const verifier = this.verifier;
+      slot.lane = new V2InferLane(this.dataPlane, settings, verifier.enabled ? (headers) => verifier.allows(headers) : null).handle;
+    }
   }
 }

@@ -34,14 +34,11 @@ export class AuthRegistrar implements OnModuleInit {
     if (!auth.protectMetrics) open.add('/metrics');
     if (!auth.protectDocs) for (const p of ['/docs', '/openapi.json']) open.add(p);
     const verifier = this.verifier;
-    const header = verifier.apiKeyHeader;
     app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       const q = req.url.indexOf('?');
       const path = q === -1 ? req.url : req.url.slice(0, q);
       if (open.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)) return done();
-      const apiKey = req.headers[header];
-      const token = verifier.tokenFrom(req.headers.authorization, typeof apiKey === 'string' ? apiKey : undefined);
-      if (verifier.verify(token)) return done();
+      if (verifier.allows(req.headers)) return done();
       reply.code(401).header('www-authenticate', 'Bearer').header('content-type', 'application/json; charset=utf-8').send(UNAUTHORIZED);
     });
   }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthOptions } from './auth-options.interface';
 
 function digest(value: string): Buffer {
@@ -47,6 +48,12 @@ export class TokenVerifier {
     let ok = false;
     for (const d of this.digests) ok = timingSafeEqual(presented, d) || ok;
     return ok;
+  }
+
+  /** True when the request's headers carry a configured token (bearer or API key). */
+  allows(headers: IncomingHttpHeaders): boolean {
+    const apiKey = headers[this.apiKeyHeader];
+    return this.verify(this.tokenFrom(headers.authorization, typeof apiKey === 'string' ? apiKey : undefined));
   }
 
   /** The token in `authorization: Bearer <t>` or the API-key header, if any. */

@@ -1,21 +1,31 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot } from './fast-lane';
 
 /** Options of {@link createFastifyAdapter}. @publicApi */
 export interface ModelServerAdapterOptions {
   /** The application-wide body limit; the v2 routes apply `maxBodyBytes` themselves (default 64 MiB). */
   bodyLimit?: number;
+  /**
+   * Serve plain JSON v2 infer requests (`POST /v2/models/:name[/versions/:v]/infer` with a Content-Length, no
+   * Content-Encoding, no binary framing) straight from the HTTP server, before Fastify routes them (default true).
+   * Hooks, CORS or security headers added to Fastify do not see those requests: set false when they must.
+   */
+  fastLane?: boolean;
 }
 
 /**
  * A Fastify adapter set up for serving models: trailing slashes ignored, path parameters limited in length,
- * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`.
+ * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`, and
+ * (unless `fastLane: false`) the hot JSON infer route served before Fastify's request lifecycle.
  *
  * @publicApi
  */
 export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): FastifyAdapter {
-  return new FastifyAdapter({
+  const slot = options.fastLane === false ? undefined : new FastLaneSlot();
+  const adapter = new FastifyAdapter({
+    ...(slot === undefined ? {} : { serverFactory: fastLaneServerFactory(slot) }),
     // No Nest middleware runs on the model server's routes; without middie no hook runs them on every request.
     skipMiddie: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
@@ -26,4 +36,6 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
       reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: message }));
     },
   });
+  if (slot !== undefined) attachFastLaneSlot(adapter.getInstance(), slot);
+  return adapter;
 }

@@ -97,7 +97,7 @@ function single(value: string | string[] | undefined): string | undefined {
  * custom attributes passed on to model code (`ctx.headers`) and monitoring.
  */
 function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
-  const options: CallOptions = { ...callOptions(req, reply), protocol: 'sagemaker' };
+  const options: CallOptions = { ...callOptions(req.headers, reply.raw), protocol: 'sagemaker' };
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
   return options;

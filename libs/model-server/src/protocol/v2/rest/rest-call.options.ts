@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { invalidRequest } from '../../../errors/errors';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { CancellationSource } from '../../../model/request-context';
@@ -38,17 +37,17 @@ class ResponseCancellation implements CancellationSource {
  *
  * @internal
  */
-export function callOptions(req: FastifyRequest, reply: FastifyReply): CallOptions {
-  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(reply.raw) };
-  const timeout = req.headers[TIMEOUT_HEADER];
+export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse): CallOptions {
+  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(res) };
+  const timeout = headers[TIMEOUT_HEADER];
   if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
-  const headers = passedHeaders(req);
-  if (headers !== undefined) options.headers = headers;
+  const passed = passedHeaders(headers);
+  if (passed !== undefined) options.headers = passed;
   return options;
 }
 
 /** The request headers passed on to model code and monitoring (`traceparent`), if any. @internal */
-export function passedHeaders(req: FastifyRequest): Record<string, string> | undefined {
-  const traceparent = req.headers.traceparent;
+export function passedHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+  const traceparent = headers.traceparent;
   return typeof traceparent === 'string' ? { traceparent } : undefined;
 }

@@ -21,11 +21,21 @@ export class BinaryBody {
   ) {}
 }
 
-function mediaType(request: FastifyRequest): string {
-  const header = request.headers['content-type'];
+function mediaType(header: string | undefined): string {
   if (header === undefined) return '';
   const semi = header.indexOf(';');
   return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+}
+
+/** True for the content types a v2 route reads as JSON. @internal */
+export function isJsonMediaType(header: string | undefined): boolean {
+  const type = mediaType(header);
+  return JSON_TYPES.has(type) || type.endsWith('+json');
+}
+
+/** A plain (unframed, not compressed) JSON body; an empty body is no body. @internal */
+export function parseJsonBody(body: Buffer): unknown {
+  return body.length === 0 ? undefined : parseJson(body.toString('utf8'));
 }
 
 /**
@@ -37,7 +47,7 @@ function mediaType(request: FastifyRequest): string {
  */
 export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes: number, done: (err: Error | null, body?: unknown) => void): void {
   try {
-    const type = mediaType(request);
+    const type = mediaType(request.headers['content-type']);
     if (!JSON_TYPES.has(type) && !type.endsWith('+json')) {
       throw new ModelServerError(
         ErrorCode.UnsupportedMediaType,
@@ -61,8 +71,7 @@ export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes:
 function parseDecoded(request: FastifyRequest, body: Buffer): unknown {
   const framing = request.headers[INFERENCE_HEADER];
   if (framing !== undefined) return splitBinaryBody(body, String(framing));
-  if (body.length === 0) return undefined;
-  return parseJson(body.toString('utf8'));
+  return parseJsonBody(body);
 }
 
 function splitBinaryBody(body: Buffer, header: string): BinaryBody {

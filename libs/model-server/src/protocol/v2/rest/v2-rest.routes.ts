@@ -41,7 +41,9 @@ interface ModelParams {
   member?: string;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** Content types of the v2 answers. @internal */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const BINARY_TYPE = 'application/octet-stream';
 
 /**
  * The KServe v2 / Open Inference Protocol over REST. Routes are registered straight on the Fastify instance
@@ -135,14 +137,14 @@ export class V2RestRoutes {
   private readonly infer = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
-    const response = await this.dataPlane.infer(model, version, wire, callOptions(req, reply));
+    const response = await this.dataPlane.infer(model, version, wire, callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
   private readonly explain = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
-    const response = await this.dataPlane.explain(model, version, wire, callOptions(req, reply));
+    const response = await this.dataPlane.explain(model, version, wire, callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
@@ -150,7 +152,7 @@ export class V2RestRoutes {
   private readonly memberInfer = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version, member } = req.params as ModelParams;
     const wire = this.readInferenceRequest(model, req.body);
-    const response = await this.dataPlane.infer(model, version, pinToMember(this.dataPlane, model, version, wire, member!), callOptions(req, reply));
+    const response = await this.dataPlane.infer(model, version, pinToMember(this.dataPlane, model, version, wire, member!), callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
   };
 
@@ -164,7 +166,7 @@ export class V2RestRoutes {
       if (body instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
       input = { body };
     }
-    const output = await this.dataPlane.operation(model, version, op!, input, callOptions(req, reply));
+    const output = await this.dataPlane.operation(model, version, op!, input, callOptions(req.headers, reply.raw));
     if (output.kind === 'inference') return this.sendInference(reply, model, req.body, input.wire!, output.response);
     return this.sendJsonAt(reply, model, req.body, stringifyJson(output.value));
   };
@@ -194,11 +196,7 @@ export class V2RestRoutes {
   ): FastifyReply {
     if (wantsBinaryResponse(wire)) {
       const binary = serializeBinaryResponse(response, wire);
-      return reply
-        .code(200)
-        .header('content-type', 'application/octet-stream')
-        .header(INFERENCE_HEADER, String(binary.headerLength))
-        .send(binary.body);
+      return reply.code(200).header('content-type', BINARY_TYPE).header(INFERENCE_HEADER, String(binary.headerLength)).send(binary.body);
     }
     return this.sendJsonAt(reply, model, body, serializeInferenceResponse(response));
   }
@@ -243,7 +241,7 @@ function reportRefused(dataPlane: DataPlane, req: FastifyRequest, error: unknown
   const op = url.endsWith('/infer') ? 'infer' : url.endsWith('/explain') ? 'explain' : url.endsWith('/:op') ? params.op : undefined;
   if (op === undefined || params.model === undefined) return;
   const body = req.body instanceof BinaryBody ? req.body.header : req.body;
-  dataPlane.reportRejected(op, params.model, params.version, body, error, { protocol: 'rest', headers: passedHeaders(req) });
+  dataPlane.reportRejected(op, params.model, params.version, body, error, { protocol: 'rest', headers: passedHeaders(req.headers) });
 }
 
 /** Gives Fastify's own errors (parser, limits) their catalogue code and a message that says what to do. */

@@ -1,0 +1,166 @@
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { Test } from '@nestjs/testing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  createFastifyAdapter,
+  HttpErrorFilter,
+  InferenceEventStream,
+  ModelRepository,
+  ModelServerModule,
+  type InferenceEvent,
+  type ModelServerModuleOptions,
+} from 'nest-model-server';
+import { BuggyFixture, EchoFixture } from './fixtures/test-models';
+import { overHttp } from './helpers/test-app';
+
+/**
+ * The fast lane answers plain JSON infer requests before Fastify routes them. Fastify's own hooks tell which
+ * requests reached Fastify: the lane's never do. Everything the lane does not take must still be answered by
+ * the Fastify route, exactly as before.
+ */
+async function listening(options: ModelServerModuleOptions, fastLane = true) {
+  const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane }), { logger: false });
+  app.useGlobalFilters(new HttpErrorFilter());
+  const seenByFastify: string[] = [];
+  app.getHttpAdapter().getInstance().addHook('onRequest', (req, _reply, done) => {
+    seenByFastify.push(req.url);
+    done();
+  });
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const call = async (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) => {
+    const res = await overHttp(port, method, path, body, body === undefined || 'content-type' in headers ? headers : { 'content-type': 'application/json', ...headers });
+    return { ...res, text: res.raw.toString('utf8') };
+  };
+  return { app, call, seenByFastify };
+}
+
+const ECHO = JSON.stringify({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [5.1, 3.5, 1.4] }] });
+
+describe('the fast lane', () => {
+  let app: NestFastifyApplication;
+  let call: Awaited<ReturnType<typeof listening>>['call'];
+  let seenByFastify: string[];
+
+  beforeAll(async () => {
+    ({ app, call, seenByFastify } = await listening({
+      models: [
+        { name: 'echo', model: EchoFixture, versions: [{ version: '1' }, { version: '2' }] },
+        { name: 'buggy', model: BuggyFixture },
+        { name: 'nested', model: EchoFixture, inputPath: 'data.request' },
+      ],
+      maxBodyBytes: 2048,
+    }));
+  });
+  afterAll(() => app.close());
+  beforeEach(() => seenByFastify.splice(0));
+
+  const sameAsTheRoute = async (path: string, body: string) => {
+    const lane = await call('POST', path, body);
+    const route = await app.inject({ method: 'POST', url: path, payload: body, headers: { 'content-type': 'application/json' } });
+    expect(seenByFastify).toEqual([path]); // the inject only: the lane's request never reached Fastify
+    expect(lane.status).toBe(route.statusCode);
+    expect(lane.headers['content-type']).toBe(route.headers['content-type']);
+    expect(lane.text).toBe(route.body);
+    return lane;
+  };
+
+  it.each([
+    ['/v2/models/echo/infer', ECHO],
+    ['/v2/models/echo/versions/2/infer', ECHO],
+    ['/v2/models/echo/infer/', ECHO],
+    ['/v2/models/echo/infer', '{"id":"r-2","inputs":[{"name":"a","datatype":"INT64","shape":[2],"data":[9223372036854775807,-9223372036854775808]}]}'],
+    ['/v2/models/echo/infer', '{not json'],
+    ['/v2/models/echo/infer', '{"inputs":[{"name":"a","datatype":"FP99","shape":[1],"data":[1]}]}'],
+    ['/v2/models/echo/infer', ''],
+    ['/v2/models/missing/infer', ECHO],
+    ['/v2/models/echo/versions/9/infer', ECHO],
+    ['/v2/models/buggy/infer', '{"id":"b","inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}]}'],
+  ])('POST %s %s: answered by the lane, byte for byte as the route answers', async (path, body) => {
+    await sameAsTheRoute(path, body);
+  });
+
+  it('answers binary outputs in the lane too', async () => {
+    const body = JSON.stringify({ id: 'bin', inputs: [{ name: 'x', datatype: 'INT32', shape: [2], data: [1, 2] }], parameters: { binary_data_output: true } });
+    const lane = await call('POST', '/v2/models/echo/infer', body);
+    expect(seenByFastify).toEqual([]);
+    expect(lane.status).toBe(200);
+    const headerLength = Number(lane.headers['inference-header-content-length']);
+    expect(JSON.parse(lane.raw.subarray(0, headerLength).toString())).toMatchObject({ outputs: [{ name: 'x', parameters: { binary_data_size: 8 } }] });
+    expect([...new Int32Array(lane.raw.buffer.slice(lane.raw.byteOffset + headerLength, lane.raw.byteOffset + lane.raw.length))]).toEqual([1, 2]);
+  });
+
+  it.each([
+    ['a gzip body', '/v2/models/echo/infer', gzipSync(ECHO), { 'content-type': 'application/json', 'content-encoding': 'gzip' }, 200],
+    ['binary framing', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json', 'inference-header-content-length': String(ECHO.length) }, 200],
+    ['a percent-encoded name', '/v2/models/ec%68o/infer', ECHO, {}, 200],
+    ['a query string', '/v2/models/echo/infer?x=1', ECHO, {}, 200],
+    ['a model with an input path', '/v2/models/nested/infer', JSON.stringify({ data: { request: JSON.parse(ECHO) } }), {}, 200],
+    ['a body over the limit', '/v2/models/echo/infer', 'x'.repeat(4096), {}, 413],
+    ['a CSV body', '/v2/models/echo/infer', 'a,b', { 'content-type': 'text/csv' }, 415],
+    ['a member route', '/v2/models/echo/member/infer', ECHO, {}, 404],
+  ])('leaves %s to Fastify, which answers as before', async (_what, path, body, headers, status) => {
+    const res = await call('POST', path, body, headers as Record<string, string>);
+    expect(res.status).toBe(status);
+    if (status !== 200) expect(JSON.parse(res.text)).toEqual({ error: expect.any(String) });
+    expect(seenByFastify).toEqual([path]);
+  });
+
+  it('gives monitoring one event per request, refusals included', async () => {
+    const events: InferenceEvent[] = [];
+    const sub = app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
+    try {
+      await call('POST', '/v2/models/echo/infer', ECHO);
+      await call('POST', '/v2/models/echo/infer', '{"id":"bad","inputs":[{"name":"a"}]}', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    } finally {
+      sub.unsubscribe();
+    }
+    expect(seenByFastify).toEqual([]);
+    expect(events.map((e) => [e.id, e.model, e.op, e.protocol, e.status, e.errorCode])).toEqual([
+      ['r-1', 'echo', 'infer', 'rest', 'ok', undefined],
+      ['bad', 'echo', 'infer', 'rest', 'error', 'INVALID_REQUEST'],
+    ]);
+    expect(events[1].traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+  });
+
+  it('steps aside once shutdown has begun: Fastify answers 503', async () => {
+    const moduleOptions = { models: [{ name: 'echo', model: EchoFixture }] };
+    const other = await listening(moduleOptions);
+    try {
+      other.app.get(ModelRepository).beginShutdown();
+      const res = await other.call('POST', '/v2/models/echo/infer', ECHO);
+      expect(res.status).toBe(503);
+      expect(other.seenByFastify).toEqual(['/v2/models/echo/infer']);
+    } finally {
+      await other.app.close();
+    }
+  });
+
+  it('is off with fastLane: false, and the route answers the same', async () => {
+    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }] }, false);
+    try {
+      const res = await other.call('POST', '/v2/models/echo/infer', ECHO);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ id: 'r-1', outputs: [{ name: 'x', data: [5.1, 3.5, 1.4] }] });
+      expect(other.seenByFastify).toEqual(['/v2/models/echo/infer']);
+    } finally {
+      await other.app.close();
+    }
+  });
+
+  it('checks credentials when auth is on; refused ones get Fastify\'s 401', async () => {
+    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['lane-token-1'] } });
+    try {
+      const ok = await other.call('POST', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json', authorization: 'Bearer lane-token-1' });
+      expect(ok.status).toBe(200);
+      expect(other.seenByFastify).toEqual([]);
+      const refused = await other.call('POST', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json', authorization: 'Bearer wrong-token' });
+      expect(refused.status).toBe(401);
+      expect(other.seenByFastify).toEqual(['/v2/models/echo/infer']);
+    } finally {
+      await other.app.close();
+    }
+  });
+});
