@@ -193,6 +193,7 @@ export {
 } from './monitoring';
 export type {
   InferenceEvent,
+  InferenceEventListener,
   StageTimings,
   ModelServerMonitoringOptions,
   CloudEventsOptions,

@@ -59,8 +59,16 @@ export function parseJson(text: string): unknown {
     parseJsonLossless(text);
     throw invalidRequest(`malformed JSON: ${(err as Error).message}`);
   }
+  if (text.length <= SHORT_TEXT && !LONG_DIGIT_RUN.test(text)) return value;
   return needsExactParse(value) ? parseJsonLossless(text) : value;
 }
+
+/**
+ * A text this short cannot nest deeper than the limit (that takes more brackets), and without a run of 16
+ * digits it holds no number beyond 2^53: JSON.parse's result stands without a walk.
+ */
+const SHORT_TEXT = 2 * MAX_JSON_DEPTH;
+const LONG_DIGIT_RUN = /\d{16}/;
 
 /** Marks a bigint turned into a string during stringify; the random part cannot occur in real data. */
 const NONCE = randomBytes(8).toString('hex');

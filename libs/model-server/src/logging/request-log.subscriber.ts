@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { ErrorCode } from '../errors/error-code.enum';
 import { InferenceEventStream } from '../monitoring/inference-event-stream';
 import type { InferenceEvent } from '../monitoring/inference-event.interface';
@@ -25,7 +24,7 @@ const CLIENT_CODES = new Set<ErrorCode | undefined>([
  */
 @Injectable()
 export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown {
-  private subscription: Subscription | null = null;
+  private stop: (() => void) | null = null;
 
   constructor(
     @Inject(InferenceEventStream) private readonly events: InferenceEventStream,
@@ -33,11 +32,12 @@ export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.events.events$.subscribe((event) => this.log(event));
+    this.stop = this.events.listen((event) => this.log(event));
   }
 
   onApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
+    this.stop?.();
+    this.stop = null;
     this.logger.flush();
   }
 

@@ -29,14 +29,13 @@ export type RequestOp = 'infer' | 'explain' | (string & {});
  * @publicApi
  */
 export class RequestContext {
-  /** Free scratch space shared by the hooks of this request only. */
-  readonly state: Record<string, unknown> = {};
   /** Values set with {@link setMetric} during this request; they go into its monitoring record. */
   metrics: Record<string, number> | null = null;
   /** Extra statistics for the monitoring record, set with {@link addStatistics}. */
   statistics: Parameters | null = null;
   private controller: AbortController | null = null;
   private abortReason: Error | null = null;
+  private scratch: Record<string, unknown> | null = null;
 
   constructor(
     /** The request id (the client's, or a generated one). */
@@ -53,6 +52,11 @@ export class RequestContext {
     private readonly cancellation: CancellationSource | undefined = undefined,
     private readonly parent: RequestContext | undefined = undefined,
   ) {}
+
+  /** Free scratch space shared by the hooks of this request only (made on first use). */
+  get state(): Record<string, unknown> {
+    return (this.scratch ??= {});
+  }
 
   /**
    * Fires when the request's deadline passes or its client goes away (for a nested call: when its parent's

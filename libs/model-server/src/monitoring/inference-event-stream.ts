@@ -1,41 +1,69 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { InferenceEvent } from './inference-event.interface';
+
+/** Receives every event; what it throws is its own business (it never fails the request). @publicApi */
+export type InferenceEventListener = (event: InferenceEvent) => void;
 
 /**
  * The stream of {@link InferenceEvent}s. The data plane builds an event only while {@link active} is true,
- * i.e. while at least one subscriber listens, so monitoring costs nothing when it is off.
+ * i.e. while at least one listener or subscriber is there, so monitoring costs nothing when it is off.
+ * Consumers on the request path (metrics, request logs) use {@link listen}, a plain call per event; the
+ * monitoring pipe subscribes to {@link events$} for RxJS operators.
  *
  * @publicApi
  */
 export class InferenceEventStream {
-  private readonly subject = new Subject<InferenceEvent>();
-  private subscribers = 0;
-  /** True while something subscribes to {@link events$}. */
+  private listeners: readonly InferenceEventListener[] = [];
+  private readonly completions = new Set<() => void>();
+  private completed = false;
+  /** True while something listens or subscribes. */
   active = false;
 
-  /** Subscribe to receive every event from now on. */
+  /** Every event from now on, as an Observable; it completes at shutdown. */
   readonly events$: Observable<InferenceEvent> = new Observable<InferenceEvent>((subscriber) => {
-    this.subscribers += 1;
-    this.active = true;
-    const inner = this.subject.subscribe(subscriber);
+    if (this.completed) {
+      subscriber.complete();
+      return undefined;
+    }
+    const stop = this.listen((event) => subscriber.next(event));
+    const complete = (): void => subscriber.complete();
+    this.completions.add(complete);
     return () => {
-      inner.unsubscribe();
-      this.subscribers -= 1;
-      this.active = this.subscribers > 0;
+      stop();
+      this.completions.delete(complete);
     };
   });
 
-  /** Publishes an event; a failing subscriber never fails the request that emitted it. */
+  /** Calls `listener` with every event from now on, until the returned function is called. */
+  listen(listener: InferenceEventListener): () => void {
+    if (this.completed) return () => undefined;
+    this.listeners = [...this.listeners, listener];
+    this.active = true;
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.active = this.listeners.length > 0;
+    };
+  }
+
+  /** Publishes an event to every listener; a failing listener neither fails the request nor starves the others. */
   emit(event: InferenceEvent): void {
-    try {
-      this.subject.next(event);
-    } catch {
-      // Subscribers own their errors; an inference never fails because of monitoring.
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i](event);
+      } catch {
+        // Listeners own their errors; an inference never fails because of monitoring.
+      }
     }
   }
 
-  /** Completes the stream (shutdown): subscribers flush what they hold. */
+  /** Completes the stream (shutdown): subscribers flush what they hold; later events go nowhere. */
   complete(): void {
-    this.subject.complete();
+    if (this.completed) return;
+    this.completed = true;
+    this.listeners = [];
+    this.active = false;
+    for (const complete of [...this.completions]) complete();
+    this.completions.clear();
   }
 }

@@ -1,4 +1,3 @@
-import type { Subscription } from 'rxjs';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ExecutorObserver } from '../../execution/predict-executor.interface';
 import { ModelState } from '../../model/model-state.enum';
@@ -34,6 +33,8 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const STATES = Object.values(ModelState);
 
 interface RequestSeries {
+  /** The event fields the series was found by (compared by identity first: the same strings come again). */
+  key: { model: string; version: string | undefined; op: string; protocol: string; errorCode: string | undefined };
   count: CounterSeries;
   duration: HistogramSeries;
   stages: Partial<Record<keyof StageTimings, HistogramSeries>>;
@@ -77,7 +78,9 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly executorSeries = new Map<string, ExecutorSeries>();
   private readonly pipes: MonitoringPipe[] = [];
-  private subscription: Subscription | null = null;
+  private stopListening: (() => void) | null = null;
+  /** The series of the previous event: consecutive requests mostly go to the same model, op and outcome. */
+  private lastSeries: RequestSeries | null = null;
 
   constructor(
     private readonly repository: ModelRepository,
@@ -159,7 +162,7 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
 
   /** Starts counting requests from `events` (this turns event building on). */
   observe(events: InferenceEventStream): void {
-    this.subscription ??= events.events$.subscribe(this.onEvent);
+    this.stopListening ??= events.listen(this.onEvent);
   }
 
   /** Adds a pipe's buffer size to `<p>monitoring_buffer_records`. */
@@ -174,13 +177,17 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
 
   /** Stops counting requests. */
   close(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = null;
+    this.stopListening?.();
+    this.stopListening = null;
   }
 
   private readonly onEvent = (e: InferenceEvent): void => {
-    const key = e.model + '\u0000' + (e.version ?? '') + '\u0000' + e.op + '\u0000' + e.protocol + '\u0000' + (e.errorCode ?? '');
-    const series = this.requestSeries.get(key) ?? this.newRequestSeries(key, e);
+    const last = this.lastSeries;
+    const k = last?.key;
+    const series =
+      k !== undefined && k.model === e.model && k.version === e.version && k.op === e.op && k.protocol === e.protocol && k.errorCode === e.errorCode
+        ? last!
+        : (this.lastSeries = this.seriesOf(e));
     series.count.inc();
     series.duration.observe(e.durationMs / 1000);
     const stages = e.stages;
@@ -194,9 +201,15 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
     }
   };
 
+  private seriesOf(e: InferenceEvent): RequestSeries {
+    const key = e.model + '\u0000' + (e.version ?? '') + '\u0000' + e.op + '\u0000' + e.protocol + '\u0000' + (e.errorCode ?? '');
+    return this.requestSeries.get(key) ?? this.newRequestSeries(key, e);
+  }
+
   private newRequestSeries(key: string, e: InferenceEvent): RequestSeries {
     const version = e.version ?? '';
     const series: RequestSeries = {
+      key: { model: e.model, version: e.version, op: e.op, protocol: e.protocol, errorCode: e.errorCode },
       count: this.requests.child([e.model, version, e.op, e.protocol, e.status, e.errorCode ?? '']),
       duration: this.duration.child([e.model, version, e.op, e.protocol, e.status]),
       stages: {},
