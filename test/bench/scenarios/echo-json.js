@@ -1,9 +1,9 @@
 'use strict';
 /**
- * Echo infer over JSON (FP32 [1,4], 64 connections) against the raw node:http floor, alternating the two
- * servers over several rounds on the same core, medians compared.
+ * Echo infer over JSON (FP32 [1,4], 64 connections) against the raw node:http floor: the two servers alternate
+ * in short slices within each round, on the same core (lib/interleave.js); medians of rounds compared.
  */
-const { load } = require('../lib/load');
+const { interleaved } = require('../lib/interleave');
 const { rawEcho, modelServer } = require('../lib/servers');
 const { summarize } = require('../lib/stats');
 
@@ -16,24 +16,15 @@ module.exports = {
   async run({ rounds, durationSec, warmupSec }) {
     const raw = await rawEcho(18090);
     const nest = await modelServer(18100);
-    const results = { 'raw node:http': [], 'nest-model-server': [] };
+    let results;
     try {
-      for (let i = 0; i < rounds; i++) {
-        for (const [label, port, url] of [
-          ['raw node:http', 18090, '/'],
-          ['nest-model-server', 18100, '/v2/models/echo/infer'],
-        ]) {
-          const r = await load({
-            url: `http://127.0.0.1:${port}${url}`,
-            body: BODY,
-            headers: { 'content-type': 'application/json' },
-            connections: 64,
-            durationSec,
-            warmupSec,
-          });
-          results[label].push(r);
-        }
-      }
+      results = await interleaved(
+        [
+          { label: 'raw node:http', url: 'http://127.0.0.1:18090/' },
+          { label: 'nest-model-server', url: 'http://127.0.0.1:18100/v2/models/echo/infer' },
+        ],
+        { rounds, durationSec, warmupSec, body: BODY },
+      );
     } finally {
       await raw.stop();
       await nest.stop();

@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { load } = require('../lib/load');
+const { interleaved } = require('../lib/interleave');
 const { get } = require('../lib/processes');
 const { modelServer } = require('../lib/servers');
 const { median } = require('../lib/stats');
@@ -45,6 +45,7 @@ module.exports = {
       { label: 'metrics only', port: 18310, env: {} },
       { label: 'file sink + metrics', port: 18320, env: { LOG_STREAM: `file://${file}` } },
     ];
+    if (process.env.XREV) variants.reverse();
     const servers = [];
     const results = Object.fromEntries(variants.map((v) => [v.label, []]));
     let records = 0;
@@ -52,40 +53,22 @@ module.exports = {
     try {
       for (const v of variants) servers.push(await modelServer(v.port, { env: v.env }));
       if ((await get('http://127.0.0.1:18300/metrics')) !== 404) throw new Error('the "monitoring off" server still serves /metrics');
-      // Each round interleaves the variants in short slices, so a burst of other load on the machine hits all
-      // three alike; a round's figure per variant sums its slices.
-      const slices = Math.max(1, Math.min(5, Math.floor(durationSec)));
-      const sliceSec = durationSec / slices;
-      for (let i = 0; i < rounds; i++) {
-        const round = Object.fromEntries(variants.map((v) => [v.label, []]));
-        for (let s = 0; s < slices; s++) {
-          for (const v of variants) {
-            round[v.label].push(
-              await load({
-                url: `http://127.0.0.1:${v.port}/v2/models/echo/infer`,
-                body: BODY,
-                headers: { 'content-type': 'application/json' },
-                connections: 64,
-                durationSec: sliceSec,
-                warmupSec: s === 0 ? warmupSec : 0,
-              }),
-            );
-          }
-        }
-        for (const v of variants) {
-          const parts = round[v.label];
-          results[v.label].push({
-            rps: parts.reduce((a, r) => a + r.rps, 0) / parts.length,
-            p50: median(parts.map((r) => r.p50)),
-            p99: median(parts.map((r) => r.p99)),
-            requests: parts.reduce((a, r) => a + r.requests, 0),
-            errors: parts.reduce((a, r) => a + r.errors, 0),
-            non2xx: parts.reduce((a, r) => a + r.non2xx, 0),
-          });
-        }
-        // Keep the disk use of long runs small: the server appends, so truncating is safe.
-        if (fs.existsSync(file)) fs.truncateSync(file, 0);
-      }
+      // Variants alternate in short slices within each round (lib/interleave.js): a burst of other load on the
+      // machine hits all three alike.
+      Object.assign(
+        results,
+        await interleaved(
+          variants.map((v) => ({ label: v.label, url: `http://127.0.0.1:${v.port}/v2/models/echo/infer` })),
+          {
+            rounds,
+            durationSec,
+            warmupSec,
+            body: BODY,
+            // Keep the disk use of long runs small: the server appends, so truncating is safe.
+            afterRound: () => fs.existsSync(file) && fs.truncateSync(file, 0),
+          },
+        ),
+      );
       records = await metric(18320, 'nms_monitoring_records_sent_total{sink="file"}');
       for (const reason of ['overflow', 'failed', 'shutdown', 'rejected', 'unformattable']) {
         dropped += await metric(18320, `nms_monitoring_records_dropped_total{sink="file",reason="${reason}"}`);

@@ -50,6 +50,7 @@ function hasKeys(o: object | undefined): boolean {
  */
 export class MlrunRecordFormatter implements RecordFormatter {
   private readonly prefixes = new Map<string, string>();
+  private lastPrefix: { model: string; version: string | undefined; modelClass: string; labels: InferenceEvent['labels']; text: string } | null = null;
   private readonly sampling: string;
   private readonly warned = new Set<string>();
   /** `when` up to the seconds, for the second last written (most records share it). */
@@ -112,6 +113,11 @@ export class MlrunRecordFormatter implements RecordFormatter {
   }
 
   private prefix(event: InferenceEvent): string {
+    // Consecutive events mostly come from the same model version: the same strings, compared by identity first.
+    const last = this.lastPrefix;
+    if (last !== null && last.model === event.model && last.version === event.version && last.modelClass === event.modelClass && last.labels === event.labels) {
+      return last.text;
+    }
     const key = event.model + '\u0000' + (event.version ?? '') + '\u0000' + event.modelClass;
     let prefix = this.prefixes.get(key);
     if (prefix === undefined) {
@@ -124,6 +130,7 @@ export class MlrunRecordFormatter implements RecordFormatter {
       if (this.prefixes.size >= MAX_CACHED_PREFIXES) this.prefixes.clear();
       this.prefixes.set(key, prefix);
     }
+    this.lastPrefix = { model: event.model, version: event.version, modelClass: event.modelClass, labels: event.labels, text: prefix };
     return prefix;
   }
 

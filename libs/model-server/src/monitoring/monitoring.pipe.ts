@@ -69,7 +69,9 @@ export class MonitoringPipe {
   /** Subscribes to `events$` (records queue from now on) and opens the sink; rejects if the sink cannot open. */
   async start(events$: Observable<InferenceEvent>): Promise<void> {
     this.sink.onAvailable(this.pump);
-    this.subscription = events$.pipe(filter(this.sampler.accept)).subscribe({ next: this.onEvent, complete: () => void this.close() });
+    // Without sampling every event is kept: no filter stage to pass through.
+    const kept = this.sampler.info === undefined ? events$ : events$.pipe(filter(this.sampler.accept));
+    this.subscription = kept.subscribe({ next: this.onEvent, complete: () => void this.close() });
     try {
       await this.sink.init();
     } catch (err) {

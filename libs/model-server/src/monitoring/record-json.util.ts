@@ -1,5 +1,6 @@
 import { formatFloat32, writeJsonData } from '../codecs';
-import type { InferenceRequest } from '../model/inference.interface';
+import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
+import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
 
 /** Nesting beyond this is written as a string marker: records stay bounded whatever model code returns. */
@@ -131,6 +132,12 @@ function isV2Response(v: unknown): v is { model_name: string; model_version?: st
  */
 export function responseJson(response: unknown): string {
   if (!isV2Response(response)) return valueJson(response);
+  try {
+    // The text the transport is about to send, kept for it: the response's tensors are written once.
+    return serializeAndKeep(response as InferenceResponse);
+  } catch {
+    // Values JSON cannot carry (the client gets a 500): logged as well as JSON allows, below.
+  }
   let text = '{"model_name":' + JSON.stringify(response.model_name);
   if (response.model_version !== undefined) text += ',"model_version":' + valueJson(response.model_version);
   text += ',"id":' + valueJson(response.id);

@@ -3,6 +3,25 @@ import { stringifyJson } from '../lossless-json';
 import { tensorToRaw } from '../raw-data.encoder';
 import type { InferenceResponse } from '../../model/inference.interface';
 
+/**
+ * Texts written for monitoring records before the transport answered (see {@link serializeAndKeep}). Response
+ * objects are made fresh for each request and never changed once encoded, so a kept text stays true.
+ */
+const alreadyWritten = new WeakMap<InferenceResponse, string>();
+
+/**
+ * {@link serializeInferenceResponse}, keeping the text so that the transport's own call for the same response
+ * object returns it without writing the tensors again (a monitoring record's `resp` is then byte for byte what
+ * the client gets). Throws as the serializer does (values JSON cannot carry).
+ *
+ * @internal
+ */
+export function serializeAndKeep(response: InferenceResponse): string {
+  const text = serializeInferenceResponse(response);
+  alreadyWritten.set(response, text);
+  return text;
+}
+
 /** Collects the outputs that travel as binary (the binary tensor extension). @internal */
 export interface BinaryOutputs {
   /** Whether the output named `name` goes as binary. */
@@ -19,6 +38,10 @@ export interface BinaryOutputs {
  * @internal
  */
 export function serializeInferenceResponse(response: InferenceResponse, binary: BinaryOutputs | null = null): string {
+  if (binary === null) {
+    const written = alreadyWritten.get(response);
+    if (written !== undefined) return written;
+  }
   let text = '{"model_name":' + JSON.stringify(response.model_name);
   if (response.model_version !== undefined) text += ',"model_version":' + JSON.stringify(response.model_version);
   text += ',"id":' + JSON.stringify(response.id);

@@ -29,6 +29,7 @@ function mediaType(header: string | undefined): string {
 
 /** True for the content types a v2 route reads as JSON. @internal */
 export function isJsonMediaType(header: string | undefined): boolean {
+  if (header === 'application/json') return true;
   const type = mediaType(header);
   return JSON_TYPES.has(type) || type.endsWith('+json');
 }

@@ -1,0 +1,41 @@
+'use strict';
+/** Interleaved measurement: variants alternate in short slices within each round, on the same cores. */
+const { load } = require('./load');
+const { median } = require('./stats');
+
+/**
+ * Measures each variant `{ label, url }` for `rounds` rounds. A round gives each variant `durationSec` of load,
+ * cut into slices (at most 5, two seconds or more each) that alternate between the variants, so a burst of
+ * other load on the shared machine hits all of them alike. A round's figure per variant is the mean of its
+ * slices' throughput and the median of their latencies. Returns { [label]: roundResult[] }.
+ */
+async function interleaved(variants, { rounds, durationSec, warmupSec, body, headers = { 'content-type': 'application/json' }, connections = 64, afterRound }) {
+  const results = Object.fromEntries(variants.map((v) => [v.label, []]));
+  const slices = Math.max(1, Math.min(5, Math.floor(durationSec / 2)));
+  const sliceSec = durationSec / slices;
+  for (let i = 0; i < rounds; i++) {
+    const round = Object.fromEntries(variants.map((v) => [v.label, []]));
+    for (let s = 0; s < slices; s++) {
+      // The order alternates too: no variant always runs right after another one's load.
+      const order = (i + s) % 2 === 0 ? variants : [...variants].reverse();
+      for (const v of order) {
+        round[v.label].push(await load({ url: v.url, body, headers, connections, durationSec: sliceSec, warmupSec: s === 0 ? warmupSec : 0 }));
+      }
+    }
+    for (const v of variants) {
+      const parts = round[v.label];
+      results[v.label].push({
+        rps: parts.reduce((a, r) => a + r.rps, 0) / parts.length,
+        p50: median(parts.map((r) => r.p50)),
+        p99: median(parts.map((r) => r.p99)),
+        requests: parts.reduce((a, r) => a + r.requests, 0),
+        errors: parts.reduce((a, r) => a + r.errors, 0),
+        non2xx: parts.reduce((a, r) => a + r.non2xx, 0),
+      });
+    }
+    if (afterRound !== undefined) afterRound(i);
+  }
+  return results;
+}
+
+module.exports = { interleaved };
