@@ -1,5 +1,6 @@
 import type { InferenceRequest } from '../model/inference.interface';
 import { requestJson, responseJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
+import { serializeInferenceResponse } from '../codecs/v2-json/v2-json.serializer';
 
 describe('valueJson', () => {
   it('writes what JSON.stringify writes for plain values', () => {
@@ -71,5 +72,24 @@ describe('request and response JSON', () => {
     expect(wireRequestJson(undefined, 'r1')).toBe('{"id":"r1"}');
     expect(wireRequestJson({ question: 'why?' }, 'r1')).toBe('{"question":"why?"}');
     expect(wireRequestJson('not json at all', 'r1')).toBe('"not json at all"');
+  });
+});
+
+describe('responseJson and the transport', () => {
+  it('writes a v2 response once: the transport gets the same text without writing the tensors again', () => {
+    const data = new Float32Array([0.1, 2.5]);
+    const response = { model_name: 'm', model_version: '2', id: 'r', outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [2], data }] };
+    const logged = responseJson(response);
+    expect(logged).toBe('{"model_name":"m","model_version":"2","id":"r","outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[0.1,2.5]}]}');
+    data[0] = 7; // would show if the transport wrote the tensors again
+    expect(serializeInferenceResponse(response)).toBe(logged);
+    // Another response object is written afresh.
+    expect(serializeInferenceResponse({ ...response })).toContain('"data":[7,2.5]');
+  });
+
+  it('logs values JSON cannot carry as null, while the transport still refuses them', () => {
+    const response = { model_name: 'm', id: 'r', outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [1], data: new Float32Array([NaN]) }] };
+    expect(responseJson(response)).toBe('{"model_name":"m","id":"r","outputs":[{"name":"y","datatype":"FP32","shape":[1],"data":[null]}]}');
+    expect(() => serializeInferenceResponse(response)).toThrow(/NaN or Infinity/);
   });
 });
