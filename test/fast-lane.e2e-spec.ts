@@ -114,6 +114,8 @@ describe('the fast lane', () => {
     try {
       await call('POST', '/v2/models/echo/infer', ECHO);
       await call('POST', '/v2/models/echo/infer', '{"id":"bad","inputs":[{"name":"a"}]}', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+      const late = await call('POST', '/v2/models/echo/infer', ECHO.replace('r-1', 'late'), { 'content-type': 'application/json', 'x-request-timeout': 'soon' });
+      expect(late.status).toBe(400);
     } finally {
       sub.unsubscribe();
     }
@@ -121,6 +123,7 @@ describe('the fast lane', () => {
     expect(events.map((e) => [e.id, e.model, e.op, e.protocol, e.status, e.errorCode])).toEqual([
       ['r-1', 'echo', 'infer', 'rest', 'ok', undefined],
       ['bad', 'echo', 'infer', 'rest', 'error', 'INVALID_REQUEST'],
+      ['late', 'echo', 'infer', 'rest', 'error', 'INVALID_REQUEST'],
     ]);
     expect(events[1].traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
   });

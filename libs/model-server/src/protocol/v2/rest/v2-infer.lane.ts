@@ -92,20 +92,15 @@ export class V2InferLane {
 
   private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, body: Buffer): Promise<void> {
     let parsed: unknown;
-    let wire: WireInferenceRequest;
     try {
       parsed = parseJsonBody(body);
-      wire = checkInferenceRequest(parsed);
-    } catch (err) {
-      // Refused before the data plane: monitoring still gets the request's one event.
-      this.dataPlane.reportRejected('infer', target.model, target.version, parsed, err, { protocol: 'rest', headers: passedHeaders(req.headers) });
-      return this.fail(req, res, err);
-    }
-    try {
+      const wire = checkInferenceRequest(parsed);
       const response = await this.dataPlane.infer(target.model, target.version, wire, callOptions(req.headers, res));
       this.answer(res, wire, response);
     } catch (err) {
-      // The data plane's refusals and faults, and outputs JSON cannot carry (NaN): the same answers as the route's.
+      // As the route's error handler does: monitoring gets the request's event when the data plane has not given
+      // it yet (unreadable body, failed check, bad timeout header), and the answer comes from the error catalogue.
+      this.dataPlane.reportRejected('infer', target.model, target.version, parsed, err, { protocol: 'rest', headers: passedHeaders(req.headers) });
       this.fail(req, res, err);
     }
   }
