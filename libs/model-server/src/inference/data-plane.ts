@@ -318,7 +318,7 @@ export class DataPlane {
       response: trace.response,
       errorCode: error?.code,
       error: error?.message,
-      metrics: ctx.metrics === null ? (hasKeys(modelMetrics) ? { ...modelMetrics } : {}) : { ...modelMetrics, ...ctx.metrics },
+      metrics: ctx.metrics === null ? { ...modelMetrics } : { ...modelMetrics, ...ctx.metrics },
       requestMetrics: ctx.metrics ?? undefined,
       statistics: ctx.statistics ?? undefined,
       labels: mv.config.labels,
@@ -338,11 +338,6 @@ export interface DataPlaneLimits {
 }
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0 };
-
-function hasKeys(o: object | undefined): boolean {
-  for (const _ in o) return true;
-  return false;
-}
 
 /** Records the stage's duration when tracing, and returns the new stage start. */
 function lap(trace: Trace | null, stage: string, since: number): number {
