@@ -8,10 +8,13 @@ import {
   InferenceEventStream,
   ModelRepository,
   ModelServerModule,
+  ModelServerMonitoringModule,
   type InferenceEvent,
   type ModelServerModuleOptions,
+  type MonitoringRecord,
+  type MonitoringSink,
 } from 'nest-model-server';
-import { BuggyFixture, EchoFixture } from './fixtures/test-models';
+import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { overHttp } from './helpers/test-app';
 
 /**
@@ -19,8 +22,10 @@ import { overHttp } from './helpers/test-app';
  * requests reached Fastify: the lane's never do. Everything the lane does not take must still be answered by
  * the Fastify route, exactly as before.
  */
-async function listening(options: ModelServerModuleOptions, fastLane = true) {
-  const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
+async function listening(options: ModelServerModuleOptions, fastLane = true, sink?: MonitoringSink) {
+  const imports = [ModelServerModule.forRoot(options)];
+  if (sink !== undefined) imports.push(ModelServerMonitoringModule.forRoot({ sink, batchSize: 1, metrics: false }));
+  const moduleRef = await Test.createTestingModule({ imports }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane }), { logger: false });
   app.useGlobalFilters(new HttpErrorFilter());
   const seenByFastify: string[] = [];
@@ -164,6 +169,50 @@ describe('the fast lane', () => {
       expect(other.seenByFastify).toEqual(['/v2/models/echo/infer']);
     } finally {
       await other.app.close();
+    }
+  });
+
+  it('logs the client\'s JSON text as the MLRun record\'s request when no hook changed it', async () => {
+    const bodies: string[] = [];
+    const sink: MonitoringSink = {
+      name: 'memory',
+      target: 'memory',
+      maxInFlight: 1,
+      available: true,
+      init: async () => undefined,
+      onAvailable: () => undefined,
+      send: async (batch: readonly MonitoringRecord[]) => void bodies.push(...batch.map((r) => r.body)),
+      close: async () => undefined,
+    };
+    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }, { name: 'sum', model: SumFixture }] }, true, sink);
+    let closed = false;
+    try {
+      const events: InferenceEvent[] = [];
+      const sub = other.app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
+      const noId = '{"inputs": [{"name":"x","datatype":"FP32","shape":[2,2],"data":[[0.1234567891,2],[3,4]]}]}';
+      const pretty = JSON.stringify(JSON.parse(ECHO), null, 2);
+      const sum = '{"id":"s-1","inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[1.5,2]}]}';
+      for (const [path, body] of [['/v2/models/echo/infer', ECHO], ['/v2/models/echo/infer', noId], ['/v2/models/echo/infer', pretty], ['/v2/models/sum/infer', sum]]) {
+        expect((await other.call('POST', path, body)).status).toBe(200);
+      }
+      sub.unsubscribe();
+      closed = true;
+      await other.app.close(); // flushes the monitoring pipe
+      expect(other.seenByFastify).toEqual([]);
+      // The event carries the text only when the model has no preprocess/validate hook.
+      expect(events.map((e) => e.requestText)).toEqual([ECHO, noId, pretty, undefined]);
+      const requests = bodies.map((b) => JSON.parse(b).request);
+      const generated = events[1].id;
+      // As sent: the client's digits and nesting, the generated id put first when the client sent none.
+      expect(bodies[0]).toContain(`"request":${ECHO},"op":"infer"`);
+      expect(bodies[1]).toContain(`"request":{"id":"${generated}",${noId.slice(1)},"op":"infer"`);
+      // A body with line breaks would split a JSON-lines record: the decoded request is written out instead.
+      expect(bodies[2]).not.toContain('\n');
+      expect(requests[2]).toEqual({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [5.1, 3.5, 1.4] }] });
+      // After preprocess/validate: the request the model got, written from its tensors.
+      expect(requests[3]).toEqual({ id: 's-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1.5, 2] }] });
+    } finally {
+      if (!closed) await other.app.close();
     }
   });
 });

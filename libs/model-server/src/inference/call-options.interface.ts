@@ -15,6 +15,11 @@ export interface CallOptions {
   cancellation?: import('../model/request-context').CancellationSource;
   /** Request headers passed on to model code and monitoring (lower-case names), e.g. `traceparent`. */
   headers?: Record<string, string>;
+  /**
+   * The request body as JSON text, exactly as received, when that body is the v2 request itself (REST JSON).
+   * Monitoring records log it as it is instead of writing the decoded request out again.
+   */
+  requestText?: string;
 }
 
 /** What a custom operation receives from the transport: a v2 request, or any other body. @publicApi */

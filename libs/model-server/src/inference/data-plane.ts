@@ -299,7 +299,7 @@ export class DataPlane {
   }
 
   private finishTrace(trace: Trace): void {
-    const { mv, ctx, error } = trace;
+    const { mv, ctx, error, request } = trace;
     const modelMetrics = mv.instance?.context.metrics;
     if (error !== undefined) this.traced.add(error);
     this.events.emit({
@@ -313,7 +313,9 @@ export class DataPlane {
       durationMs: performance.now() - trace.start,
       stages: trace.stages,
       status: error === undefined ? 'ok' : 'error',
-      request: trace.request,
+      request,
+      // The client's text stands for the request only when no hook could have changed what the model got.
+      requestText: request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null ? trace.call.requestText : undefined,
       rawRequest: trace.rawRequest,
       response: trace.response,
       errorCode: error?.code,

@@ -1,6 +1,6 @@
 import type { InferenceEvent } from './inference-event.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
-import { requestJson, responseJson, wireRequestJson } from './record-json.util';
+import { requestJson, responseJson, sentRequestOf, wireRequestJson } from './record-json.util';
 import { rfc3339 } from './record-time.util';
 
 /** `ce-type` of a request event (KServe's logger). @publicApi */
@@ -52,7 +52,7 @@ export class CloudEventsFormatter implements RecordFormatter {
     const metadata = event.traceparent === undefined ? '{}' : JSON.stringify({ traceparent: [event.traceparent] });
     const ended = rfc3339(event.startedAt + event.durationMs);
     const body =
-      event.rawRequest !== undefined || event.request === undefined ? wireRequestJson(event.rawRequest, event.id) : requestJson(event.request, event.id);
+      sentRequestOf(event) ?? (event.rawRequest !== undefined || event.request === undefined ? wireRequestJson(event.rawRequest, event.id) : requestJson(event.request, event.id));
     records.push({ body, cloudEvent: this.attributes(event, CE_REQUEST_TYPE, rfc3339(event.startedAt), fixed, metadata, recorded) });
     if (event.status === 'ok') {
       records.push({ body: responseJson(event.response), cloudEvent: this.attributes(event, CE_RESPONSE_TYPE, ended, fixed, metadata, recorded) });

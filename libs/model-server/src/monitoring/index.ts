@@ -8,6 +8,7 @@ export type { MonitoringRecord, RecordFormatter, LoggedResults, LogFormat, Sampl
 export { MonitoringPipe } from './monitoring.pipe';
 export type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
 export { RecordQueue } from './record.queue';
+export { EncodedRecord } from './record.encoder';
 export { EventSampler } from './event.sampler';
 export { MlrunRecordFormatter } from './mlrun-record.formatter';
 export type { MlrunRecordSettings, LoggedResultsSource, LoggedResultsLookup, FormatWarning } from './mlrun-record.formatter';
@@ -22,7 +23,7 @@ export {
 } from './cloud-events.formatter';
 export type { CloudEventsSettings } from './cloud-events.formatter';
 export { mlrunWhen, rfc3339 } from './record-time.util';
-export { valueJson, tensorJson, requestJson, responseJson, wireRequestJson } from './record-json.util';
+export { valueJson, tensorJson, requestJson, responseJson, wireRequestJson, sentRequestJson } from './record-json.util';
 export { parseLogStream, redact } from './log-stream.util';
 export type { LogStreamTarget, RedisStreamTarget } from './log-stream.util';
 export { PrometheusMetrics, DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';

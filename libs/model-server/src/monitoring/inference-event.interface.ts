@@ -40,6 +40,12 @@ export interface InferenceEvent {
   /** The request after preprocess/validate (or as decoded, if it failed before). Absent if decoding failed. */
   request: InferenceRequest | undefined;
   /**
+   * `request` as the JSON text the client sent (REST JSON bodies), given only when the model has no preprocess
+   * or validate hook, so the text is the request the model got. Records can log it as it is: numbers keep the
+   * client's digits and nesting.
+   */
+  requestText?: string;
+  /**
    * The request as the transport received it, before decoding and hooks (a structurally checked v2 request,
    * an operation's body, or what a refused request carried; undefined when its body could not be read).
    */

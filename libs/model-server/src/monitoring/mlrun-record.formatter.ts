@@ -1,7 +1,7 @@
 import type { InferenceRequest } from '../model/inference.interface';
 import type { InferenceEvent } from './inference-event.interface';
 import type { LoggedResults, MonitoringRecord, RecordFormatter, SamplingInfo } from './monitoring-record.interface';
-import { requestJson, responseJson, valueJson, wireRequestJson } from './record-json.util';
+import { requestJson, responseJson, sentRequestOf, valueJson, wireRequestJson } from './record-json.util';
 import { mlrunWhen } from './record-time.util';
 
 /** What every MLRun record of this server says about where it comes from. @publicApi */
@@ -29,6 +29,11 @@ export type LoggedResultsLookup = (event: InferenceEvent) => LoggedResultsSource
 export type FormatWarning = (message: string) => void;
 
 const NO_HOOKS: LoggedResultsLookup = () => null;
+
+/** The request of a record: the client's own text when the event has it (nothing to write again), else written out. */
+function loggedRequest(event: InferenceEvent, request: InferenceRequest): string {
+  return sentRequestOf(event) ?? requestJson(request);
+}
 const MAX_CACHED_PREFIXES = 10_000;
 
 function hasKeys(o: object | undefined): boolean {
@@ -40,7 +45,8 @@ function hasKeys(o: object | undefined): boolean {
 /**
  * Writes MLRun's model-monitoring stream record (the `_ModelLogPusher` format, one record per request):
  * `class`, `worker`, `model`, `version` (`""` when unversioned), `host`, `function_uri`, `labels` (only when
- * non-empty), then for a success `request` (after preprocess/validate), `op`, `resp` (after postprocess),
+ * non-empty), then for a success `request` (after preprocess/validate; the client's JSON text as sent when
+ * no hook changed it), `op`, `resp` (after postprocess),
  * `when` (start, `2024-10-23 10:15:52.123456+00:00`), `microsec` (the **total** latency in microseconds, not
  * MLRun's sub-second remainder) and `metrics` (only when set); for a failure `request` (id set), `op`, `when`
  * and `error`. Extra fields other consumers ignore: `model_class` (MLRun 1.8+), `error_code`, `statistics`,
@@ -53,9 +59,12 @@ export class MlrunRecordFormatter implements RecordFormatter {
   private lastPrefix: { model: string; version: string | undefined; modelClass: string; labels: InferenceEvent['labels']; text: string } | null = null;
   private readonly sampling: string;
   private readonly warned = new Set<string>();
-  /** `when` up to the seconds, for the second last written (most records share it). */
+  /** `,"when":"` and the date and time up to the seconds, for the second last written (most records share it). */
   private second = NaN;
   private secondText = '';
+  /** `,"op":"<op>"` for the op last written. */
+  private lastOp: string | undefined;
+  private lastOpText = '';
 
   constructor(
     private readonly settings: MlrunRecordSettings,
@@ -75,13 +84,13 @@ export class MlrunRecordFormatter implements RecordFormatter {
     let text = this.prefix(event);
     const when = this.when(event.startedAt);
     if (event.status === 'ok') {
-      text += this.loggedViews(event) + ',"when":"' + when + '","microsec":' + Math.round(event.durationMs * 1000);
+      text += this.loggedViews(event) + when + ',"microsec":' + Math.round(event.durationMs * 1000);
       if (hasKeys(event.metrics)) text += ',"metrics":' + valueJson(event.metrics);
       text += this.sampling;
     } else {
       const request = event.request !== undefined ? requestJson(event.request, event.id) : wireRequestJson(event.rawRequest, event.id);
       text +=
-        ',"request":' + request + ',"op":' + JSON.stringify(event.op) + ',"when":"' + when + '","error":' + JSON.stringify(event.error ?? 'unknown error') +
+        ',"request":' + request + this.op(event.op) + when + ',"error":' + JSON.stringify(event.error ?? 'unknown error') +
         ',"error_code":' + JSON.stringify(event.errorCode ?? 'INTERNAL');
     }
     if (hasKeys(event.statistics)) text += ',"statistics":' + valueJson(event.statistics);
@@ -91,7 +100,7 @@ export class MlrunRecordFormatter implements RecordFormatter {
 
   /** `"request":...,"op":...,"resp":...`, as the model's `loggedResults` hook shapes them. */
   private loggedViews(event: InferenceEvent): string {
-    const op = ',"op":' + JSON.stringify(event.op);
+    const op = this.op(event.op);
     const request = event.request;
     if (request === undefined) return ',"request":' + wireRequestJson(event.rawRequest, event.id) + op + ',"resp":' + responseJson(event.response);
     const source = this.loggedResultsOf(event);
@@ -104,10 +113,10 @@ export class MlrunRecordFormatter implements RecordFormatter {
       }
     }
     if (chosen === null || chosen === undefined || typeof chosen !== 'object') {
-      return ',"request":' + requestJson(request) + op + ',"resp":' + responseJson(event.response);
+      return ',"request":' + loggedRequest(event, request) + op + ',"resp":' + responseJson(event.response);
     }
     const id = JSON.stringify(event.id);
-    const inputs = chosen.inputs !== undefined ? '{"id":' + id + ',"inputs":' + valueJson(chosen.inputs) + '}' : requestJson(request);
+    const inputs = chosen.inputs !== undefined ? '{"id":' + id + ',"inputs":' + valueJson(chosen.inputs) + '}' : loggedRequest(event, request);
     const outputs = chosen.outputs !== undefined ? '{"id":' + id + ',"outputs":' + valueJson(chosen.outputs) + '}' : responseJson(event.response);
     return ',"request":' + inputs + op + ',"resp":' + outputs;
   }
@@ -134,16 +143,25 @@ export class MlrunRecordFormatter implements RecordFormatter {
     return prefix;
   }
 
-  /** {@link mlrunWhen}, with the date and time of the current second written once. */
+  /** `,"when":"<mlrunWhen>"`, with the date and time of the current second written once. */
   private when(epochMs: number): string {
     const micros = Math.round(epochMs * 1000);
     const second = Math.floor(micros / 1_000_000);
     if (second !== this.second) {
       this.second = second;
-      this.secondText = mlrunWhen(second * 1000).slice(0, 19);
+      this.secondText = ',"when":"' + mlrunWhen(second * 1000).slice(0, 19) + '.';
     }
     const fraction = String(micros - second * 1_000_000);
-    return this.secondText + '.' + '000000'.slice(fraction.length) + fraction + '+00:00';
+    return this.secondText + '000000'.slice(fraction.length) + fraction + '+00:00"';
+  }
+
+  /** `,"op":"<op>"`, the last one kept (an endpoint's records mostly share it). */
+  private op(op: string): string {
+    if (op !== this.lastOp) {
+      this.lastOp = op;
+      this.lastOpText = ',"op":' + JSON.stringify(op);
+    }
+    return this.lastOpText;
   }
 
   private warnOnce(model: string, message: string): void {

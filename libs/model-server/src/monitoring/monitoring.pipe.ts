@@ -4,6 +4,7 @@ import type { EventSampler } from './event.sampler';
 import type { InferenceEvent } from './inference-event.interface';
 import type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
+import { RecordEncoder } from './record.encoder';
 import { RecordQueue } from './record.queue';
 import { SinkDeliveryError, type MonitoringSink } from './sinks/monitoring-sink.interface';
 
@@ -12,15 +13,17 @@ const NO_OBSERVER: PipeObserver = { sent: () => undefined, dropped: () => undefi
 /**
  * The monitoring pipe: inference events → sampling (rxjs `filter`) → records → a bounded buffer → batches,
  * released when `batchSize` records wait or the oldest has waited `batchIntervalMs` → the sink, at most
- * `maxInFlight` batches at once. A failed batch is retried with doubling back-off; if the sink went away
- * (e.g. Redis disconnected) its records go back to the buffer and wait for it. Whatever the buffer cannot
- * hold is dropped by its policy and counted. Nothing here ever blocks or fails the request that emitted the
- * event: the subscriber only formats and enqueues. {@link close} flushes what is left, within a time limit.
+ * `maxInFlight` batches at once. Records wait as UTF-8 bytes (`EncodedRecord`). A failed batch is retried
+ * with doubling back-off; if the sink went away (e.g. Redis disconnected) its records go back to the buffer
+ * and wait for it. Whatever the buffer cannot hold is dropped by its policy and counted. Nothing here ever
+ * blocks or fails the request that emitted the event: the subscriber only formats, encodes and enqueues.
+ * {@link close} flushes what is left, within a time limit.
  *
  * @publicApi
  */
 export class MonitoringPipe {
   private readonly queue: RecordQueue;
+  private readonly encoder = new RecordEncoder();
   private readonly logger = new Logger('Monitoring');
   private subscription: Subscription | null = null;
   private timer: Subscription | null = null;
@@ -103,7 +106,8 @@ export class MonitoringPipe {
       return;
     }
     for (let i = 0; i < records.length; i++) {
-      const dropped = this.queue.push(records[i]);
+      // Encoded now, while the text is fresh: what waits is bytes, not string pieces (record.encoder.ts).
+      const dropped = this.queue.push(this.encoder.encode(records[i]));
       if (dropped > 0) this.drop('overflow', dropped);
     }
     if (this.queue.size >= this.settings.batchSize) {

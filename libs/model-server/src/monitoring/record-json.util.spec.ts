@@ -1,5 +1,5 @@
 import type { InferenceRequest } from '../model/inference.interface';
-import { requestJson, responseJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
+import { requestJson, responseJson, sentRequestJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
 import { serializeInferenceResponse } from '../codecs/v2-json/v2-json.serializer';
 
 describe('valueJson', () => {
@@ -91,5 +91,30 @@ describe('responseJson and the transport', () => {
     const response = { model_name: 'm', id: 'r', outputs: [{ name: 'y', datatype: 'FP32' as const, shape: [1], data: new Float32Array([NaN]) }] };
     expect(responseJson(response)).toBe('{"model_name":"m","id":"r","outputs":[{"name":"y","datatype":"FP32","shape":[1],"data":[null]}]}');
     expect(() => serializeInferenceResponse(response)).toThrow(/NaN or Infinity/);
+  });
+});
+
+describe('sentRequestJson', () => {
+  const text = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[0.1234567891]}]}';
+
+  it('takes the client\'s text as it is when it carries the id', () => {
+    const withId = '{"id":"r-1", "inputs":[]}';
+    expect(sentRequestJson(withId, 'r-1', { id: 'r-1', inputs: [] })).toBe(withId);
+    expect(sentRequestJson('  \t' + withId + '  ', 'r-1', { id: 'r-1', inputs: [] })).toBe(withId + '  ');
+  });
+
+  it('puts a generated id first when the client sent none', () => {
+    const out = sentRequestJson(text, 'gen-1', JSON.parse(text))!;
+    expect(out).toBe('{"id":"gen-1",' + text.slice(1));
+    expect(JSON.parse(out)).toEqual({ id: 'gen-1', ...JSON.parse(text) });
+    expect(sentRequestJson(' { "inputs":[]}', 'g"2', { inputs: [] })).toBe('{"id":"g\\"2", "inputs":[]}');
+  });
+
+  it('gives undefined when the text cannot go into a one-line record as it is', () => {
+    expect(sentRequestJson('{\n"inputs":[]}', 'g', { inputs: [] })).toBeUndefined();
+    expect(sentRequestJson('{"inputs":[]}\r', 'g', { inputs: [] })).toBeUndefined();
+    expect(sentRequestJson('[1,2]', 'g', [1, 2])).toBeUndefined();
+    expect(sentRequestJson('{ }', 'g', {})).toBeUndefined();
+    expect(sentRequestJson('{"id":"a","inputs":[]}', 'b', { id: 'a', inputs: [] })).toBeUndefined();
   });
 });

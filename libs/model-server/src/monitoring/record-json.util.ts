@@ -2,6 +2,7 @@ import { formatFloat32, writeJsonData } from '../codecs';
 import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
+import type { InferenceEvent } from './inference-event.interface';
 
 /** Nesting beyond this is written as a string marker: records stay bounded whatever model code returns. */
 const MAX_DEPTH = 32;
@@ -181,4 +182,32 @@ export function wireRequestJson(raw: unknown, id: string): string {
   text += ',"inputs":[' + parts.join(',') + ']';
   if (wire.outputs !== undefined) text += ',"outputs":' + valueJson(wire.outputs);
   return text + '}';
+}
+
+/**
+ * A request's JSON text as the client sent it, with `id` set: as it is when it carries that id, else with
+ * `"id"` put first. Undefined when it cannot go into a record as it is: a line break between its tokens (a
+ * JSON-lines record is one line), a body that is not an object, or an id other than `id`.
+ *
+ * @publicApi
+ */
+export function sentRequestJson(text: string, id: string, raw: unknown): string | undefined {
+  if (text.indexOf('\n') !== -1 || text.indexOf('\r') !== -1) return undefined;
+  const start = skipBlanks(text, 0);
+  if (text.charCodeAt(start) !== 123 /* { */) return undefined;
+  const sent = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  if (sent !== undefined) return sent === id ? text.slice(start) : undefined;
+  if (text.charCodeAt(skipBlanks(text, start + 1)) === 125 /* } */) return undefined;
+  return '{"id":' + JSON.stringify(id) + ',' + text.slice(start + 1);
+}
+
+/** The index of the first character at or after `i` that is not a space or a tab. */
+function skipBlanks(text: string, i: number): number {
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  return i;
+}
+
+/** An event's request as the client's own JSON text ({@link sentRequestJson}), when the event has it and it fits. @internal */
+export function sentRequestOf(event: InferenceEvent): string | undefined {
+  return event.requestText === undefined ? undefined : sentRequestJson(event.requestText, event.id, event.rawRequest);
 }

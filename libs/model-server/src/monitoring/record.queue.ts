@@ -1,12 +1,14 @@
 import type { DropPolicy } from './monitoring-options.interface';
 import type { MonitoringRecord } from './monitoring-record.interface';
+import { EncodedRecord } from './record.encoder';
 
 /** Bytes counted for a record beyond its body (the CloudEvent attributes, the queue slot). */
 const RECORD_OVERHEAD = 64;
 const CLOUD_EVENT_OVERHEAD = 512;
 
 function weigh(record: MonitoringRecord): number {
-  return record.body.length + (record.cloudEvent === undefined ? RECORD_OVERHEAD : CLOUD_EVENT_OVERHEAD);
+  const size = record instanceof EncodedRecord ? record.byteLength : record.body.length;
+  return size + (record.cloudEvent === undefined ? RECORD_OVERHEAD : CLOUD_EVENT_OVERHEAD);
 }
 
 /**

@@ -4,10 +4,19 @@ import { tensorToRaw } from '../raw-data.encoder';
 import type { InferenceResponse } from '../../model/inference.interface';
 
 /**
- * Texts written for monitoring records before the transport answered (see {@link serializeAndKeep}). Response
- * objects are made fresh for each request and never changed once encoded, so a kept text stays true.
+ * Texts written for monitoring records just before the transport answers (see {@link serializeAndKeep}): the
+ * last few responses and their texts, matched by identity. A monitoring event is emitted as the request
+ * completes, a few microtasks before its transport writes the answer, so a short ring finds it; a miss only
+ * means writing the text again. Response objects are made fresh for each request and never changed once
+ * encoded, so a kept text stays true. (A ring costs far less than a WeakMap, whose entries the garbage
+ * collector has to trace on every scavenge.)
  */
-const alreadyWritten = new WeakMap<InferenceResponse, string>();
+const KEPT = 16;
+const keptResponses: (InferenceResponse | null)[] = new Array<InferenceResponse | null>(KEPT).fill(null);
+const keptTexts: string[] = new Array<string>(KEPT).fill('');
+let keptNext = 0;
+/** Texts in the ring not taken yet (a lookup is skipped while there are none). */
+let kept = 0;
 
 /**
  * {@link serializeInferenceResponse}, keeping the text so that the transport's own call for the same response
@@ -17,9 +26,25 @@ const alreadyWritten = new WeakMap<InferenceResponse, string>();
  * @internal
  */
 export function serializeAndKeep(response: InferenceResponse): string {
-  const text = serializeInferenceResponse(response);
-  alreadyWritten.set(response, text);
+  const text = writeResponse(response, null);
+  if (keptResponses[keptNext] === null) kept++;
+  keptResponses[keptNext] = response;
+  keptTexts[keptNext] = text;
+  keptNext = (keptNext + 1) % KEPT;
   return text;
+}
+
+/** The kept text of `response`, given once (the slot is freed), or undefined. */
+function takeKept(response: InferenceResponse): string | undefined {
+  for (let i = 0; i < KEPT; i++) {
+    if (keptResponses[i] !== response) continue;
+    keptResponses[i] = null;
+    kept--;
+    const text = keptTexts[i];
+    keptTexts[i] = '';
+    return text;
+  }
+  return undefined;
 }
 
 /** Collects the outputs that travel as binary (the binary tensor extension). @internal */
@@ -38,10 +63,14 @@ export interface BinaryOutputs {
  * @internal
  */
 export function serializeInferenceResponse(response: InferenceResponse, binary: BinaryOutputs | null = null): string {
-  if (binary === null) {
-    const written = alreadyWritten.get(response);
+  if (binary === null && kept > 0) {
+    const written = takeKept(response);
     if (written !== undefined) return written;
   }
+  return writeResponse(response, binary);
+}
+
+function writeResponse(response: InferenceResponse, binary: BinaryOutputs | null): string {
   let text = '{"model_name":' + JSON.stringify(response.model_name);
   if (response.model_version !== undefined) text += ',"model_version":' + JSON.stringify(response.model_version);
   text += ',"id":' + JSON.stringify(response.id);

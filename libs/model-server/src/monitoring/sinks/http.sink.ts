@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { binaryCloudEventHeaders, CE_DATA_CONTENT_TYPE } from '../cloud-events.formatter';
 import type { MonitoringRecord } from '../monitoring-record.interface';
+import { recordBytes } from '../record.encoder';
 import { SinkDeliveryError, type MonitoringSink } from './monitoring-sink.interface';
 
 /** Limits of the HTTP sink. @publicApi */
@@ -95,7 +96,7 @@ export class HttpSink implements MonitoringSink {
   }
 
   private post(record: MonitoringRecord): Promise<[Outcome, string]> {
-    const body = Buffer.from(record.body, 'utf8');
+    const body = recordBytes(record);
     const headers: OutgoingHttpHeaders =
       record.cloudEvent === undefined ? { 'content-type': CE_DATA_CONTENT_TYPE } : binaryCloudEventHeaders(record);
     headers['content-length'] = body.length;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { RecordEncoder } from '../record.encoder';
 import { FileSink, StreamSink } from './line.sink';
 
 const ce = { body: '{"id":"1"}', cloudEvent: { specversion: '1.0', id: '1', type: 't', source: 's', time: '2026-01-05T00:00:00.000Z' } };
@@ -35,6 +36,22 @@ describe('FileSink', () => {
     await expect(sink.send([{ body: '{}' }])).rejects.toThrow(/is not open/);
   });
 
+  it('writes encoded records as they are, runs of them at once, in order', async () => {
+    const path = join(dir, 'encoded.jsonl');
+    const sink = new FileSink(path);
+    await sink.init();
+    const encoder = new RecordEncoder();
+    const [a, b, c] = ['{"a":"é"}', '{"b":2}', '{"c":3}'].map((body) => encoder.encode({ body }));
+    await sink.send([a, b]);
+    await sink.send([c, a, encoder.encode(ce), { body: '{"plain":true}' }]);
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe(
+      '{"a":"é"}\n{"b":2}\n{"c":3}\n{"a":"é"}\n' +
+        '{"specversion":"1.0","id":"1","type":"t","source":"s","time":"2026-01-05T00:00:00.000Z","datacontenttype":"application/json","data":{"id":"1"}}\n' +
+        '{"plain":true}\n',
+    );
+  });
+
   it('refuses a path it cannot open, naming LOG_STREAM', async () => {
     await expect(new FileSink(join(dir, 'no', 'such', 'dir.jsonl')).init()).rejects.toThrow(/cannot open the monitoring log file .*no\/such\/dir\.jsonl \(LOG_STREAM\): ENOENT/);
   });
@@ -48,6 +65,8 @@ describe('StreamSink', () => {
     const sink = new StreamSink(out);
     expect([sink.name, sink.available]).toEqual(['stdout', true]);
     await sink.send([{ body: '{"a":1}' }, { body: '{"b":2}' }]);
-    expect(text).toBe('{"a":1}\n{"b":2}\n');
+    const encoder = new RecordEncoder();
+    await sink.send([encoder.encode({ body: '{"c":3}' }), encoder.encode({ body: '{"d":"ü"}' })]);
+    expect(text).toBe('{"a":1}\n{"b":2}\n{"c":3}\n{"d":"ü"}\n');
   });
 });

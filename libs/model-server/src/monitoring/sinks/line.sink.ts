@@ -1,16 +1,36 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { structuredCloudEvent } from '../cloud-events.formatter';
 import type { MonitoringRecord } from '../monitoring-record.interface';
+import { EncodedRecord } from '../record.encoder';
 import type { MonitoringSink } from './monitoring-sink.interface';
 
-/** One JSON line per record: an MLRun record, or a CloudEvent in structured mode. */
-function lines(batch: readonly MonitoringRecord[]): string {
+/**
+ * One JSON line per record (an MLRun record, or a CloudEvent in structured mode), as bytes: the pipe's encoded
+ * records are written as they are, without a copy; anything else is written out here.
+ */
+function lines(batch: readonly MonitoringRecord[]): Buffer[] {
+  let encoded = true;
+  for (let i = 0; i < batch.length && encoded; i++) encoded = batch[i] instanceof EncodedRecord && batch[i].cloudEvent === undefined;
+  if (encoded) return EncodedRecord.lines(batch as readonly EncodedRecord[]);
   let text = '';
   for (let i = 0; i < batch.length; i++) {
     const r = batch[i];
     text += (r.cloudEvent === undefined ? r.body : structuredCloudEvent(r)) + '\n';
   }
-  return text;
+  return [Buffer.from(text, 'utf8')];
+}
+
+/** Writes every byte of `views` in order (a write may take fewer bytes than it was given). */
+async function writeAll(handle: FileHandle, views: Buffer[]): Promise<void> {
+  let left = views;
+  while (left.length > 0) {
+    const { bytesWritten } = await handle.writev(left);
+    if (bytesWritten <= 0) throw new Error('the monitoring log file took no bytes');
+    let n = bytesWritten;
+    let i = 0;
+    while (i < left.length && n >= left[i].length) n -= left[i++].length;
+    left = i < left.length ? [left[i].subarray(n), ...left.slice(i + 1)] : [];
+  }
 }
 
 /**
@@ -50,7 +70,7 @@ export class FileSink implements MonitoringSink {
 
   async send(batch: readonly MonitoringRecord[]): Promise<void> {
     if (this.handle === null) throw new Error(`the monitoring log file ${this.path} is not open`);
-    await this.handle.appendFile(lines(batch), 'utf8');
+    await writeAll(this.handle, lines(batch));
   }
 
   async close(): Promise<void> {
@@ -84,7 +104,8 @@ export class StreamSink implements MonitoringSink {
 
   send(batch: readonly MonitoringRecord[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.stream.write(lines(batch), (err?: Error | null) => (err ? reject(err) : resolve()));
+      const views = lines(batch);
+      this.stream.write(views.length === 1 ? views[0] : Buffer.concat(views), (err?: Error | null) => (err ? reject(err) : resolve()));
     });
   }
 

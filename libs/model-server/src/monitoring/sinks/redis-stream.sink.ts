@@ -3,6 +3,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { structuredCloudEvent } from '../cloud-events.formatter';
 import type { RedisStreamTarget } from '../log-stream.util';
 import type { MonitoringRecord } from '../monitoring-record.interface';
+import { recordBytes } from '../record.encoder';
 import { SinkDeliveryError, type MonitoringSink } from './monitoring-sink.interface';
 
 /** Connection settings of the Redis sink (milliseconds). @publicApi */
@@ -94,7 +95,8 @@ export class RedisStreamSink implements MonitoringSink {
     const pipeline = client.pipeline();
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i];
-      pipeline.xadd(this.stream.key, ...this.trim, '*', 'data', r.cloudEvent === undefined ? r.body : structuredCloudEvent(r));
+      const data = r.cloudEvent !== undefined ? structuredCloudEvent(r) : recordBytes(r);
+      pipeline.xadd(this.stream.key, ...this.trim, '*', 'data', data);
     }
     const results = await pipeline.exec();
     if (results === null) throw new Error('the Redis pipeline was discarded');

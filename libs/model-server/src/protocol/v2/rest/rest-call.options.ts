@@ -33,12 +33,12 @@ class ResponseCancellation implements CancellationSource {
 
 /**
  * What the REST transport tells the data plane about one call: its deadline (`X-Request-Timeout`), how to learn
- * that the client went away, and the `traceparent` header.
+ * that the client went away, the `traceparent` header, and the body's JSON text when it is the request itself.
  *
  * @internal
  */
-export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse): CallOptions {
-  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(res) };
+export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse, requestText?: string): CallOptions {
+  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(res), requestText };
   const timeout = headers[TIMEOUT_HEADER];
   if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
   const passed = passedHeaders(headers);

@@ -34,9 +34,9 @@ export function isJsonMediaType(header: string | undefined): boolean {
   return JSON_TYPES.has(type) || type.endsWith('+json');
 }
 
-/** A plain (unframed, not compressed) JSON body; an empty body is no body. @internal */
-export function parseJsonBody(body: Buffer): unknown {
-  return body.length === 0 ? undefined : parseJson(body.toString('utf8'));
+/** The text of a plain (unframed, not compressed) JSON body, parsed; an empty body is no body. @internal */
+export function parseJsonText(text: string): unknown {
+  return text === '' ? undefined : parseJson(text);
 }
 
 /**
@@ -48,11 +48,11 @@ export function parseJsonBody(body: Buffer): unknown {
  */
 export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes: number, done: (err: Error | null, body?: unknown) => void): void {
   try {
-    const type = mediaType(request.headers['content-type']);
-    if (!JSON_TYPES.has(type) && !type.endsWith('+json')) {
+    const header = request.headers['content-type'];
+    if (!isJsonMediaType(header)) {
       throw new ModelServerError(
         ErrorCode.UnsupportedMediaType,
-        `content type '${type}' is not supported here; send application/json (or the binary tensor framing)`,
+        `content type '${mediaType(header)}' is not supported here; send application/json (or the binary tensor framing)`,
       );
     }
     const encoding = request.headers['content-encoding'];
@@ -72,7 +72,7 @@ export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes:
 function parseDecoded(request: FastifyRequest, body: Buffer): unknown {
   const framing = request.headers[INFERENCE_HEADER];
   if (framing !== undefined) return splitBinaryBody(body, String(framing));
-  return parseJsonBody(body);
+  return parseJsonText(body.toString('utf8'));
 }
 
 function splitBinaryBody(body: Buffer, header: string): BinaryBody {

@@ -9,7 +9,7 @@ import type { FastLane } from '../../http/fast-lane';
 import { serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { errorBody, toHttpError } from './http-status.map';
 import { callOptions, passedHeaders } from './rest-call.options';
-import { INFERENCE_HEADER, isJsonMediaType, parseJsonBody } from './v2-body.parser';
+import { INFERENCE_HEADER, isJsonMediaType, parseJsonText } from './v2-body.parser';
 import { BINARY_TYPE, JSON_TYPE, type V2RestSettings } from './v2-rest.routes';
 
 const PREFIX = '/v2/models/';
@@ -93,9 +93,10 @@ export class V2InferLane {
   private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, body: Buffer): Promise<void> {
     let parsed: unknown;
     try {
-      parsed = parseJsonBody(body);
+      const text = body.toString('utf8');
+      parsed = parseJsonText(text);
       const wire = checkInferenceRequest(parsed);
-      const response = await this.dataPlane.infer(target.model, target.version, wire, callOptions(req.headers, res));
+      const response = await this.dataPlane.infer(target.model, target.version, wire, callOptions(req.headers, res, text));
       this.answer(res, wire, response);
     } catch (err) {
       // As the route's error handler does: monitoring gets the request's event when the data plane has not given

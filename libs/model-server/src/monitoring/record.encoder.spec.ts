@@ -1,0 +1,45 @@
+import { EncodedRecord, RecordEncoder } from './record.encoder';
+
+const joined = (views: Buffer[]) => Buffer.concat(views).toString('utf8');
+
+describe('RecordEncoder', () => {
+  it('keeps each body as UTF-8 bytes, multi-byte text and lone surrogates included', () => {
+    const encoder = new RecordEncoder();
+    const texts = ['{"a":1}', '{"name":"café ☕ 𝄞"}', '{"odd":"\ud800"}'];
+    const records = texts.map((body) => encoder.encode({ body }));
+    expect(records.map((r) => r.body)).toEqual(['{"a":1}', '{"name":"café ☕ 𝄞"}', '{"odd":"\ufffd"}']);
+    expect(records.map((r) => r.byteLength)).toEqual(texts.map((t) => Buffer.byteLength(t)));
+    expect(records[1].bytes().toString('utf8')).toBe('{"name":"café ☕ 𝄞"}');
+  });
+
+  it('keeps CloudEvent attributes, and returns a record that is already encoded as it is', () => {
+    const encoder = new RecordEncoder();
+    const ce = encoder.encode({ body: '{}', cloudEvent: { id: '1', type: 't' } });
+    expect(ce.cloudEvent).toEqual({ id: '1', type: 't' });
+    expect(encoder.encode(ce)).toBe(ce);
+  });
+
+  it('gives a batch of consecutive records as one view of JSON lines, without copying', () => {
+    const encoder = new RecordEncoder();
+    const records = ['{"a":1}', '{"b":2}', '{"c":3}'].map((body) => encoder.encode({ body }));
+    const views = EncodedRecord.lines(records);
+    expect(views).toHaveLength(1);
+    expect(joined(views)).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    // Out of order (a batch put back after a failure, say): one view per run.
+    expect(joined(EncodedRecord.lines([records[2], records[0], records[1]]))).toBe('{"c":3}\n{"a":1}\n{"b":2}\n');
+    expect(EncodedRecord.lines([records[2], records[0], records[1]])).toHaveLength(2);
+    expect(EncodedRecord.lines([])).toEqual([]);
+  });
+
+  it('starts a new chunk when a record does not fit, and fits records larger than a chunk', () => {
+    const encoder = new RecordEncoder();
+    const small = encoder.encode({ body: '{"a":1}' });
+    const big = encoder.encode({ body: JSON.stringify({ x: 'é'.repeat(200_000) }) });
+    const after = encoder.encode({ body: '{"z":0}' });
+    expect(big.byteLength).toBe(Buffer.byteLength(big.body));
+    expect(JSON.parse(big.body).x).toHaveLength(200_000);
+    expect(joined(EncodedRecord.lines([small, big, after]))).toBe(`{"a":1}\n${big.body}\n{"z":0}\n`);
+    // The big record got a chunk of its exact size; the next one starts a new chunk.
+    expect(EncodedRecord.lines([small, big, after]).map((v) => v.length)).toEqual([8, big.byteLength + 1, 8]);
+  });
+});
