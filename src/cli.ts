@@ -30,7 +30,8 @@ Options:
                         (env LOG_STREAM; default: none)
   --log-stream-format F mlrun or cloudevents (env LOG_STREAM_FORMAT; default cloudevents for http, else mlrun)
   --log-stream-sample N record every Nth successful request of each model; failures always (env LOG_STREAM_SAMPLE)
-  --log-stream-batch N  records sent per batch, at most 200 ms apart (env LOG_STREAM_BATCH, default 100)
+  --log-stream-batch N  records sent per batch, at most 200 ms apart (env LOG_STREAM_BATCH; default 1000 to a
+                        file or stdout, else 100)
   --no-metrics          no Prometheus metrics at GET /metrics (env METRICS=0)
   -h, --help            this text
   -v, --version         the version

@@ -50,7 +50,7 @@ export interface ModelServerMonitoringOptions {
   sample?: number;
   /** Log each successful request with this probability, 0 < p ≤ 1 (records carry the weight `_count` = 1/p). Not with `sample`. */
   sampleProbability?: number;
-  /** Send when this many records wait (default 100). */
+  /** Send when this many records wait (default 1000 for a file or stdout, 100 otherwise). */
   batchSize?: number;
   /** ...or when the oldest waiting record has waited this long (default 200 ms). */
   batchIntervalMs?: number;

@@ -33,6 +33,12 @@ describe('validateMonitoringOptions', () => {
     expect(options.scheduler).toBe(asyncScheduler);
   });
 
+  it('sends larger batches to a file or stdout, where one write takes them all', () => {
+    const batch = (o: object) => validateMonitoringOptions(o, 's').options.batchSize;
+    expect([batch({ logStream: 'file:///tmp/x.jsonl' }), batch({ logStream: 'stdout' }), batch({ logStream: 'redis://127.0.0.1/k' })]).toEqual([1000, 1000, 100]);
+    expect([batch({ logStream: 'http://127.0.0.1:9/e' }), batch({ logStream: 'file:///tmp/x.jsonl', batchSize: 7 })]).toEqual([100, 7]);
+  });
+
   it('sends CloudEvents to an HTTP stream unless told otherwise', () => {
     expect(validateMonitoringOptions({ logStream: 'http://127.0.0.1:9/e' }, 's').options.format).toBe('cloudevents');
     expect(validateMonitoringOptions({ logStream: 'http://127.0.0.1:9/e', format: 'mlrun' }, 's').options.format).toBe('mlrun');

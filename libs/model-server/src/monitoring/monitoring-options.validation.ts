@@ -116,7 +116,9 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
     sink: o.sink,
     sample: o.sample ?? 1,
     sampleProbability: o.sampleProbability ?? 1,
-    batchSize: o.batchSize ?? 100,
+    // A file or stdout write takes a batch of any size at once (one write, no copy): larger batches mean fewer
+    // writes. Redis pipelines and HTTP POSTs keep smaller batches.
+    batchSize: o.batchSize ?? (o.sink === undefined && (target?.kind === 'file' || target?.kind === 'stdout') ? 1000 : 100),
     batchIntervalMs: o.batchIntervalMs ?? 200,
     bufferSize: o.bufferSize ?? 10_000,
     bufferBytes: o.bufferBytes ?? 64 * 1024 * 1024,
