@@ -7,7 +7,8 @@ const { median } = require('./stats');
  * Measures each variant `{ label, url }` for `rounds` rounds. A round gives each variant `durationSec` of load,
  * cut into slices (at most 5, two seconds or more each) that alternate between the variants, so a burst of
  * other load on the shared machine hits all of them alike. A round's figure per variant is the mean of its
- * slices' throughput and the median of their latencies. Returns { [label]: roundResult[] }.
+ * slices' throughput and the median of their latencies. Returns { [label]: roundResult[] }; each round result
+ * also lists its slices' throughput (`sliceRps`), in order, for {@link pairedRatio}.
  */
 async function interleaved(variants, { rounds, durationSec, warmupSec, body, headers = { 'content-type': 'application/json' }, connections = 64, afterRound }) {
   const results = Object.fromEntries(variants.map((v) => [v.label, []]));
@@ -29,6 +30,7 @@ async function interleaved(variants, { rounds, durationSec, warmupSec, body, hea
         p50: median(parts.map((r) => r.p50)),
         p99: median(parts.map((r) => r.p99)),
         requests: parts.reduce((a, r) => a + r.requests, 0),
+        sliceRps: parts.map((r) => r.rps),
         errors: parts.reduce((a, r) => a + r.errors, 0),
         non2xx: parts.reduce((a, r) => a + r.non2xx, 0),
       });
@@ -38,4 +40,16 @@ async function interleaved(variants, { rounds, durationSec, warmupSec, body, hea
   return results;
 }
 
-module.exports = { interleaved };
+/**
+ * The throughput ratio `label` / `baseline` as the median of per-slice ratios: each slice of one variant is set
+ * against the other's slice of the same cycle, measured seconds apart on the same cores, so a burst of other load
+ * on the machine moves both sides of a pair and the median of many pairs leaves such bursts out. Returns
+ * { value, pairs }.
+ */
+function pairedRatio(results, label, baseline) {
+  const ratios = [];
+  results[label].forEach((round, i) => round.sliceRps.forEach((rps, s) => ratios.push(rps / results[baseline][i].sliceRps[s])));
+  return { value: median(ratios), pairs: ratios.length };
+}
+
+module.exports = { interleaved, pairedRatio };
