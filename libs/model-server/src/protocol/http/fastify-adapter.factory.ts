@@ -1,6 +1,7 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+import { lingerOnEarlyAnswers } from './early-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot } from './fast-lane';
 
 /** Options of {@link createFastifyAdapter}. @publicApi */
@@ -17,7 +18,9 @@ export interface ModelServerAdapterOptions {
 
 /**
  * A Fastify adapter set up for serving models: trailing slashes ignored, path parameters limited in length,
- * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`, and
+ * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`, a
+ * request answered before its body was read (413, refused credentials) read to its end for a few seconds so
+ * the client gets the answer rather than a reset connection, and
  * (unless `fastLane: false`) the hot JSON infer route served before Fastify's request lifecycle.
  *
  * @publicApi
@@ -37,5 +40,6 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     },
   });
   if (slot !== undefined) attachFastLaneSlot(adapter.getInstance(), slot);
+  lingerOnEarlyAnswers(adapter.getInstance());
   return adapter;
 }
