@@ -2,7 +2,6 @@ import { ErrorCode } from '../errors/error-code.enum';
 import type { InferenceEvent } from './inference-event.interface';
 import { MlrunRecordFormatter, type LoggedResultsSource } from './mlrun-record.formatter';
 import { mlrunWhen } from './record-time.util';
-import { EncodedRecord, RecordEncoder } from './record.encoder';
 
 const START = Date.UTC(2026, 0, 5, 9, 12, 33, 104);
 
@@ -143,49 +142,5 @@ describe('MlrunRecordFormatter', () => {
     const formatter = new MlrunRecordFormatter(SETTINGS);
     const times = [START, START + 0.0004, START + 0.0006, START + 999.9995, START + 1000, START + 86_399_999.9996, START + 123.456789];
     for (const t of times) expect(JSON.parse(formatter.format(event({ startedAt: t }))[0].body).when).toBe(mlrunWhen(t));
-  });
-});
-
-describe('MlrunRecordFormatter.encode (the record written as bytes)', () => {
-  const encoder = () => new RecordEncoder();
-  const REQUEST_TEXT = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}';
-
-  it.each<[string, Partial<InferenceEvent>]>([
-    ['a plain success', {}],
-    ['an unversioned model with labels', { version: undefined, labels: { team: 'risk', 'é': 'ü' } }],
-    ['metrics, statistics and a traceparent', { metrics: { acc_proxy: 0.93 }, statistics: { rows: 1 }, traceparent: '00-abc-def-01' }],
-    ['a fraction with leading zeros, a whole second and long durations', { startedAt: Date.UTC(2026, 0, 5, 9, 12, 33) + 0.007, durationMs: 86_400_000.5 }],
-    ['a zero duration at a whole second', { startedAt: Date.UTC(2026, 0, 5, 9, 12, 33), durationMs: 0 }],
-    ['the client text without an id (the id put first)', { requestText: REQUEST_TEXT, rawRequest: JSON.parse(REQUEST_TEXT), id: 'gen-1' }],
-    ['the client text with its id', { requestText: '{"id":"7f1c","inputs":[]}', rawRequest: { id: '7f1c', inputs: [] } }],
-    ['client text in several scripts', { requestText: '{"id":"7f1c","parameters":{"note":"naïve 東京 🙂"},"inputs":[]}', rawRequest: { id: '7f1c', inputs: [] } }],
-    ['an id that needs escaping', { requestText: REQUEST_TEXT, rawRequest: JSON.parse(REQUEST_TEXT), id: 'a"b\\c\u0001é' }],
-  ])('gives the bytes of the text record plus a newline: %s', (_name, over) => {
-    const e = event(over);
-    const sampled = { ...SETTINGS, sampling: { percentage: 10, weight: 10 } };
-    for (const settings of [SETTINGS, sampled]) {
-      const text = new MlrunRecordFormatter(settings).record(e);
-      const record = new MlrunRecordFormatter(settings).encode(e, encoder());
-      expect(record).toBeDefined();
-      expect(record!.body).toBe(text);
-      expect(EncodedRecord.lines([record!])[0].toString('utf8')).toBe(text + '\n');
-      expect(() => JSON.parse(record!.body)).not.toThrow();
-    }
-  });
-
-  it('writes records one after another in the same chunk, cached pieces reused across models and seconds', () => {
-    const formatter = new MlrunRecordFormatter(SETTINGS);
-    const enc = encoder();
-    const events = [event(), event({ model: 'other', startedAt: START + 1500 }), event({ op: 'explain' }), event()];
-    const records = events.map((e) => formatter.encode(e, enc)!);
-    expect(records.map((r) => r.body)).toEqual(events.map((e) => new MlrunRecordFormatter(SETTINGS).record(e)));
-    expect(EncodedRecord.lines(records)).toHaveLength(1);
-  });
-
-  it('leaves failures, events without a decoded request and models with a loggedResults hook to the text path', () => {
-    const hook: LoggedResultsSource = { loggedResults: () => ({ outputs: [1] }) };
-    expect(new MlrunRecordFormatter(SETTINGS).encode(event({ status: 'error', error: 'boom', errorCode: ErrorCode.ModelError }), encoder())).toBeUndefined();
-    expect(new MlrunRecordFormatter(SETTINGS).encode(event({ request: undefined }), encoder())).toBeUndefined();
-    expect(new MlrunRecordFormatter(SETTINGS, () => hook).encode(event(), encoder())).toBeUndefined();
   });
 });

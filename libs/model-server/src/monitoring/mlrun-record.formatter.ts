@@ -1,9 +1,8 @@
 import type { InferenceRequest } from '../model/inference.interface';
 import type { InferenceEvent } from './inference-event.interface';
 import type { LoggedResults, MonitoringRecord, RecordFormatter, SamplingInfo } from './monitoring-record.interface';
-import { jsonString, requestJson, responseJson, sentRequestOf, valueJson, wireRequestJson } from './record-json.util';
+import { requestJson, responseJson, sentRequestOf, valueJson, wireRequestJson } from './record-json.util';
 import { mlrunWhen } from './record-time.util';
-import type { EncodedRecord, RecordEncoder } from './record.encoder';
 
 /** What every MLRun record of this server says about where it comes from. @publicApi */
 export interface MlrunRecordSettings {
@@ -37,28 +36,6 @@ function loggedRequest(event: InferenceEvent, request: InferenceRequest): string
 }
 const MAX_CACHED_PREFIXES = 10_000;
 
-/** The fixed pieces {@link MlrunRecordFormatter.encode} copies as bytes. */
-const REQUEST = Buffer.from(',"request":');
-const RESP = Buffer.from(',"resp":');
-const WHEN_END = Buffer.from('+00:00"');
-const MICROSEC = Buffer.from(',"microsec":');
-const METRICS = Buffer.from(',"metrics":');
-const STATISTICS = Buffer.from(',"statistics":');
-const TRACEPARENT = Buffer.from(',"traceparent":');
-const CLOSE = Buffer.from('}');
-/** Bytes of the fixed pieces above and of the digits of `when` and `microsec`, with room to spare. */
-const FIXED_BYTES = 128;
-
-/** A cached piece of a record, as text and as UTF-8 bytes. */
-interface Piece {
-  text: string;
-  bytes: Buffer;
-}
-
-function piece(text: string): Piece {
-  return { text, bytes: Buffer.from(text) };
-}
-
 function hasKeys(o: object | undefined): boolean {
   if (o === undefined) return false;
   for (const _ in o) return true;
@@ -78,16 +55,16 @@ function hasKeys(o: object | undefined): boolean {
  * @publicApi
  */
 export class MlrunRecordFormatter implements RecordFormatter {
-  private readonly prefixes = new Map<string, Piece>();
-  private lastPrefix: { model: string; version: string | undefined; modelClass: string; labels: InferenceEvent['labels']; piece: Piece } | null = null;
-  private readonly sampling: Piece;
+  private readonly prefixes = new Map<string, string>();
+  private lastPrefix: { model: string; version: string | undefined; modelClass: string; labels: InferenceEvent['labels']; text: string } | null = null;
+  private readonly sampling: string;
   private readonly warned = new Set<string>();
   /** `,"when":"` and the date and time up to the seconds, for the second last written (most records share it). */
   private second = NaN;
-  private secondPiece = piece('');
+  private secondText = '';
   /** `,"op":"<op>"` for the op last written. */
   private lastOp: string | undefined;
-  private lastOpPiece = piece('');
+  private lastOpText = '';
 
   constructor(
     private readonly settings: MlrunRecordSettings,
@@ -95,7 +72,7 @@ export class MlrunRecordFormatter implements RecordFormatter {
     private readonly warn: FormatWarning = () => undefined,
   ) {
     const sampling = settings.sampling;
-    this.sampling = piece(sampling === undefined || sampling.weight === 1 ? '' : `,"sampling_percentage":${sampling.percentage},"_count":${sampling.weight}`);
+    this.sampling = sampling === undefined || sampling.weight === 1 ? '' : `,"sampling_percentage":${sampling.percentage},"_count":${sampling.weight}`;
   }
 
   format(event: InferenceEvent): MonitoringRecord[] {
@@ -104,16 +81,16 @@ export class MlrunRecordFormatter implements RecordFormatter {
 
   /** The record of one event, as JSON text. */
   record(event: InferenceEvent): string {
-    let text = this.prefix(event).text;
+    let text = this.prefix(event);
     const when = this.when(event.startedAt);
     if (event.status === 'ok') {
       text += this.loggedViews(event) + when + ',"microsec":' + Math.round(event.durationMs * 1000);
       if (hasKeys(event.metrics)) text += ',"metrics":' + valueJson(event.metrics);
-      text += this.sampling.text;
+      text += this.sampling;
     } else {
       const request = event.request !== undefined ? requestJson(event.request, event.id) : wireRequestJson(event.rawRequest, event.id);
       text +=
-        ',"request":' + request + this.op(event.op).text + when + ',"error":' + JSON.stringify(event.error ?? 'unknown error') +
+        ',"request":' + request + this.op(event.op) + when + ',"error":' + JSON.stringify(event.error ?? 'unknown error') +
         ',"error_code":' + JSON.stringify(event.errorCode ?? 'INTERNAL');
     }
     if (hasKeys(event.statistics)) text += ',"statistics":' + valueJson(event.statistics);
@@ -121,58 +98,9 @@ export class MlrunRecordFormatter implements RecordFormatter {
     return text + '}';
   }
 
-  /**
-   * Writes the record of a successful request whose model has no `loggedResults` hook straight into
-   * `encoder`, the same bytes as {@link record} gives, without building its text; undefined for any other
-   * event (the pipe then encodes {@link format}'s text).
-   */
-  encode(event: InferenceEvent, encoder: RecordEncoder): EncodedRecord | undefined {
-    const request = event.request;
-    const micros = Math.round(event.durationMs * 1000);
-    if (event.status !== 'ok' || request === undefined || !(micros >= 0) || this.loggedResultsOf(event) !== null) return undefined;
-    const prefix = this.prefix(event).bytes;
-    const op = this.op(event.op).bytes;
-    const started = Math.round(event.startedAt * 1000);
-    const second = Math.floor(started / 1_000_000);
-    const when = this.whenSecond(second).bytes;
-    const sent = loggedRequest(event, request);
-    const resp = responseJson(event.response);
-    const metrics = hasKeys(event.metrics) ? valueJson(event.metrics) : undefined;
-    const statistics = hasKeys(event.statistics) ? valueJson(event.statistics) : undefined;
-    const traceparent = event.traceparent !== undefined ? jsonString(event.traceparent) : undefined;
-    const texts = sent.length + resp.length + (metrics?.length ?? 0) + (statistics?.length ?? 0) + (traceparent?.length ?? 0);
-    encoder.begin(prefix.length + op.length + when.length + this.sampling.bytes.length + FIXED_BYTES + 3 * texts);
-    encoder.raw(prefix);
-    encoder.raw(REQUEST);
-    encoder.text(sent);
-    encoder.raw(op);
-    encoder.raw(RESP);
-    encoder.text(resp);
-    encoder.raw(when);
-    encoder.int(started - second * 1_000_000, 6);
-    encoder.raw(WHEN_END);
-    encoder.raw(MICROSEC);
-    encoder.int(micros);
-    if (metrics !== undefined) {
-      encoder.raw(METRICS);
-      encoder.text(metrics);
-    }
-    encoder.raw(this.sampling.bytes);
-    if (statistics !== undefined) {
-      encoder.raw(STATISTICS);
-      encoder.text(statistics);
-    }
-    if (traceparent !== undefined) {
-      encoder.raw(TRACEPARENT);
-      encoder.text(traceparent);
-    }
-    encoder.raw(CLOSE);
-    return encoder.finish();
-  }
-
   /** `"request":...,"op":...,"resp":...`, as the model's `loggedResults` hook shapes them. */
   private loggedViews(event: InferenceEvent): string {
-    const op = this.op(event.op).text;
+    const op = this.op(event.op);
     const request = event.request;
     if (request === undefined) return ',"request":' + wireRequestJson(event.rawRequest, event.id) + op + ',"resp":' + responseJson(event.response);
     const source = this.loggedResultsOf(event);
@@ -193,26 +121,25 @@ export class MlrunRecordFormatter implements RecordFormatter {
     return ',"request":' + inputs + op + ',"resp":' + outputs;
   }
 
-  private prefix(event: InferenceEvent): Piece {
+  private prefix(event: InferenceEvent): string {
     // Consecutive events mostly come from the same model version: the same strings, compared by identity first.
     const last = this.lastPrefix;
     if (last !== null && last.model === event.model && last.version === event.version && last.modelClass === event.modelClass && last.labels === event.labels) {
-      return last.piece;
+      return last.text;
     }
     const key = event.model + '\u0000' + (event.version ?? '') + '\u0000' + event.modelClass;
     let prefix = this.prefixes.get(key);
     if (prefix === undefined) {
       const s = this.settings;
       const cls = JSON.stringify(event.modelClass);
-      let text =
+      prefix =
         '{"class":' + cls + ',"model_class":' + cls + ',"worker":' + s.worker + ',"model":' + JSON.stringify(event.model) +
         ',"version":' + JSON.stringify(event.version ?? '') + ',"host":' + JSON.stringify(s.host) + ',"function_uri":' + JSON.stringify(s.functionUri);
-      if (hasKeys(event.labels)) text += ',"labels":' + valueJson(event.labels);
-      prefix = piece(text);
+      if (hasKeys(event.labels)) prefix += ',"labels":' + valueJson(event.labels);
       if (this.prefixes.size >= MAX_CACHED_PREFIXES) this.prefixes.clear();
       this.prefixes.set(key, prefix);
     }
-    this.lastPrefix = { model: event.model, version: event.version, modelClass: event.modelClass, labels: event.labels, piece: prefix };
+    this.lastPrefix = { model: event.model, version: event.version, modelClass: event.modelClass, labels: event.labels, text: prefix };
     return prefix;
   }
 
@@ -220,26 +147,21 @@ export class MlrunRecordFormatter implements RecordFormatter {
   private when(epochMs: number): string {
     const micros = Math.round(epochMs * 1000);
     const second = Math.floor(micros / 1_000_000);
-    const fraction = String(micros - second * 1_000_000);
-    return this.whenSecond(second).text + '000000'.slice(fraction.length) + fraction + '+00:00"';
-  }
-
-  /** `,"when":"` and the date and time of epoch second `second` up to its `.`. */
-  private whenSecond(second: number): Piece {
     if (second !== this.second) {
       this.second = second;
-      this.secondPiece = piece(',"when":"' + mlrunWhen(second * 1000).slice(0, 19) + '.');
+      this.secondText = ',"when":"' + mlrunWhen(second * 1000).slice(0, 19) + '.';
     }
-    return this.secondPiece;
+    const fraction = String(micros - second * 1_000_000);
+    return this.secondText + '000000'.slice(fraction.length) + fraction + '+00:00"';
   }
 
   /** `,"op":"<op>"`, the last one kept (an endpoint's records mostly share it). */
-  private op(op: string): Piece {
+  private op(op: string): string {
     if (op !== this.lastOp) {
       this.lastOp = op;
-      this.lastOpPiece = piece(',"op":' + JSON.stringify(op));
+      this.lastOpText = ',"op":' + JSON.stringify(op);
     }
-    return this.lastOpPiece;
+    return this.lastOpText;
   }
 
   private warnOnce(model: string, message: string): void {

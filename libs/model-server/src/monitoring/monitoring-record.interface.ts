@@ -1,5 +1,4 @@
 import type { InferenceEvent } from './inference-event.interface';
-import type { EncodedRecord, RecordEncoder } from './record.encoder';
 
 /**
  * One message the monitoring pipe sends: a line of a file, an entry of a Redis stream, an HTTP POST.
@@ -25,13 +24,6 @@ export interface MonitoringRecord {
  */
 export interface RecordFormatter {
   format(event: InferenceEvent): MonitoringRecord[];
-  /**
-   * Optional: writes the event's one record straight into the pipe's encoder (the bytes `format` would give),
-   * or returns undefined to have `format`'s text encoded. Built-in formatters use it to skip building text.
-   *
-   * @internal
-   */
-  encode?(event: InferenceEvent, encoder: RecordEncoder): EncodedRecord | undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { EventSampler } from './event.sampler';
 import type { InferenceEvent } from './inference-event.interface';
 import type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
-import { RecordEncoder, type EncodedRecord } from './record.encoder';
+import { RecordEncoder } from './record.encoder';
 import { RecordQueue } from './record.queue';
 import { SinkDeliveryError, type MonitoringSink } from './sinks/monitoring-sink.interface';
 
@@ -94,12 +94,9 @@ export class MonitoringPipe {
   }
 
   private readonly onEvent = (event: InferenceEvent): void => {
-    let encoded: EncodedRecord | undefined;
-    let records: MonitoringRecord[] | undefined;
+    let records: MonitoringRecord[];
     try {
-      // A formatter that writes its record as bytes does so; else its records' text is encoded below.
-      encoded = this.formatter.encode?.(event, this.encoder);
-      if (encoded === undefined) records = this.formatter.format(event);
+      records = this.formatter.format(event);
     } catch (err) {
       if (!this.formatFailed) {
         this.formatFailed = true;
@@ -108,11 +105,10 @@ export class MonitoringPipe {
       this.drop('unformattable', 1);
       return;
     }
-    if (encoded !== undefined) {
-      this.enqueue(encoded);
-    } else if (records !== undefined) {
+    for (let i = 0; i < records.length; i++) {
       // Encoded now, while the text is fresh: what waits is bytes, not string pieces (record.encoder.ts).
-      for (let i = 0; i < records.length; i++) this.enqueue(this.encoder.encode(records[i]));
+      const dropped = this.queue.push(this.encoder.encode(records[i]));
+      if (dropped > 0) this.drop('overflow', dropped);
     }
     if (this.queue.size >= this.settings.batchSize) {
       // A full batch: send it from a timer callback, never inside the request that emitted the event.
@@ -121,11 +117,6 @@ export class MonitoringPipe {
       this.timer = this.scheduler.schedule(this.onInterval, this.settings.batchIntervalMs);
     }
   };
-
-  private enqueue(record: EncodedRecord): void {
-    const dropped = this.queue.push(record);
-    if (dropped > 0) this.drop('overflow', dropped);
-  }
 
   private readonly pumpSoon = (): void => {
     this.soon = null;

@@ -198,21 +198,7 @@ export function sentRequestJson(text: string, id: string, raw: unknown): string 
   const sent = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
   if (sent !== undefined) return sent === id ? text.slice(start) : undefined;
   if (text.charCodeAt(skipBlanks(text, start + 1)) === 125 /* } */) return undefined;
-  return '{"id":' + jsonString(id) + ',' + text.slice(start + 1);
-}
-
-/**
- * `JSON.stringify(s)` for a string: the string in quotes as it is when no character of it needs escaping
- * (generated ids, names), which spares a call into the runtime on every record.
- *
- * @internal
- */
-export function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
+  return '{"id":' + JSON.stringify(id) + ',' + text.slice(start + 1);
 }
 
 /** The index of the first character at or after `i` that is not a space or a tab. */

@@ -42,24 +42,4 @@ describe('RecordEncoder', () => {
     // The big record got a chunk of its exact size; the next one starts a new chunk.
     expect(EncodedRecord.lines([small, big, after]).map((v) => v.length)).toEqual([8, big.byteLength + 1, 8]);
   });
-
-  it('writes a record piece by piece: bytes, text, ASCII and zero-padded integers', () => {
-    const encoder = new RecordEncoder();
-    const first = encoder.encode({ body: '{"a":1}' });
-    encoder.begin(64);
-    encoder.raw(Buffer.from('{"t":"'));
-    encoder.text('ü🙂');
-    encoder.ascii('",x":');
-    encoder.int(0);
-    encoder.ascii(',');
-    encoder.int(7, 6);
-    encoder.ascii(',');
-    encoder.int(1234567, 3);
-    encoder.ascii(',');
-    encoder.int(2 ** 53 - 1);
-    encoder.raw(Buffer.from('}'));
-    const pieces = encoder.finish();
-    expect(pieces.body).toBe('{"t":"ü🙂",x":0,000007,1234567,9007199254740991}');
-    expect(joined(EncodedRecord.lines([first, pieces]))).toBe(`{"a":1}\n${pieces.body}\n`);
-  });
 });

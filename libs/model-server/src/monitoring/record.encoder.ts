@@ -65,81 +65,26 @@ export function recordBytes(record: MonitoringRecord): Buffer {
  * Writes each record's body into an arena of chunks as it is queued, while its text is still fresh in the
  * cache. A chunk is freed once no record in it is left.
  *
- * A formatter can also write a record piece by piece ({@link begin}, then {@link raw}, {@link text},
- * {@link ascii}, {@link int}, then {@link finish}): fixed pieces are copied as bytes and no JSON string of the
- * whole record is built, so nothing has to be joined and flattened before it is encoded.
- *
  * @internal
  */
 export class RecordEncoder {
   private chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
   private used = 0;
-  /** Where the next piece of the record being written goes. */
-  private pos = 0;
 
   encode(record: MonitoringRecord): EncodedRecord {
     if (record instanceof EncodedRecord) return record;
     const text = record.body;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2), plus the newline.
-    this.begin(text.length * 3, text);
-    this.text(text);
-    return this.finish(record.cloudEvent);
-  }
-
-  /**
-   * Starts a record of at most `maxBytes` bytes: the pieces written next must not exceed it (3 bytes per
-   * UTF-16 unit of text is always enough). A record too big for a chunk gets one of its exact size, measured
-   * from `whole` when given.
-   */
-  begin(maxBytes: number, whole?: string): void {
-    if (this.used + maxBytes + 1 > this.chunk.length) {
-      const size = maxBytes + 1 <= CHUNK_BYTES ? CHUNK_BYTES : (whole !== undefined ? Buffer.byteLength(whole) : maxBytes) + 1;
-      this.chunk = Buffer.allocUnsafeSlow(size);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2), plus the newline; a record too
+    // big for a chunk gets one of its exact size.
+    const room = text.length * 3 + 1;
+    if (this.used + room > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(room > CHUNK_BYTES ? Buffer.byteLength(text) + 1 : CHUNK_BYTES);
       this.used = 0;
     }
-    this.pos = this.used;
-  }
-
-  /** Bytes written as they are (pre-encoded fixed pieces). */
-  raw(bytes: Uint8Array): void {
-    this.chunk.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** A string, as UTF-8. */
-  text(s: string): void {
-    this.pos += this.chunk.write(s, this.pos);
-  }
-
-  /** A short string of ASCII characters (digits, ids), copied without a call out of JavaScript. */
-  ascii(s: string): void {
-    const chunk = this.chunk;
-    let pos = this.pos;
-    for (let i = 0; i < s.length; i++) chunk[pos++] = s.charCodeAt(i);
-    this.pos = pos;
-  }
-
-  /** A non-negative integer below 2^53, in decimal, zero-padded to `width` digits. */
-  int(n: number, width = 1): void {
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    if (digits < width) digits = width;
-    const chunk = this.chunk;
-    let pos = this.pos + digits;
-    this.pos = pos;
-    for (let i = 0; i < digits; i++) {
-      const q = Math.floor(n / 10);
-      chunk[--pos] = 48 + (n - q * 10);
-      n = q;
-    }
-  }
-
-  /** Ends the record with its newline and returns it. */
-  finish(cloudEvent?: Readonly<Record<string, string>>): EncodedRecord {
     const start = this.used;
-    const end = this.pos;
+    const end = start + this.chunk.write(text, start, 'utf8');
     this.chunk[end] = NEWLINE;
     this.used = end + 1;
-    return new EncodedRecord(this.chunk, start, end, cloudEvent);
+    return new EncodedRecord(this.chunk, start, end, record.cloudEvent);
   }
 }
