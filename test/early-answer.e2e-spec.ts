@@ -107,6 +107,32 @@ describe('answers sent before the request body was read', () => {
     expect((await c.next()).status).toBe(200);
   });
 
+  it('many early answers on one keep-alive connection leave no listener behind', async () => {
+    const sockets: Socket[] = [];
+    const onConnection = (socket: Socket) => sockets.push(socket);
+    app.getHttpServer().on('connection', onConnection);
+    try {
+      const c = client();
+      const earlyAnswer = async () => {
+        c.write(head(`Authorization: Bearer secret-token-1\r\nContent-Length: ${LIMIT * 2}\r\n`));
+        await c.written(LIMIT);
+        expect((await c.next()).status).toBe(413);
+        await c.written(LIMIT);
+      };
+      await earlyAnswer();
+      c.write('GET /v2/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      expect((await c.next()).status).toBe(200);
+      expect(sockets).toHaveLength(1);
+      const after1 = sockets[0].listenerCount('close');
+      for (let i = 0; i < 15; i++) await earlyAnswer();
+      c.write('GET /v2/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      expect((await c.next()).status).toBe(200);
+      expect(sockets[0].listenerCount('close')).toBe(after1);
+    } finally {
+      app.getHttpServer().off('connection', onConnection);
+    }
+  });
+
   it('an over-limit chunked upload: the 413 comes, and the connection serves the next request after the last chunk', async () => {
     const c = client();
     c.write(head('Authorization: Bearer secret-token-1\r\nTransfer-Encoding: chunked\r\n'));

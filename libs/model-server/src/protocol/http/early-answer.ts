@@ -32,7 +32,12 @@ function lingerOnEarlyAnswer(request: FastifyRequest, reply: FastifyReply, paylo
     reply.removeHeader('connection');
     const timer = setTimeout(() => socket.destroy(), EARLY_ANSWER_LINGER_MS);
     timer.unref();
-    const stop = () => clearTimeout(timer);
+    // Both listeners go once either fires: a keep-alive connection may see many early answers.
+    const stop = () => {
+      clearTimeout(timer);
+      req.removeListener('end', stop);
+      socket.removeListener('close', stop);
+    };
     req.once('end', stop);
     socket.once('close', stop);
   }
