@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * How long a connection keeps reading, and discarding, the rest of a request body it answered before reading
  * it (a 413 on its Content-Length, a refused credential). Long enough for any client to read the answer.
  */
-export const EARLY_ANSWER_LINGER_MS = 5000;
+const EARLY_ANSWER_LINGER_MS = 5000;
 
 /** True while a request announced a body that has not all arrived. */
 function bodyStillComing(req: IncomingMessage): boolean {
