@@ -4,6 +4,7 @@ import { EventSampler } from './event.sampler';
 import type { InferenceEvent } from './inference-event.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
 import { MonitoringPipe } from './monitoring.pipe';
+import type { EncodedRecord } from './record.encoder';
 import type { DropReason, PipeSettings } from './monitoring-pipe.interface';
 import { SinkDeliveryError, type MonitoringSink } from './sinks/monitoring-sink.interface';
 
@@ -17,6 +18,9 @@ class FakeSink implements MonitoringSink {
   /** 'ok' delivers at once, 'hold' never settles (a hanging target), 'vanish' fails as the target goes away, an Error fails. */
   plan: ('ok' | 'hold' | 'vanish' | Error)[] = [];
   readonly sent: { at: number; bodies: string[] }[] = [];
+  /** Whether the pipe may reuse a delivered batch's memory; the records are kept here either way. */
+  forgetsSentBatches = false;
+  readonly kept: MonitoringRecord[] = [];
   private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly clock: VirtualTimeScheduler) {}
@@ -34,6 +38,7 @@ class FakeSink implements MonitoringSink {
 
   send(batch: readonly MonitoringRecord[]): Promise<void> {
     this.sent.push({ at: this.clock.frame, bodies: batch.map((r) => r.body) });
+    this.kept.push(...batch);
     const step = this.plan.shift() ?? 'ok';
     if (step === 'hold') return new Promise(() => undefined);
     if (step === 'vanish') {
@@ -249,6 +254,32 @@ describe('MonitoringPipe', () => {
     await closing;
     expect(sink.closed).toBe(true);
     expect(drops).toEqual([['shutdown', 3]]);
+  });
+
+  describe('the memory of delivered records', () => {
+    // About 5 MB of records: several of the encoder's 1 MB chunks.
+    const ids = Array.from({ length: 5000 }, (_, i) => `r${i}-${'x'.repeat(1000)}`);
+    async function sendAll(): Promise<void> {
+      await pipe({ batchSize: 100, bufferSize: 10_000, bufferBytes: 64 << 20 });
+      for (let i = 0; i < ids.length; i += 100) {
+        for (const id of ids.slice(i, i + 100)) events.next(ev(id));
+        await advance(0);
+      }
+      expect(sink.sent.flatMap((b) => b.bodies)).toEqual(ids);
+    }
+    const chunksUsed = () => new Set(sink.kept.map((r) => (r as EncodedRecord).bytes().buffer)).size;
+
+    it('is reused once the sink has written them, when the sink says it forgets sent batches', async () => {
+      sink.forgetsSentBatches = true;
+      await sendAll();
+      expect(chunksUsed()).toBeLessThanOrEqual(3);
+    });
+
+    it('is left to records a sink may keep: they stay intact', async () => {
+      await sendAll();
+      expect(chunksUsed()).toBeGreaterThanOrEqual(5);
+      expect(sink.kept.map((r) => r.body)).toEqual(ids);
+    });
   });
 
   it('completing the event stream (server shutdown) flushes too', async () => {

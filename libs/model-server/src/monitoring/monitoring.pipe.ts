@@ -156,7 +156,7 @@ export class MonitoringPipe {
     }
     const settled = sending
       .then(
-        () => this.onDelivered(batch.length),
+        () => this.onDelivered(batch),
         (err: unknown) => this.onFailed(batch, err, attempt),
       )
       .catch((err: unknown) => this.logger.error(`monitoring pipe fault: ${err instanceof Error ? err.stack : String(err)}`));
@@ -164,9 +164,10 @@ export class MonitoringPipe {
     void settled.finally(() => this.sending.delete(settled));
   }
 
-  private onDelivered(count: number): void {
+  private onDelivered(batch: readonly MonitoringRecord[]): void {
     this.inFlight--;
-    this.delivered(count);
+    if (this.sink.forgetsSentBatches === true) this.encoder.release(batch);
+    this.delivered(batch.length);
     if (this.outage !== null) {
       this.logger.log(`monitoring sink ${this.sink.name} (${this.sink.target}) delivers again; ${this.counts.dropped - this.outage.droppedAtStart} record(s) were dropped meanwhile`);
       this.outage = null;

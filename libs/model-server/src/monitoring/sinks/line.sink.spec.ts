@@ -69,4 +69,10 @@ describe('StreamSink', () => {
     await sink.send([encoder.encode({ body: '{"c":3}' }), encoder.encode({ body: '{"d":"ü"}' })]);
     expect(text).toBe('{"a":1}\n{"b":2}\n{"c":3}\n{"d":"ü"}\n');
   });
+
+  it('lets the pipe reuse written records only for stdout: another stream may hold them after the write', () => {
+    expect(new StreamSink().forgetsSentBatches).toBe(true);
+    expect(new StreamSink(new PassThrough(), 'pass').forgetsSentBatches).toBe(false);
+    expect(new FileSink('/tmp/x.jsonl').forgetsSentBatches).toBe(true);
+  });
 });

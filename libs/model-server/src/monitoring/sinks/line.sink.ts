@@ -42,6 +42,8 @@ async function writeAll(handle: FileHandle, views: Buffer[]): Promise<void> {
 export class FileSink implements MonitoringSink {
   readonly name = 'file';
   readonly maxInFlight = 1;
+  /** A batch's bytes are in the file once `send` resolves. */
+  readonly forgetsSentBatches = true;
   private handle: FileHandle | null = null;
   private readonly listeners: (() => void)[] = [];
 
@@ -88,11 +90,18 @@ export class FileSink implements MonitoringSink {
 export class StreamSink implements MonitoringSink {
   readonly maxInFlight = 1;
   readonly available = true;
+  /**
+   * The process's stdout has written a batch's bytes when its write callback runs; another stream may still
+   * hold them then (a PassThrough keeps them until they are read).
+   */
+  readonly forgetsSentBatches: boolean;
 
   constructor(
     private readonly stream: NodeJS.WritableStream = process.stdout,
     readonly name: string = 'stdout',
-  ) {}
+  ) {
+    this.forgetsSentBatches = stream === process.stdout;
+  }
 
   get target(): string {
     return this.name;

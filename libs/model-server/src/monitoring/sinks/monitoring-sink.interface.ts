@@ -27,6 +27,12 @@ export interface MonitoringSink {
    * to say which ones are left, otherwise the whole batch counts as undelivered.
    */
   send(batch: readonly MonitoringRecord[]): Promise<void>;
+  /**
+   * True when, once {@link send} has resolved, the sink never reads that batch's records again (nothing keeps
+   * them, nothing still writes them): the pipe may then write new records into their memory. Leave it unset
+   * for a sink that keeps records, or that may still be writing them after `send` settled.
+   */
+  readonly forgetsSentBatches?: boolean;
   /** Releases files and connections (after the pipe flushed). */
   close(): Promise<void>;
 }
