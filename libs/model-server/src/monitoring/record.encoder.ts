@@ -84,7 +84,7 @@ export function recordBytes(record: MonitoringRecord): Buffer {
  * cache. Records given back with {@link release} (a sink wrote them and holds them no more) free their
  * chunk for reuse once none in it is left; a chunk with records never given back is freed by the garbage
  * collector with its last record. Reuse matters: chunk memory lives outside the JavaScript heap, and a fresh
- * megabyte every few hundred requests made the engine run a full collection about twice a second to reclaim it.
+ * megabyte every two thousand records or so made the engine run a full collection about twice a second.
  *
  * @internal
  */
