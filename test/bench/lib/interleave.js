@@ -10,7 +10,7 @@ const { median } = require('./stats');
  * slices' throughput and the median of their latencies. Returns { [label]: roundResult[] }; each round result
  * also lists its slices' throughput (`sliceRps`), in order, for {@link pairedRatio}.
  */
-async function interleaved(variants, { rounds, durationSec, warmupSec, body, headers = { 'content-type': 'application/json' }, connections = 64, afterRound }) {
+async function interleaved(variants, { rounds, durationSec, warmupSec, body, headers = { 'content-type': 'application/json' }, connections = 64 }) {
   const results = Object.fromEntries(variants.map((v) => [v.label, []]));
   const slices = Math.max(1, Math.min(5, Math.floor(durationSec / 2)));
   const sliceSec = durationSec / slices;
@@ -35,7 +35,6 @@ async function interleaved(variants, { rounds, durationSec, warmupSec, body, hea
         non2xx: parts.reduce((a, r) => a + r.non2xx, 0),
       });
     }
-    if (afterRound !== undefined) afterRound(i);
   }
   return results;
 }

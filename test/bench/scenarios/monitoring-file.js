@@ -87,7 +87,7 @@ module.exports = {
         errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
       };
     });
-    const [off, metricsOnly, fileSink] = rows;
+    const [off, , fileSink] = rows;
     const requests = results['file sink + metrics'].reduce((a, r) => a + r.requests, 0);
     const paired = pairedRatio(results, 'file sink + metrics', 'monitoring off');
     return {

@@ -29,12 +29,12 @@ export type LoggedResultsLookup = (event: InferenceEvent) => LoggedResultsSource
 export type FormatWarning = (message: string) => void;
 
 const NO_HOOKS: LoggedResultsLookup = () => null;
+const MAX_CACHED_PREFIXES = 10_000;
 
 /** The request of a record: the client's own text when the event has it (nothing to write again), else written out. */
 function loggedRequest(event: InferenceEvent, request: InferenceRequest): string {
   return sentRequestOf(event) ?? requestJson(request);
 }
-const MAX_CACHED_PREFIXES = 10_000;
 
 function hasKeys(o: object | undefined): boolean {
   if (o === undefined) return false;
