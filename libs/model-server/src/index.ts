@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 
 // Authoring
-export { ModelServer, ModelContext, RequestContext, Operation, ModelState, DATATYPES } from './model';
+export { ModelServer, ModelContext, RequestContext, Operation, ModelState, DATATYPES, ByteStrings } from './model';
 export type {
   ModelClass,
   MaybePromise,

@@ -45,3 +45,25 @@ export function modelError(label: string, stage: string, err: unknown): ModelSer
   const text = err instanceof Error ? err.message : String(err);
   return new ModelServerError(ErrorCode.ModelError, `model ${label} failed in ${stage}: ${text}`, { cause: err });
 }
+
+/** A count in the request is over its configured limit (400, naming the setting). */
+export function limitExceeded(what: string, limit: number, setting: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, `${what}; the limit is ${limit} (${setting})`);
+}
+
+/** The decoded tensors of a request would take more memory than the per-request budget (413). */
+export function tensorBudgetExceeded(where: string, bytes: number, limit: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.PayloadTooLarge,
+    `${where} would take ${bytes} bytes decoded, over what is left of the request's ${limit}-byte budget for tensors (maxTensorBytes)`,
+  );
+}
+
+/** The server holds as many request bytes as it may at once (503, retry shortly). */
+export function byteBudgetExhausted(bytes: number, limit: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.Overloaded,
+    `the server is already decoding and serving ${limit} bytes of requests, its limit (maxRequestBytesInFlight); this ${bytes}-byte request can be retried shortly`,
+    { retryAfterSeconds: 1 },
+  );
+}

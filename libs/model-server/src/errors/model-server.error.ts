@@ -1,4 +1,8 @@
+import { clip } from './clip.util';
 import { ErrorCode } from './error-code.enum';
+
+/** The longest message an error keeps; longer ones (client text quoted in full) are cut. */
+const MAX_MESSAGE_CHARS = 2000;
 
 /** Extra facts a transport may turn into headers or trailers. */
 export interface ModelServerErrorOptions {
@@ -20,7 +24,7 @@ export class ModelServerError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ModelServerErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(clip(message, MAX_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ModelServerError';
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds;

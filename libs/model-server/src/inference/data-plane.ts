@@ -13,7 +13,9 @@ import type { ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
+import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 
 /** Seconds a client should wait before retrying a model that is still loading. */
@@ -73,12 +75,17 @@ export class DataPlane {
   /** Errors whose request already has its monitoring event (so a transport does not report them again). */
   private readonly traced = new WeakSet<object>();
 
+  /** Request body bytes held by requests being decoded and served, server-wide; transports take and give back. */
+  readonly byteBudget: RequestByteBudget;
+
   constructor(
     private readonly repository: ModelRepository,
     private readonly events: InferenceEventStream,
-    private readonly limits: DataPlaneLimits = NO_LIMITS,
+    /** The server's limits; transports check a request against them before decoding its tensors. */
+    readonly limits: DataPlaneLimits = NO_LIMITS,
   ) {
     repository.setCaller(this.caller);
+    this.byteBudget = new RequestByteBudget(limits.maxRequestBytesInFlight);
   }
 
   /** True once shutdown has begun: new requests are refused (transports may hand them to their slow path). */
@@ -332,14 +339,16 @@ export class DataPlane {
 const INTERNAL_CALL: CallOptions = { protocol: 'internal' };
 
 /** Server-wide limits of the data plane. @publicApi */
-export interface DataPlaneLimits {
+export interface DataPlaneLimits extends RequestLimits {
   /** Requests in flight across all models beyond which new ones get 503 + Retry-After (0: no limit). */
   maxInFlight: number;
   /** Deadline of every request in milliseconds, unless the client's or the model's is earlier (0: none). */
   requestTimeoutMs: number;
+  /** Request body bytes held at once by requests being decoded and served (0: no limit). */
+  maxRequestBytesInFlight: number;
 }
 
-const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0 };
+const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };
 
 /** Records the stage's duration when tracing, and returns the new stage start. */
 function lap(trace: Trace | null, stage: string, since: number): number {

@@ -1,4 +1,5 @@
 export { DATATYPES } from './datatype';
+export { ByteStrings } from './byte-strings';
 export type { Datatype, TensorData, TensorDataMap, NumericTypedArray } from './datatype';
 export type { Tensor, AnyTensor, OutputTensor, RequestedOutput, TensorSpec, Parameters } from './tensor.interface';
 export type { InferenceRequest, InferenceResult, InferenceResponse } from './inference.interface';

@@ -36,6 +36,22 @@ export interface ModelServerModuleOptions {
    * `X-Request-Timeout` or gRPC deadline may make it shorter; past it the answer is 504 / DEADLINE_EXCEEDED.
    */
   requestTimeoutMs?: number;
+  /** Most tensors in a request's `inputs` (default 1024); more answer 400. */
+  maxInputs?: number;
+  /** Most entries in a request's `outputs` (default 1024); more answer 400. */
+  maxOutputs?: number;
+  /** Most entries in any one `parameters` object of a request (default 256); more answer 400. */
+  maxParameters?: number;
+  /**
+   * Most bytes one request's decoded tensors may take, all inputs together, checked from shapes and datatypes
+   * before anything is allocated (default 128 MiB); more answer 413.
+   */
+  maxTensorBytes?: number;
+  /**
+   * Request body bytes the server holds at once while it decodes and serves requests, REST and gRPC together
+   * (default 256 MiB; 0: no limit). A request that does not fit answers 503 with `Retry-After`.
+   */
+  maxRequestBytesInFlight?: number;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }

@@ -52,7 +52,15 @@ import { RestRegistrar } from './rest-registrar';
     {
       provide: DataPlane,
       useFactory: (repository: ModelRepository, events: InferenceEventStream, o: ResolvedModelServerOptions) =>
-        new DataPlane(repository, events, { maxInFlight: o.maxInFlight, requestTimeoutMs: o.requestTimeoutMs }),
+        new DataPlane(repository, events, {
+          maxInFlight: o.maxInFlight,
+          requestTimeoutMs: o.requestTimeoutMs,
+          maxInputs: o.maxInputs,
+          maxOutputs: o.maxOutputs,
+          maxParameters: o.maxParameters,
+          maxTensorBytes: o.maxTensorBytes,
+          maxRequestBytesInFlight: o.maxRequestBytesInFlight,
+        }),
       inject: [ModelRepository, InferenceEventStream, RESOLVED_OPTIONS],
     },
     {

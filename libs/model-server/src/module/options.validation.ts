@@ -13,6 +13,8 @@ import {
   ValidationError,
   validateSync,
 } from 'class-validator';
+import { DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT } from '../inference/request-byte-budget';
+import { DEFAULT_REQUEST_LIMITS } from '../inference/request-limits';
 import { ModelServer } from '../model/model-server';
 import type { ModelConfig, ModelVersionConfig } from '../repository/model-config.interface';
 import {
@@ -78,6 +80,11 @@ class OptionsRules {
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(1) maxInputs?: number;
+  @IsOptional() @IsInt() @Min(1) maxOutputs?: number;
+  @IsOptional() @IsInt() @Min(0) maxParameters?: number;
+  @IsOptional() @IsInt() @Min(1024) maxTensorBytes?: number;
+  @IsOptional() @IsInt() @Min(0) maxRequestBytesInFlight?: number;
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
@@ -143,6 +150,11 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
     auth: options.auth ?? {},
     maxInFlight: options.maxInFlight ?? 4096,
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
+    maxInputs: options.maxInputs ?? DEFAULT_REQUEST_LIMITS.maxInputs,
+    maxOutputs: options.maxOutputs ?? DEFAULT_REQUEST_LIMITS.maxOutputs,
+    maxParameters: options.maxParameters ?? DEFAULT_REQUEST_LIMITS.maxParameters,
+    maxTensorBytes: options.maxTensorBytes ?? DEFAULT_REQUEST_LIMITS.maxTensorBytes,
+    maxRequestBytesInFlight: options.maxRequestBytesInFlight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
     executorFactory: options.executorFactory,
   };
 }
