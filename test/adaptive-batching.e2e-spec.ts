@@ -25,6 +25,7 @@ describe.each([
 
   beforeAll(async () => {
     app = await createApp({
+      modelControl: true,
       executorFactory: createExecutorFactory({ clock }),
       models: [
         { name: 'doubler', model: ThreadedDoubler, maxBatchSize: 4, maxLatencyMs: 10, ...placement },

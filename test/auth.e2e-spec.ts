@@ -13,7 +13,7 @@ describe('bearer-token / API-key auth', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nms-auth-'));
     const file = join(dir, 'tokens');
     writeFileSync(file, '# ops team\nfile-token-123456\n\n');
-    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['secret-token-1'], tokensFile: file } });
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], modelControl: true, auth: { tokens: ['secret-token-1'], tokensFile: file } });
   });
   afterAll(() => app.close());
 

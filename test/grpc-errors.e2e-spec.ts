@@ -196,3 +196,19 @@ describe('gRPC message size limits', () => {
     }
   });
 });
+
+describe('gRPC model control', () => {
+  it('is off by default: RepositoryModelLoad / Unload answer PERMISSION_DENIED naming the setting', async () => {
+    const t = await createGrpcApp({ models: [{ name: 'sum', model: SumFixture }] });
+    try {
+      for (const rpc of ['RepositoryModelUnload', 'RepositoryModelLoad']) {
+        const failed = await t.client.fail(rpc, { model_name: 'sum' });
+        expect(failed.code).toBe(status.PERMISSION_DENIED);
+        expect(failed.details).toMatch(/modelControl/);
+      }
+      expect(await t.client.call('ModelReady', { name: 'sum' })).toEqual({ ready: true });
+    } finally {
+      await t.close();
+    }
+  });
+});

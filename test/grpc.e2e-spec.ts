@@ -36,6 +36,7 @@ describe('gRPC inference.GRPCInferenceService', () => {
 
   beforeAll(async () => {
     t = await createGrpcApp({
+      modelControl: true,
       models: [
         { name: 'echo', model: EchoFixture, versions: [{ version: '1' }, { version: '2' }] },
         { name: 'sum', model: SumFixture, parameters: { threshold: 7 } },

@@ -310,7 +310,7 @@ describe('background loading', () => {
 
 describe('repository extension and shutdown', () => {
   it('unload makes the model unavailable, load brings it back; unload hooks run at shutdown', async () => {
-    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }] });
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true });
     const unloaded = await send(app, 'POST', '/v2/repository/models/sum/unload');
     expect(unloaded.status).toBe(200);
     expect(unloaded.body.versions).toEqual([{ state: 'unloaded' }]);
@@ -320,5 +320,19 @@ describe('repository extension and shutdown', () => {
     expect((await send(app, 'POST', '/v2/models/sum/infer', fp32([1]))).status).toBe(200);
     expect((await send(app, 'POST', '/v2/repository/models/ghost/load')).status).toBe(404);
     await app.close();
+  });
+
+  it('without modelControl, load and unload answer 403 naming the setting and change nothing', async () => {
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }] });
+    try {
+      for (const action of ['unload', 'load']) {
+        const res = await send(app, 'POST', `/v2/repository/models/sum/${action}`, {});
+        expect(res.status).toBe(403);
+        expect(res.body.error).toMatch(/modelControl/);
+      }
+      expect((await send(app, 'GET', '/v2/models/sum/ready')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });

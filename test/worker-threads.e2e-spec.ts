@@ -22,6 +22,7 @@ describe('worker threads (workers: N)', () => {
 
   beforeAll(async () => {
     app = await createApp({
+      modelControl: true,
       models: [
         { name: 'doubler', model: ThreadedDoubler, modulePath: MODULE, workers: 2 },
         { name: 'echo', model: ThreadedEcho, modulePath: MODULE, workers: 1 },

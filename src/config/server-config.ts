@@ -226,6 +226,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, 'MAX_BODY_BYTES / maxBodyBytes', 0);
   if (debugOn !== undefined) options.debug = debugOn;
   if (env.MAX_IN_FLIGHT !== undefined) options.maxInFlight = integer(env.MAX_IN_FLIGHT, 'MAX_IN_FLIGHT', 0);
+  if (env.MODEL_CONTROL !== undefined && env.MODEL_CONTROL !== '') options.modelControl = /^(1|true|yes|on)$/i.test(env.MODEL_CONTROL);
   if (env.REQUEST_TIMEOUT_MS !== undefined) options.requestTimeoutMs = integer(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 0);
   if (env.AUTH_TOKENS !== undefined || env.AUTH_TOKENS_FILE !== undefined) {
     options.auth = {

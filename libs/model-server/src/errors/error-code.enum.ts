@@ -9,6 +9,8 @@ export enum ErrorCode {
   InvalidRequest = 'INVALID_REQUEST',
   /** Missing or wrong credentials (HTTP 401). */
   Unauthenticated = 'UNAUTHENTICATED',
+  /** The route exists but is turned off in this server's configuration, e.g. model control (HTTP 403). */
+  Forbidden = 'FORBIDDEN',
   /** Unknown model, version, operation or route (HTTP 404). */
   NotFound = 'NOT_FOUND',
   /** The `Accept` header asks for a representation the server cannot produce (HTTP 406). */

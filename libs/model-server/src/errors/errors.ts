@@ -67,3 +67,11 @@ export function byteBudgetExhausted(bytes: number, limit: number): ModelServerEr
     { retryAfterSeconds: 1 },
   );
 }
+
+/** Repository load / unload while model control is off (403): Triton's stance, control is opt-in. */
+export function modelControlDisabled(action: string): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.Forbidden,
+    `model control is off, so models cannot be ${action} through the API; start the server with modelControl: true (MODEL_CONTROL=1) to allow it`,
+  );
+}

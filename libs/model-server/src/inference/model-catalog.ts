@@ -1,3 +1,4 @@
+import { modelControlDisabled } from '../errors/errors';
 import { ModelState } from '../model/model-state.enum';
 import type { TensorSpec } from '../model/tensor.interface';
 import type { ModelEntry, ModelRepository } from '../repository/model-repository';
@@ -65,6 +66,8 @@ export class ModelCatalog {
   constructor(
     private readonly repository: ModelRepository,
     private readonly info: ServerInfo,
+    /** Whether repository load / unload are allowed (`modelControl`); off, they answer 403. */
+    private readonly modelControl = true,
   ) {}
 
   serverMetadata(): ServerMetadata {
@@ -123,10 +126,12 @@ export class ModelCatalog {
 
   /** Loads or reloads a model's versions (repository extension); a failed load is reported, not thrown. */
   async loadModel(name: string): Promise<ModelListing> {
+    if (!this.modelControl) throw modelControlDisabled('loaded');
     return listing(await this.repository.load(name));
   }
 
   async unloadModel(name: string): Promise<ModelListing> {
+    if (!this.modelControl) throw modelControlDisabled('unloaded');
     return listing(await this.repository.unload(name));
   }
 }

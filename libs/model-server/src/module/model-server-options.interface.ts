@@ -36,6 +36,12 @@ export interface ModelServerModuleOptions {
    * `X-Request-Timeout` or gRPC deadline may make it shorter; past it the answer is 504 / DEADLINE_EXCEEDED.
    */
   requestTimeoutMs?: number;
+  /**
+   * Allow loading and unloading models through the repository API (`POST /v2/repository/models/:m/load|unload`
+   * and the gRPC equivalents). Off by default, as in Triton: those calls then answer 403 / PERMISSION_DENIED.
+   * When on and auth is configured, they need credentials like every inference route.
+   */
+  modelControl?: boolean;
   /** Most tensors in a request's `inputs` (default 1024); more answer 400. */
   maxInputs?: number;
   /** Most entries in a request's `outputs` (default 1024); more answer 400. */

@@ -65,8 +65,8 @@ import { RestRegistrar } from './rest-registrar';
     },
     {
       provide: ModelCatalog,
-      useFactory: (repository: ModelRepository, info: ServerInfo) => new ModelCatalog(repository, info),
-      inject: [ModelRepository, ServerInfo],
+      useFactory: (repository: ModelRepository, info: ServerInfo, o: ResolvedModelServerOptions) => new ModelCatalog(repository, info, o.modelControl),
+      inject: [ModelRepository, ServerInfo, RESOLVED_OPTIONS],
     },
     ModelServerLifecycle,
     RestRegistrar,

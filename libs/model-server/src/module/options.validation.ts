@@ -80,6 +80,7 @@ class OptionsRules {
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;
+  @IsOptional() @IsBoolean() modelControl?: boolean;
   @IsOptional() @IsInt() @Min(1) maxInputs?: number;
   @IsOptional() @IsInt() @Min(1) maxOutputs?: number;
   @IsOptional() @IsInt() @Min(0) maxParameters?: number;
@@ -150,6 +151,7 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
     auth: options.auth ?? {},
     maxInFlight: options.maxInFlight ?? 4096,
     requestTimeoutMs: options.requestTimeoutMs ?? 0,
+    modelControl: options.modelControl ?? false,
     maxInputs: options.maxInputs ?? DEFAULT_REQUEST_LIMITS.maxInputs,
     maxOutputs: options.maxOutputs ?? DEFAULT_REQUEST_LIMITS.maxOutputs,
     maxParameters: options.maxParameters ?? DEFAULT_REQUEST_LIMITS.maxParameters,

@@ -6,6 +6,7 @@ import { isModelServerError } from '../../../errors/model-server.error';
 const GRPC_STATUS: Readonly<Record<ErrorCode, GrpcStatus>> = {
   [ErrorCode.InvalidRequest]: GrpcStatus.INVALID_ARGUMENT,
   [ErrorCode.Unauthenticated]: GrpcStatus.UNAUTHENTICATED,
+  [ErrorCode.Forbidden]: GrpcStatus.PERMISSION_DENIED,
   [ErrorCode.NotFound]: GrpcStatus.NOT_FOUND,
   [ErrorCode.NotAcceptable]: GrpcStatus.INVALID_ARGUMENT,
   [ErrorCode.PayloadTooLarge]: GrpcStatus.RESOURCE_EXHAUSTED,

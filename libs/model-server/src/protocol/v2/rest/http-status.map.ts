@@ -5,6 +5,7 @@ import { isModelServerError } from '../../../errors/model-server.error';
 const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.InvalidRequest]: 400,
   [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.NotAcceptable]: 406,
   [ErrorCode.PayloadTooLarge]: 413,
