@@ -193,6 +193,24 @@ describe('binary tensor data extension', () => {
   });
 
   it.each([
+    ['gzip', gzipSync, '{"inputs":', {}],
+    ['deflate', deflateSync, '{"inputs":', {}],
+    ['gzip', gzipSync, '{"inputs":[]}', {}],
+    ['gzip', gzipSync, '{"inputs":[]}xx', { 'inference-header-content-length': '99' }],
+    ['deflate', deflateSync, 'not json', { 'inference-header-content-length': 'x' }],
+  ])('a %s body that inflates to %j (framing %j) is a 400, and the server keeps answering', async (encoding, compress, text, framing) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v2/models/echo/infer',
+      payload: compress(Buffer.from(text)),
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...framing },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(typeof res.json().error).toBe('string');
+    expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
+  });
+
+  it.each([
     ['no content type', {}],
     ['curl\'s form content type', { 'content-type': 'application/x-www-form-urlencoded' }],
   ])('a JSON request with %s is read as JSON', async (_what, headers) => {

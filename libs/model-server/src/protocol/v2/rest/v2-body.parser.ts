@@ -61,12 +61,24 @@ export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes:
       return;
     }
     inflateBody(body, encoding, maxBodyBytes).then(
-      (inflated) => done(null, parseDecoded(request, inflated)),
+      (inflated) => parseInflated(request, inflated, done),
       (err: Error) => done(err),
     );
   } catch (err) {
     done(err as Error);
   }
+}
+
+/** Parses an inflated body; a parse failure goes to `done` like any other (it must never escape the promise chain). */
+function parseInflated(request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
+  let parsed: unknown;
+  try {
+    parsed = parseDecoded(request, body);
+  } catch (err) {
+    done(err as Error);
+    return;
+  }
+  done(null, parsed);
 }
 
 function parseDecoded(request: FastifyRequest, body: Buffer): unknown {
