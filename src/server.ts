@@ -13,7 +13,7 @@ export interface CreateServerOptions {
 
 /** Creates the application (models loaded as configured) without listening. */
 export async function createServer(config: ServerConfig, options: CreateServerOptions = {}): Promise<NestFastifyApplication> {
-  const adapter = createFastifyAdapter({ bodyLimit: config.options.maxBodyBytes });
+  const adapter = createFastifyAdapter({ bodyLimit: config.options.maxBodyBytes, ...config.http });
   const json = options.logger === undefined && config.logFormat === 'json' ? new PinoLogger(config.logLevel) : undefined;
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config, json), adapter, {
     bufferLogs: false,

@@ -37,6 +37,18 @@ describe('loadServerConfig', () => {
     expect([fromFlags.port, fromFlags.options.loadMode, fromFlags.options.debug]).toEqual([7002, 'background', true]);
   });
 
+  it('reads the HTTP timeouts and model control from the file and the environment', () => {
+    const file = tempConfig('t.yaml', 'receiveTimeoutMs: 5000\nsendTimeoutMs: 7000\nmodelControl: true\nmodels: []\n');
+    const fromFile = loadServerConfig({ config: file }, {});
+    expect(fromFile.http).toEqual({ receiveTimeoutMs: 5000, sendTimeoutMs: 7000 });
+    expect(fromFile.options.modelControl).toBe(true);
+    const fromEnv = loadServerConfig({ config: file }, { SEND_TIMEOUT_MS: '9000', HEADERS_TIMEOUT_MS: '1000', KEEP_ALIVE_TIMEOUT_MS: '3000', MODEL_CONTROL: '0' });
+    expect(fromEnv.http).toEqual({ receiveTimeoutMs: 5000, sendTimeoutMs: 9000, headersTimeoutMs: 1000, keepAliveTimeoutMs: 3000 });
+    expect(fromEnv.options.modelControl).toBe(false);
+    expect(loadServerConfig({}, {}, SAMPLES).http).toEqual({});
+    expect(() => loadServerConfig({ config: file }, { RECEIVE_TIMEOUT_MS: '-1' })).toThrow(/RECEIVE_TIMEOUT_MS/);
+  });
+
   it('CONFIG in the environment names the file', () => {
     const file = tempConfig('c.json', JSON.stringify({ port: 7100, models: [] }));
     expect(loadServerConfig({}, { CONFIG: file }, SAMPLES).port).toBe(7100);

@@ -10,6 +10,7 @@ import {
   type ModelVersionConfig,
   type SageMakerModuleOptions,
   type ServerLogLevel,
+  type HttpTimeouts,
 } from 'nest-model-server';
 import { parse as parseYaml } from 'yaml';
 import { loadModelClass } from './model-loader';
@@ -36,6 +37,8 @@ export interface ServerConfig {
   monitoring: ModelServerMonitoringOptions;
   /** The SageMaker serving contract (`/ping`, `/invocations`, `/execution-parameters`); false turns it off. */
   sagemaker: SageMakerModuleOptions | false;
+  /** The HTTP server's timeouts (unset ones take the library's defaults). */
+  http: HttpTimeouts;
 }
 
 /** Settings given on the command line (they win over the environment, which wins over the file). */
@@ -89,6 +92,10 @@ interface ConfigFile {
   monitoring?: ModelServerMonitoringOptions;
   /** SageMaker settings (`defaultModel`, ...), or false for no SageMaker routes. */
   sagemaker?: SageMakerModuleOptions | false;
+  receiveTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  sendTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
   [key: string]: unknown;
 }
 
@@ -212,7 +219,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
@@ -252,7 +259,24 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     options,
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
     sagemaker: sageMakerConfig(env, sagemaker),
+    http: httpTimeouts(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }),
   };
+}
+
+/** The HTTP timeouts: the file's keys, then `RECEIVE_TIMEOUT_MS`, `HEADERS_TIMEOUT_MS`, `SEND_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS`. */
+function httpTimeouts(env: NodeJS.ProcessEnv, file: HttpTimeouts): HttpTimeouts {
+  const out: HttpTimeouts = {};
+  const keys: [keyof HttpTimeouts, string][] = [
+    ['receiveTimeoutMs', 'RECEIVE_TIMEOUT_MS'],
+    ['headersTimeoutMs', 'HEADERS_TIMEOUT_MS'],
+    ['sendTimeoutMs', 'SEND_TIMEOUT_MS'],
+    ['keepAliveTimeoutMs', 'KEEP_ALIVE_TIMEOUT_MS'],
+  ];
+  for (const [key, name] of keys) {
+    const value = env[name] !== undefined && env[name] !== '' ? env[name] : file[key];
+    if (value !== undefined) out[key] = integer(value, `${name} / ${key}`, 0);
+  }
+  return out;
 }
 
 /**

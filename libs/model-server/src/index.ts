@@ -210,8 +210,8 @@ export type {
 } from './monitoring';
 
 // HTTP
-export { HttpErrorFilter, createFastifyAdapter } from './protocol/http';
-export type { ModelServerAdapterOptions } from './protocol/http';
+export { HttpErrorFilter, createFastifyAdapter, DEFAULT_HTTP_TIMEOUTS } from './protocol/http';
+export type { ModelServerAdapterOptions, HttpTimeouts } from './protocol/http';
 
 // Logging
 export { PinoLogger, RequestLogSubscriber } from './logging';

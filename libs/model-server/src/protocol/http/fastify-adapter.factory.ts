@@ -1,11 +1,12 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { lingerOnEarlyAnswers } from './early-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot } from './fast-lane';
 
 /** Options of {@link createFastifyAdapter}. @publicApi */
-export interface ModelServerAdapterOptions {
+export interface ModelServerAdapterOptions extends HttpTimeouts {
   /** The application-wide body limit; the v2 routes apply `maxBodyBytes` themselves (default 64 MiB). */
   bodyLimit?: number;
   /**
@@ -17,7 +18,9 @@ export interface ModelServerAdapterOptions {
 }
 
 /**
- * A Fastify adapter set up for serving models: trailing slashes ignored, path parameters limited in length,
+ * A Fastify adapter set up for serving models: timeouts for clients that send or read too slowly
+ * ({@link HttpTimeouts}), Node's own refusals (431, malformed HTTP, 408) answered as `{"error": ...}`,
+ * trailing slashes ignored, path parameters limited in length,
  * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`, a
  * request answered before its body was read (413, refused credentials) read to its end for a few seconds so
  * the client gets the answer rather than a reset connection, and
@@ -27,8 +30,13 @@ export interface ModelServerAdapterOptions {
  */
 export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): FastifyAdapter {
   const slot = options.fastLane === false ? undefined : new FastLaneSlot();
+  const timeouts = resolveHttpTimeouts(options);
   const adapter = new FastifyAdapter({
     ...(slot === undefined ? {} : { serverFactory: fastLaneServerFactory(slot) }),
+    http: nodeServerTimeouts(timeouts),
+    requestTimeout: timeouts.receiveTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    clientErrorHandler: answerClientError,
     // No Nest middleware runs on the model server's routes; without middie no hook runs them on every request.
     skipMiddie: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
@@ -40,6 +48,7 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     },
   });
   if (slot !== undefined) attachFastLaneSlot(adapter.getInstance(), slot);
+  closeStalledConnections(adapter.getInstance().server, timeouts.sendTimeoutMs);
   lingerOnEarlyAnswers(adapter.getInstance());
   return adapter;
 }
