@@ -40,7 +40,7 @@ describe.each([
     };
     // Executors built from now on report here (a reload builds new ones).
     app.get(ModelRepository).setExecutorObserver(observer);
-    await send(app, 'POST', '/v2/repository/models/doubler/load');
+    await send(app, 'POST', '/v2/repository/models/doubler/load', {});
   });
   afterAll(() => app.close());
 

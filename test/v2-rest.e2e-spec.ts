@@ -311,14 +311,14 @@ describe('background loading', () => {
 describe('repository extension and shutdown', () => {
   it('unload makes the model unavailable, load brings it back; unload hooks run at shutdown', async () => {
     const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true });
-    const unloaded = await send(app, 'POST', '/v2/repository/models/sum/unload');
+    const unloaded = await send(app, 'POST', '/v2/repository/models/sum/unload', {});
     expect(unloaded.status).toBe(200);
     expect(unloaded.body.versions).toEqual([{ state: 'unloaded' }]);
     expect((await send(app, 'POST', '/v2/models/sum/infer', fp32([1]))).status).toBe(503);
-    const loaded = await send(app, 'POST', '/v2/repository/models/sum/load');
+    const loaded = await send(app, 'POST', '/v2/repository/models/sum/load', {});
     expect(loaded.body.versions).toEqual([{ state: 'ready' }]);
     expect((await send(app, 'POST', '/v2/models/sum/infer', fp32([1]))).status).toBe(200);
-    expect((await send(app, 'POST', '/v2/repository/models/ghost/load')).status).toBe(404);
+    expect((await send(app, 'POST', '/v2/repository/models/ghost/load', {})).status).toBe(404);
     await app.close();
   });
 

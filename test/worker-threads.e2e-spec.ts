@@ -215,9 +215,9 @@ describe('worker threads (workers: N)', () => {
   });
 
   it('unloads (ending the workers) and loads again', async () => {
-    expect((await send(app, 'POST', '/v2/repository/models/echo/unload')).status).toBe(200);
+    expect((await send(app, 'POST', '/v2/repository/models/echo/unload', {})).status).toBe(200);
     expect((await send(app, 'GET', '/v2/models/echo/ready')).status).toBe(503);
-    expect((await send(app, 'POST', '/v2/repository/models/echo/load')).status).toBe(200);
+    expect((await send(app, 'POST', '/v2/repository/models/echo/load', {})).status).toBe(200);
     const res = await send(app, 'POST', '/v2/models/echo/infer', { inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [-3] }] });
     expect(res.status).toBe(200);
     expect(res.body.outputs[0].data).toEqual([-3]);

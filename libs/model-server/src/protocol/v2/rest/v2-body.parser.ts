@@ -34,6 +34,12 @@ export function isJsonMediaType(header: string | undefined): boolean {
   return JSON_TYPES.has(type) || type.endsWith('+json');
 }
 
+/** True for `application/json` and `+json` types only (not the lenient set the infer routes read as JSON). @internal */
+export function isStrictJsonMediaType(header: string): boolean {
+  const type = mediaType(header);
+  return type === 'application/json' || type.endsWith('+json');
+}
+
 /** The text of a plain (unframed, not compressed) JSON body, parsed; an empty body is no body. @internal */
 export function parseJsonText(text: string): unknown {
   return text === '' ? undefined : parseJson(text);

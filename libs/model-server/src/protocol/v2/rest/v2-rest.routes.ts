@@ -14,7 +14,8 @@ import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { callOptions, passedHeaders } from './rest-call.options';
 import { errorBody, toHttpError } from './http-status.map';
-import { BinaryBody, INFERENCE_HEADER, parseV2Body } from './v2-body.parser';
+import { BinaryBody, INFERENCE_HEADER, isStrictJsonMediaType, parseV2Body } from './v2-body.parser';
+import { clip } from '../../../errors/clip.util';
 import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
 
@@ -81,8 +82,10 @@ export class V2RestRoutes {
     v2.get('/health/ready', this.ready);
     v2.get('/models', this.listModels);
     v2.post('/repository/index', post, this.repositoryIndex);
-    v2.post('/repository/models/:model/load', post, this.loadModel);
-    v2.post('/repository/models/:model/unload', post, this.unloadModel);
+    // Routes that change the server's state take JSON only: a browser cannot send that cross-site without asking first.
+    const control = { bodyLimit: maxBodyBytes, onRequest: requireJsonType };
+    v2.post('/repository/models/:model/load', control, this.loadModel);
+    v2.post('/repository/models/:model/unload', control, this.unloadModel);
     for (const base of ['/models/:model', '/models/:model/versions/:version']) {
       v2.get(base, this.modelMetadata);
       v2.get(`${base}/ready`, this.modelReady);
@@ -224,6 +227,18 @@ export class V2RestRoutes {
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
     sendJson(reply, 404, errorBody(routeNotFound(req.method, req.url.split('?')[0]).message));
+}
+
+/** Refuses (415) a request whose content type is not JSON, before its body is read. */
+function requireJsonType(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  const type = req.headers['content-type'];
+  if (type !== undefined && isStrictJsonMediaType(type)) return done();
+  done(
+    new ModelServerError(
+      ErrorCode.UnsupportedMediaType,
+      `this route changes the server's state and takes only application/json (send Content-Type: application/json, with {} or no body); got ${type === undefined ? 'no content type' : `'${clip(type, 100)}'`}`,
+    ),
+  );
 }
 
 function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
