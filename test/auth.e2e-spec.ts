@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EchoFixture } from './fixtures/test-models';
 import { createApp, send } from './helpers/test-app';
+import { createFastifyAdapter, ModelServerModule, ModelServerMonitoringModule, SageMakerModule } from 'nest-model-server';
 
 const body = { inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [1] }] };
 
@@ -79,5 +81,56 @@ describe('bearer-token / API-key auth', () => {
     } finally {
       await openApp.close();
     }
+  });
+
+  describe('open routes name no model while the models are protected', () => {
+    let finishLoading: () => void = () => undefined;
+    class Slow extends EchoFixture {
+      async load(): Promise<void> {
+        await new Promise<void>((resolve) => (finishLoading = resolve));
+      }
+    }
+    let guarded: NestFastifyApplication;
+    const creds = { authorization: 'Bearer secret-token-1' };
+
+    beforeAll(async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          ModelServerModule.forRoot({
+            models: [{ name: 'secret-model', model: EchoFixture }, { name: 'waiting-model', model: Slow, loadMode: 'background' }],
+            auth: { tokens: ['secret-token-1'] },
+          }),
+          ModelServerMonitoringModule.forRoot({}),
+          SageMakerModule.forRoot({ defaultModel: 'secret-model' }),
+        ],
+      }).compile();
+      guarded = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
+      await guarded.init();
+      await guarded.getHttpAdapter().getInstance().ready();
+    });
+    afterAll(async () => {
+      finishLoading();
+      await guarded.close();
+    });
+
+    it('/openapi.json is open and generic', async () => {
+      const doc = await send(guarded, 'GET', '/openapi.json');
+      expect(doc.status).toBe(200);
+      expect(doc.raw.toString()).not.toMatch(/secret-model|waiting-model/);
+      expect(doc.body.paths['/v2/models/{model}/infer']).toBeDefined();
+    });
+
+    it('/metrics needs credentials by default, and then lists the models', async () => {
+      expect((await send(guarded, 'GET', '/metrics')).status).toBe(401);
+      const metrics = await send(guarded, 'GET', '/metrics', undefined, creds);
+      expect(metrics.status).toBe(200);
+      expect(metrics.raw.toString()).toMatch(/secret-model/);
+    });
+
+    it('/ping stays open and says it is not ready without naming the model', async () => {
+      const ping = await send(guarded, 'GET', '/ping');
+      expect(ping.status).toBe(503);
+      expect(ping.raw.toString()).not.toMatch(/waiting-model|secret-model/);
+    });
   });
 });

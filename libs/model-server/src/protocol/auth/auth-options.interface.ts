@@ -13,8 +13,11 @@ export interface AuthOptions {
   apiKeyHeader?: string;
   /** Also protect `/v2/health/*` and `/ping` (default false: orchestrators probe them without credentials). */
   protectHealth?: boolean;
-  /** Also protect `/metrics` (default false). */
+  /**
+   * Protect `/metrics` (default true: its series name every model). Set false to let a scraper in without
+   * credentials, knowing it then lists the model names the other routes protect.
+   */
   protectMetrics?: boolean;
-  /** Also protect `/docs` and `/openapi.json` (default false). */
+  /** Also protect `/docs` and `/openapi.json` (default false; unprotected, the document names no model). */
   protectDocs?: boolean;
 }

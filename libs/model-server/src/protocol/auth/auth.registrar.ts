@@ -31,7 +31,7 @@ export class AuthRegistrar implements OnModuleInit {
     const auth = this.options.auth;
     const open = new Set<string>();
     if (!auth.protectHealth) for (const p of ['/v2/health/live', '/v2/health/ready', '/ping']) open.add(p);
-    if (!auth.protectMetrics) open.add('/metrics');
+    if (auth.protectMetrics === false) open.add('/metrics');
     if (!auth.protectDocs) for (const p of ['/docs', '/openapi.json']) open.add(p);
     const verifier = this.verifier;
     app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {

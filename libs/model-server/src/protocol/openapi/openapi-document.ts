@@ -84,6 +84,14 @@ const COMPONENTS = {
   },
 };
 
+/** What the repository load / unload routes answer. */
+const CONTROL_ANSWERS = {
+  '200': { description: 'its versions and states' },
+  '403': errorResponse('model control is off (modelControl)'),
+  '404': errorResponse('unknown model'),
+  '415': errorResponse('not sent as application/json'),
+};
+
 /** An example request for a model's declared inputs (-1 dims become 1), or a generic one. */
 function exampleRequest(inputs: readonly TensorSpec[]): unknown {
   if (inputs.length === 0) return { inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
@@ -141,16 +149,21 @@ function modelRoutes(examples: Record<string, unknown>, versioned: boolean): Ope
 }
 
 /**
- * The OpenAPI document of the REST API: the v2 routes, per-model metadata as examples, and the paths
+ * The OpenAPI document of the REST API: the v2 routes, per-model metadata as examples (unless `withModels` is
+ * false: a document served without credentials while the models are protected names none), and the paths
  * other transports contribute.
  *
  * @publicApi
  */
-export function buildOpenApiDocument(catalog: ModelCatalog, extraPaths: OpenApiPaths): OpenApiDocument {
+export function buildOpenApiDocument(catalog: ModelCatalog, extraPaths: OpenApiPaths, withModels = true): OpenApiDocument {
   const server = catalog.serverMetadata();
   const examples: Record<string, unknown> = {};
   const descriptions: string[] = [];
-  for (const model of catalog.listModels().models) {
+  if (!withModels) {
+    examples.request = { summary: 'an inference request', value: exampleRequest([]) };
+    descriptions.push('(the models are listed by GET /v2/models, with credentials)');
+  }
+  for (const model of withModels ? catalog.listModels().models : []) {
     const meta = catalog.modelMetadata(model.name, undefined);
     examples[model.name] = { summary: `${model.name} (${meta.platform})`, value: exampleRequest(meta.inputs) };
     const versions = model.versions.map((v) => `${v.version ?? '(unversioned)'}: ${v.state}`).join(', ');
@@ -174,8 +187,8 @@ export function buildOpenApiDocument(catalog: ModelCatalog, extraPaths: OpenApiP
       '/v2/repository/index': {
         post: { tags: ['repository'], summary: 'Repository index (Triton extension)', requestBody: { required: false, content: json({ type: 'object', properties: { ready: { type: 'boolean' } } }) }, responses: { '200': { description: 'rows' } } },
       },
-      '/v2/repository/models/{model}/load': { post: { tags: ['repository'], summary: 'Load or reload a model', parameters: [MODEL], responses: { '200': { description: 'its versions and states' }, '404': errorResponse('unknown model') } } },
-      '/v2/repository/models/{model}/unload': { post: { tags: ['repository'], summary: 'Unload a model', parameters: [MODEL], responses: { '200': { description: 'its versions and states' }, '404': errorResponse('unknown model') } } },
+      '/v2/repository/models/{model}/load': { post: { tags: ['repository'], summary: 'Load or reload a model', parameters: [MODEL], responses: CONTROL_ANSWERS } },
+      '/v2/repository/models/{model}/unload': { post: { tags: ['repository'], summary: 'Unload a model', parameters: [MODEL], responses: CONTROL_ANSWERS } },
       ...modelRoutes(examples, false),
       ...modelRoutes(examples, true),
       ...extraPaths,

@@ -4,6 +4,7 @@ import { ModelCatalog } from '../../inference/model-catalog';
 import { ServerInfo } from '../../inference/server-info';
 import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { TokenVerifier } from '../auth/token-verifier';
 import { fastifyOf } from '../http/fastify-instance.util';
 import { DOCS_PAGE } from './docs-page';
 import { buildOpenApiDocument } from './openapi-document';
@@ -20,14 +21,19 @@ export class OpenApiRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(ServerInfo) private readonly info: ServerInfo,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
   ) {}
 
   onModuleInit(): void {
     if (!this.options.rest || !this.options.docs) return;
     const app = fastifyOf(this.adapterHost);
     if (app === undefined) return;
+    // Served without credentials while the models are protected, the document names no model.
+    const withModels = !this.verifier.enabled || this.options.auth.protectDocs === true;
     app.get('/openapi.json', async (_req, reply) =>
-      reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(buildOpenApiDocument(this.catalog, this.info.apiPaths))),
+      reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(buildOpenApiDocument(this.catalog, this.info.apiPaths, withModels))),
     );
     app.get('/docs', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(DOCS_PAGE));
   }

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ServerInfo } from '../../inference/server-info';
 import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { TokenVerifier } from '../auth/token-verifier';
 import { fastifyOf } from '../http/fastify-instance.util';
 import { SAGEMAKER_API_PATHS } from './sagemaker.openapi';
 import { SageMakerRoutes } from './sagemaker.routes';
@@ -21,12 +22,15 @@ export class SageMakerRegistrar implements OnModuleInit {
     @Inject(SageMakerService) private readonly service: SageMakerService,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(ServerInfo) private readonly info: ServerInfo,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
   ) {}
 
   onModuleInit(): void {
     const app = fastifyOf(this.adapterHost);
     if (app === undefined) return; // an application context without HTTP
-    new SageMakerRoutes(this.service, { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug }).register(app);
+    // /ping is open unless health is protected: then its answer must not name the models the other routes protect.
+    const pingNamesModels = !this.verifier.enabled || this.options.auth.protectHealth === true;
+    new SageMakerRoutes(this.service, { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug, pingNamesModels }).register(app);
     this.info.addApiPaths(SAGEMAKER_API_PATHS);
   }
 }

@@ -18,6 +18,8 @@ export interface SageMakerRouteSettings {
   maxBodyBytes: number;
   /** Stack traces of server faults in error messages. */
   debug: boolean;
+  /** Whether `/ping`'s answer may say which models are not ready (not when it is open while they are protected). */
+  pingNamesModels: boolean;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -53,7 +55,9 @@ export class SageMakerRoutes {
 
   private readonly ping = async (_req: FastifyRequest, reply: FastifyReply) => {
     const result = await this.service.ping();
-    return result.ready ? sendJson(reply, 200, '{"ready":true}') : sendJson(reply, 503, errorBody(result.reason ?? 'not ready'));
+    if (result.ready) return sendJson(reply, 200, '{"ready":true}');
+    const reason = this.settings.pingNamesModels ? (result.reason ?? 'not ready') : 'not ready (GET /v2/models, with credentials, lists the models\' states)';
+    return sendJson(reply, 503, errorBody(reason));
   };
 
   private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
