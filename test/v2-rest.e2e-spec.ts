@@ -322,6 +322,22 @@ describe('repository extension and shutdown', () => {
     await app.close();
   });
 
+  it.each([
+    ['text/plain', '{}', { 'content-type': 'text/plain' }],
+    ['a form', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['no body and no type', undefined, {}],
+  ])('with modelControl, unload sent as %s is 415 and changes nothing (a cross-site form cannot unload)', async (_what, payload, headers) => {
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true });
+    try {
+      const res = await send(app, 'POST', '/v2/repository/models/sum/unload', payload, headers as Record<string, string>);
+      expect(res.status).toBe(415);
+      expect(res.body.error).toMatch(/application\/json/);
+      expect((await send(app, 'GET', '/v2/models/sum/ready')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('without modelControl, load and unload answer 403 naming the setting and change nothing', async () => {
     const app = await createApp({ models: [{ name: 'sum', model: SumFixture }] });
     try {
