@@ -90,6 +90,9 @@ describe('Prometheus metrics at GET /metrics', () => {
     expect((await send(app, 'POST', '/v2/models/sum/infer', fp32([-1]))).status).toBe(400);
     expect((await send(app, 'POST', '/v2/models/sum/explain', fp32([1]))).status).toBe(200);
     expect((await send(app, 'POST', '/v2/models/sum/stats', { free: 'form' })).status).toBe(200);
+    // Made-up operation names: 404s that must not become series of their own (a client could make millions).
+    for (const op of ['made-up-op-1', 'made-up-op-2']) expect((await send(app, 'POST', `/v2/models/sum/${op}`, fp32([1]))).status).toBe(404);
+    expect((await send(app, 'POST', '/v2/models/echo/versions/1/explain', fp32([1]))).status).toBe(404);
     client = new InferenceClient(app.get(GrpcInferenceServer).port);
     await client.call('ModelInfer', { model_name: 'echo', model_version: '2', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] });
     const res = await send(app, 'GET', '/metrics');
@@ -100,6 +103,11 @@ describe('Prometheus metrics at GET /metrics', () => {
   afterAll(async () => {
     client.close();
     await app.close();
+  });
+
+  it('has no series for operations the model does not have', () => {
+    expect(text).not.toMatch(/made-up-op/);
+    expect(text).not.toMatch(/model="echo",version="1",op="explain"/);
   });
 
   it('is Prometheus text format', () => {

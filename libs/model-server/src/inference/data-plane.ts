@@ -269,7 +269,7 @@ export class DataPlane {
   /**
    * Emits the one monitoring event of a request to a known model that failed before its hook chain was traced:
    * refused by the transport (malformed body, structural check, body limit) or by the data plane (not ready,
-   * overloaded, unknown operation). Errors whose event was already emitted, unknown models and versions, and
+   * overloaded). Errors whose event was already emitted, unknown models, versions and operations, and
    * unauthenticated callers are skipped; nothing happens while monitoring is off. @internal
    */
   reportRejected(op: string, name: string, version: string | undefined, raw: unknown, error: unknown, call: CallOptions): void {
@@ -281,6 +281,8 @@ export class DataPlane {
     } catch {
       return;
     }
+    // Only operations the model has: a name the client made up must not become a metric series of its own.
+    if (op !== 'infer' && (op === 'explain' ? mv.hooks !== null && mv.hooks.explain === null : !mv.operations.has(op))) return;
     const wireId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
     const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, call, 0, undefined);
     const trace = this.startTrace(mv, ctx, call, raw);

@@ -1,7 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { isModelServerError } from '../../errors/model-server.error';
-import { errorBody, toHttpError } from '../v2/rest/http-status.map';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, logHttpFault, toHttpError } from '../v2/rest/http-status.map';
 
 /**
  * Answers every error that reaches Nest (unknown routes, Nest controllers) as `{"error": "<message>"}`, the
@@ -17,7 +16,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly debug = false) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     let status: number;
     let message: string;
     let retryAfter: number | undefined;
@@ -30,9 +30,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       const answer = toHttpError(exception, this.debug);
       ({ status, message } = answer);
       retryAfter = answer.retryAfterSeconds;
-      if (answer.serverFault && !isModelServerError(exception)) {
-        this.logger.error(exception instanceof Error ? exception.message : String(exception), exception instanceof Error ? exception.stack : undefined);
-      }
+      const req = http.getRequest<FastifyRequest>();
+      logHttpFault(this.logger, req?.method ?? '?', req?.url ?? '?', answer, exception);
     }
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     reply.code(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(message));

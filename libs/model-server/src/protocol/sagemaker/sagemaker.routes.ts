@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ErrorCode } from '../../errors/error-code.enum';
 import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
-import { errorBody, toHttpError } from '../v2/rest/http-status.map';
+import { errorBody, logHttpFault, toHttpError } from '../v2/rest/http-status.map';
 import { callOptions } from '../v2/rest/rest-call.options';
 import type { SageMakerService } from './sagemaker.service';
 
@@ -81,8 +81,9 @@ export class SageMakerRoutes {
     sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
 
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
-    const answer = toHttpError(fromFastify(error, this.settings.maxBodyBytes), this.settings.debug);
-    if (answer.serverFault) this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
+    const coded = fromFastify(error, this.settings.maxBodyBytes);
+    const answer = toHttpError(coded, this.settings.debug);
+    logHttpFault(this.logger, req.method, req.url, answer, coded);
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
     return sendJson(reply, answer.status, errorBody(answer.message));
   };

@@ -1,3 +1,5 @@
+import type { LoggerService } from '@nestjs/common';
+import { clip } from '../../../errors/clip.util';
 import { ErrorCode } from '../../../errors/error-code.enum';
 import { isModelServerError } from '../../../errors/model-server.error';
 
@@ -28,6 +30,27 @@ export interface HttpErrorAnswer {
 }
 
 /**
+ * Logs what an answer says about the server, once: a server fault as an error with its stack (a model's own
+ * failure: the stack of what the model threw), a deadline passed as one warning line; client mistakes not at
+ * all. The request line is clipped.
+ *
+ * @internal
+ */
+export function logHttpFault(logger: Pick<LoggerService, 'error' | 'warn'>, method: string, url: string, answer: HttpErrorAnswer, err: unknown): void {
+  if (answer.serverFault) {
+    const cause = isModelServerError(err) && err.cause instanceof Error ? err.cause : err;
+    const detail = cause !== err && cause instanceof Error ? `: ${cause.message}` : '';
+    logger.error(`${method} ${clip(url)} → ${answer.status}: ${errorText(err)}${detail}`, cause instanceof Error ? cause.stack : undefined);
+  } else if (answer.status === 504) {
+    logger.warn(`${method} ${clip(url)} → 504: ${errorText(err)}`);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
  * Maps any error to its HTTP answer. Coded errors keep their message; anything else is a server bug,
  * answered 500 with a generic message (the stack only when `debug` is on).
  *
@@ -37,7 +60,7 @@ export function toHttpError(err: unknown, debug: boolean): HttpErrorAnswer {
   if (isModelServerError(err)) {
     const status = HTTP_STATUS[err.code] ?? 500;
     const message = debug && status >= 500 && err.cause instanceof Error && err.cause.stack ? `${err.message}\n${err.cause.stack}` : err.message;
-    return { status, message, retryAfterSeconds: err.retryAfterSeconds, serverFault: status >= 500 && status !== 503 };
+    return { status, message, retryAfterSeconds: err.retryAfterSeconds, serverFault: status >= 500 && status !== 503 && status !== 504 };
   }
   const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : 'internal server error') : 'internal server error';
   return { status: 500, message: text, retryAfterSeconds: undefined, serverFault: true };

@@ -4,6 +4,7 @@ import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
 import { ErrorCode } from '../../../errors/error-code.enum';
 import { ModelServerError } from '../../../errors/model-server.error';
+import { BUDGETED_BODY_BYTES } from './body-hold.util';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
@@ -52,6 +53,14 @@ export function parseJsonText(text: string): unknown {
  *
  * @internal
  */
+/** The size of each large body a v2 route read (inflated), for the handler to hold in the byte budget. */
+const largeBodies = new WeakMap<FastifyRequest, number>();
+
+/** The (inflated) size of the request's body when it is large enough to count against the byte budget, else 0. @internal */
+export function largeBodyBytes(request: FastifyRequest): number {
+  return largeBodies.get(request) ?? 0;
+}
+
 export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes: number, done: (err: Error | null, body?: unknown) => void): void {
   try {
     const header = request.headers['content-type'];
@@ -88,6 +97,7 @@ function parseInflated(request: FastifyRequest, body: Buffer, done: (err: Error 
 }
 
 function parseDecoded(request: FastifyRequest, body: Buffer): unknown {
+  if (body.length >= BUDGETED_BODY_BYTES) largeBodies.set(request, body.length);
   const framing = request.headers[INFERENCE_HEADER];
   if (framing !== undefined) return splitBinaryBody(body, String(framing));
   return parseJsonText(body.toString('utf8'));

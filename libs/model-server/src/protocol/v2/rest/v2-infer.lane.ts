@@ -7,7 +7,9 @@ import type { DataPlane } from '../../../inference/data-plane';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { FastLane } from '../../http/fast-lane';
 import { serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
-import { errorBody, toHttpError } from './http-status.map';
+import { errorBody, logHttpFault, toHttpError } from './http-status.map';
+import { holdBodyBytes } from './body-hold.util';
+import { checkRequestLimits } from '../../../inference/request-limits';
 import { callOptions, passedHeaders } from './rest-call.options';
 import { INFERENCE_HEADER, isJsonMediaType, parseJsonText } from './v2-body.parser';
 import { BINARY_TYPE, JSON_TYPE, type V2RestSettings } from './v2-rest.routes';
@@ -93,9 +95,11 @@ export class V2InferLane {
   private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, body: Buffer): Promise<void> {
     let parsed: unknown;
     try {
+      holdBodyBytes(this.dataPlane.byteBudget, body.length, res);
       const text = body.toString('utf8');
       parsed = parseJsonText(text);
       const wire = checkInferenceRequest(parsed);
+      checkRequestLimits(wire, this.dataPlane.limits);
       const response = await this.dataPlane.infer(target.model, target.version, wire, callOptions(req.headers, res, text));
       this.answer(res, wire, response);
     } catch (err) {
@@ -118,10 +122,7 @@ export class V2InferLane {
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const answer = toHttpError(err, this.settings.debug);
-    if (answer.serverFault) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
-    }
+    logHttpFault(this.logger, req.method ?? 'POST', req.url ?? '', answer, err);
     const text = errorBody(answer.message);
     const headers: OutgoingHttpHeaders = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) };
     if (answer.retryAfterSeconds !== undefined) headers['retry-after'] = String(answer.retryAfterSeconds);

@@ -13,8 +13,10 @@ import { pinToMember } from '../../../routing/member-route.util';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { callOptions, passedHeaders } from './rest-call.options';
-import { errorBody, toHttpError } from './http-status.map';
-import { BinaryBody, INFERENCE_HEADER, isStrictJsonMediaType, parseV2Body } from './v2-body.parser';
+import { errorBody, logHttpFault, toHttpError } from './http-status.map';
+import { BinaryBody, INFERENCE_HEADER, isStrictJsonMediaType, largeBodyBytes, parseV2Body } from './v2-body.parser';
+import { holdBodyBytes } from './body-hold.util';
+import { checkRequestLimits } from '../../../inference/request-limits';
 import { clip } from '../../../errors/clip.util';
 import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
@@ -139,6 +141,7 @@ export class V2RestRoutes {
 
   private readonly infer = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
+    holdBodyBytes(this.dataPlane.byteBudget, largeBodyBytes(req), reply.raw);
     const wire = this.readInferenceRequest(model, req.body);
     const response = await this.dataPlane.infer(model, version, wire, callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
@@ -146,6 +149,7 @@ export class V2RestRoutes {
 
   private readonly explain = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version } = req.params as ModelParams;
+    holdBodyBytes(this.dataPlane.byteBudget, largeBodyBytes(req), reply.raw);
     const wire = this.readInferenceRequest(model, req.body);
     const response = await this.dataPlane.explain(model, version, wire, callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
@@ -154,6 +158,7 @@ export class V2RestRoutes {
   /** MLRun's router URL form: the router's request pinned to one of its members, still through the data plane. */
   private readonly memberInfer = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version, member } = req.params as ModelParams;
+    holdBodyBytes(this.dataPlane.byteBudget, largeBodyBytes(req), reply.raw);
     const wire = this.readInferenceRequest(model, req.body);
     const response = await this.dataPlane.infer(model, version, pinToMember(this.dataPlane, model, version, wire, member!), callOptions(req.headers, reply.raw));
     return this.sendInference(reply, model, req.body, wire, response);
@@ -161,6 +166,7 @@ export class V2RestRoutes {
 
   private readonly operation = async (req: FastifyRequest, reply: FastifyReply) => {
     const { model, version, op } = req.params as ModelParams;
+    holdBodyBytes(this.dataPlane.byteBudget, largeBodyBytes(req), reply.raw);
     const body = this.requestPart(model, req.body);
     let input: OperationInput;
     if (looksLikeInferenceRequest(body)) {
@@ -176,12 +182,10 @@ export class V2RestRoutes {
 
   /** The v2 request inside a body: at the model's input path, binary tail attached. */
   private readInferenceRequest(model: string, body: unknown): WireInferenceRequest {
-    if (body instanceof BinaryBody) {
-      const wire = checkInferenceRequest(this.requestPart(model, body.header));
-      attachBinaryInputs(wire, body.tail);
-      return wire;
-    }
-    return checkInferenceRequest(this.requestPart(model, body));
+    const wire = checkInferenceRequest(this.requestPart(model, body instanceof BinaryBody ? body.header : body));
+    checkRequestLimits(wire, this.dataPlane.limits);
+    if (body instanceof BinaryBody) attachBinaryInputs(wire, body.tail);
+    return wire;
   }
 
   private requestPart(model: string, body: unknown): unknown {
@@ -218,15 +222,13 @@ export class V2RestRoutes {
     const coded = fromFastify(error, this.settings.maxBodyBytes);
     reportRefused(this.dataPlane, req, coded);
     const answer = toHttpError(coded, this.settings.debug);
-    if (answer.serverFault) {
-      this.logger.error(`${req.method} ${req.url} → ${answer.status}: ${error.message}`, error.stack);
-    }
+    logHttpFault(this.logger, req.method, req.url, answer, coded);
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
     return sendJson(reply, answer.status, errorBody(answer.message));
   };
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
-    sendJson(reply, 404, errorBody(routeNotFound(req.method, req.url.split('?')[0]).message));
+    sendJson(reply, 404, errorBody(routeNotFound(req.method, clip(req.url.split('?')[0])).message));
 }
 
 /** Refuses (415) a request whose content type is not JSON, before its body is read. */
