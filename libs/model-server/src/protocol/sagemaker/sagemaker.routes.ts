@@ -4,6 +4,7 @@ import { ErrorCode } from '../../errors/error-code.enum';
 import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { errorBody, logHttpFault, toHttpError } from '../v2/rest/http-status.map';
+import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { callOptions } from '../v2/rest/rest-call.options';
 import type { SageMakerService } from './sagemaker.service';
 
@@ -66,6 +67,7 @@ export class SageMakerRoutes {
       throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported on /invocations; send the body uncompressed`);
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
     const result = await this.service.invoke({
       body,
       contentType: req.headers['content-type'],

@@ -10,6 +10,7 @@ import { invalidRequest, modelNotFound } from '../../errors/errors';
 import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
+import type { RequestByteBudget } from '../../inference/request-byte-budget';
 import { ModelState } from '../../model/model-state.enum';
 import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
 import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
@@ -92,6 +93,11 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
         this.logger.error((err as Error).message);
       }
     }
+  }
+
+  /** The server-wide budget of request bytes being decoded and served, which large invocations are held in. */
+  get byteBudget(): RequestByteBudget {
+    return this.dataPlane.byteBudget;
   }
 
   /** The largest payload the server takes, in MB (the body limit, whole megabytes, at least 1). */
