@@ -1,3 +1,4 @@
+import { clip } from './clip.util';
 import { ErrorCode } from './error-code.enum';
 import { ModelServerError } from './model-server.error';
 
@@ -74,4 +75,23 @@ export function modelControlDisabled(action: string): ModelServerError {
     ErrorCode.Forbidden,
     `model control is off, so models cannot be ${action} through the API; start the server with modelControl: true (MODEL_CONTROL=1) to allow it`,
   );
+}
+
+/** A request without valid credentials (401). */
+export function unauthenticated(): ModelServerError {
+  return new ModelServerError(ErrorCode.Unauthenticated, 'missing or invalid credentials: send "Authorization: Bearer <token>" or the API-key header');
+}
+
+/** A body over the configured limit (413). */
+export function payloadTooLarge(maxBodyBytes: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.PayloadTooLarge,
+    `the request body is larger than ${maxBodyBytes} bytes, the limit (set maxBodyBytes in the config or MAX_BODY_BYTES)`,
+  );
+}
+
+/** A body whose content type the route does not read (415); `accepted` says what it reads. */
+export function unsupportedContentType(type: string | undefined, accepted: string): ModelServerError {
+  const got = type === undefined || type.trim() === '' ? 'no content type' : `content type '${clip(type.trim(), 100)}'`;
+  return new ModelServerError(ErrorCode.UnsupportedMediaType, `${got} is not supported here; ${accepted}`);
 }

@@ -6,7 +6,9 @@ import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { fastLaneSlotOf } from '../protocol/http/fast-lane';
 import { fastifyOf } from '../protocol/http/fastify-instance.util';
 import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
-import { V2RestRoutes, type BodyPaths, type V2RestSettings } from '../protocol/v2/rest/v2-rest.routes';
+import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
+import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
+import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
 import { RESOLVED_OPTIONS } from './model-server.constants';
 import type { ResolvedModelServerOptions } from './model-server-options.interface';
 
@@ -37,12 +39,14 @@ export class RestRegistrar implements OnModuleInit {
         bodyPaths.set(m.name, { inputPath: m.inputPath, resultPath: m.resultPath });
       }
     }
-    const settings: V2RestSettings = { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug, bodyPaths };
-    new V2RestRoutes(this.dataPlane, this.catalog, settings).register(app);
+    const { maxBodyBytes, debug } = this.options;
+    const endpoint = new V2RestEndpoint(this.dataPlane, this.catalog, { maxBodyBytes, debug, bodyPaths });
+    new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
+    for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
     const slot = fastLaneSlotOf(app);
     if (slot !== undefined) {
       const verifier = this.verifier;
-      slot.lane = new V2InferLane(this.dataPlane, settings, verifier.enabled ? (headers) => verifier.allows(headers) : null).handle;
+      slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers)).handle;
     }
   }
 }

@@ -129,3 +129,15 @@ function better(a: { range: AcceptRange; preferred: boolean }, b: { range: Accep
   if (aExplicit && a.range.index !== b.range.index) return a.range.index < b.range.index;
   return a.preferred && !b.preferred;
 }
+
+/**
+ * The media type of a `Content-Type` value alone, lower case, without its parameters (`''` when absent): the
+ * cheap form of {@link parseMediaType} for the request path.
+ *
+ * @internal
+ */
+export function mediaTypeOf(header: string | undefined): string {
+  if (header === undefined) return '';
+  const semi = header.indexOf(';');
+  return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+}

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TokenVerifier } from '../../protocol/auth/token-verifier';
 import { MONITORING_OPTIONS } from '../monitoring.constants';
 import type { ValidatedMonitoring } from '../monitoring-options.validation';
 import { PrometheusMetrics } from './prometheus-metrics.service';
@@ -19,6 +20,7 @@ export class MetricsRegistrar implements OnModuleInit {
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(MONITORING_OPTIONS) private readonly monitoring: ValidatedMonitoring,
     @Inject(PrometheusMetrics) private readonly metrics: PrometheusMetrics | null,
+    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
   ) {}
 
   onModuleInit(): void {
@@ -30,6 +32,7 @@ export class MetricsRegistrar implements OnModuleInit {
     if (typeof app?.route !== 'function' || typeof app.addContentTypeParser !== 'function') {
       throw new Error('ModelServerMonitoringModule serves /metrics on Fastify: create the application with new FastifyAdapter()');
     }
+    this.verifier.declareOpen(this.monitoring.options.metricsPath, 'metrics');
     app.route({
       method: 'GET',
       url: this.monitoring.options.metricsPath,

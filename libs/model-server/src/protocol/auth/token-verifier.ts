@@ -17,7 +17,10 @@ export class TokenVerifier {
   private readonly digests: Buffer[];
   readonly apiKeyHeader: string;
 
-  constructor(options: AuthOptions) {
+  /** Routes anyone may call, as declared by the modules that serve them (without a query string or trailing slash). */
+  private readonly openPaths = new Set<string>();
+
+  constructor(private readonly options: AuthOptions) {
     const tokens = [...(options.tokens ?? [])];
     if (options.tokensFile !== undefined) {
       let text: string;
@@ -34,6 +37,34 @@ export class TokenVerifier {
     if (tokens.some((t) => t.length < 8)) throw new Error('auth tokens must be at least 8 characters long');
     this.digests = tokens.map(digest);
     this.apiKeyHeader = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
+  }
+
+  /**
+   * Declares a route open to callers without credentials, unless the settings protect its kind: health
+   * (`protectHealth`, default open), docs (`protectDocs`, default open), metrics (`protectMetrics`, default
+   * protected: its series name every model).
+   */
+  declareOpen(path: string, kind: 'health' | 'docs' | 'metrics'): void {
+    const protectedKind =
+      kind === 'health' ? this.options.protectHealth === true : kind === 'docs' ? this.options.protectDocs === true : this.options.protectMetrics !== false;
+    if (!protectedKind) this.openPaths.add(path);
+  }
+
+  /** True when open routes of `kind` may name models: auth is off, or it protects them too. */
+  mayNameModels(kind: 'health' | 'docs'): boolean {
+    return !this.enabled || (kind === 'health' ? this.options.protectHealth === true : this.options.protectDocs === true);
+  }
+
+  /**
+   * The one credentials check of every HTTP request: true when auth is off, the path (query string and a
+   * trailing slash ignored) is an open route, or the headers carry a configured token.
+   */
+  admits(url: string, headers: IncomingHttpHeaders): boolean {
+    if (this.digests.length === 0) return true;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (this.openPaths.has(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)) return true;
+    return this.allows(headers);
   }
 
   /** True when tokens are configured, i.e. protection is on. */

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, logHttpFault, toHttpError } from '../v2/rest/http-status.map';
+import { errorBody, logHttpFault, toHttpError } from './http-status.map';
 
 /**
  * Answers every error that reaches Nest (unknown routes, Nest controllers) as `{"error": "<message>"}`, the
@@ -31,7 +31,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       ({ status, message } = answer);
       retryAfter = answer.retryAfterSeconds;
       const req = http.getRequest<FastifyRequest>();
-      logHttpFault(this.logger, req?.method ?? '?', req?.url ?? '?', answer, exception);
+      logHttpFault(this.logger, req?.method ?? '?', req?.url ?? '?', exception);
     }
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     reply.code(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(message));

@@ -29,7 +29,8 @@ export class OpenApiRegistrar implements OnModuleInit {
     const app = fastifyOf(this.adapterHost);
     if (app === undefined) return;
     // Served without credentials while the models are protected, the document names no model.
-    const withModels = !this.verifier.enabled || this.options.auth.protectDocs === true;
+    const withModels = this.verifier.mayNameModels('docs');
+    for (const path of ['/openapi.json', '/docs']) this.verifier.declareOpen(path, 'docs');
     app.get('/openapi.json', async (_req, reply) =>
       reply
         .header('content-type', 'application/json; charset=utf-8')

@@ -29,7 +29,8 @@ export class SageMakerRegistrar implements OnModuleInit {
     const app = fastifyOf(this.adapterHost);
     if (app === undefined) return; // an application context without HTTP
     // /ping is open unless health is protected: then its answer must not name the models the other routes protect.
-    const pingNamesModels = !this.verifier.enabled || this.options.auth.protectHealth === true;
+    const pingNamesModels = this.verifier.mayNameModels('health');
+    this.verifier.declareOpen('/ping', 'health');
     new SageMakerRoutes(this.service, { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug, pingNamesModels }).register(app);
     this.info.addApiPaths(SAGEMAKER_API_PATHS);
   }

@@ -3,7 +3,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ErrorCode } from '../../errors/error-code.enum';
 import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
-import { errorBody, logHttpFault, toHttpError } from '../v2/rest/http-status.map';
+import { fromFastify } from '../http/fastify-errors';
+import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';
+import { errorBody, logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { callOptions } from '../v2/rest/rest-call.options';
 import type { SageMakerService } from './sagemaker.service';
@@ -22,8 +24,6 @@ export interface SageMakerRouteSettings {
   /** Whether `/ping`'s answer may say which models are not ready (not when it is open while they are protected). */
   pingNamesModels: boolean;
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, in an
@@ -84,15 +84,13 @@ export class SageMakerRoutes {
 
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
     const coded = fromFastify(error, this.settings.maxBodyBytes);
-    const answer = toHttpError(coded, this.settings.debug);
-    logHttpFault(this.logger, req.method, req.url, answer, coded);
-    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
-    return sendJson(reply, answer.status, errorBody(answer.message));
+    logHttpFault(this.logger, req.method, req.url, coded);
+    return sendAnswer(reply, errorAnswer(coded, this.settings.debug));
   };
 }
 
 function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return reply.code(status).header('content-type', JSON_TYPE).send(text);
+  return sendAnswer(reply, jsonAnswer(status, text));
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -108,19 +106,4 @@ function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
   return options;
-}
-
-/** Fastify's own errors (limits, parser) with their catalogue code and a message that says what to do. */
-function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes: number): unknown {
-  if (isModelServerError(error)) return error;
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
-    return new ModelServerError(
-      ErrorCode.PayloadTooLarge,
-      `the request body is larger than ${maxBodyBytes} bytes, the limit (set maxBodyBytes in the config or MAX_BODY_BYTES)`,
-    );
-  }
-  const status = error.statusCode;
-  if (status === 415) return new ModelServerError(ErrorCode.UnsupportedMediaType, error.message);
-  if (status !== undefined && status >= 400 && status < 500) return new ModelServerError(ErrorCode.InvalidRequest, error.message);
-  return error;
 }

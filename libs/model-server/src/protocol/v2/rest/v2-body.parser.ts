@@ -1,10 +1,12 @@
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
+import { mediaTypeOf } from '../../../codecs/content/media-type.util';
+import { clip } from '../../../errors/clip.util';
 import { ErrorCode } from '../../../errors/error-code.enum';
 import { ModelServerError } from '../../../errors/model-server.error';
-import { BUDGETED_BODY_BYTES } from './body-hold.util';
+import { unsupportedContentType } from '../../../errors/errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
@@ -22,85 +24,53 @@ export class BinaryBody {
   ) {}
 }
 
-function mediaType(header: string | undefined): string {
-  if (header === undefined) return '';
-  const semi = header.indexOf(';');
-  return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+/** A v2 body as read: its value, its JSON text when it was plain JSON, and its size once inflated. @internal */
+export interface DecodedBody {
+  /** The parsed JSON, a {@link BinaryBody}, or undefined for no body. */
+  value: unknown;
+  /** The JSON text, when the body was plain (unframed) JSON: monitoring logs it as the client sent it. */
+  text: string | undefined;
+  /** Bytes of the body after inflation. */
+  bytes: number;
 }
 
 /** True for the content types a v2 route reads as JSON. @internal */
 export function isJsonMediaType(header: string | undefined): boolean {
   if (header === 'application/json') return true;
-  const type = mediaType(header);
+  const type = mediaTypeOf(header);
   return JSON_TYPES.has(type) || type.endsWith('+json');
 }
 
 /** True for `application/json` and `+json` types only (not the lenient set the infer routes read as JSON). @internal */
-export function isStrictJsonMediaType(header: string): boolean {
-  const type = mediaType(header);
+export function isStrictJsonMediaType(header: string | undefined): boolean {
+  const type = mediaTypeOf(header);
   return type === 'application/json' || type.endsWith('+json');
 }
 
-/** The text of a plain (unframed, not compressed) JSON body, parsed; an empty body is no body. @internal */
-export function parseJsonText(text: string): unknown {
-  return text === '' ? undefined : parseJson(text);
-}
+const NO_BODY: DecodedBody = { value: undefined, text: undefined, bytes: 0 };
 
 /**
- * The v2 routes' body parser: JSON whatever the content type says (framing is decided by
- * `Inference-Header-Content-Length` alone), 64-bit integers kept exact, a 415 for types that are
- * clearly something else. Plain bodies are parsed synchronously; compressed ones are inflated first.
+ * Reads a v2 body: JSON whatever the content type says (framing is decided by `Inference-Header-Content-Length`
+ * alone), 64-bit integers kept exact, a 415 for types that are clearly something else; gzip / deflate bodies
+ * inflated first, the body limit applying after inflation. Synchronous unless the body is compressed.
  *
  * @internal
  */
-/** The size of each large body a v2 route read (inflated), for the handler to hold in the byte budget. */
-const largeBodies = new WeakMap<FastifyRequest, number>();
-
-/** The (inflated) size of the request's body when it is large enough to count against the byte budget, else 0. @internal */
-export function largeBodyBytes(request: FastifyRequest): number {
-  return largeBodies.get(request) ?? 0;
+export function decodeV2Body(headers: IncomingHttpHeaders, body: Buffer | undefined, maxBodyBytes: number): DecodedBody | Promise<DecodedBody> {
+  if (body === undefined || body.length === 0) return NO_BODY;
+  const type = headers['content-type'];
+  if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
+  const encoding = headers['content-encoding'];
+  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body);
+  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated));
 }
 
-export function parseV2Body(request: FastifyRequest, body: Buffer, maxBodyBytes: number, done: (err: Error | null, body?: unknown) => void): void {
-  try {
-    const header = request.headers['content-type'];
-    if (!isJsonMediaType(header)) {
-      throw new ModelServerError(
-        ErrorCode.UnsupportedMediaType,
-        `content type '${mediaType(header)}' is not supported here; send application/json (or the binary tensor framing)`,
-      );
-    }
-    const encoding = request.headers['content-encoding'];
-    if (encoding === undefined || encoding === 'identity') {
-      done(null, parseDecoded(request, body));
-      return;
-    }
-    inflateBody(body, encoding, maxBodyBytes).then(
-      (inflated) => parseInflated(request, inflated, done),
-      (err: Error) => done(err),
-    );
-  } catch (err) {
-    done(err as Error);
-  }
-}
-
-/** Parses an inflated body; a parse failure goes to `done` like any other (it must never escape the promise chain). */
-function parseInflated(request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
-  let parsed: unknown;
-  try {
-    parsed = parseDecoded(request, body);
-  } catch (err) {
-    done(err as Error);
-    return;
-  }
-  done(null, parsed);
-}
-
-function parseDecoded(request: FastifyRequest, body: Buffer): unknown {
-  if (body.length >= BUDGETED_BODY_BYTES) largeBodies.set(request, body.length);
-  const framing = request.headers[INFERENCE_HEADER];
-  if (framing !== undefined) return splitBinaryBody(body, String(framing));
-  return parseJsonText(body.toString('utf8'));
+function parseDecoded(headers: IncomingHttpHeaders, body: Buffer): DecodedBody {
+  const framing = headers[INFERENCE_HEADER];
+  if (framing !== undefined) return { value: splitBinaryBody(body, String(framing)), text: undefined, bytes: body.length };
+  if (body.length === 0) return NO_BODY;
+  const text = body.toString('utf8');
+  return { value: parseJson(text), text, bytes: body.length };
 }
 
 function splitBinaryBody(body: Buffer, header: string): BinaryBody {
@@ -108,7 +78,7 @@ function splitBinaryBody(body: Buffer, header: string): BinaryBody {
   if (!Number.isSafeInteger(length) || length > body.length) {
     throw new ModelServerError(
       ErrorCode.InvalidRequest,
-      `${INFERENCE_HEADER} is '${header}' but the body has ${body.length} bytes; it must be the JSON part's length`,
+      `${INFERENCE_HEADER} is '${clip(header, 40)}' but the body has ${body.length} bytes; it must be the JSON part's length`,
     );
   }
   return new BinaryBody(parseJson(body.toString('utf8', 0, length)), body.subarray(length));
@@ -122,7 +92,7 @@ async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number)
   const name = encoding.trim().toLowerCase();
   if (name === 'identity' || name === '') return body;
   if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {
-    throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported; use gzip, deflate or none`);
+    throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${clip(encoding, 60)}' is not supported; use gzip, deflate or none`);
   }
   try {
     const options = { maxOutputLength: maxBodyBytes };

@@ -1,5 +1,5 @@
-import { deadlineExceeded, invalidRequest, modelError, overloaded } from '../../../errors/errors';
-import { logHttpFault, toHttpError } from './http-status.map';
+import { deadlineExceeded, invalidRequest, modelError, overloaded } from '../../errors/errors';
+import { logHttpFault } from './http-status.map';
 
 /** A logger that keeps what it is told. */
 function recorder() {
@@ -15,7 +15,7 @@ describe('logHttpFault', () => {
   it('logs a passed deadline as one warning line, without a stack', () => {
     const log = recorder();
     const err = deadlineExceeded('predict');
-    logHttpFault(log, 'POST', '/v2/models/m/infer', toHttpError(err, false), err);
+    logHttpFault(log, 'POST', '/v2/models/m/infer', err);
     expect(log.lines).toEqual([{ level: 'warn', message: "POST /v2/models/m/infer → 504: the request's deadline passed during predict" }]);
   });
 
@@ -23,7 +23,7 @@ describe('logHttpFault', () => {
     const log = recorder();
     const thrown = new Error('weights are NaN');
     const err = modelError("'m'", 'predict', thrown);
-    logHttpFault(log, 'POST', '/v2/models/m/infer', toHttpError(err, false), err);
+    logHttpFault(log, 'POST', '/v2/models/m/infer', err);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0].level).toBe('error');
     expect(log.lines[0].message).toMatch(/→ 500: .*weights are NaN/);
@@ -32,10 +32,10 @@ describe('logHttpFault', () => {
 
   it('does not log client mistakes or a full server, and clips a long URL', () => {
     const log = recorder();
-    for (const err of [invalidRequest('bad'), overloaded('the server', 1, 'maxInFlight')]) logHttpFault(log, 'POST', '/x', toHttpError(err, false), err);
+    for (const err of [invalidRequest('bad'), overloaded('the server', 1, 'maxInFlight')]) logHttpFault(log, 'POST', '/x', err);
     expect(log.lines).toEqual([]);
     const err = new Error('boom');
-    logHttpFault(log, 'GET', `/${'a'.repeat(100_000)}`, toHttpError(err, false), err);
+    logHttpFault(log, 'GET', `/${'a'.repeat(100_000)}`, err);
     expect(log.lines[0].message.length).toBeLessThan(400);
   });
 });

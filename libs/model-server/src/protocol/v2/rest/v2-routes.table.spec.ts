@@ -1,4 +1,4 @@
-import { matchInferPath } from './v2-infer.lane';
+import { matchInferPath } from './v2-routes.table';
 
 describe('matchInferPath', () => {
   it.each([

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { clip } from '../../../errors/clip.util';
-import { ErrorCode } from '../../../errors/error-code.enum';
-import { isModelServerError } from '../../../errors/model-server.error';
+import { clip } from '../../errors/clip.util';
+import { ErrorCode } from '../../errors/error-code.enum';
+import { isModelServerError } from '../../errors/model-server.error';
 
 /** The one place a catalogue code becomes an HTTP status. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -36,7 +36,8 @@ export interface HttpErrorAnswer {
  *
  * @internal
  */
-export function logHttpFault(logger: Pick<LoggerService, 'error' | 'warn'>, method: string, url: string, answer: HttpErrorAnswer, err: unknown): void {
+export function logHttpFault(logger: Pick<LoggerService, 'error' | 'warn'>, method: string, url: string, err: unknown): void {
+  const answer = toHttpError(err, false);
   if (answer.serverFault) {
     const cause = isModelServerError(err) && err.cause instanceof Error ? err.cause : err;
     const detail = cause !== err && cause instanceof Error ? `: ${cause.message}` : '';

@@ -1,0 +1,239 @@
+import { Logger } from '@nestjs/common';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { stringifyJson } from '../../../codecs';
+import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
+import { invalidRequest } from '../../../errors/errors';
+import type { OperationInput } from '../../../inference/call-options.interface';
+import type { DataPlane } from '../../../inference/data-plane';
+import type { ModelCatalog } from '../../../inference/model-catalog';
+import { checkRequestLimits } from '../../../inference/request-limits';
+import type { InferenceResponse } from '../../../model/inference.interface';
+import { pinToMember } from '../../../routing/member-route.util';
+import { BINARY_TYPE, errorAnswer, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
+import { logHttpFault } from '../../http/http-status.map';
+import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
+import { holdBodyBytes } from './body-hold.util';
+import { readBodyPath, writeBodyPath } from './body-path.util';
+import { callOptions, passedHeaders } from './rest-call.options';
+import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
+import type { V2Handler } from './v2-routes.table';
+import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
+import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
+
+/** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
+export interface BodyPaths {
+  inputPath?: string;
+  resultPath?: string;
+}
+
+/** What the v2 REST endpoint is built from. @internal */
+export interface V2RestSettings {
+  /** Largest request body, in bytes, after inflation. */
+  maxBodyBytes: number;
+  /** Put stack traces of server faults in error messages. */
+  debug: boolean;
+  /** Models with body paths, by name. */
+  bodyPaths: ReadonlyMap<string, BodyPaths>;
+}
+
+/** The path parameters of a v2 route. @internal */
+export interface V2Params {
+  model?: string;
+  version?: string;
+  op?: string;
+  member?: string;
+}
+
+/** One call of a v2 route, as either door received it. @internal */
+export interface V2Call {
+  method: string;
+  url: string;
+  params: V2Params;
+  headers: IncomingHttpHeaders;
+  /** The body's bytes as sent (undefined: none). */
+  body: Buffer | undefined;
+  /** The response: tells when the client goes away, and when the answer is done. */
+  res: ServerResponse;
+}
+
+/**
+ * The KServe v2 / Open Inference Protocol over HTTP, knowing nothing of Fastify: each route of the table
+ * (v2-routes.table.ts) turns a call (path parameters, headers, body bytes) into an answer (status, headers,
+ * body). Both doors call it: the Fastify routes and the fast lane in front of them, so a request gets the same
+ * answer and the same monitoring event through either. It never throws: every failure is an answer from the
+ * error catalogue, and a refused request to a model's infer, explain or operation route gets its monitoring
+ * event.
+ *
+ * @internal
+ */
+export class V2RestEndpoint {
+  private readonly logger = new Logger('V2Rest');
+  /** The handlers by the table's names, bound once. */
+  readonly handlers: Readonly<Record<V2Handler, (call: V2Call) => HttpAnswer | Promise<HttpAnswer>>>;
+
+  constructor(
+    private readonly dataPlane: DataPlane,
+    private readonly catalog: ModelCatalog,
+    private readonly settings: V2RestSettings,
+  ) {
+    this.handlers = {
+      serverMetadata: () => jsonAnswer(200, JSON.stringify(this.catalog.serverMetadata())),
+      live: () => jsonAnswer(200, '{"live":true}'),
+      ready: () =>
+        this.catalog.ready()
+          ? jsonAnswer(200, '{"ready":true}')
+          : jsonAnswer(503, JSON.stringify({ ready: false, error: 'not every model is ready (GET /v2/models lists their states)' })),
+      listModels: () => jsonAnswer(200, JSON.stringify(this.catalog.listModels())),
+      repositoryIndex: (call) => this.guarded(call, undefined, () => this.repositoryIndex(call)),
+      loadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.loadModel(call.params.model!)))),
+      unloadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
+      modelMetadata: (call) => this.guarded(call, undefined, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
+      modelReady: (call) => this.guarded(call, undefined, () => this.modelReady(call.params)),
+      infer: (call) => this.inference(call, 'infer'),
+      explain: (call) => this.inference(call, 'explain'),
+      memberInfer: (call) => this.inference(call, 'infer'),
+      operation: (call) => this.operation(call),
+    };
+  }
+
+  /**
+   * The answer to a request refused before its handler ran (by the door: body over the limit, unreadable
+   * content): the catalogue's answer, logged, and the refusal's monitoring event when it addressed a model's
+   * infer, explain or operation route.
+   */
+  refused(call: V2Call, handler: V2Handler | undefined, err: unknown): HttpAnswer {
+    return this.fail(call, err, handler === undefined ? undefined : opOf(handler, call.params), undefined);
+  }
+
+  private async guarded(call: V2Call, op: string | undefined, run: () => HttpAnswer | Promise<HttpAnswer>): Promise<HttpAnswer> {
+    try {
+      return await run();
+    } catch (err) {
+      return this.fail(call, err, op, undefined);
+    }
+  }
+
+  private async repositoryIndex(call: V2Call): Promise<HttpAnswer> {
+    const body = (await this.read(call)).value as { ready?: unknown } | undefined;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw invalidRequest('the repository index body, when given, is an object like {"ready": true}');
+    }
+    if (body?.ready !== undefined && typeof body.ready !== 'boolean') throw invalidRequest('"ready" must be a boolean');
+    return jsonAnswer(200, JSON.stringify(this.catalog.repositoryIndex(body?.ready === true)));
+  }
+
+  private modelReady({ model, version }: V2Params): HttpAnswer {
+    return this.catalog.modelReady(model!, version)
+      ? jsonAnswer(200, JSON.stringify({ name: model, ready: true }))
+      : jsonAnswer(503, JSON.stringify({ name: model, ready: false, error: `model '${model}' is not ready` }));
+  }
+
+  /** infer, explain, and MLRun's member route (the router's request pinned to one member). */
+  private async inference(call: V2Call, op: 'infer' | 'explain'): Promise<HttpAnswer> {
+    const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+    let body: DecodedBody | undefined;
+    try {
+      body = await this.read(call);
+      holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
+      let wire = this.inferenceRequest(model, body.value);
+      const options = callOptions(call.headers, call.res, this.requestText(model, body));
+      if (member !== undefined) wire = pinToMember(this.dataPlane, model, version, wire, member);
+      const response = op === 'infer' ? await this.dataPlane.infer(model, version, wire, options) : await this.dataPlane.explain(model, version, wire, options);
+      return this.inferenceAnswer(model, body.value, wire, response);
+    } catch (err) {
+      return this.fail(call, err, op, body?.value);
+    }
+  }
+
+  private async operation(call: V2Call): Promise<HttpAnswer> {
+    const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
+    let body: DecodedBody | undefined;
+    try {
+      body = await this.read(call);
+      holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
+      const part = this.requestPart(model, body.value);
+      let input: OperationInput;
+      if (looksLikeInferenceRequest(part)) {
+        input = { wire: this.inferenceRequest(model, body.value) };
+      } else {
+        if (part instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
+        input = { body: part };
+      }
+      const text = input.wire === undefined ? undefined : this.requestText(model, body);
+      const output = await this.dataPlane.operation(model, version, op, input, callOptions(call.headers, call.res, text));
+      if (output.kind === 'inference') return this.inferenceAnswer(model, body.value, input.wire!, output.response);
+      return this.jsonAt(model, body.value, stringifyJson(output.value));
+    } catch (err) {
+      return this.fail(call, err, op, body?.value);
+    }
+  }
+
+  /** The body, decoded (synchronously unless compressed). */
+  private read(call: V2Call): DecodedBody | Promise<DecodedBody> {
+    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes);
+  }
+
+  /** The body's JSON text, when it is the v2 request itself (monitoring logs it as sent). */
+  private requestText(model: string, body: DecodedBody): string | undefined {
+    return body.text !== undefined && this.settings.bodyPaths.get(model)?.inputPath === undefined ? body.text : undefined;
+  }
+
+  /** The v2 request inside a body: at the model's input path, checked, within the limits, binary tail attached. */
+  private inferenceRequest(model: string, body: unknown): WireInferenceRequest {
+    const wire = checkInferenceRequest(this.requestPart(model, body instanceof BinaryBody ? body.header : body));
+    checkRequestLimits(wire, this.dataPlane.limits);
+    if (body instanceof BinaryBody) attachBinaryInputs(wire, body.tail);
+    return wire;
+  }
+
+  private requestPart(model: string, body: unknown): unknown {
+    const inputPath = this.settings.bodyPaths.get(model)?.inputPath;
+    if (inputPath === undefined || body === undefined || body instanceof BinaryBody) return body;
+    return readBodyPath(body, inputPath);
+  }
+
+  private inferenceAnswer(model: string, body: unknown, wire: WireInferenceRequest, response: InferenceResponse): HttpAnswer {
+    if (wantsBinaryResponse(wire)) {
+      const binary = serializeBinaryResponse(response, wire);
+      return { status: 200, headers: { 'content-type': BINARY_TYPE, [INFERENCE_HEADER]: String(binary.headerLength) }, body: binary.body };
+    }
+    return this.jsonAt(model, body, serializeInferenceResponse(response));
+  }
+
+  /** JSON text, written into the original body at the model's result path when it has one. */
+  private jsonAt(model: string, body: unknown, text: string): HttpAnswer {
+    const resultPath = this.settings.bodyPaths.get(model)?.resultPath;
+    if (resultPath === undefined) return jsonAnswer(200, text);
+    // Write a marker at the path, serialize the body, then put the response text in the marker's place.
+    const marker = `\u0000result:${process.hrtime.bigint()}\u0000`;
+    const whole = stringifyJson(writeBodyPath(body instanceof BinaryBody ? body.header : body, resultPath, marker));
+    return jsonAnswer(200, whole.replace(JSON.stringify(marker), () => text));
+  }
+
+  /** The answer to a failure: logged once, and a refused model request gets its monitoring event. */
+  private fail(call: V2Call, err: unknown, op: string | undefined, body: unknown): HttpAnswer {
+    const { model, version } = call.params;
+    if (op !== undefined && model !== undefined) {
+      const raw = body instanceof BinaryBody ? body.header : body;
+      this.dataPlane.reportRejected(op, model, version, raw, err, { protocol: 'rest', headers: passedHeaders(call.headers) });
+    }
+    const answer = errorAnswer(err, this.settings.debug);
+    logHttpFault(this.logger, call.method, call.url, err);
+    return answer;
+  }
+}
+
+/** The operation a model route runs, for its monitoring event. */
+function opOf(handler: V2Handler, params: V2Params): string | undefined {
+  switch (handler) {
+    case 'infer':
+    case 'memberInfer':
+      return 'infer';
+    case 'explain':
+      return 'explain';
+    case 'operation':
+      return params.op;
+    default:
+      return undefined;
+  }
+}
