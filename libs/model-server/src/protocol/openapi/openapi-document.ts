@@ -1,5 +1,6 @@
 import type { ModelCatalog } from '../../inference/model-catalog';
 import type { TensorSpec } from '../../model/tensor.interface';
+import { V2_ROUTES, type V2Schema } from '../v2/rest/v2-routes.table';
 
 /** An OpenAPI 3.1 document, as plain JSON. @publicApi */
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, unknown>> };
@@ -84,14 +85,6 @@ const COMPONENTS = {
   },
 };
 
-/** What the repository load / unload routes answer. */
-const CONTROL_ANSWERS = {
-  '200': { description: 'its versions and states' },
-  '403': errorResponse('model control is off (modelControl)'),
-  '404': errorResponse('unknown model'),
-  '415': errorResponse('not sent as application/json'),
-};
-
 /** An example request for a model's declared inputs (-1 dims become 1), or a generic one. */
 function exampleRequest(inputs: readonly TensorSpec[]): unknown {
   if (inputs.length === 0) return { inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
@@ -105,47 +98,46 @@ function exampleRequest(inputs: readonly TensorSpec[]): unknown {
   };
 }
 
-function modelRoutes(examples: Record<string, unknown>, versioned: boolean): OpenApiPaths {
-  const base = versioned ? '/v2/models/{model}/versions/{version}' : '/v2/models/{model}';
-  const params = versioned ? [MODEL, VERSION] : [MODEL];
-  const tag = versioned ? 'model versions' : 'models';
-  const notFound = errorResponse('unknown model or version');
-  const inferBody = { required: true, content: { 'application/json': { schema: ref('InferenceRequest'), examples } } };
-  const inferAnswers = {
-    '200': { description: 'the inference response', content: json(ref('InferenceResponse')) },
-    '400': errorResponse('malformed request, or values that do not fit the model'),
-    '404': notFound,
-    '413': errorResponse('body over the configured limit (maxBodyBytes)'),
-    '415': errorResponse('unsupported content type or encoding'),
-    '503': errorResponse('model not ready (Retry-After while loading), or overloaded'),
-    '504': errorResponse('the request deadline passed'),
-  };
-  return {
-    [base]: { get: { tags: [tag], summary: 'Model metadata', parameters: params, responses: { '200': { description: 'metadata', content: json(ref('ModelMetadata')) }, '404': notFound } } },
-    [`${base}/ready`]: {
-      get: { tags: [tag], summary: 'Model readiness', parameters: params, responses: { '200': { description: 'ready' }, '503': errorResponse('not ready'), '404': notFound } },
-    },
-    [`${base}/infer`]: { post: { tags: [tag], summary: 'Inference', operationId: versioned ? 'inferVersion' : 'infer', parameters: params, requestBody: inferBody, responses: inferAnswers } },
-    [`${base}/explain`]: { post: { tags: [tag], summary: 'Explanation (same request shape as infer)', parameters: params, requestBody: inferBody, responses: inferAnswers } },
-    [`${base}/{member}/infer`]: {
-      post: {
-        tags: [tag],
-        summary: 'Inference pinned to one member of a router (VotingEnsemble, ParallelRun, TrafficSplit)',
-        parameters: [...params, { name: 'member', in: 'path', required: true, schema: { type: 'string' }, description: 'a member of the router' }],
-        requestBody: inferBody,
-        responses: inferAnswers,
-      },
-    },
-    [`${base}/{operation}`]: {
-      post: {
-        tags: [tag],
-        summary: 'A custom operation the model declares with @Operation',
-        parameters: [...params, OP],
-        requestBody: { required: false, content: json({}) },
-        responses: { '200': { description: 'the operation\'s answer', content: json({}) }, '404': errorResponse('unknown model, version or operation') },
-      },
-    },
-  };
+/** A `:param` of a table path as an OpenAPI parameter. */
+const PARAMETERS: Record<string, Record<string, unknown>> = {
+  model: MODEL,
+  version: VERSION,
+  op: OP,
+  member: { name: 'member', in: 'path', required: true, schema: { type: 'string' }, description: 'a member of the router' },
+};
+
+function schemaOf(name: V2Schema): unknown {
+  switch (name) {
+    case 'Any':
+      return {};
+    case 'RepositoryIndexRequest':
+      return { type: 'object', properties: { ready: { type: 'boolean' } } };
+    default:
+      return ref(name);
+  }
+}
+
+/** The v2 routes of the table as OpenAPI path items, infer-like bodies with the models' examples. */
+function v2Paths(examples: Record<string, unknown>): OpenApiPaths {
+  const paths: OpenApiPaths = {};
+  for (const route of V2_ROUTES) {
+    const doc = route.doc;
+    const params = [...route.path.matchAll(/:([a-z]+)/g)].map((m) => PARAMETERS[m[1]]);
+    const path = route.path.replace(/:([a-z]+)/g, (_m, name: string) => `{${name === 'op' ? 'operation' : name}}`);
+    const responses: Record<string, unknown> = {};
+    for (const [status, description] of Object.entries(doc.answers)) {
+      responses[status] = status === '200' ? (doc.ok === undefined ? { description } : { description, content: json(schemaOf(doc.ok)) }) : errorResponse(description);
+    }
+    const operation: Record<string, unknown> = { tags: [doc.tag], summary: doc.summary, responses };
+    if (doc.operationId !== undefined) operation.operationId = doc.operationId;
+    if (params.length > 0) operation.parameters = params;
+    if (doc.body !== undefined) {
+      const content = doc.body.schema === 'InferenceRequest' ? { 'application/json': { schema: ref('InferenceRequest'), examples } } : json(schemaOf(doc.body.schema));
+      operation.requestBody = { required: doc.body.required, content };
+    }
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  return paths;
 }
 
 /**
@@ -169,9 +161,6 @@ export function buildOpenApiDocument(catalog: ModelCatalog, extraPaths: OpenApiP
     const versions = model.versions.map((v) => `${v.version ?? '(unversioned)'}: ${v.state}`).join(', ');
     descriptions.push(`- **${model.name}** (${meta.platform}; ${versions}) inputs: ${meta.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape.join(',')}]`).join(', ') || 'any'}`);
   }
-  const health = (summary: string, key: string) => ({
-    get: { tags: ['server'], summary, responses: { '200': { description: `{"${key}":true}` }, '503': { description: `{"${key}":false,...}` } } },
-  });
   return {
     openapi: '3.1.0',
     info: {
@@ -180,17 +169,7 @@ export function buildOpenApiDocument(catalog: ModelCatalog, extraPaths: OpenApiP
       description: `KServe v2 / Open Inference Protocol. Extensions: ${server.extensions.join(', ') || 'none'}.\n\nModels served:\n${descriptions.join('\n')}`,
     },
     paths: {
-      '/v2': { get: { tags: ['server'], summary: 'Server metadata', responses: { '200': { description: 'name, version, extensions' } } } },
-      '/v2/health/live': health('Liveness', 'live'),
-      '/v2/health/ready': health('Readiness (every configured model ready)', 'ready'),
-      '/v2/models': { get: { tags: ['server'], summary: 'Models, their versions and states', responses: { '200': { description: 'listing' } } } },
-      '/v2/repository/index': {
-        post: { tags: ['repository'], summary: 'Repository index (Triton extension)', requestBody: { required: false, content: json({ type: 'object', properties: { ready: { type: 'boolean' } } }) }, responses: { '200': { description: 'rows' } } },
-      },
-      '/v2/repository/models/{model}/load': { post: { tags: ['repository'], summary: 'Load or reload a model', parameters: [MODEL], responses: CONTROL_ANSWERS } },
-      '/v2/repository/models/{model}/unload': { post: { tags: ['repository'], summary: 'Unload a model', parameters: [MODEL], responses: CONTROL_ANSWERS } },
-      ...modelRoutes(examples, false),
-      ...modelRoutes(examples, true),
+      ...v2Paths(examples),
       ...extraPaths,
     },
     components: COMPONENTS,
