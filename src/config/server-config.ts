@@ -11,6 +11,7 @@ import {
   type SageMakerModuleOptions,
   type ServerLogLevel,
   type HttpTimeouts,
+  type ModelServerAdapterOptions,
 } from 'nest-model-server';
 import { parse as parseYaml } from 'yaml';
 import { loadModelClass } from './model-loader';
@@ -37,8 +38,8 @@ export interface ServerConfig {
   monitoring: ModelServerMonitoringOptions;
   /** The SageMaker serving contract (`/ping`, `/invocations`, `/execution-parameters`); false turns it off. */
   sagemaker: SageMakerModuleOptions | false;
-  /** The HTTP server's timeouts (unset ones take the library's defaults). */
-  http: HttpTimeouts;
+  /** The HTTP adapter's settings: timeouts and the fast lane (unset ones take the library's defaults). */
+  http: Omit<ModelServerAdapterOptions, 'bodyLimit'>;
 }
 
 /** Settings given on the command line (they win over the environment, which wins over the file). */
@@ -96,6 +97,8 @@ interface ConfigFile {
   headersTimeoutMs?: number;
   sendTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Serve plain JSON infer requests before Fastify's request lifecycle (`FAST_LANE`). */
+  fastLane?: boolean;
   [key: string]: unknown;
 }
 
@@ -219,7 +222,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
@@ -259,13 +262,21 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     options,
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
     sagemaker: sageMakerConfig(env, sagemaker),
-    http: httpTimeouts(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }),
+    http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
   };
 }
 
-/** The HTTP timeouts: the file's keys, then `RECEIVE_TIMEOUT_MS`, `HEADERS_TIMEOUT_MS`, `SEND_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS`. */
-function httpTimeouts(env: NodeJS.ProcessEnv, file: HttpTimeouts): HttpTimeouts {
-  const out: HttpTimeouts = {};
+/**
+ * The HTTP adapter's settings: the file's timeout keys, then `RECEIVE_TIMEOUT_MS`, `HEADERS_TIMEOUT_MS`,
+ * `SEND_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS`; the file's `fastLane`, then `FAST_LANE`.
+ */
+function httpAdapterOptions(env: NodeJS.ProcessEnv, file: HttpTimeouts, fastLane: unknown): ServerConfig['http'] {
+  const out: ServerConfig['http'] = {};
+  const lane = env.FAST_LANE !== undefined && env.FAST_LANE !== '' ? !/^(0|false|no|off)$/i.test(env.FAST_LANE) : fastLane;
+  if (lane !== undefined) {
+    if (typeof lane !== 'boolean') throw new Error(`fastLane must be true or false, got '${String(lane)}'`);
+    out.fastLane = lane;
+  }
   const keys: [keyof HttpTimeouts, string][] = [
     ['receiveTimeoutMs', 'RECEIVE_TIMEOUT_MS'],
     ['headersTimeoutMs', 'HEADERS_TIMEOUT_MS'],
