@@ -1,4 +1,4 @@
-import type { InferenceResponse, Tensor } from '../../model';
+import { ByteStrings, type InferenceResponse, type Tensor } from '../../model';
 import { contentTarget } from './content-target.util';
 import { CsvContentCodec } from './csv-content.codec';
 
@@ -52,7 +52,7 @@ describe('CsvContentCodec', () => {
     const text = codec.encode(
       response([
         { name: 'class', datatype: 'INT64', shape: [2], data: BigInt64Array.from([0n, 2n]) },
-        { name: 'label', datatype: 'BYTES', shape: [2], data: [Buffer.from('setosa'), Buffer.from('a, "b"')] },
+        { name: 'label', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['setosa', 'a, "b"']) },
         { name: 'p', datatype: 'FP32', shape: [2, 2], data: Float32Array.from([0.1, 0.9, NaN, Infinity]) },
       ]),
       { mediaType: 'text/csv', params: {}, format: 'rows' },

@@ -1,4 +1,4 @@
-import type { InferenceResponse, Tensor } from '../../model';
+import { ByteStrings, type InferenceResponse, type Tensor } from '../../model';
 import { contentTarget } from './content-target.util';
 import { NpyContentCodec } from './npy-content.codec';
 import { readNpyHeader, writeNpyHeader } from './npy-format.util';
@@ -48,7 +48,10 @@ describe('NpyContentCodec', () => {
     expect(codec.decode(npy('|b1', [3], Uint8Array.from([1, 0, 1]), false, 2), UNDECLARED).request.inputs[0]).toMatchObject({ datatype: 'BOOL', shape: [3] });
     expect(codec.decode(npy('<i8', [], bytes(BigInt64Array.from([-5n]))), UNDECLARED).request.inputs[0]).toMatchObject({ datatype: 'INT64', shape: [] });
     const strings = codec.decode(npy('|S3', [2], Buffer.from('ab\0xyz')), UNDECLARED).request.inputs[0];
-    expect(strings).toEqual({ name: 'input-0', datatype: 'BYTES', shape: [2], data: [Buffer.from('ab'), Buffer.from('xyz')] });
+    expect(strings).toMatchObject({ name: 'input-0', datatype: 'BYTES', shape: [2] });
+    expect(strings.data).toBeInstanceOf(ByteStrings);
+    expect((strings.data as ByteStrings).toStrings()).toEqual(['ab', 'xyz']);
+    expect((strings.data as ByteStrings).bytes.length).toBe(5); // one compact buffer, padding dropped
   });
 
   it('refuses what it cannot read with a 400 that says why', () => {
@@ -77,7 +80,7 @@ describe('NpyContentCodec', () => {
     expect(readNpyHeader(codec.encode(response([{ name: 'b', datatype: 'BF16', shape: [1], data: Float32Array.from([1.5]) }]))).datatype).toBe('FP32');
     const bools = codec.encode(response([{ name: 'ok', datatype: 'BOOL', shape: [2], data: Uint8Array.from([1, 0]) }]));
     expect([...bools.subarray(readNpyHeader(bools).dataOffset)]).toEqual([1, 0]);
-    const strings = codec.encode(response([{ name: 's', datatype: 'BYTES', shape: [2], data: [Buffer.from('a'), Buffer.from('xyz')] }]));
+    const strings = codec.encode(response([{ name: 's', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['a', 'xyz']) }]));
     expect(readNpyHeader(strings)).toMatchObject({ datatype: 'BYTES', itemSize: 3, shape: [2] });
     expect(strings.subarray(readNpyHeader(strings).dataOffset).toString('latin1')).toBe('a\0\0xyz');
   });

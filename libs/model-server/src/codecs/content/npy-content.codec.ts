@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ByteStrings } from '../../model/byte-strings';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
 import { clientError } from '../codec-error.util';
@@ -12,16 +13,30 @@ import { rowsInput } from './rows.util';
 
 const TYPE = 'application/x-npy';
 
-/** Fixed-width `|S<n>` elements with their trailing NUL padding removed. */
-function fixedBytes(raw: Buffer, itemSize: number, count: number): Buffer[] {
-  const out = new Array<Buffer>(count);
-  for (let i = 0; i < count; i++) {
-    let end = (i + 1) * itemSize;
-    const start = i * itemSize;
-    while (end > start && raw[end - 1] === 0) end--;
-    out[i] = raw.subarray(start, end);
+/** The end of fixed-width element `i` once its trailing NUL padding is cut off. */
+function trimmedEnd(raw: Uint8Array, start: number, itemSize: number): number {
+  let end = start + itemSize;
+  while (end > start && raw[end - 1] === 0) end--;
+  return end;
+}
+
+/**
+ * Fixed-width `|S<n>` elements, their trailing NUL padding removed, as one {@link ByteStrings}: a pass sums the
+ * trimmed sizes and a second copies the elements next to each other.
+ */
+function fixedBytes(raw: Buffer, itemSize: number, count: number): ByteStrings {
+  let total = 0;
+  for (let i = 0, start = 0; i < count; i++, start += itemSize) total += trimmedEnd(raw, start, itemSize) - start;
+  const offsets = new Uint32Array(count + 1);
+  const bytes = Buffer.allocUnsafe(total);
+  let q = 0;
+  for (let i = 0, start = 0; i < count; i++, start += itemSize) {
+    const end = trimmedEnd(raw, start, itemSize);
+    if (end - start < 32) for (let k = start; k < end; k++) bytes[q++] = raw[k];
+    else q += raw.copy(bytes, q, start, end);
+    offsets[i + 1] = q;
   }
-  return out;
+  return new ByteStrings(bytes, offsets);
 }
 
 /**
@@ -69,12 +84,14 @@ function float32Bytes(values: Float32Array): Uint8Array {
 }
 
 function bytesArray(t: Tensor): Buffer {
-  const elements = t.data as Buffer[];
+  const elements = t.data as ByteStrings;
+  const n = elements.length;
   let itemSize = 1;
-  for (const e of elements) if (e.length > itemSize) itemSize = e.length;
+  for (let i = 0; i < n; i++) if (elements.sizeOf(i) > itemSize) itemSize = elements.sizeOf(i);
   const header = writeNpyHeader(`|S${itemSize}`, t.shape);
-  const out = Buffer.alloc(header.length + elements.length * itemSize);
+  const out = Buffer.alloc(header.length + n * itemSize);
   header.copy(out, 0);
-  for (let i = 0; i < elements.length; i++) elements[i].copy(out, header.length + i * itemSize);
+  const o = elements.offsets;
+  for (let i = 0; i < n; i++) elements.bytes.copy(out, header.length + i * itemSize, o[i], o[i + 1]);
   return out;
 }
