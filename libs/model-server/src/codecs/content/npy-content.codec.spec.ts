@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../errors/error-code.enum';
 import { ByteStrings, type InferenceResponse, type Tensor } from '../../model';
 import { contentTarget } from './content-target.util';
 import { NpyContentCodec } from './npy-content.codec';
@@ -91,5 +92,83 @@ describe('NpyContentCodec', () => {
     const out = codec.encode(response([{ name: 'i', datatype: 'INT64', shape: [2], data: BigInt64Array.from([1n, -2n]) }]));
     const back = codec.decode(out, UNDECLARED).request.inputs[0];
     expect(back).toMatchObject({ datatype: 'INT64', shape: [2] });
+  });
+
+  describe('hostile bodies', () => {
+    const FP32_MODEL = contentTarget('m', [{ name: 'x', datatype: 'FP32', shape: [-1] }]);
+
+    function errorOf(fn: () => unknown): { code: string; message: string } {
+      try {
+        fn();
+      } catch (err) {
+        return err as { code: string; message: string };
+      }
+      throw new Error('expected an error');
+    }
+
+    /** An .npy body whose header (after the 12-byte v2 prefix) is `dict` as it is, not padded. */
+    function rawHeader(dict: string, data: Uint8Array = new Uint8Array(0)): Buffer {
+      const prefix = Buffer.alloc(12);
+      prefix.write('\x93NUMPY', 0, 'latin1');
+      prefix[6] = 2;
+      prefix.writeUInt32LE(Buffer.byteLength(dict, 'latin1'), 8);
+      return Buffer.concat([prefix, Buffer.from(dict, 'latin1'), data]);
+    }
+
+    it("refuses a header over numpy's own 10,000-byte limit (400) without reading it", () => {
+      const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), ${"'x': 1, ".repeat(22_500)}}`;
+      const err = errorOf(() => codec.decode(rawHeader(dict, new Uint8Array(4)), UNDECLARED));
+      expect(err.code).toBe(ErrorCode.InvalidRequest);
+      expect(err.message).toBe(
+        `the application/x-npy body declares a ${dict.length}-byte header, over numpy's own limit of 10000 bytes (max_header_size); numpy writes far shorter ones`,
+      );
+    });
+
+    it('reads a header in one pass and quotes it clipped when it is malformed', () => {
+      // Quotes and colons that made the old pattern backtrack; within the size limit.
+      const dict = `{'descr': '<f4', 'shape': (1,), 'fortran_order': False, ` + `'descr' :'descr':`.repeat(500) + '}';
+      const err = errorOf(() => codec.decode(rawHeader(dict, new Uint8Array(4)), UNDECLARED));
+      expect(err.code).toBe(ErrorCode.InvalidRequest);
+      expect(err.message).toMatch(/^the application\/x-npy body header is not the dict numpy writes \(at character \d+\): \{'descr'/);
+      expect(err.message.length).toBeLessThan(400);
+      const unknown = errorOf(() => codec.decode(rawHeader(`{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'extra': 1}`, new Uint8Array(4)), UNDECLARED));
+      expect(unknown.message).toBe("the application/x-npy body header has the key 'extra'; numpy writes only 'descr', 'fortran_order' and 'shape'");
+      const structured = errorOf(() => codec.decode(rawHeader(`{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}`, new Uint8Array(4)), UNDECLARED));
+      expect(structured.message).toMatch(/^the application\/x-npy body header has no string 'descr' \(structured arrays are refused\)/);
+      const shape = errorOf(() => codec.decode(rawHeader(`{'descr': '<f4', 'fortran_order': False, 'shape': (1, x)}`, new Uint8Array(4)), UNDECLARED));
+      expect(shape.message).toBe('the application/x-npy body has an invalid shape (1, x)');
+    });
+
+    it('accepts the layouts numpy and Python 2 wrote: double quotes, no trailing comma, long integers', () => {
+      const body = rawHeader(`{"descr": "<i2", "shape": (2L, 1L), "fortran_order": False}  \n`, bytes(Int16Array.from([7, -7])));
+      expect(codec.decode(body, UNDECLARED).request.inputs[0]).toMatchObject({ datatype: 'INT16', shape: [2, 1] });
+    });
+
+    it('refuses |S1 for an FP32 model at once (400), before building any element', () => {
+      const body = npy('|S1', [1_000_000], Buffer.alloc(1_000_000, 0x61));
+      const err = errorOf(() => codec.decode(body, FP32_MODEL));
+      expect(err.code).toBe(ErrorCode.InvalidRequest);
+      expect(err.message).toBe("the application/x-npy array has dtype 'S1', but input 'x' of model 'm' is FP32; send a numeric or boolean array");
+      const toBytes = contentTarget('m', [{ name: 's', datatype: 'BYTES', shape: [-1] }]);
+      expect(errorOf(() => codec.decode(npy('<f8', [1], new Uint8Array(8)), toBytes)).message).toBe(
+        "the application/x-npy array has dtype 'f8', but input 's' of model 'm' is BYTES; send a bytes array (dtype S)",
+      );
+    });
+
+    it('takes fixed bytes and conversions from the tensor budget before allocating (413)', () => {
+      const small = contentTarget('m', [], 4096);
+      const err = errorOf(() => codec.decode(npy('|S1', [1000], Buffer.alloc(1000, 0x61)), small));
+      expect(err.code).toBe(ErrorCode.PayloadTooLarge);
+      expect(err.message).toBe("input 'input-0' would take 5000 bytes decoded, over what is left of the request's 4096-byte budget for tensors (maxTensorBytes)");
+      const toFp32 = contentTarget('m', [{ name: 'x', datatype: 'FP32', shape: [-1] }], 4096);
+      expect(errorOf(() => codec.decode(npy('<f2', [4000], new Uint8Array(8000)), toFp32)).code).toBe(ErrorCode.PayloadTooLarge);
+      expect(codec.decode(npy('|S1', [800], Buffer.alloc(800, 0x61)), small).request.inputs[0].shape).toEqual([800]);
+    });
+
+    it('refuses a shape of more than 2^32 elements over no data', () => {
+      const err = errorOf(() => codec.decode(npy('|S0', [65536, 65536, 2], new Uint8Array(0)), UNDECLARED));
+      expect(err.message).toBe('the application/x-npy body has shape (65536, 65536, 2): more than 2^32 (4294967296) elements');
+      expect(errorOf(() => codec.decode(npy('|S0', [65536, 65536], new Uint8Array(0)), UNDECLARED)).code).toBe(ErrorCode.PayloadTooLarge);
+    });
   });
 });

@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { invalidRequest } from '../../errors/errors';
 import { ByteStrings } from '../../model/byte-strings';
+import type { Datatype } from '../../model/datatype';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
 import { clientError } from '../codec-error.util';
 import { decodeRawData } from '../raw-data.decoder';
 import { tensorToRaw } from '../raw-data.encoder';
+import { TensorBudget } from '../tensor-budget';
 import type { WireTensor } from '../wire-tensor.interface';
 import type { ContentCodec, ContentTarget, DecodedContent } from './content-codec.interface';
 import { notAcceptable } from './content-error.util';
-import { NPY_DESCR, readNpyHeader, writeNpyHeader } from './npy-format.util';
+import { NPY_DESCR, readNpyHeader, writeNpyHeader, type NpyHeader } from './npy-format.util';
 import { rowsInput } from './rows.util';
 
 const TYPE = 'application/x-npy';
@@ -21,10 +24,12 @@ function trimmedEnd(raw: Uint8Array, start: number, itemSize: number): number {
 }
 
 /**
- * Fixed-width `|S<n>` elements, their trailing NUL padding removed, as one {@link ByteStrings}: a pass sums the
- * trimmed sizes and a second copies the elements next to each other.
+ * Fixed-width `|S<n>` elements, their trailing NUL padding removed, as one {@link ByteStrings}. The budget is
+ * taken first (the bytes as sent plus 4 per element: at least what is built), then a pass sums the trimmed
+ * sizes and a second copies the elements next to each other.
  */
-function fixedBytes(raw: Buffer, itemSize: number, count: number): ByteStrings {
+function fixedBytes(raw: Buffer, itemSize: number, count: number, budget: TensorBudget, where: string): ByteStrings {
+  budget.take(raw.length + 4 * count, where);
   let total = 0;
   for (let i = 0, start = 0; i < count; i++, start += itemSize) total += trimmedEnd(raw, start, itemSize) - start;
   const offsets = new Uint32Array(count + 1);
@@ -37,6 +42,18 @@ function fixedBytes(raw: Buffer, itemSize: number, count: number): ByteStrings {
     offsets[i + 1] = q;
   }
   return new ByteStrings(bytes, offsets);
+}
+
+/** The number of elements of a shape the header reader has checked. */
+function elementsOf(shape: readonly number[]): number {
+  let count = 1;
+  for (const d of shape) count *= d;
+  return count;
+}
+
+/** The array's numpy dtype as messages name it. */
+function dtypeName(header: NpyHeader): string {
+  return header.datatype === 'BYTES' ? `S${header.itemSize}` : NPY_DESCR[header.datatype].slice(1);
 }
 
 /**
@@ -58,14 +75,23 @@ export class NpyContentCodec implements ContentCodec {
   decode(body: Buffer, target: ContentTarget): DecodedContent {
     const header = readNpyHeader(body);
     const input = rowsInput(target, TYPE);
-    const datatype = input.declared ? input.datatype : header.datatype;
+    const datatype: Datatype = input.declared ? input.datatype : header.datatype;
+    if ((header.datatype === 'BYTES') !== (datatype === 'BYTES')) {
+      // Checked before anything is built: fixed bytes cannot become numbers, nor numbers bytes.
+      throw invalidRequest(
+        `the application/x-npy array has dtype '${dtypeName(header)}', but input '${input.name}' of model '${target.model}' is ${datatype}; ` +
+          (datatype === 'BYTES' ? 'send a bytes array (dtype S)' : 'send a numeric or boolean array'),
+      );
+    }
+    const where = `input '${input.name}'`;
+    const budget = new TensorBudget(target.maxTensorBytes);
     const raw = body.subarray(header.dataOffset);
     const shape = header.shape;
-    const count = header.itemSize === 0 ? 0 : raw.length / header.itemSize;
+    const count = elementsOf(shape);
     const tensor: WireTensor = { name: input.name, datatype, shape };
-    if (header.datatype === 'BYTES') tensor.data = fixedBytes(raw, header.itemSize, count);
+    if (header.datatype === 'BYTES') tensor.data = fixedBytes(raw, header.itemSize, count, budget, where);
     else if (datatype === header.datatype) tensor.raw = raw;
-    else tensor.data = decodeRawData(raw, header.datatype, shape, count, `input '${input.name}'`, clientError);
+    else tensor.data = decodeRawData(raw, header.datatype, shape, count, where, clientError, budget);
     return { request: { inputs: [tensor] }, format: 'rows' };
   }
 
