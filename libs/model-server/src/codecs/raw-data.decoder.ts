@@ -99,10 +99,10 @@ function lengthAt(raw: Uint8Array, p: number): number {
 }
 
 /**
- * Length-prefixed elements as one {@link ByteStrings}: a first pass checks every length against what remains
- * (allocating nothing, so a shape of 2^32 elements over a few bytes is a 400, not an allocation), then the
- * budget is taken (the bytes plus 4 per element: the size of `raw`), then the elements are copied
- * next to each other.
+ * Length-prefixed elements as one {@link ByteStrings}. The sizes are checked before anything is allocated: at
+ * least 4 bytes per element (so a shape of 2^32 elements over a few bytes is a 400, not an allocation), and the
+ * budget takes the size of `raw` (the bytes plus 4 per element). One pass then checks each length and copies the
+ * element next to the previous one; on any inconsistency {@link checkRawBytes} says exactly what is wrong.
  */
 function decodeRawBytes(
   raw: Uint8Array,
@@ -113,38 +113,20 @@ function decodeRawBytes(
   budget: TensorBudget | null,
 ): ByteStrings {
   const end = raw.byteLength;
-  let p = 0;
-  for (let i = 0; i < count; i++) {
-    if (end - p < 4) {
-      throw fail(
-        p === end
-          ? `${where}: raw BYTES data holds ${i} elements, but shape ${formatShape(shape)} needs ${count}`
-          : `${where}: raw BYTES element ${i} has a truncated 4-byte length (${end - p} bytes left)`,
-      );
-    }
-    const len = lengthAt(raw, p);
-    p += 4;
-    if (len > end - p) {
-      throw fail(`${where}: raw BYTES element ${i} declares ${len} bytes, but only ${end - p} remain`);
-    }
-    p += len;
-  }
-  if (p !== end) {
-    throw fail(
-      `${where}: raw BYTES data has ${end - p} bytes left over after the ${count} elements shape ${formatShape(shape)} needs`,
-    );
-  }
+  if (4 * count > end) throw checkRawBytes(raw, shape, count, where, fail);
   if (budget !== null) budget.take(end, where);
   const total = end - 4 * count;
   if (total > MAX_BYTES_TOTAL) throw fail(`${where}: raw BYTES data of ${total} bytes is over the ${MAX_BYTES_TOTAL} a tensor may hold`);
   const offsets = new Uint32Array(count + 1);
   const bytes = Buffer.allocUnsafe(total);
   const source = Buffer.from(raw.buffer, raw.byteOffset, end);
+  let p = 0;
   let q = 0;
-  p = 0;
   for (let i = 0; i < count; i++) {
+    if (end - p < 4) throw checkRawBytes(raw, shape, count, where, fail);
     const len = lengthAt(raw, p);
     p += 4;
+    if (len > total - q) throw checkRawBytes(raw, shape, count, where, fail);
     // Short elements byte by byte: a native copy per element costs more than it saves.
     if (len < 32) for (let k = 0; k < len; k++) bytes[q + k] = raw[p + k];
     else source.copy(bytes, q, p, p + len);
@@ -152,5 +134,32 @@ function decodeRawBytes(
     q += len;
     offsets[i + 1] = q;
   }
+  if (p !== end) throw checkRawBytes(raw, shape, count, where, fail);
   return new ByteStrings(bytes, offsets);
+}
+
+/** The error of length-prefixed data that does not hold exactly `count` elements: which element, and why. */
+function checkRawBytes(
+  raw: Uint8Array,
+  shape: readonly number[],
+  count: number,
+  where: string,
+  fail: CodecErrorFactory,
+): Error {
+  const end = raw.byteLength;
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (end - p < 4) {
+      return fail(
+        p === end
+          ? `${where}: raw BYTES data holds ${i} elements, but shape ${formatShape(shape)} needs ${count}`
+          : `${where}: raw BYTES element ${i} has a truncated 4-byte length (${end - p} bytes left)`,
+      );
+    }
+    const len = lengthAt(raw, p);
+    p += 4;
+    if (len > end - p) return fail(`${where}: raw BYTES element ${i} declares ${len} bytes, but only ${end - p} remain`);
+    p += len;
+  }
+  return fail(`${where}: raw BYTES data has ${end - p} bytes left over after the ${count} elements shape ${formatShape(shape)} needs`);
 }

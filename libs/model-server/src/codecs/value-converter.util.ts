@@ -202,6 +202,33 @@ function toFloat64(values: ArrayLike<unknown>, finite: boolean, where: string, f
   return out;
 }
 
+/** Strings up to this long are measured and copied in JavaScript when they are ASCII (a native call costs more). */
+const SHORT_STRING = 32;
+
+/** The UTF-8 size of `s`: its length when it is short and ASCII, else what Buffer.byteLength says. */
+function utf8Size(s: string): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
+/** Writes `s` as UTF-8 at `p` (its size is known to fit); returns the bytes written. */
+function writeUtf8(bytes: Buffer, s: string, p: number): number {
+  const n = s.length;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      bytes[p + i] = c;
+      i++;
+    }
+    if (i === n) return n;
+  }
+  return n === 0 ? 0 : bytes.write(s, p, 'utf8');
+}
+
 /**
  * Strings and byte arrays as one {@link ByteStrings}: the first pass checks every element and sums the sizes
  * (nothing allocated), the budget is taken, then every element is copied once into one buffer.
@@ -211,7 +238,7 @@ function toByteStrings(values: ArrayLike<unknown>, where: string, fail: CodecErr
   let total = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (typeof v === 'string') total += Buffer.byteLength(v, 'utf8');
+    if (typeof v === 'string') total += utf8Size(v);
     else if (v instanceof Uint8Array) total += v.byteLength;
     else throw fail(`${at(where, v, i)} is not a string; BYTES takes strings (or Buffers)`);
   }
@@ -222,7 +249,7 @@ function toByteStrings(values: ArrayLike<unknown>, where: string, fail: CodecErr
   let p = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i] as string | Uint8Array;
-    if (typeof v === 'string') p += v.length === 0 ? 0 : bytes.write(v, p, 'utf8');
+    if (typeof v === 'string') p += writeUtf8(bytes, v, p);
     else {
       bytes.set(v, p);
       p += v.byteLength;
