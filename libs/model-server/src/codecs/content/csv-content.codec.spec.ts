@@ -135,6 +135,27 @@ describe('CsvContentCodec', () => {
       expect(errorOf(() => decode(Buffer.from('1.5\n'), int64, {})).message).toBe('CSV line 1, field 1: "1.5" is not an integer; INT64 takes integers');
     });
 
+    it("fills the input's own container with decoding's checks: small integers, BOOL, FP16 (no second copy)", () => {
+      const target = (datatype: 'INT8' | 'UINT16' | 'BOOL' | 'FP16' | 'BF16') => contentTarget('m', [{ name: 'x', datatype, shape: [-1, -1] }]);
+      expect(decode(Buffer.from('-128,127\n1e2,-0\n'), target('INT8'), {}).request.inputs[0].data).toEqual(Int8Array.from([-128, 127, 100, 0]));
+      expect(decode(Buffer.from('65535\n'), target('UINT16'), {}).request.inputs[0].data).toEqual(Uint16Array.from([65535]));
+      expect(decode(Buffer.from('1,0\n'), target('BOOL'), {}).request.inputs[0].data).toEqual(Uint8Array.from([1, 0]));
+      expect(decode(Buffer.from('0.1,65504\n'), target('FP16'), {}).request.inputs[0].data).toEqual(Float32Array.from([0.0999755859375, 65504]));
+      expect(errorOf(() => decode(Buffer.from('1,128\n'), target('INT8'), {})).message).toBe('CSV line 1, field 2: "128" is out of range for INT8 (-128..127)');
+      expect(errorOf(() => decode(Buffer.from('1.5\n'), target('UINT16'), {})).message).toBe(
+        'CSV line 1, field 1: "1.5" is not an integer; UINT16 takes integers in 0..65535',
+      );
+      expect(errorOf(() => decode(Buffer.from('2\n'), target('BOOL'), {})).message).toBe('CSV line 1, field 1: "2" is not a boolean; BOOL takes 0 or 1');
+      expect(errorOf(() => decode(Buffer.from('65520\n'), target('FP16'), {})).message).toBe(
+        'CSV line 1, field 1: "65520" is out of range for FP16 (largest finite magnitude 65504)',
+      );
+      expect(errorOf(() => decode(Buffer.from('3.4e38\n'), target('BF16'), {})).message).toMatch(/"3.4e38" is out of range for BF16/);
+      const bytes = contentTarget('m', [{ name: 's', datatype: 'BYTES', shape: [-1] }]);
+      expect(errorOf(() => decode(Buffer.from('1\n'), bytes, {})).message).toBe(
+        "text/csv carries numbers, but input 's' of model 'm' is BYTES; send a v2 request as application/json",
+      );
+    });
+
     it('refuses integer literals over 20 digits (400), whatever the input', () => {
       const digits = '123456789012345678901';
       for (const target of [IRIS, F64, contentTarget('m', [{ name: 'i', datatype: 'INT64', shape: [-1] }])]) {

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
 import { TensorBudget } from '../tensor-budget';
 import type { ContentCodec, ContentInput, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
 import { notAcceptable } from './content-error.util';
-import { CsvBodyReader, type CsvValueKind } from './csv-body.reader';
+import { CsvBodyReader } from './csv-body.reader';
 import { rowsInput } from './rows.util';
 import { elementTexts, rowSize } from './tensor-text.util';
 
 const TYPE = 'text/csv';
 
 /** Bytes read between two yields to the event loop: a larger body is decoded in slices of this size. */
-const SLICE_BYTES = 2 * 1024 * 1024;
+const SLICE_BYTES = 1024 * 1024;
 
 /** Lets the event loop run (health probes, other requests) between slices of a large body. */
 function yieldToLoop(): Promise<void> {
@@ -24,12 +25,12 @@ function yieldToLoop(): Promise<void> {
  *
  * - Reading: every non-blank line is a row of comma-separated numbers (quoted numbers accepted) for the model's one
  *   input: shape [rows, columns], or [rows] when the model declares a 1-D input and each line has one value.
- *   64-bit integer inputs are read exactly (a BigInt64Array / BigUint64Array), FP32 inputs into a Float32Array
- *   (range-checked like any FP32 value), others as a Float64Array that decoding converts. A field
- *   that is not a finite number, an integer of more than 20 digits, a field over 1024 bytes or lines of
- *   different lengths are 400s. The body is read in two linear passes (rows and columns first, then the values
+ *   Values go straight into the container of the input's datatype (a Float32Array for FP32, a BigInt64Array of
+ *   exact integers for INT64, ...) with the checks decoding makes for it. A field that is not a finite number or
+ *   does not fit the datatype, an integer of more than 20 digits, a field over 1024 bytes, lines of different
+ *   lengths, and a BYTES input are 400s. The body is read in two linear passes (rows and columns first, then the values
  *   straight into one typed array, whose size is taken from the request's tensor budget before it is allocated);
- *   a body over 2 MiB is read in slices with the event loop free in between (decode then returns a Promise).
+ *   a body over 1 MiB is read in 1 MiB slices with the event loop free in between (decode then returns a Promise).
  * - Writing: one line per row of the response; a line holds the row of every output in turn (e.g.
  *   `0,setosa,1,0,0` for class, label and three probabilities). Outputs with different row counts cannot be
  *   written as rows (406). `header=present` in `Accept` adds a header line (`class,label,probabilities_0,...`).
@@ -43,8 +44,10 @@ export class CsvContentCodec implements ContentCodec {
   decode(body: Buffer, target: ContentTarget, params: MediaTypeParams): DecodedContent | Promise<DecodedContent> {
     const input = rowsInput(target, TYPE);
     const dt = input.datatype;
-    const kind: CsvValueKind = dt === 'INT64' ? 'int64' : dt === 'UINT64' ? 'uint64' : dt === 'FP32' ? 'float32' : 'float64';
-    const reader = new CsvBodyReader(body, params.header === 'present', kind);
+    if (dt === 'BYTES') {
+      throw invalidRequest(`text/csv carries numbers, but input '${input.name}' of model '${target.model}' is BYTES; send a v2 request as application/json`);
+    }
+    const reader = new CsvBodyReader(body, params.header === 'present', dt);
     const budget = new TensorBudget(target.maxTensorBytes);
     if (body.length <= SLICE_BYTES) {
       reader.count(body.length);
