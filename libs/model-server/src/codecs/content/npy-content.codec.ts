@@ -16,32 +16,66 @@ import { rowsInput } from './rows.util';
 
 const TYPE = 'application/x-npy';
 
-/** The end of fixed-width element `i` once its trailing NUL padding is cut off. */
-function trimmedEnd(raw: Uint8Array, start: number, itemSize: number): number {
-  let end = start + itemSize;
-  while (end > start && raw[end - 1] === 0) end--;
-  return end;
+/** Fixed-width elements read between two yields to the event loop: a larger array is read in slices. */
+const SLICE_ELEMENTS = 1024 * 1024;
+
+/** Lets the event loop run (health probes, other requests) between slices of a large array. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
- * Fixed-width `|S<n>` elements, their trailing NUL padding removed, as one {@link ByteStrings}. The budget is
- * taken first (the bytes as sent plus 4 per element: at least what is built), then a pass sums the trimmed
- * sizes and a second copies the elements next to each other.
+ * Fixed-width `|S<n>` elements, their trailing NUL padding removed, copied next to each other into one
+ * {@link ByteStrings} in one pass, a slice of elements at a time. The caller takes the budget first (the bytes as
+ * sent plus 4 per element: at least what is built).
  */
-function fixedBytes(raw: Buffer, itemSize: number, count: number, budget: TensorBudget, where: string): ByteStrings {
-  budget.take(raw.length + 4 * count, where);
-  let total = 0;
-  for (let i = 0, start = 0; i < count; i++, start += itemSize) total += trimmedEnd(raw, start, itemSize) - start;
-  const offsets = new Uint32Array(count + 1);
-  const bytes = Buffer.allocUnsafe(total);
-  let q = 0;
-  for (let i = 0, start = 0; i < count; i++, start += itemSize) {
-    const end = trimmedEnd(raw, start, itemSize);
-    if (end - start < 32) for (let k = start; k < end; k++) bytes[q++] = raw[k];
-    else q += raw.copy(bytes, q, start, end);
-    offsets[i + 1] = q;
+class FixedBytesReader {
+  private readonly offsets: Uint32Array;
+  private readonly bytes: Buffer;
+  private i = 0;
+  private q = 0;
+
+  constructor(
+    private readonly raw: Buffer,
+    private readonly itemSize: number,
+    private readonly count: number,
+  ) {
+    this.offsets = new Uint32Array(count + 1);
+    this.bytes = Buffer.allocUnsafe(raw.length);
   }
-  return new ByteStrings(bytes, offsets);
+
+  /** Reads up to `elements` more elements; true when all are read. */
+  read(elements: number): boolean {
+    const { raw, itemSize, bytes, offsets } = this;
+    const stop = Math.min(this.count, this.i + elements);
+    let q = this.q;
+    let start = this.i * itemSize;
+    for (let i = this.i; i < stop; i++, start += itemSize) {
+      let end = start + itemSize;
+      while (end > start && raw[end - 1] === 0) end--;
+      if (end - start < 32) for (let k = start; k < end; k++) bytes[q++] = raw[k];
+      else q += raw.copy(bytes, q, start, end);
+      offsets[i + 1] = q;
+    }
+    this.i = stop;
+    this.q = q;
+    return stop === this.count;
+  }
+
+  get result(): ByteStrings {
+    return new ByteStrings(this.bytes.subarray(0, this.q), this.offsets);
+  }
+}
+
+/** Reads the remaining elements (the first slice is read), yielding to the event loop before each slice. */
+async function readInSlices(reader: FixedBytesReader, request: DecodedContent): Promise<DecodedContent> {
+  let done = false;
+  while (!done) {
+    await yieldToLoop();
+    done = reader.read(SLICE_ELEMENTS);
+  }
+  request.request.inputs[0].data = reader.result;
+  return request;
 }
 
 /** The number of elements of a shape the header reader has checked. */
@@ -62,7 +96,9 @@ function dtypeName(header: NpyHeader): string {
  *
  * - Reading: the array fills the model's one input with its own shape. When the model declares the input's
  *   datatype and the array has another (numpy's default float64 for an FP32 model), values are converted with the
- *   usual range checks; otherwise the bytes are used as they are, without a copy.
+ *   usual range checks; otherwise the bytes are used as they are, without a copy. Fixed bytes become one
+ *   `ByteStrings` (read in slices, with the event loop free in between, beyond 1M elements: decode then returns a
+ *   Promise); fixed bytes for a numeric input, or numbers for a BYTES input, are a 400 before anything is built.
  * - Writing: an .npy file of the first output (BF16 as float32, BYTES as `S<longest>`). An .npy file holds one
  *   array: a model with several outputs answers its first one here; ask for JSON to get them all.
  *
@@ -72,7 +108,7 @@ function dtypeName(header: NpyHeader): string {
 export class NpyContentCodec implements ContentCodec {
   readonly mediaTypes: readonly string[] = [TYPE];
 
-  decode(body: Buffer, target: ContentTarget): DecodedContent {
+  decode(body: Buffer, target: ContentTarget): DecodedContent | Promise<DecodedContent> {
     const header = readNpyHeader(body);
     const input = rowsInput(target, TYPE);
     const datatype: Datatype = input.declared ? input.datatype : header.datatype;
@@ -89,10 +125,15 @@ export class NpyContentCodec implements ContentCodec {
     const shape = header.shape;
     const count = elementsOf(shape);
     const tensor: WireTensor = { name: input.name, datatype, shape };
-    if (header.datatype === 'BYTES') tensor.data = fixedBytes(raw, header.itemSize, count, budget, where);
-    else if (datatype === header.datatype) tensor.raw = raw;
+    const decoded: DecodedContent = { request: { inputs: [tensor] }, format: 'rows' };
+    if (header.datatype === 'BYTES') {
+      budget.take(raw.length + 4 * count, where);
+      const reader = new FixedBytesReader(raw, header.itemSize, count);
+      if (!reader.read(SLICE_ELEMENTS)) return readInSlices(reader, decoded);
+      tensor.data = reader.result;
+    } else if (datatype === header.datatype) tensor.raw = raw;
     else tensor.data = decodeRawData(raw, header.datatype, shape, count, where, clientError, budget);
-    return { request: { inputs: [tensor] }, format: 'rows' };
+    return decoded;
   }
 
   encode(response: InferenceResponse): Buffer {
