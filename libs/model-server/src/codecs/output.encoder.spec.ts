@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { OutputTensor } from '../model/tensor.interface';
 import { writeJsonData } from './json-data.writer';
 import { encodeOutput } from './output.encoder';
@@ -37,7 +38,10 @@ describe('encodeOutput: inference of datatype and shape', () => {
   });
 
   it('infers from plain values: strings/Buffers BYTES, booleans BOOL, bigints INT64, numbers INT64 or FP64', () => {
-    expect(encode({ data: ['a', 'bc'] })).toEqual({ name: 'y', datatype: 'BYTES', shape: [2], data: [Buffer.from('a'), Buffer.from('bc')] });
+    const strings = encode({ data: ['a', 'bc'] });
+    expect(strings).toMatchObject({ name: 'y', datatype: 'BYTES', shape: [2] });
+    expect(strings.data).toBeInstanceOf(ByteStrings);
+    expect((strings.data as ByteStrings).toStrings()).toEqual(['a', 'bc']);
     expect(encode({ data: [Buffer.from([0xff])] }).datatype).toBe('BYTES');
     expect(encode({ data: [true, false] })).toEqual({ name: 'y', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) });
     expect(encode({ data: [1n, -(2n ** 63n)] })).toEqual({

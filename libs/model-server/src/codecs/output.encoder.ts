@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
 import { describeValue, modelOutputError } from './codec-error.util';
@@ -38,7 +39,8 @@ function nestedTypedArrayDatatype(data: readonly unknown[]): Datatype | undefine
  * Checks and normalizes an output as model code returned it into a {@link Tensor}. A missing datatype
  * comes from the typed array's class or from the plain values (see the rules above); a missing shape is
  * `[number of elements]` (`[]` for a bare scalar). Plain data or a typed array of another class is
- * converted with the same range checks as decoding; the datatype's own container is used as is.
+ * converted with the same range checks as decoding; the datatype's own container is used as is. BYTES may come
+ * as a {@link ByteStrings} (used as is) or as plain strings / Buffers (copied into one ByteStrings).
  * Problems are model errors (500) whose message starts with `where` (e.g. `output 'y'`).
  *
  * @publicApi
@@ -61,6 +63,9 @@ export function encodeOutput(out: OutputTensor, where: string): Tensor {
     if (dt === undefined) dt = inferDatatype(flat);
     values = flat;
     length = flat.length;
+  } else if (data instanceof ByteStrings) {
+    if (dt === undefined) dt = 'BYTES';
+    length = data.length;
   } else if (ArrayBuffer.isView(data) && !(data instanceof DataView) && !(dt === 'BYTES' && data instanceof Uint8Array)) {
     if (dt === undefined) {
       dt = datatypeOfTypedArray(data);

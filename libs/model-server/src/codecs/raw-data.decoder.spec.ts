@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { tensorToRaw } from './raw-data.encoder';
 import { decodeTensor } from './tensor.decoder';
@@ -84,16 +85,43 @@ describe('decodeTensor from raw little-endian bytes', () => {
 
   it('decodes empty raw tensors', () => {
     expect(decodeRaw('FP32', [3, 0], new Uint8Array(0)).data).toEqual(new Float32Array(0));
-    expect(decodeRaw('BYTES', [0], new Uint8Array(0)).data).toEqual([]);
+    expect((decodeRaw('BYTES', [0], new Uint8Array(0)).data as ByteStrings).length).toBe(0);
   });
 
-  it('splits length-prefixed BYTES, keeping non-UTF-8 bytes and sharing memory', () => {
+  it('splits length-prefixed BYTES into one compact ByteStrings, keeping non-UTF-8 bytes', () => {
     const raw = Uint8Array.from([2, 0, 0, 0, 0xff, 0xfe, 0, 0, 0, 0, 3, 0, 0, 0, 0x61, 0x00, 0x80]);
     const t = decodeRaw('BYTES', [3], raw);
-    const data = t.data as Buffer[];
-    expect(data.map((b) => Array.from(b))).toEqual([[0xff, 0xfe], [], [0x61, 0x00, 0x80]]);
-    expect(data[0].buffer).toBe(raw.buffer);
+    const data = t.data as ByteStrings;
+    expect(data).toBeInstanceOf(ByteStrings);
+    expect(data.toArray().map((b) => Array.from(b))).toEqual([[0xff, 0xfe], [], [0x61, 0x00, 0x80]]);
+    expect([...data.bytes]).toEqual([0xff, 0xfe, 0x61, 0x00, 0x80]); // the lengths are gone: offsets hold them
+    expect([...data.offsets]).toEqual([0, 2, 2, 5]);
     expect(Array.from(tensorToRaw(t))).toEqual(Array.from(raw));
+  });
+
+  it('copies long elements whole and keeps them apart', () => {
+    const long = Buffer.alloc(100, 0x61);
+    const raw = Buffer.concat([Buffer.from([100, 0, 0, 0]), long, Buffer.from([1, 0, 0, 0, 0x62])]);
+    const data = decodeRaw('BYTES', [2], raw).data as ByteStrings;
+    expect(data.toStrings()).toEqual(['a'.repeat(100), 'b']);
+  });
+
+  it('refuses a shape of 2^32 BYTES over a few bytes with a 400, allocating nothing for it', () => {
+    expect(clientMessage(() => decodeRaw('BYTES', [2 ** 32], Uint8Array.from([1, 0, 0, 0, 9])))).toBe(
+      "input 'x': raw BYTES data holds 1 elements, but shape [4294967296] needs 4294967296",
+    );
+    expect(clientMessage(() => decodeRaw('BYTES', [2 ** 16, 2 ** 16], new Uint8Array(0)))).toBe(
+      "input 'x': raw BYTES data holds 0 elements, but shape [65536,65536] needs 4294967296",
+    );
+  });
+
+  it('refuses an element whose length lies (past the end, or leaving bytes over) with a 400', () => {
+    const lying = Uint8Array.from([1, 0, 0, 0, 0x61, 0xff, 0xff, 0xff, 0x7f, 0x62]);
+    expect(clientMessage(() => decodeRaw('BYTES', [2], lying))).toBe("input 'x': raw BYTES element 1 declares 2147483647 bytes, but only 1 remain");
+    const short = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0x61]);
+    expect(clientMessage(() => decodeRaw('BYTES', [2], short))).toBe(
+      "input 'x': raw BYTES data has 1 bytes left over after the 2 elements shape [2] needs",
+    );
   });
 
   it('rejects malformed BYTES framing', () => {
@@ -139,7 +167,9 @@ describe('tensorToRaw', () => {
   it('writes BOOL as 0/1 bytes and BYTES length-prefixed', () => {
     const b = tensorToRaw({ name: 'y', datatype: 'BOOL', shape: [3], data: Uint8Array.from([1, 0, 5]) });
     expect(Array.from(b)).toEqual([1, 0, 1]);
-    const s = tensorToRaw({ name: 'y', datatype: 'BYTES', shape: [2], data: [Buffer.from('ab'), Buffer.alloc(0)] });
+    const s = tensorToRaw({ name: 'y', datatype: 'BYTES', shape: [2], data: ByteStrings.from([Buffer.from('ab'), Buffer.alloc(0)]) });
     expect(Array.from(s)).toEqual([2, 0, 0, 0, 0x61, 0x62, 0, 0, 0, 0]);
+    const long = tensorToRaw({ name: 'y', datatype: 'BYTES', shape: [1], data: ByteStrings.from(['x'.repeat(40)]).slice(0) });
+    expect(Buffer.from(long).toString('latin1')).toBe('(\0\0\0' + 'x'.repeat(40));
   });
 });

@@ -1,8 +1,11 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import type { CodecErrorFactory } from './codec-error.util';
 import { elementSize } from './datatype.util';
 import { formatShape } from './element-count.util';
 import { bf16BytesToFloat32Array, halfBytesToFloat32Array } from './fp16.util';
+import type { TensorBudget } from './tensor-budget';
+import { MAX_BYTES_TOTAL } from './value-converter.util';
 
 /** A typed-array class that can view an ArrayBuffer. */
 type ViewConstructor<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T;
@@ -11,8 +14,10 @@ type ViewConstructor<T> = new (buffer: ArrayBufferLike, byteOffset: number, leng
  * Decodes little-endian raw bytes (binary extension / gRPC raw contents) into the container of `dt`.
  * Numeric data becomes a view of the same memory when its offset is aligned, else an aligned copy;
  * BOOL bytes become 0/1; FP16/BF16 are widened to a Float32Array; BYTES elements (4-byte LE length, then
- * bytes, not necessarily UTF-8) become Buffers sharing `raw`'s memory. Sizes must match exactly.
- * Assumes a little-endian host (every platform Node ships for in practice).
+ * bytes, not necessarily UTF-8) become one compact {@link ByteStrings} (every length checked first, then one
+ * copy; no object per element). Sizes must match exactly, and are checked before the decoded size is taken
+ * from `budget` and anything is allocated. Assumes a little-endian host (every platform Node ships for in
+ * practice).
  *
  * @internal
  */
@@ -23,8 +28,9 @@ export function decodeRawData(
   count: number,
   where: string,
   fail: CodecErrorFactory,
+  budget: TensorBudget | null = null,
 ): TensorData {
-  if (dt === 'BYTES') return decodeRawBytes(raw, shape, count, where, fail);
+  if (dt === 'BYTES') return decodeRawBytes(raw, shape, count, where, fail, budget);
   const size = elementSize(dt);
   const expected = count * size;
   if (raw.byteLength !== expected) {
@@ -33,6 +39,7 @@ export function decodeRawData(
         `(${count} elements × ${size} bytes)`,
     );
   }
+  if (budget !== null) budget.take(expected, where);
   switch (dt) {
     case 'BOOL':
       return decodeRawBool(raw);
@@ -86,37 +93,73 @@ function decodeRawBool(raw: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The 4-byte little-endian length at `p`. */
+function lengthAt(raw: Uint8Array, p: number): number {
+  return (raw[p] | (raw[p + 1] << 8) | (raw[p + 2] << 16) | (raw[p + 3] << 24)) >>> 0;
+}
+
+/**
+ * Length-prefixed elements as one {@link ByteStrings}. The sizes are checked before anything is allocated: at
+ * least 4 bytes per element (so a shape of 2^32 elements over a few bytes is a 400, not an allocation), and the
+ * budget takes the size of `raw` (the bytes plus 4 per element). One pass then checks each length and copies the
+ * element next to the previous one; on any inconsistency {@link checkRawBytes} says exactly what is wrong.
+ */
 function decodeRawBytes(
   raw: Uint8Array,
   shape: readonly number[],
   count: number,
   where: string,
   fail: CodecErrorFactory,
-): Buffer[] {
-  const out = new Array<Buffer>(count);
+  budget: TensorBudget | null,
+): ByteStrings {
   const end = raw.byteLength;
-  const base = raw.byteOffset;
+  if (4 * count > end) throw checkRawBytes(raw, shape, count, where, fail);
+  if (budget !== null) budget.take(end, where);
+  const total = end - 4 * count;
+  if (total > MAX_BYTES_TOTAL) throw fail(`${where}: raw BYTES data of ${total} bytes is over the ${MAX_BYTES_TOTAL} a tensor may hold`);
+  const offsets = new Uint32Array(count + 1);
+  const bytes = Buffer.allocUnsafe(total);
+  const source = Buffer.from(raw.buffer, raw.byteOffset, end);
+  let p = 0;
+  let q = 0;
+  for (let i = 0; i < count; i++) {
+    if (end - p < 4) throw checkRawBytes(raw, shape, count, where, fail);
+    const len = lengthAt(raw, p);
+    p += 4;
+    if (len > total - q) throw checkRawBytes(raw, shape, count, where, fail);
+    // Short elements byte by byte: a native copy per element costs more than it saves.
+    if (len < 32) for (let k = 0; k < len; k++) bytes[q + k] = raw[p + k];
+    else source.copy(bytes, q, p, p + len);
+    p += len;
+    q += len;
+    offsets[i + 1] = q;
+  }
+  if (p !== end) throw checkRawBytes(raw, shape, count, where, fail);
+  return new ByteStrings(bytes, offsets);
+}
+
+/** The error of length-prefixed data that does not hold exactly `count` elements: which element, and why. */
+function checkRawBytes(
+  raw: Uint8Array,
+  shape: readonly number[],
+  count: number,
+  where: string,
+  fail: CodecErrorFactory,
+): Error {
+  const end = raw.byteLength;
   let p = 0;
   for (let i = 0; i < count; i++) {
     if (end - p < 4) {
-      throw fail(
+      return fail(
         p === end
           ? `${where}: raw BYTES data holds ${i} elements, but shape ${formatShape(shape)} needs ${count}`
           : `${where}: raw BYTES element ${i} has a truncated 4-byte length (${end - p} bytes left)`,
       );
     }
-    const len = (raw[p] | (raw[p + 1] << 8) | (raw[p + 2] << 16) | (raw[p + 3] << 24)) >>> 0;
+    const len = lengthAt(raw, p);
     p += 4;
-    if (len > end - p) {
-      throw fail(`${where}: raw BYTES element ${i} declares ${len} bytes, but only ${end - p} remain`);
-    }
-    out[i] = Buffer.from(raw.buffer, base + p, len);
+    if (len > end - p) return fail(`${where}: raw BYTES element ${i} declares ${len} bytes, but only ${end - p} remain`);
     p += len;
   }
-  if (p !== end) {
-    throw fail(
-      `${where}: raw BYTES data has ${end - p} bytes left over after the ${count} elements shape ${formatShape(shape)} needs`,
-    );
-  }
-  return out;
+  return fail(`${where}: raw BYTES data has ${end - p} bytes left over after the ${count} elements shape ${formatShape(shape)} needs`);
 }

@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { modelOutputError } from './codec-error.util';
 import { isTensorContainer } from './datatype.util';
@@ -23,14 +24,16 @@ function bytesOf(a: DirectArray): Uint8Array {
 /**
  * A tensor's values as little-endian bytes, for binary replies and gRPC raw contents. Numeric data is
  * a view of the same memory (no copy); FP16/BF16 become 16-bit halves; BOOL its 0/1 bytes;
- * BYTES each element as a 4-byte little-endian length followed by its bytes.
+ * BYTES (a ByteStrings, or an array of Buffers as tensors held before) each element as a 4-byte little-endian
+ * length followed by its bytes.
  *
  * @publicApi
  */
 export function tensorToRaw(t: Tensor): Uint8Array {
   const dt = t.datatype;
   const data = t.data;
-  if (dt === 'BYTES' ? !Array.isArray(data) : !isTensorContainer(data, dt)) {
+  if (dt === 'BYTES' && Array.isArray(data)) return lengthPrefixed(byteArrays(data, t.name));
+  if (!isTensorContainer(data, dt)) {
     throw modelOutputError(`tensor '${t.name}': ${dt} data is not in its typed container; encode the output first`);
   }
   switch (dt) {
@@ -41,7 +44,7 @@ export function tensorToRaw(t: Tensor): Uint8Array {
     case 'BOOL':
       return boolBytes(data as Uint8Array);
     case 'BYTES':
-      return lengthPrefixed(data as readonly unknown[], t.name);
+      return lengthPrefixed(data as ByteStrings);
     default:
       return bytesOf(data as DirectArray);
   }
@@ -57,25 +60,33 @@ function boolBytes(data: Uint8Array): Uint8Array {
   return out;
 }
 
-function lengthPrefixed(data: readonly unknown[], name: string): Uint8Array {
-  const n = data.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (!(v instanceof Uint8Array)) throw modelOutputError(`tensor '${name}': BYTES element ${i} is not a Buffer`);
-    total += 4 + v.byteLength;
+/** BYTES given as an array of byte arrays, in one container. */
+function byteArrays(data: readonly unknown[], name: string): ByteStrings {
+  for (let i = 0; i < data.length; i++) {
+    if (!(data[i] instanceof Uint8Array)) throw modelOutputError(`tensor '${name}': BYTES element ${i} is not a Buffer`);
   }
-  const out = Buffer.allocUnsafe(total);
+  return ByteStrings.from(data as Uint8Array[]);
+}
+
+/** Every element as a 4-byte little-endian length followed by its bytes, in one buffer. */
+function lengthPrefixed(data: ByteStrings): Uint8Array {
+  const n = data.length;
+  const o = data.offsets;
+  const src = data.bytes;
+  const out = Buffer.allocUnsafe(data.byteLength + 4 * n);
   let p = 0;
   for (let i = 0; i < n; i++) {
-    const v = data[i] as Uint8Array;
-    const len = v.byteLength;
+    const start = o[i];
+    const len = o[i + 1] - start;
     out[p] = len & 0xff;
     out[p + 1] = (len >>> 8) & 0xff;
     out[p + 2] = (len >>> 16) & 0xff;
     out[p + 3] = (len >>> 24) & 0xff;
-    out.set(v, p + 4);
-    p += 4 + len;
+    p += 4;
+    // Short elements byte by byte: a native copy per element costs more than it saves.
+    if (len < 32) for (let k = 0; k < len; k++) out[p + k] = src[start + k];
+    else src.copy(out, p, start, start + len);
+    p += len;
   }
   return out;
 }

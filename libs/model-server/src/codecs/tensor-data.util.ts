@@ -1,9 +1,11 @@
+import type { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
-import { isTensorContainer } from './datatype.util';
+import { elementSize, isTensorContainer } from './datatype.util';
 import { formatShape } from './element-count.util';
 import { flattenValues } from './flatten.util';
+import type { TensorBudget } from './tensor-budget';
 import { convertValues } from './value-converter.util';
 
 /**
@@ -19,7 +21,9 @@ function isScalar(v: unknown, dt: Datatype): boolean {
 /**
  * Tensor data from element values (not raw bytes): the datatype's own container is used as is; a plain
  * array (flat or nested) or a typed array of another class is converted with range checks; a bare
- * scalar is one element. The element count must equal `count` (the product of `shape`).
+ * scalar is one element. The element count must equal `count` (the product of `shape`), checked before
+ * anything is allocated; with a `budget` (decoding), the decoded size is then taken from it (see
+ * {@link convertValues}).
  *
  * @internal
  */
@@ -30,10 +34,14 @@ export function toTensorData(
   count: number,
   where: string,
   fail: CodecErrorFactory,
+  budget: TensorBudget | null = null,
 ): TensorData {
   if (isTensorContainer(data, dt)) {
     const container = data as TensorData;
     checkCount(container.length, shape, count, where, fail);
+    if (budget !== null) {
+      budget.take(dt === 'BYTES' ? (container as ByteStrings).byteLength + 4 * count : count * elementSize(dt), where);
+    }
     return container;
   }
   let values: ArrayLike<unknown>;
@@ -50,7 +58,7 @@ export function toTensorData(
     throw fail(`${where}: data must be an array of ${dt} values, got ${describeValue(data)}`);
   }
   checkCount(values.length, shape, count, where, fail);
-  return convertValues(values, dt, where, fail);
+  return convertValues(values, dt, where, fail, budget);
 }
 
 function checkCount(got: number, shape: readonly number[], count: number, where: string, fail: CodecErrorFactory): void {

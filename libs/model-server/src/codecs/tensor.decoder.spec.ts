@@ -1,6 +1,8 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
+import { TensorBudget } from './tensor-budget';
 import { decodeTensor } from './tensor.decoder';
 import type { WireTensor } from './wire-tensor.interface';
 
@@ -84,7 +86,7 @@ describe('decodeTensor: layouts', () => {
     expect(bare.shape).toEqual([]);
     expect(bare.data).toEqual(new Float64Array([2.5]));
     expect(decode('FP64', [], [2.5]).data).toEqual(new Float64Array([2.5]));
-    expect(decode('BYTES', [], 'hi').data).toEqual([Buffer.from('hi')]);
+    expect((decode('BYTES', [], 'hi').data as ByteStrings).toStrings()).toEqual(['hi']);
     expect(decode('BOOL', [1, 1], true).data).toEqual(new Uint8Array([1]));
   });
 
@@ -103,7 +105,7 @@ describe('decodeTensor: layouts', () => {
     expect(decode('FP32', [2], f).data).toBe(f);
     const i = new BigInt64Array([1n, -1n]);
     expect(decode('INT64', [2], i).data).toBe(i);
-    const bytes = [Buffer.from('a'), Buffer.from([0xff])];
+    const bytes = ByteStrings.from([Buffer.from('a'), Buffer.from([0xff])]);
     expect(decode('BYTES', [2], bytes).data).toBe(bytes);
   });
 
@@ -128,9 +130,9 @@ describe('decodeTensor: value checks per datatype', () => {
   ];
 
   it.each(ranges)('%s accepts its extremes and rejects min-1 / max+1', (dt, min, max) => {
-    const t = decode(dt, [2], [min, max]);
-    expect(t.data[0]).toBe(typeof t.data[0] === 'bigint' ? BigInt(min) : Number(min));
-    expect(t.data[1]).toBe(typeof t.data[1] === 'bigint' ? BigInt(max) : Number(max));
+    const data = decode(dt, [2], [min, max]).data as ArrayLike<number | bigint>;
+    expect(data[0]).toBe(typeof data[0] === 'bigint' ? BigInt(min) : Number(min));
+    expect(data[1]).toBe(typeof data[1] === 'bigint' ? BigInt(max) : Number(max));
     const below = typeof min === 'bigint' ? min - 1n : min - 1;
     const above = typeof max === 'bigint' ? max + 1n : max + 1;
     expect(clientMessage(() => decode(dt, [1], [below]))).toBe(
@@ -212,15 +214,53 @@ describe('decodeTensor: value checks per datatype', () => {
     expect(clientMessage(() => decode('FP16', [1], [false]))).toMatch(/not a number; FP16 takes numbers/);
   });
 
-  it('BYTES turns strings into UTF-8 Buffers and accepts byte arrays', () => {
+  it('BYTES turns strings (UTF-8) and byte arrays into one compact ByteStrings', () => {
     const t = decode('BYTES', [3], ['héllo', Buffer.from([0xff, 0x00]), new Uint8Array([1, 2])]);
-    const data = t.data as Buffer[];
-    expect(data[0]).toEqual(Buffer.from([0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f]));
-    expect(data[1]).toEqual(Buffer.from([0xff, 0x00]));
-    expect(Buffer.isBuffer(data[2])).toBe(true);
-    expect(data[2]).toEqual(Buffer.from([1, 2]));
+    const data = t.data as ByteStrings;
+    expect(data).toBeInstanceOf(ByteStrings);
+    expect(data.at(0)).toEqual(Buffer.from([0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f]));
+    expect(data.at(1)).toEqual(Buffer.from([0xff, 0x00]));
+    expect(Buffer.isBuffer(data.at(2))).toBe(true);
+    expect(data.at(2)).toEqual(Buffer.from([1, 2]));
+    expect(data.bytes.length).toBe(10); // one buffer for all three
+    expect(decode('BYTES', [2], ['', 'a']).data).toMatchObject({ offsets: new Uint32Array([0, 0, 1]) });
     expect(clientMessage(() => decode('BYTES', [1], [5]))).toBe(
       "input 'x': value 5 at index 0 is not a string; BYTES takes strings (or Buffers)",
     );
+  });
+});
+
+describe('decodeTensor: bounds', () => {
+  it.each(['FP16', 'BF16', 'FP32', 'FP64'])('%s refuses non-finite plain values (1e999 reads as Infinity) with a 400', (dt) => {
+    expect(clientMessage(() => decode(dt, [2], [1, Infinity]))).toBe(
+      `input 'x': value Infinity at index 1 is not a finite number; ${dt} takes finite numbers here (send NaN and infinities as binary data)`,
+    );
+    expect(clientMessage(() => decode(dt, [1], [-Infinity]))).toMatch(/value -Infinity at index 0 is not a finite number/);
+    expect(clientMessage(() => decode(dt, [1], [NaN]))).toMatch(/value NaN at index 0 is not a finite number/);
+  });
+
+  it('still carries NaN and infinities that arrive as binary data or as a typed array', () => {
+    const raw = new Uint8Array(new Float32Array([NaN, Infinity]).buffer);
+    const t = decodeTensor({ name: 'x', datatype: 'FP32', shape: [2], raw }, "input 'x'");
+    expect(Array.from(t.data as Float32Array)).toEqual([NaN, Infinity]);
+    expect(Array.from(decode('FP32', [2], new Float64Array([NaN, -Infinity])).data as Float32Array)).toEqual([NaN, -Infinity]);
+  });
+
+  it('refuses a bigint beyond FP32 as out of range rather than storing Infinity', () => {
+    expect(clientMessage(() => decode('FP32', [1], [10n ** 400n]))).toMatch(/at index 0 is out of range for FP32/);
+  });
+
+  it('takes the decoded size from the budget before allocating: elements × size, BYTES bytes + 4 each (413)', () => {
+    const budget = new TensorBudget(100);
+    decodeTensor({ name: 'x', datatype: 'FP64', shape: [10], data: new Array(10).fill(0) }, "input 'x'", budget);
+    expect(budget.remaining).toBe(20);
+    const err = errorOf(() => decodeTensor({ name: 'y', datatype: 'BYTES', shape: [2], data: ['abcdefghijk', 'gh'] }, "input 'y'", budget));
+    expect(err.code).toBe(ErrorCode.PayloadTooLarge);
+    expect(err.message).toBe("input 'y' would take 21 bytes decoded, over what is left of the request's 100-byte budget for tensors (maxTensorBytes)");
+    const container = ByteStrings.from(['abcdefghijklmnopq']);
+    expect(errorOf(() => decodeTensor({ name: 'z', datatype: 'BYTES', shape: [1], data: container }, "input 'z'", budget)).code).toBe(ErrorCode.PayloadTooLarge);
+    expect(errorOf(() => decodeTensor({ name: 'r', datatype: 'INT32', shape: [6], raw: new Uint8Array(24) }, "input 'r'", budget)).code).toBe(ErrorCode.PayloadTooLarge);
+    decodeTensor({ name: 'w', datatype: 'INT32', shape: [5], raw: new Uint8Array(20) }, "input 'w'", budget);
+    expect(budget.remaining).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
+import { elementSize } from './datatype.util';
 import { BF16_MAX, FP16_MAX, roundToBf16, roundToHalf } from './fp16.util';
+import type { TensorBudget } from './tensor-budget';
 
 /** Typed arrays of the integer datatypes up to 32 bits. */
 type SmallIntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -10,12 +13,20 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const FP32_MAX = 3.4028234663852886e38;
+/** Most bytes the elements of one BYTES tensor may hold together (a {@link ByteStrings}' offsets are 32-bit). @internal */
+export const MAX_BYTES_TOTAL = 0xffffffff;
 
 /**
  * Converts flat element values (a plain array, or a typed array of another class) into the container of
  * `dt`, checking that every value fits: integers in range and never wrapped, floats that would overflow
- * their format rejected, FP16/BF16 rounded to their precision, BOOL as 0/1 bytes, BYTES as Buffers.
+ * their format rejected, FP16/BF16 rounded to their precision, BOOL as 0/1 bytes, BYTES (strings as UTF-8,
+ * Buffers / byte arrays as they are) into one {@link ByteStrings}: a size pass, then one copy.
  * Both decoding (client errors) and output encoding (model errors) use it; `fail` builds the error.
+ *
+ * `budget` is given when decoding a client's tensor: the decoded size (elements × element size; BYTES: their
+ * bytes plus 4 per element) is taken from it before anything is allocated, and plain values must be finite
+ * (JSON carries no NaN or infinity, and `1e999` reads as Infinity; non-finite values travel as binary data,
+ * which reaches here as a typed array and is kept as it is).
  *
  * @internal
  */
@@ -24,8 +35,12 @@ export function convertValues(
   dt: Datatype,
   where: string,
   fail: CodecErrorFactory,
+  budget: TensorBudget | null = null,
 ): TensorData {
   const n = values.length;
+  if (dt === 'BYTES') return toByteStrings(values, where, fail, budget);
+  if (budget !== null) budget.take(n * elementSize(dt), where);
+  const finite = budget !== null && Array.isArray(values);
   switch (dt) {
     case 'BOOL':
       return toBool(values, where, fail);
@@ -46,16 +61,18 @@ export function convertValues(
     case 'UINT64':
       return toBigInts(values, new BigUint64Array(n), 0n, UINT64_MAX, dt, where, fail);
     case 'FP16':
-      return toRounded(values, roundToHalf, FP16_MAX, dt, where, fail);
+      return toRounded(values, roundToHalf, FP16_MAX, dt, finite, where, fail);
     case 'BF16':
-      return toRounded(values, roundToBf16, BF16_MAX, dt, where, fail);
+      return toRounded(values, roundToBf16, BF16_MAX, dt, finite, where, fail);
     case 'FP32':
-      return toRounded(values, Math.fround, FP32_MAX, dt, where, fail);
+      return toRounded(values, Math.fround, FP32_MAX, dt, finite, where, fail);
     case 'FP64':
-      return toFloat64(values, where, fail);
-    case 'BYTES':
-      return toBuffers(values, where, fail);
+      return toFloat64(values, finite, where, fail);
   }
+}
+
+function notFinite(where: string, v: unknown, i: number, dt: Datatype): string {
+  return `${at(where, v, i)} is not a finite number; ${dt} takes finite numbers here (send NaN and infinities as binary data)`;
 }
 
 function at(where: string, v: unknown, i: number): string {
@@ -145,6 +162,7 @@ function toRounded(
   round: (x: number) => number,
   maxFinite: number,
   dt: Datatype,
+  finite: boolean,
   where: string,
   fail: CodecErrorFactory,
 ): Float32Array {
@@ -153,11 +171,13 @@ function toRounded(
   for (let i = 0; i < n; i++) {
     const v = values[i];
     let x: number;
-    if (typeof v === 'number') x = v;
-    else if (typeof v === 'bigint') x = Number(v);
+    if (typeof v === 'number') {
+      x = v;
+      if (finite && x - x !== 0) throw fail(notFinite(where, v, i, dt));
+    } else if (typeof v === 'bigint') x = Number(v);
     else throw fail(`${at(where, v, i)} is not a number; ${dt} takes numbers`);
     const r = round(x);
-    if (r - r !== 0 && x - x === 0) {
+    if (r - r !== 0 && (x - x === 0 || typeof v === 'bigint')) {
       throw fail(`${at(where, v, i)} is out of range for ${dt} (largest finite magnitude ${maxFinite})`);
     }
     out[i] = r;
@@ -165,13 +185,15 @@ function toRounded(
   return out;
 }
 
-function toFloat64(values: ArrayLike<unknown>, where: string, fail: CodecErrorFactory): Float64Array {
+function toFloat64(values: ArrayLike<unknown>, finite: boolean, where: string, fail: CodecErrorFactory): Float64Array {
   const n = values.length;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (typeof v === 'number') out[i] = v;
-    else if (typeof v === 'bigint') {
+    if (typeof v === 'number') {
+      if (finite && v - v !== 0) throw fail(notFinite(where, v, i, 'FP64'));
+      out[i] = v;
+    } else if (typeof v === 'bigint') {
       const x = Number(v);
       if (x - x !== 0) throw fail(`${at(where, v, i)} is out of range for FP64`);
       out[i] = x;
@@ -180,15 +202,59 @@ function toFloat64(values: ArrayLike<unknown>, where: string, fail: CodecErrorFa
   return out;
 }
 
-function toBuffers(values: ArrayLike<unknown>, where: string, fail: CodecErrorFactory): Buffer[] {
+/** Strings up to this long are measured and copied in JavaScript when they are ASCII (a native call costs more). */
+const SHORT_STRING = 32;
+
+/** The UTF-8 size of `s`: its length when it is short and ASCII, else what Buffer.byteLength says. */
+function utf8Size(s: string): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return n;
+}
+
+/** Writes `s` as UTF-8 at `p` (its size is known to fit); returns the bytes written. */
+function writeUtf8(bytes: Buffer, s: string, p: number): number {
+  const n = s.length;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      bytes[p + i] = c;
+      i++;
+    }
+    if (i === n) return n;
+  }
+  return n === 0 ? 0 : bytes.write(s, p, 'utf8');
+}
+
+/**
+ * Strings and byte arrays as one {@link ByteStrings}: the first pass checks every element and sums the sizes
+ * (nothing allocated), the budget is taken, then every element is copied once into one buffer.
+ */
+function toByteStrings(values: ArrayLike<unknown>, where: string, fail: CodecErrorFactory, budget: TensorBudget | null): ByteStrings {
   const n = values.length;
-  const out = new Array<Buffer>(n);
+  let total = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (typeof v === 'string') out[i] = Buffer.from(v, 'utf8');
-    else if (Buffer.isBuffer(v)) out[i] = v;
-    else if (v instanceof Uint8Array) out[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    if (typeof v === 'string') total += utf8Size(v);
+    else if (v instanceof Uint8Array) total += v.byteLength;
     else throw fail(`${at(where, v, i)} is not a string; BYTES takes strings (or Buffers)`);
   }
-  return out;
+  if (budget !== null) budget.take(total + 4 * n, where);
+  if (total > MAX_BYTES_TOTAL) throw fail(`${where}: BYTES data of ${total} bytes is over the ${MAX_BYTES_TOTAL} a tensor may hold`);
+  const offsets = new Uint32Array(n + 1);
+  const bytes = Buffer.allocUnsafe(total);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as string | Uint8Array;
+    if (typeof v === 'string') p += writeUtf8(bytes, v, p);
+    else {
+      bytes.set(v, p);
+      p += v.byteLength;
+    }
+    offsets[i + 1] = p;
+  }
+  return new ByteStrings(bytes, offsets);
 }

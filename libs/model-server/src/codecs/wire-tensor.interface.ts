@@ -3,7 +3,7 @@ import type { Parameters, RequestedOutput } from '../model/tensor.interface';
 /**
  * A tensor as a transport received it, before decoding. Exactly one of `data` or `raw` carries its values:
  * - `data`: a JSON array (flat or nested, numbers / bigints / booleans / strings), or an already typed
- *   container of the datatype (e.g. a BigInt64Array built by the gRPC converter, or Buffer[] for BYTES);
+ *   container of the datatype (e.g. a BigInt64Array built by the gRPC converter, or a ByteStrings for BYTES);
  * - `raw`: little-endian bytes (binary extension, gRPC `raw_input_contents`); BYTES elements are each a
  *   4-byte little-endian length followed by the bytes.
  *

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import { RequestContext } from '../model/request-context';
 import type { Tensor } from '../model/tensor.interface';
@@ -151,13 +152,13 @@ describe('AdaptiveBatcher', () => {
   it('merges BYTES inputs and splits BYTES outputs', async () => {
     const echo: Predict = (request) => ({ outputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: t.data })) });
     const { clock, batcher } = setup(echo);
-    const bytes = (items: string[]): Tensor => ({ name: 's', datatype: 'BYTES', shape: [items.length], data: items.map((s) => Buffer.from(s)) });
+    const bytes = (items: string[]): Tensor => ({ name: 's', datatype: 'BYTES', shape: [items.length], data: ByteStrings.from(items) });
     const a = batcher.run({ id: 'a', inputs: [bytes(['x'])] }, ctx('a'));
     const b = batcher.run({ id: 'b', inputs: [bytes(['y', 'z'])] }, ctx('b'));
     clock.advance(5);
     const [ra, rb] = await Promise.all([a, b]);
-    expect((ra.outputs[0].data as Buffer[]).map(String)).toEqual(['x']);
-    expect((rb.outputs[0].data as Buffer[]).map(String)).toEqual(['y', 'z']);
+    expect((ra.outputs[0].data as ByteStrings).toStrings()).toEqual(['x']);
+    expect((rb.outputs[0].data as ByteStrings).toStrings()).toEqual(['y', 'z']);
     expect(rb.outputs[0].shape).toEqual([2]);
   });
 

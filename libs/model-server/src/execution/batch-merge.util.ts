@@ -1,6 +1,7 @@
 import { encodeOutput, stringifyJson } from '../codecs';
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { TensorData } from '../model/datatype';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
@@ -65,10 +66,10 @@ export function mergeRequests(requests: readonly InferenceRequest[], rows: reado
 
 function concatData(requests: readonly InferenceRequest[], index: number): TensorData {
   const firstData = requests[0].inputs[index].data;
-  if (Array.isArray(firstData)) {
-    const out: Buffer[] = [];
-    for (const r of requests) for (const b of r.inputs[index].data as Buffer[]) out.push(b);
-    return out;
+  if (firstData instanceof ByteStrings) {
+    const parts = new Array<ByteStrings>(requests.length);
+    for (let k = 0; k < requests.length; k++) parts[k] = requests[k].inputs[index].data as ByteStrings;
+    return ByteStrings.concat(parts);
   }
   let length = 0;
   for (const r of requests) length += (r.inputs[index].data as ArrayLike<unknown>).length;
@@ -85,7 +86,7 @@ function concatData(requests: readonly InferenceRequest[], index: number): Tenso
 /**
  * A batch's result split back into one result per request: every output must have the batch's rows as its
  * first dimension (anything else fails loudly, for every request of the batch); request `i` gets its own
- * rows as views of the batch's arrays (BYTES: its own elements).
+ * rows as views of the batch's arrays (BYTES too: a slice sharing the batch's buffer).
  *
  * @internal
  */
@@ -117,9 +118,9 @@ export function splitResult(result: InferenceResult, rows: readonly number[], la
       const end = start + rows[k];
       const shape = t.shape.slice();
       shape[0] = rows[k];
-      const data = Array.isArray(t.data)
+      const data = t.data instanceof ByteStrings
         ? t.data.slice(start * rowSize, end * rowSize)
-        : (t.data as Exclude<TensorData, Buffer[]>).subarray(start * rowSize, end * rowSize);
+        : (t.data as Exclude<TensorData, ByteStrings>).subarray(start * rowSize, end * rowSize);
       const piece = { name: t.name, datatype: t.datatype, shape, data } as Tensor;
       if (t.parameters !== undefined) piece.parameters = t.parameters;
       parts[k].outputs[o] = piece;

@@ -1,4 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
+import { ByteStrings } from '../model/byte-strings';
 import { pinnedBuffers, prepareData, restoreData } from './tensor-transfer.util';
 
 /** Posts `value` through a MessageChannel with `transfer` and resolves with what arrives. */
@@ -43,7 +44,7 @@ describe('tensor transfer', () => {
   it('copies only its own bytes when the buffer must stay (BYTES elements live in it)', () => {
     const body = Buffer.alloc(64);
     const numbers = new Float64Array(body.buffer, body.byteOffset + 8, 2);
-    const pinned = pinnedBuffers([{ data: [body.subarray(40, 44)] }]);
+    const pinned = pinnedBuffers([{ data: new ByteStrings(body.subarray(40, 44), new Uint32Array([0, 4])) }]);
     const transfer: ArrayBuffer[] = [];
     const prepared = prepareData(numbers, transfer, (view) => pinned === null || !pinned.has(view.buffer));
     expect(prepared.moved).toBe(false);
@@ -51,14 +52,47 @@ describe('tensor transfer', () => {
     expect(transfer).toEqual([(prepared.data as Float64Array).buffer]);
   });
 
-  it('packs BYTES into one blob and gives back Buffers with the same (non-UTF-8) bytes', async () => {
+  it('moves a ByteStrings as its two buffers when both may move, and gives back a ByteStrings', async () => {
+    const own = Buffer.alloc(4); // a buffer of its own (not a slice of Node's pool)
+    own.set([0xff, 0x00, 0x6f, 0x6b]);
+    const data = new ByteStrings(own, new Uint32Array([0, 2, 2, 4]));
+    const bytes = data.bytes.buffer;
+    const offsets = data.offsets.buffer;
+    const transfer: ArrayBuffer[] = [];
+    const prepared = prepareData(data, transfer, (view) => view.byteOffset === 0 && view.byteLength === view.buffer.byteLength);
+    expect(prepared.moved).toBe(false);
+    expect(transfer).toHaveLength(2);
+    expect(transfer[0]).toBe(bytes);
+    expect(transfer[1]).toBe(offsets);
+    const back = restoreData(await roundTrip(prepared.data, transfer)) as ByteStrings;
+    expect(back).toBeInstanceOf(ByteStrings);
+    expect(back.toArray().map((b) => [...b])).toEqual([[0xff, 0x00], [], [0x6f, 0x6b]]);
+    expect(Buffer.isBuffer(back.bytes)).toBe(true);
+    expect(bytes.byteLength).toBe(0); // moved, not copied
+  });
+
+  it('copies a ByteStrings whose buffers must stay (a slice of shared memory): two copies, not one per element', async () => {
+    const whole = ByteStrings.from(['aa', 'b', 'cc', 'd']);
+    const part = whole.slice(1, 3);
+    const pinned = pinnedBuffers([{ data: part }]);
+    expect(pinned).toEqual(new Set([whole.bytes.buffer, whole.offsets.buffer]));
+    const transfer: ArrayBuffer[] = [];
+    const prepared = prepareData(part, transfer, (view) => !pinned!.has(view.buffer));
+    expect(transfer).toHaveLength(2);
+    expect(transfer).not.toContain(whole.bytes.buffer);
+    const back = restoreData(await roundTrip(prepared.data, transfer)) as ByteStrings;
+    expect(back.toStrings()).toEqual(['b', 'cc']);
+    expect([...back.offsets]).toEqual([0, 1, 3]);
+    expect(whole.toStrings()).toEqual(['aa', 'b', 'cc', 'd']); // still readable here
+  });
+
+  it('packs an array of Buffers (as model code may return BYTES) and gives back a ByteStrings with the same bytes', async () => {
     const items = [Buffer.from([0xff, 0x00]), Buffer.from(''), Buffer.from('ok')];
     const transfer: ArrayBuffer[] = [];
-    const prepared = prepareData(items, transfer, () => true);
+    const prepared = prepareData(items, transfer, () => false);
     expect(transfer).toHaveLength(2);
-    const back = restoreData(await roundTrip(prepared.data, transfer)) as Buffer[];
-    expect(back.every((b) => Buffer.isBuffer(b))).toBe(true);
-    expect(back).toEqual(items);
+    const back = restoreData(await roundTrip(prepared.data, transfer)) as ByteStrings;
+    expect(back.toArray()).toEqual(items);
   });
 
   it('leaves plain values to structured cloning', () => {

@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { PackedBytes, WireWorkerTensor } from './worker-messages.interface';
 
 /** A typed array (not a DataView). */
@@ -23,46 +24,52 @@ function isPlainArrayBuffer(value: unknown): value is ArrayBuffer {
   return Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 }
 
-/** True for a non-empty array whose elements are all byte arrays (a BYTES container). */
+/** True for a non-empty array whose elements are all byte arrays (BYTES as model code may return them). */
 function isByteArrayList(value: unknown): value is readonly Uint8Array[] {
   if (!Array.isArray(value) || value.length === 0) return false;
   for (let i = 0; i < value.length; i++) if (!isUint8Array(value[i])) return false;
   return true;
 }
 
-/** Packs BYTES elements into one blob and their end offsets: two transferable buffers instead of many clones. */
-function packBytes(items: readonly Uint8Array[], transfer: ArrayBuffer[]): PackedBytes {
-  const n = items.length;
-  const ends = new Uint32Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    total += items[i].byteLength;
-    ends[i] = total;
+/** True for a {@link ByteStrings}, also one made by another copy of this library (model code in a worker). */
+function isByteStrings(value: unknown): value is ByteStrings {
+  if (value instanceof ByteStrings) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const { bytes, offsets } = value as { bytes?: unknown; offsets?: unknown };
+  return isUint8Array(bytes) && ArrayBuffer.isView(offsets) && (offsets as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'Uint32Array';
+}
+
+/**
+ * A BYTES container made ready for `postMessage`: its bytes and offsets buffers move as they are when both may
+ * (`movable`); otherwise its elements' bytes and offsets are copied (one copy each, not element by element) and
+ * the copies move.
+ */
+function packBytes(data: ByteStrings, transfer: ArrayBuffer[], movable: (view: OwnedView) => boolean): PackedBytes {
+  const { bytes, offsets } = data;
+  if (isPlainArrayBuffer(bytes.buffer) && isPlainArrayBuffer(offsets.buffer) && movable(bytes as OwnedView) && movable(offsets as OwnedView)) {
+    addOnce(transfer, bytes.buffer);
+    addOnce(transfer, offsets.buffer);
+    return { packedBytesOfTensor: true, bytes, offsets };
   }
-  const packedBytes = new Uint8Array(total);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    packedBytes.set(items[i], p);
-    p += items[i].byteLength;
-  }
-  transfer.push(packedBytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer);
-  return { packedBytesOfTensor: true, packedBytes, ends };
+  const n = offsets.length - 1;
+  const start = offsets[0];
+  const copy = new Uint8Array(offsets[n] - start);
+  copy.set(bytes.subarray(start, offsets[n]));
+  const ends = new Uint32Array(n + 1);
+  if (start === 0) ends.set(offsets);
+  else for (let i = 0; i <= n; i++) ends[i] = offsets[i] - start;
+  transfer.push(copy.buffer, ends.buffer);
+  return { packedBytesOfTensor: true, bytes: copy, offsets: ends };
 }
 
 function isPackedBytes(value: unknown): value is PackedBytes {
   return typeof value === 'object' && value !== null && (value as PackedBytes).packedBytesOfTensor === true;
 }
 
-/** BYTES elements back as Buffers sharing the blob's memory. */
-function unpackBytes(packed: PackedBytes): Buffer[] {
-  const { packedBytes, ends } = packed;
-  const out = new Array<Buffer>(ends.length);
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    out[i] = Buffer.from(packedBytes.buffer, packedBytes.byteOffset + start, ends[i] - start);
-    start = ends[i];
-  }
-  return out;
+/** BYTES as they arrived: a {@link ByteStrings} over the transferred buffers. */
+function unpackBytes(packed: PackedBytes): ByteStrings {
+  const { bytes, offsets } = packed;
+  return new ByteStrings(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets);
 }
 
 /** Adds `buffer` to a transfer list unless it is there already. @internal */
@@ -76,7 +83,8 @@ export function addOnce(transfer: ArrayBuffer[], buffer: ArrayBuffer): void {
  *   (views of one buffer keep sharing it on the other side): no copy. Returns `moved: true`;
  * - a typed array whose buffer must stay is copied (only its own bytes) and the copy transferred;
  * - a shared buffer is sent as is (both threads see it);
- * - BYTES (an array of byte arrays) is packed into one blob;
+ * - BYTES (a {@link ByteStrings}, or an array of byte arrays model code returned) travel as their bytes and
+ *   offsets buffers, moved when `movable` allows both, else copied once (never `moved`: they stay readable here);
  * - anything else (plain arrays, scalars) goes by structured clone.
  *
  * @internal
@@ -92,11 +100,12 @@ export function prepareData(data: unknown, transfer: ArrayBuffer[], movable: (vi
     transfer.push(copy.buffer as ArrayBuffer);
     return { data: copy, moved: false };
   }
-  if (isByteArrayList(data)) return { data: packBytes(data, transfer), moved: false };
+  if (isByteStrings(data)) return { data: packBytes(data, transfer, movable), moved: false };
+  if (isByteArrayList(data)) return { data: packBytes(ByteStrings.from(data), transfer, movable), moved: false };
   return { data, moved: false };
 }
 
-/** Tensor data as it arrived from the other thread: packed BYTES become Buffers, the rest is used as is. @internal */
+/** Tensor data as it arrived from the other thread: packed BYTES become a ByteStrings, the rest is used as is. @internal */
 export function restoreData(data: unknown): unknown {
   return isPackedBytes(data) ? unpackBytes(data) : data;
 }
@@ -111,16 +120,22 @@ export function toWireTensor(t: WireWorkerTensor, data: unknown): WireWorkerTens
 }
 
 /**
- * The buffers of BYTES elements in `tensors`: those must not be moved away (they are copied into a blob,
- * and the elements stay readable on this side).
+ * The buffers of BYTES tensors in `tensors`: those must not be moved away (the tensors stay readable on this side,
+ * and BYTES are copied to the other), nor may numeric tensors sharing them move.
  *
  * @internal
  */
 export function pinnedBuffers(tensors: readonly { data: unknown }[]): Set<ArrayBufferLike> | null {
   let pinned: Set<ArrayBufferLike> | null = null;
   for (const t of tensors) {
-    if (!isByteArrayList(t.data)) continue;
-    for (const item of t.data) (pinned ??= new Set()).add(item.buffer);
+    const data = t.data;
+    if (isByteStrings(data)) {
+      pinned ??= new Set();
+      pinned.add(data.bytes.buffer);
+      pinned.add(data.offsets.buffer);
+    } else if (isByteArrayList(data)) {
+      for (const item of data) (pinned ??= new Set()).add(item.buffer);
+    }
   }
   return pinned;
 }

@@ -51,8 +51,9 @@ export function adoptLoadedFacts(model: ModelServer, facts: LoadedFacts, replace
 
 /**
  * The `predict` message for a worker and the buffers it transfers: the request's numeric tensors move with
- * their whole buffers (unless BYTES elements live in them too: those are copied), BYTES are packed, and the
- * context's facts (id, deadline, headers, depth, `state`) go along. Throws when something cannot be cloned.
+ * their whole buffers (unless BYTES live in them too: those are copied), BYTES go as copies of their bytes and
+ * offsets buffers (they stay readable here), and the context's facts (id, deadline, headers, depth, `state`) go
+ * along. Throws when something cannot be cloned.
  *
  * @internal
  */

@@ -10,12 +10,15 @@ import type { Parameters, RequestedOutput, TensorSpec } from '../model/tensor.in
  * @internal
  */
 
-/** BYTES elements packed into one transferable blob: element `i` is `bytes[ends[i-1] .. ends[i])`. @internal */
+/**
+ * A BYTES container (`ByteStrings`) as it crosses threads: its two buffers, transferred, with element `i` at
+ * `bytes[offsets[i] .. offsets[i + 1])`. @internal
+ */
 export interface PackedBytes {
   /** Marks the object (structured clone keeps no class to tell it by). */
   readonly packedBytesOfTensor: true;
-  readonly packedBytes: Uint8Array;
-  readonly ends: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly offsets: Uint32Array;
 }
 
 /** A tensor in a message: `data` as a typed array, packed BYTES, or plain values. @internal */

@@ -171,7 +171,7 @@ export class DataPlane {
     let stage = 'decode';
     let t = trace === null ? 0 : performance.now();
     try {
-      let request = decodeRequest(wire, ctx.id, mv, op);
+      let request = decodeRequest(wire, ctx.id, mv, op, this.limits.maxTensorBytes);
       t = lap(trace, stage, t);
       if (hooks.preprocess !== null) {
         stage = 'preprocess';
@@ -237,7 +237,7 @@ export class DataPlane {
     let t = trace === null ? 0 : performance.now();
     try {
       const request: InferenceRequest =
-        input.wire !== undefined ? decodeRequest(input.wire, id, mv, op) : { id, inputs: [], body: input.body };
+        input.wire !== undefined ? decodeRequest(input.wire, id, mv, op, this.limits.maxTensorBytes) : { id, inputs: [], body: input.body };
       t = lap(trace, stage, t);
       if (trace !== null) trace.request = request;
       stage = 'operation';

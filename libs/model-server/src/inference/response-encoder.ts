@@ -1,14 +1,26 @@
 import { encodeOutput } from '../codecs';
 import { ErrorCode } from '../errors/error-code.enum';
+import { clip } from '../errors/clip.util';
 import { invalidRequest } from '../errors/errors';
 import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
-import type { Tensor } from '../model/tensor.interface';
+import type { OutputTensor, Tensor } from '../model/tensor.interface';
 import type { ModelVersion } from '../repository/model-version';
 
 /** True when `value` has the shape of an {@link InferenceResult} (an `outputs` array). @internal */
 export function isInferenceResult(value: unknown): value is InferenceResult {
   return typeof value === 'object' && value !== null && Array.isArray((value as InferenceResult).outputs);
+}
+
+/** The model's outputs by name (the first of a name wins, as a scan in order would find it). */
+function producedByName(produced: readonly OutputTensor[]): Map<string, OutputTensor> {
+  const map = new Map<string, OutputTensor>();
+  for (const o of produced) {
+    if (typeof o !== 'object' || o === null) continue;
+    const name = o.name;
+    if (!map.has(name)) map.set(name, o);
+  }
+  return map;
 }
 
 /**
@@ -29,15 +41,16 @@ export function encodeResponse(result: unknown, mv: ModelVersion, request: Infer
     for (let i = 0; i < produced.length; i++) outputs[i] = encodeOutput(produced[i], `output '${produced[i]?.name}'`);
   } else {
     outputs = new Array(requested.length);
+    const byName = produced.length > 8 ? producedByName(produced) : null;
     for (let i = 0; i < requested.length; i++) {
       const name = requested[i].name;
-      const out = produced.find((o) => o.name === name);
+      const out = byName !== null ? byName.get(name) : produced.find((o) => o?.name === name);
       if (out === undefined) {
         throw invalidRequest(
-          `model ${mv.label} has no output '${name}'; it produced ${produced.map((o) => `'${o.name}'`).join(', ')}`,
+          `model ${mv.label} has no output '${clip(name)}'; it produced ${clip(produced.map((o) => `'${o?.name}'`).join(', '), 1000)}`,
         );
       }
-      outputs[i] = encodeOutput(out, `output '${name}'`);
+      outputs[i] = encodeOutput(out, `output '${clip(name)}'`);
     }
   }
   const response: InferenceResponse = { model_name: mv.name, id: request.id, outputs };

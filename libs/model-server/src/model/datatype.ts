@@ -1,3 +1,5 @@
+import type { ByteStrings } from './byte-strings';
+
 /**
  * The tensor datatypes of the v2 protocol (BF16 included), spelled as on the wire.
  *
@@ -26,7 +28,7 @@ export type Datatype = (typeof DATATYPES)[number];
 /**
  * How each datatype is held in memory once decoded. Tensors stay in these containers end to end.
  * BOOL holds 0/1 bytes; FP16 and BF16 are widened to 32-bit floats (already rounded to their precision);
- * BYTES holds one Buffer per element.
+ * BYTES holds every element's bytes in one {@link ByteStrings} (one buffer plus offsets, not one object per element).
  *
  * @publicApi
  */
@@ -44,7 +46,7 @@ export interface TensorDataMap {
   BF16: Float32Array;
   FP32: Float32Array;
   FP64: Float64Array;
-  BYTES: Buffer[];
+  BYTES: ByteStrings;
 }
 
 /** @publicApi */

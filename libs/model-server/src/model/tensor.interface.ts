@@ -22,7 +22,8 @@ export type AnyTensor = { [D in Datatype]: Tensor<D> }[Datatype];
 
 /**
  * A tensor as model code may return it: `data` as its typed container or as a plain array
- * (numbers, bigints, booleans, strings or Buffers, flat or nested). `datatype` may be left out when `data`
+ * (numbers, bigints, booleans, strings or Buffers, flat or nested); BYTES as a `ByteStrings` or as
+ * strings / Buffers (copied into one ByteStrings). `datatype` may be left out when `data`
  * is a typed array (Float32Array → FP32, BigInt64Array → INT64, ...); `shape` defaults to `[data.length]`.
  *
  * @publicApi

@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest } from '../model/inference.interface';
 import { requestJson, responseJson, sentRequestJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
 import { serializeInferenceResponse } from '../codecs/v2-json/v2-json.serializer';
@@ -35,7 +36,8 @@ describe('tensorJson', () => {
     expect(tensorJson({ name: 'i', datatype: 'INT64', shape: [1], data: new BigInt64Array([2n ** 62n]), parameters: { p: 1 } })).toBe(
       '{"name":"i","datatype":"INT64","shape":[1],"parameters":{"p":1},"data":[4611686018427387904]}',
     );
-    expect(tensorJson({ name: 's', datatype: 'BYTES', shape: [1], data: [Buffer.from('a"b')] })).toBe('{"name":"s","datatype":"BYTES","shape":[1],"data":["a\\"b"]}');
+    expect(tensorJson({ name: 's', datatype: 'BYTES', shape: [1], data: ByteStrings.from(['a"b']) })).toBe('{"name":"s","datatype":"BYTES","shape":[1],"data":["a\\"b"]}');
+    expect(valueJson(ByteStrings.from(['x', 'é']))).toBe('["x","é"]');
   });
 
   it('still logs a tensor JSON cannot carry (NaN from binary input) or a hook left untyped', () => {

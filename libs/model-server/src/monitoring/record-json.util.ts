@@ -1,5 +1,6 @@
 import { formatFloat32, writeJsonData } from '../codecs';
 import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
 import type { InferenceEvent } from './inference-event.interface';
@@ -21,6 +22,14 @@ function typedArrayJson(v: ArrayBufferView): string {
   return '[' + parts.join(',') + ']';
 }
 
+/** BYTES elements as an array of their UTF-8 texts. */
+function byteStringsJson(v: ByteStrings): string {
+  const n = v.length;
+  const parts = new Array<string>(n);
+  for (let i = 0; i < n; i++) parts[i] = JSON.stringify(v.text(i));
+  return '[' + parts.join(',') + ']';
+}
+
 function write(v: unknown, depth: number): string {
   switch (typeof v) {
     case 'string':
@@ -39,6 +48,7 @@ function write(v: unknown, depth: number): string {
   if (v === null) return 'null';
   if (depth >= MAX_DEPTH) return '"[nested too deep]"';
   if (Buffer.isBuffer(v)) return JSON.stringify(v.toString('utf8'));
+  if (v instanceof ByteStrings) return byteStringsJson(v);
   if (ArrayBuffer.isView(v)) return typedArrayJson(v);
   if (Array.isArray(v)) {
     const parts = new Array<string>(v.length);
@@ -61,7 +71,8 @@ function write(v: unknown, depth: number): string {
 
 /**
  * Any value as JSON text, for monitoring records; never throws. Beyond `JSON.stringify`: bigints as bare
- * integers, typed arrays as arrays (FP32 in its shortest form), Buffers as UTF-8 text, NaN and ±Infinity as
+ * integers, typed arrays as arrays (FP32 in its shortest form), Buffers as UTF-8 text (a `ByteStrings` as an
+ * array of them), NaN and ±Infinity as
  * `null`, Maps and Sets as objects and arrays, nesting cut at 32 levels.
  *
  * @publicApi

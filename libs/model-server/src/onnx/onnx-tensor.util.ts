@@ -1,6 +1,7 @@
 import { Tensor as OrtTensor, type InferenceSession } from 'onnxruntime-node';
 import { float32ArrayToHalfBits, halfBitsToFloat32 } from '../codecs/fp16.util';
 import { invalidRequest } from '../errors/errors';
+import { ByteStrings } from '../model/byte-strings';
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
 import type { Datatype } from '../model/datatype';
@@ -64,7 +65,7 @@ export function describeValues(
 
 /**
  * A decoded v2 tensor as an ONNX Runtime tensor. Numeric data and BOOL are used as they are (no copy);
- * FP16 is narrowed to 16-bit halves and BYTES become strings (UTF-8), element by element.
+ * FP16 is narrowed to 16-bit halves and BYTES become strings (UTF-8, `toStrings()`).
  *
  * @internal
  */
@@ -81,7 +82,7 @@ export function toOrtTensor(t: Tensor, expected: OrtTensor.Type | undefined): Or
     case 'FP16':
       return new OrtTensor('float16', float32ArrayToHalfBits(t.data as Float32Array), dims);
     case 'BYTES':
-      return new OrtTensor('string', (t.data as Buffer[]).map((b) => b.toString('utf8')), dims);
+      return new OrtTensor('string', (t.data as ByteStrings).toStrings(), dims);
     default:
       return new OrtTensor(type, t.data as Exclude<OrtTensor.DataType, string[]>, dims);
   }
@@ -89,7 +90,7 @@ export function toOrtTensor(t: Tensor, expected: OrtTensor.Type | undefined): Or
 
 /**
  * An ONNX Runtime output as a v2 output tensor: its typed array as is (no copy); FP16 halves widened to
- * 32-bit floats and strings turned into Buffers, element by element.
+ * 32-bit floats and strings copied into one `ByteStrings`.
  *
  * @internal
  */
@@ -107,7 +108,7 @@ export function fromOrtTensor(name: string, value: OrtTensor): OutputTensor {
       return { name, datatype, shape, data };
     }
     case 'string':
-      return { name, datatype, shape, data: (value.data as string[]).map((s) => Buffer.from(s, 'utf8')) };
+      return { name, datatype, shape, data: ByteStrings.from(value.data as string[]) };
     default:
       return { name, datatype, shape, data: value.data as Exclude<OrtTensor.DataType, string[]> };
   }

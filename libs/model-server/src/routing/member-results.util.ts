@@ -1,4 +1,5 @@
 import { formatBf16, formatFloat32, formatHalf } from '../codecs/float-format.util';
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
 import type { MemberFailure, MemberResponse } from './router-member.interface';
@@ -10,6 +11,7 @@ function shortest(v: number, format: (x: number) => string): number {
 
 /** A tensor's values as plain JSON values (64-bit integers as bigint, BYTES as UTF-8 text). */
 function plainData(t: Tensor): unknown[] {
+  if (t.data instanceof ByteStrings) return t.data.toStrings();
   const data = t.data;
   const n = data.length;
   const out = new Array<unknown>(n);
@@ -25,9 +27,6 @@ function plainData(t: Tensor): unknown[] {
       return out;
     case 'BOOL':
       for (let i = 0; i < n; i++) out[i] = data[i] !== 0;
-      return out;
-    case 'BYTES':
-      for (let i = 0; i < n; i++) out[i] = (data[i] as Buffer).toString('utf8');
       return out;
     default:
       for (let i = 0; i < n; i++) out[i] = data[i];

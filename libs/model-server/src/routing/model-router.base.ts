@@ -1,6 +1,7 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { invalidRequest } from '../errors/errors';
 import { isModelServerError, ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelCallRequest } from '../model/model-caller.interface';
 import { ModelServer, type MaybePromise } from '../model/model-server';
@@ -172,5 +173,6 @@ function forwardRequest(request: InferenceRequest, parameters: Parameters | unde
 }
 
 function copyTensor(t: Tensor): Tensor {
-  return { ...t, shape: t.shape.slice(), data: t.data.slice() } as Tensor;
+  const data = t.data instanceof ByteStrings ? ByteStrings.concat([t.data]) : t.data.slice();
+  return { ...t, shape: t.shape.slice(), data } as Tensor;
 }

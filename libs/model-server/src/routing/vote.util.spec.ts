@@ -1,3 +1,4 @@
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { combineOutput, type Ballot } from './vote.util';
 
@@ -35,14 +36,14 @@ describe('combineOutput', () => {
     const labels = combineOutput(
       'y',
       [
-        ballot('a', { datatype: 'BYTES', data: [Buffer.from('cat'), Buffer.from('dog')] }),
-        ballot('b', { datatype: 'BYTES', data: [Buffer.from('dog'), Buffer.from('dog')] }),
-        ballot('c', { datatype: 'BYTES', data: [Buffer.from('dog'), Buffer.from('cat')] }),
+        ballot('a', { datatype: 'BYTES', data: ByteStrings.from(['cat', 'dog']) }),
+        ballot('b', { datatype: 'BYTES', data: ByteStrings.from(['dog', 'dog']) }),
+        ballot('c', { datatype: 'BYTES', data: ByteStrings.from(['dog', 'cat']) }),
       ],
       'auto',
       'r',
     );
-    expect((labels.data as Buffer[]).map(String)).toEqual(['dog', 'dog']);
+    expect((labels.data as ByteStrings).toStrings()).toEqual(['dog', 'dog']);
     const flags = combineOutput('y', [ballot('a', { datatype: 'BOOL', data: Uint8Array.from([1]) }), ballot('b', { datatype: 'BOOL', data: Uint8Array.from([0]) })], 'auto', 'r');
     expect(flags.data).toEqual(Uint8Array.from([1]));
   });
@@ -67,6 +68,6 @@ describe('combineOutput', () => {
     expect(() =>
       combineOutput('y', [ballot('a', { datatype: 'FP32', data: Float32Array.from([1]) }), ballot('b', { datatype: 'FP32', data: Float32Array.from([1, 2]) })], 'auto', 'r'),
     ).toThrow("'b' gives FP32 [2]");
-    expect(() => combineOutput('y', [ballot('a', { datatype: 'BYTES', data: [Buffer.from('x')] })], 'regression', 'r')).toThrow(/BYTES, which cannot be averaged/);
+    expect(() => combineOutput('y', [ballot('a', { datatype: 'BYTES', data: ByteStrings.from(['x']) })], 'regression', 'r')).toThrow(/BYTES, which cannot be averaged/);
   });
 });

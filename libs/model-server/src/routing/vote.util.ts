@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { Datatype } from '../model/datatype';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
 
@@ -62,9 +63,12 @@ export function combineOutput(name: string, ballots: readonly Ballot[], type: Vo
 /** Element by element, the value with the largest total weight; a tie goes to the value voted first. */
 function majority(ballots: readonly Ballot[]): Tensor['data'] {
   const m = ballots.length;
-  const columns = new Array<ArrayLike<unknown>>(m);
-  for (let i = 0; i < m; i++) columns[i] = ballots[i].tensor.data as ArrayLike<unknown>;
   const bytes = ballots[0].tensor.datatype === 'BYTES';
+  const columns = new Array<ArrayLike<unknown>>(m);
+  for (let i = 0; i < m; i++) {
+    const data = ballots[i].tensor.data;
+    columns[i] = data instanceof ByteStrings ? data.toArray() : (data as ArrayLike<unknown>);
+  }
   const n = columns[0].length;
   const first = ballots[0].tensor.data;
   const out = (bytes ? new Array<Buffer>(n) : new (first.constructor as new (n: number) => Tensor['data'])(n)) as unknown as unknown[];
@@ -81,7 +85,7 @@ function majority(ballots: readonly Ballot[]): Tensor['data'] {
     for (let i = 1; i < m; i++) if (tally[i] > tally[best]) best = i;
     out[e] = columns[best][e];
   }
-  return out as unknown as Tensor['data'];
+  return (bytes ? ByteStrings.from(out as Buffer[]) : out) as unknown as Tensor['data'];
 }
 
 function same(a: unknown, b: unknown, bytes: boolean): boolean {

@@ -35,6 +35,12 @@ export interface ContentTarget {
    * declares none; undefined when it declares several (then only a v2 request can address them).
    */
   readonly input: ContentInput | undefined;
+  /**
+   * Most bytes the decoded tensors of the body may take (the server's `maxTensorBytes`): a codec takes each
+   * tensor's size from a `TensorBudget` of this many bytes before it allocates, so an oversized body is a 413
+   * before memory is spent on it.
+   */
+  readonly maxTensorBytes: number;
 }
 
 /** A decoded body. @publicApi */

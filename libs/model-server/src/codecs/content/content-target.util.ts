@@ -1,3 +1,4 @@
+import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
 import type { TensorSpec } from '../../model/tensor.interface';
 import type { ContentInput, ContentTarget } from './content-codec.interface';
 
@@ -7,10 +8,16 @@ const DEFAULT_INPUT: ContentInput = { name: 'input-0', datatype: 'FP32', shape: 
 /**
  * The {@link ContentTarget} of a model from its declared inputs: bare values go to its only input (or its only
  * required one), or to `input-0` FP32 when it declares none; with several, only a v2 request can address them.
+ * `maxTensorBytes` bounds what decoding the body may allocate (the server passes its own setting; the default is
+ * the default `maxTensorBytes`, 128 MiB).
  *
  * @publicApi
  */
-export function contentTarget(model: string, inputs: readonly TensorSpec[]): ContentTarget {
+export function contentTarget(
+  model: string,
+  inputs: readonly TensorSpec[],
+  maxTensorBytes: number = DEFAULT_REQUEST_LIMITS.maxTensorBytes,
+): ContentTarget {
   let spec: TensorSpec | undefined;
   if (inputs.length === 1) spec = inputs[0];
   else if (inputs.length > 1) {
@@ -19,5 +26,5 @@ export function contentTarget(model: string, inputs: readonly TensorSpec[]): Con
   }
   const input: ContentInput | undefined =
     inputs.length === 0 ? DEFAULT_INPUT : spec === undefined ? undefined : { name: spec.name, datatype: spec.datatype, shape: spec.shape, declared: true };
-  return { model, inputs, input };
+  return { model, inputs, input, maxTensorBytes };
 }

@@ -2,18 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
-import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
+import { TensorBudget } from '../tensor-budget';
+import type { ContentCodec, ContentInput, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
 import { notAcceptable } from './content-error.util';
+import { CsvBodyReader } from './csv-body.reader';
 import { rowsInput } from './rows.util';
 import { elementTexts, rowSize } from './tensor-text.util';
 
 const TYPE = 'text/csv';
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INTEGER = /^[+-]?\d+$/;
 
-function field(raw: string): string {
-  const t = raw.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+/** Bytes read between two yields to the event loop: a larger body is decoded in slices of this size. */
+const SLICE_BYTES = 1024 * 1024;
+
+/** Lets the event loop run (health probes, other requests) between slices of a large body. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -22,7 +25,12 @@ function field(raw: string): string {
  *
  * - Reading: every non-blank line is a row of comma-separated numbers (quoted numbers accepted) for the model's one
  *   input: shape [rows, columns], or [rows] when the model declares a 1-D input and each line has one value.
- *   64-bit integer inputs are read exactly. A field that is not a number, or lines of different lengths, is a 400.
+ *   Values go straight into the container of the input's datatype (a Float32Array for FP32, a BigInt64Array of
+ *   exact integers for INT64, ...) with the checks decoding makes for it. A field that is not a finite number or
+ *   does not fit the datatype, an integer of more than 20 digits, a field over 1024 bytes, lines of different
+ *   lengths, and a BYTES input are 400s. The body is read in two linear passes (rows and columns first, then the values
+ *   straight into one typed array, whose size is taken from the request's tensor budget before it is allocated);
+ *   a body over 1 MiB is read in 1 MiB slices with the event loop free in between (decode then returns a Promise).
  * - Writing: one line per row of the response; a line holds the row of every output in turn (e.g.
  *   `0,setosa,1,0,0` for class, label and three probabilities). Outputs with different row counts cannot be
  *   written as rows (406). `header=present` in `Accept` adds a header line (`class,label,probabilities_0,...`).
@@ -33,43 +41,21 @@ function field(raw: string): string {
 export class CsvContentCodec implements ContentCodec {
   readonly mediaTypes: readonly string[] = [TYPE];
 
-  decode(body: Buffer, target: ContentTarget, params: MediaTypeParams): DecodedContent {
+  decode(body: Buffer, target: ContentTarget, params: MediaTypeParams): DecodedContent | Promise<DecodedContent> {
     const input = rowsInput(target, TYPE);
-    let text = body.toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const lines = text.split('\n');
-    const exact = input.datatype === 'INT64' || input.datatype === 'UINT64';
-    const values: (number | bigint)[] = [];
-    let columns = -1;
-    let rows = 0;
-    let firstLine = 0;
-    let skipHeader = params.header === 'present';
-    for (let l = 0; l < lines.length; l++) {
-      const line = lines[l].endsWith('\r') ? lines[l].slice(0, -1) : lines[l];
-      if (line.trim() === '') continue;
-      if (skipHeader) {
-        skipHeader = false;
-        continue;
-      }
-      const fields = line.split(',');
-      if (columns === -1) {
-        columns = fields.length;
-        firstLine = l + 1;
-      } else if (fields.length !== columns) {
-        throw invalidRequest(`CSV line ${l + 1} has ${fields.length} fields, but line ${firstLine} has ${columns}; every row needs the same number`);
-      }
-      for (let c = 0; c < fields.length; c++) {
-        const f = field(fields[c]);
-        if (exact && INTEGER.test(f)) values.push(BigInt(f));
-        else if (DECIMAL.test(f)) values.push(Number(f));
-        else throw invalidRequest(`CSV line ${l + 1}, field ${c + 1}: ${f === '' ? 'empty' : JSON.stringify(f.slice(0, 40))} is not a number`);
-      }
-      rows++;
+    const dt = input.datatype;
+    if (dt === 'BYTES') {
+      throw invalidRequest(`text/csv carries numbers, but input '${input.name}' of model '${target.model}' is BYTES; send a v2 request as application/json`);
     }
-    if (rows === 0) throw invalidRequest('the CSV body has no rows; send one line of comma-separated numbers per row');
-    const flat = columns === 1 && input.shape !== undefined && input.shape.length === 1;
-    const shape = flat ? [rows] : [rows, columns];
-    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: exact ? values : Float64Array.from(values as number[]) }] }, format: 'rows' };
+    const reader = new CsvBodyReader(body, params.header === 'present', dt);
+    const budget = new TensorBudget(target.maxTensorBytes);
+    if (body.length <= SLICE_BYTES) {
+      reader.count(body.length);
+      reader.allocate(budget, `input '${input.name}'`);
+      reader.fill(body.length);
+      return decoded(reader, input);
+    }
+    return decodeInSlices(reader, budget, input);
   }
 
   encode(response: InferenceResponse, context: EncodeContext): string {
@@ -90,6 +76,22 @@ export class CsvContentCodec implements ContentCodec {
     }
     return lines.length === 0 ? '' : lines.join('\n') + '\n';
   }
+}
+
+/** The body read slice by slice, yielding to the event loop in between. */
+async function decodeInSlices(reader: CsvBodyReader, budget: TensorBudget, input: ContentInput): Promise<DecodedContent> {
+  while (!reader.count(SLICE_BYTES)) await yieldToLoop();
+  reader.allocate(budget, `input '${input.name}'`);
+  await yieldToLoop();
+  while (!reader.fill(SLICE_BYTES)) await yieldToLoop();
+  return decoded(reader, input);
+}
+
+/** The request of a read body: one [rows, columns] tensor ([rows] for a declared 1-D input of one column). */
+function decoded(reader: CsvBodyReader, input: ContentInput): DecodedContent {
+  const flat = reader.columns === 1 && input.shape !== undefined && input.shape.length === 1;
+  const shape = flat ? [reader.rows] : [reader.rows, reader.columns];
+  return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: reader.data }] }, format: 'rows' };
 }
 
 /** The rows every output shares (1 when every output is a scalar), or a 406. */

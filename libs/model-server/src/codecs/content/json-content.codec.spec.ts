@@ -1,4 +1,4 @@
-import type { InferenceResponse, Tensor } from '../../model';
+import { ByteStrings, type InferenceResponse, type Tensor } from '../../model';
 import { contentTarget } from './content-target.util';
 import { JsonContentCodec } from './json-content.codec';
 
@@ -45,7 +45,7 @@ describe('JsonContentCodec', () => {
     const rows = codec.encode(
       response([
         { name: 'class', datatype: 'INT64', shape: [2], data: BigInt64Array.from([0n, 9223372036854775807n]) },
-        { name: 'label', datatype: 'BYTES', shape: [2], data: [Buffer.from('setosa'), Buffer.from('"v"')] },
+        { name: 'label', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['setosa', '"v"']) },
       ]),
       ROWS,
     );

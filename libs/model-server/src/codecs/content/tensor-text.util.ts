@@ -1,3 +1,4 @@
+import type { ByteStrings } from '../../model/byte-strings';
 import type { Tensor } from '../../model/tensor.interface';
 import { formatBf16, formatFloat32, formatFloat64, formatHalf } from '../float-format.util';
 import { roundToBf16, roundToHalf } from '../fp16.util';
@@ -23,7 +24,8 @@ function nonFinite(v: number, flavour: TextFlavour, where: string): string {
  * @internal
  */
 export function elementTexts(t: Tensor, flavour: TextFlavour, where: string): string[] {
-  const data = t.data;
+  if (t.datatype === 'BYTES') return bytesTexts(t.data as ByteStrings, flavour);
+  const data = t.data as Exclude<Tensor['data'], ByteStrings>;
   const n = data.length;
   const out = new Array<string>(n);
   switch (t.datatype) {
@@ -47,16 +49,21 @@ export function elementTexts(t: Tensor, flavour: TextFlavour, where: string): st
     case 'BOOL':
       for (let i = 0; i < n; i++) out[i] = data[i] === 0 ? 'false' : 'true';
       return out;
-    case 'BYTES':
-      for (let i = 0; i < n; i++) {
-        const s = (data[i] as Buffer).toString('utf8');
-        out[i] = flavour === 'json' ? JSON.stringify(s) : csvField(s);
-      }
-      return out;
     default:
       for (let i = 0; i < n; i++) out[i] = String(data[i]);
       return out;
   }
+}
+
+/** BYTES elements as UTF-8 text, written as JSON strings or CSV fields. */
+function bytesTexts(data: ByteStrings, flavour: TextFlavour): string[] {
+  const n = data.length;
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const s = data.text(i);
+    out[i] = flavour === 'json' ? JSON.stringify(s) : csvField(s);
+  }
+  return out;
 }
 
 /**

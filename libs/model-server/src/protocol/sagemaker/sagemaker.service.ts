@@ -125,7 +125,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
           `content type '${requestType.type}' is not supported for /invocations; send one of ${this.codecs.readable.join(', ')}`,
         );
       }
-      const decoded = await codec.decode(call.body, contentTarget(name, mv.inputs ?? []), requestType.params);
+      const decoded = await codec.decode(call.body, contentTarget(name, mv.inputs ?? [], this.dataPlane.limits.maxTensorBytes), requestType.params);
       wire = decoded.request;
       format = decoded.format;
     }

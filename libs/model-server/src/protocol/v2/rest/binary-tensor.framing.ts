@@ -34,16 +34,29 @@ export function attachBinaryInputs(request: WireInferenceRequest, tail: Buffer):
   }
 }
 
-/** Whether an output goes as binary: its own `binary_data` wins, else the request's `binary_data_output`. */
-function outputIsBinary(name: string, requested: readonly RequestedOutput[] | undefined, parameters: Parameters | undefined): boolean {
-  if (requested !== undefined) {
+/**
+ * Which outputs go as binary: an output's own `binary_data` wins, else the request's `binary_data_output`.
+ * The requested outputs are looked at once, into a map, so the choice per output costs one lookup.
+ */
+class BinarySelection implements BinaryOutputs {
+  readonly chunks: Uint8Array[] = [];
+  private readonly chosen: Map<string, boolean> | null = null;
+  private readonly byDefault: boolean;
+
+  constructor(requested: readonly RequestedOutput[] | undefined, parameters: Parameters | undefined) {
+    this.byDefault = parameters?.binary_data_output === true;
+    if (requested === undefined) return;
     for (const r of requested) {
-      if (r.name === name && r.parameters !== undefined && typeof r.parameters.binary_data === 'boolean') {
-        return r.parameters.binary_data;
-      }
+      const choice = r.parameters?.binary_data;
+      if (typeof choice !== 'boolean') continue;
+      this.chosen ??= new Map();
+      if (!this.chosen.has(r.name)) this.chosen.set(r.name, choice);
     }
   }
-  return parameters?.binary_data_output === true;
+
+  isBinary(name: string): boolean {
+    return this.chosen?.get(name) ?? this.byDefault;
+  }
 }
 
 /** True when any output of the response is to be sent as binary. @internal */
@@ -59,10 +72,7 @@ export function wantsBinaryResponse(request: WireInferenceRequest): boolean {
  * @internal
  */
 export function serializeBinaryResponse(response: InferenceResponse, request: WireInferenceRequest): { body: Buffer; headerLength: number } {
-  const binary: BinaryOutputs = {
-    isBinary: (name) => outputIsBinary(name, request.outputs, request.parameters),
-    chunks: [],
-  };
+  const binary = new BinarySelection(request.outputs, request.parameters);
   const header = Buffer.from(serializeInferenceResponse(response, binary), 'utf8');
   return { body: Buffer.concat([header, ...binary.chunks]), headerLength: header.length };
 }
