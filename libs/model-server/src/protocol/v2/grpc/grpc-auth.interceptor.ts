@@ -36,8 +36,14 @@ export function grpcAuthInterceptor(verifier: TokenVerifier, options: AuthOption
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const token = verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader));
-            if (verifier.verify(token)) pass(metadata);
+            // Runs inside grpc-js's handling of the HTTP/2 stream: nothing may throw out of it.
+            let allowed = false;
+            try {
+              allowed = verifier.verify(verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader)));
+            } catch {
+              allowed = false;
+            }
+            if (allowed) pass(metadata);
             else checked.sendStatus({ code: GrpcStatus.UNAUTHENTICATED, details: DETAILS });
           },
         }),

@@ -6,6 +6,7 @@ import {
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { clip } from '../../../errors/clip.util';
 import { invalidRequest } from '../../../errors/errors';
 import { isModelServerError } from '../../../errors/model-server.error';
 import type { CallOptions } from '../../../inference/call-options.interface';
@@ -305,7 +306,7 @@ export class GrpcInferenceHandlers {
 const GRPC_CALL: CallOptions = { protocol: 'grpc' };
 
 function checked<T>(request: T | MalformedMessage, message: string): T {
-  if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${request.reason}`);
+  if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${clip(request.reason)}`);
   return request;
 }
 

@@ -281,7 +281,7 @@ function* attachContents(r: ProtoReader, inputs: readonly InputDraft[], budget: 
     }
     const data = hasContents ? yield* decodeContents(r, start, end, dt, where(tensor), budget, s) : undefined;
     if (data !== undefined) {
-      tensor.data = data instanceof ByteStrings ? codecBytes(data) : data;
+      tensor.data = data instanceof ByteStrings ? yield* codecBytes(data, s) : data;
       continue;
     }
     if (safeElementCount(tensor.shape) > 0) {

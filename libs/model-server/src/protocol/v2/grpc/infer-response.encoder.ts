@@ -7,7 +7,7 @@ import type { Tensor } from '../../../model/tensor.interface';
 import { encodeParameterEntries } from './infer-parameter.codec';
 import { responseTooLarge } from './message-limit.interceptor';
 import { delimitedSize, ProtoWriter, varint32Size, varint64Size, WT_BYTES } from './proto-wire.util';
-import { runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
+import { copySliced, runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
 const TWO_32 = 4294967296;
 
@@ -274,7 +274,10 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
     }
     let n = 0;
     for (const b of data) {
-      w.bytesField(field, b);
+      w.tag(field, WT_BYTES);
+      w.uint32(b.byteLength);
+      if (b.byteLength < SHORT_COPY) w.raw(b);
+      else yield* writeSliced(w, b, s);
       if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
     }
     return;
@@ -286,7 +289,7 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
     case 'FP32':
     case 'FP64': {
       const d = t.data as Float32Array | Float64Array;
-      w.raw(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      yield* writeSliced(w, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), s);
       return;
     }
     case 'BOOL': {
@@ -341,7 +344,10 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
 function* writeRaw(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
   const t = plan.tensor;
   if (t.datatype !== 'BYTES') {
-    w.bytesField(6, tensorToRaw(t));
+    const raw = tensorToRaw(t);
+    w.tag(6, WT_BYTES);
+    w.uint32(raw.byteLength);
+    yield* writeSliced(w, raw, s);
     return;
   }
   w.tag(6, WT_BYTES);
@@ -354,9 +360,15 @@ function* writeRaw(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<
   let n = 0;
   for (const b of data) {
     writeLength32(w, b.byteLength);
-    w.raw(b);
+    yield* writeSliced(w, b, s);
     if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
   }
+}
+
+/** Bytes written as they are, in chunks with slice checks between them (see copySliced). */
+function* writeSliced(w: ProtoWriter, src: Uint8Array, s: WorkSlicer): SlicedWork<void> {
+  yield* copySliced(src, w.buf, w.pos, s);
+  w.pos += src.byteLength;
 }
 
 /** Writes a ByteStrings' elements from its one buffer: as `field` entries, or (raw) each after a 4-byte length. */
@@ -380,7 +392,7 @@ function* writeByteStrings(w: ProtoWriter, data: ByteStrings, field: number, raw
         while (a < b) out[p++] = src[a++];
         w.pos = p;
       } else {
-        w.pos += src.copy(out, w.pos, a, b);
+        yield* writeSliced(w, src.subarray(a, b), s);
       }
     }
     if (s.due(ELEMENTS_PER_STEP)) yield;

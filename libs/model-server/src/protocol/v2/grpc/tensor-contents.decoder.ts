@@ -5,7 +5,7 @@ import { invalidRequest } from '../../../errors/errors';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { Datatype } from '../../../model/datatype';
 import { ProtoReader, WT_BYTES, WT_FIXED32, WT_FIXED64, WT_VARINT } from './proto-wire.util';
-import type { SlicedWork, WorkSlicer } from './work-slicer.util';
+import { copySliced, type SlicedWork, type WorkSlicer } from './work-slicer.util';
 
 /** InferTensorContents field numbers, by name. */
 const FIELD_NAMES = [
@@ -190,7 +190,7 @@ export function emptyContainer(dt: Datatype): unknown {
     case 'FP64':
       return new Float64Array(0);
     case 'BYTES':
-      return codecBytes(new ByteStrings(Buffer.alloc(0), new Uint32Array(1)));
+      return CODECS_TAKE_BYTE_STRINGS ? new ByteStrings(Buffer.alloc(0), new Uint32Array(1)) : [];
     default:
       return new Float32Array(0);
   }
@@ -198,12 +198,21 @@ export function emptyContainer(dt: Datatype): unknown {
 
 /**
  * BYTES contents as the data plane takes them: the {@link ByteStrings} itself once the codecs take it as the
- * BYTES container, else Buffer views of its elements (a bridge until they do; see CODECS_TAKE_BYTE_STRINGS).
+ * BYTES container, else Buffer views of its elements, made in slices (a bridge until they do; see
+ * CODECS_TAKE_BYTE_STRINGS).
  *
  * @internal
  */
-export function codecBytes(strings: ByteStrings): unknown {
-  return CODECS_TAKE_BYTE_STRINGS ? strings : strings.toArray();
+export function* codecBytes(strings: ByteStrings, s: WorkSlicer): SlicedWork<unknown> {
+  if (CODECS_TAKE_BYTE_STRINGS) return strings;
+  const n = strings.length;
+  const views = new Array<Buffer>(n);
+  for (let i = 0; i < n; ) {
+    const stop = Math.min(n, i + ELEMENTS_PER_STEP);
+    for (; i < stop; i++) views[i] = strings.at(i);
+    if (s.due(ELEMENTS_PER_STEP * 4)) yield;
+  }
+  return views;
 }
 
 /** The contents field a datatype's values go in, for messages. @internal */
@@ -324,13 +333,8 @@ function* copyRuns(r: ProtoReader, start: number, end: number, field: number, ou
         r.pos = stop;
         continue;
       }
-      for (let p = r.pos; p < stop; ) {
-        const chunkEnd = Math.min(stop, p + CHUNK);
-        out.set(buf.subarray(p, chunkEnd), at);
-        at += chunkEnd - p;
-        p = chunkEnd;
-        if (s.due(CHUNK_UNITS >> 2)) yield;
-      }
+      yield* copySliced(buf.subarray(r.pos, stop), out, at, s);
+      at += stop - r.pos;
       r.pos = stop;
     }
   }
@@ -363,7 +367,7 @@ function* fillBytes(r: ProtoReader, start: number, end: number, count: number, t
       if (stop - p < SHORT_COPY) {
         while (p < stop) bytes[at++] = src[p++];
       } else {
-        src.copy(bytes, at, p, stop);
+        yield* copySliced(src.subarray(p, stop), bytes, at, s);
         at += stop - p;
         s.due((stop - p) >> 6);
       }

@@ -78,6 +78,27 @@ async function resume<T>(work: SlicedWork<T>, slicer: WorkSlicer, call: Cancella
   }
 }
 
+/** Bytes copied between two looks at the clock: first writes to fresh memory cost page faults, so not more. */
+const COPY_CHUNK = 256 * 1024;
+
+/**
+ * Copies `src` into `dst` at `at`, in chunks, yielding when the slice is over: one large copy into memory just
+ * allocated can take hundreds of milliseconds (every page is touched for the first time).
+ *
+ * @internal
+ */
+export function* copySliced(src: Uint8Array, dst: Uint8Array, at: number, s: WorkSlicer): SlicedWork<void> {
+  const n = src.byteLength;
+  if (n <= COPY_CHUNK) {
+    dst.set(src, at);
+    return;
+  }
+  for (let p = 0; p < n; p += COPY_CHUNK) {
+    dst.set(src.subarray(p, Math.min(n, p + COPY_CHUNK)), at + p);
+    if (s.due(CHECK_EVERY)) yield;
+  }
+}
+
 /** Runs sliced work to its end at once (tests, and callers that accept the block). @internal */
 export function runToEnd<T>(work: SlicedWork<T>): T {
   for (;;) {
