@@ -143,8 +143,16 @@ function* decodeSteps(buf: Buffer, limits: RequestLimits, s: WorkSlicer): Sliced
   if (parameters !== undefined) wire.parameters = parameters;
   if (outputs !== undefined) wire.outputs = outputs;
   checkRequestLimits(wire, limits);
-  if (rawCount > 0) attachRaw(inputs, raw, rawCount);
-  else yield* attachContents(r, inputs, new TensorBudget(limits.maxTensorBytes), s);
+  if (rawCount > 0) {
+    attachRaw(inputs, raw, rawCount);
+  } else {
+    const budget = new TensorBudget(limits.maxTensorBytes);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      const data = input.hasContents ? yield* decodeInputContents(r, input, budget, s) : undefined;
+      attachContents(input.tensor, data);
+    }
+  }
   const modelVersion = version.text(r);
   return { modelName, modelVersion: modelVersion === '' ? undefined : modelVersion, wire, raw: rawCount > 0 };
 }
@@ -272,26 +280,32 @@ function checkRawBytesCount(tensor: WireTensor, raw: Buffer): void {
   }
 }
 
-function* attachContents(r: ProtoReader, inputs: readonly InputDraft[], budget: TensorBudget, s: WorkSlicer): SlicedWork<void> {
-  for (const { tensor, start, end, hasContents } of inputs) {
-    const dt = normalizeDatatype(tensor.datatype);
-    if (dt === undefined) {
-      tensor.data = []; // the codec names the unknown datatype
-      continue;
-    }
-    const data = hasContents ? yield* decodeContents(r, start, end, dt, where(tensor), budget, s) : undefined;
-    if (data !== undefined) {
-      tensor.data = data instanceof ByteStrings ? yield* codecBytes(data, s) : data;
-      continue;
-    }
-    if (safeElementCount(tensor.shape) > 0) {
-      throw invalidRequest(
-        `${where(tensor)}: has no data; send its values in ${contentsFieldName(dt)}` +
-          (dt === 'FP16' || dt === 'BF16' ? '' : ", or every input's bytes in raw_input_contents"),
-      );
-    }
-    tensor.data = emptyContainer(dt);
+/** An input's typed contents, as the data plane takes them (undefined: none, or an unknown datatype). */
+function* decodeInputContents(r: ProtoReader, input: InputDraft, budget: TensorBudget, s: WorkSlicer): SlicedWork<unknown> {
+  const dt = normalizeDatatype(input.tensor.datatype);
+  if (dt === undefined) return undefined;
+  const data = yield* decodeContents(r, input.start, input.end, dt, where(input.tensor), budget, s);
+  return data instanceof ByteStrings ? yield* codecBytes(data, s) : data;
+}
+
+/** Gives an input its contents' data, or says that it has none (an empty shape: an empty container). */
+function attachContents(tensor: WireTensor, data: unknown): void {
+  const dt = normalizeDatatype(tensor.datatype);
+  if (dt === undefined) {
+    tensor.data = []; // the codec names the unknown datatype
+    return;
   }
+  if (data !== undefined) {
+    tensor.data = data;
+    return;
+  }
+  if (safeElementCount(tensor.shape) > 0) {
+    throw invalidRequest(
+      `${where(tensor)}: has no data; send its values in ${contentsFieldName(dt)}` +
+        (dt === 'FP16' || dt === 'BF16' ? '' : ", or every input's bytes in raw_input_contents"),
+    );
+  }
+  tensor.data = emptyContainer(dt);
 }
 
 /** How messages name an input (its name clipped). */

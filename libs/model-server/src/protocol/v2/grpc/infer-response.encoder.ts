@@ -7,7 +7,7 @@ import type { Tensor } from '../../../model/tensor.interface';
 import { encodeParameterEntries } from './infer-parameter.codec';
 import { responseTooLarge } from './message-limit.interceptor';
 import { delimitedSize, ProtoWriter, varint32Size, varint64Size, WT_BYTES } from './proto-wire.util';
-import { copySliced, runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
+import { copySliced, COPY_CHUNK, runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
 const TWO_32 = 4294967296;
 
@@ -82,7 +82,11 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
   if (response.model_version !== undefined) size += delimitedSize(versionLength);
   if (parameters !== null) size += parameters.length;
   for (let i = 0; i < outputs.length; i++) {
-    const plan = yield* planOutput(outputs[i], raw, s);
+    const plan = newPlan(outputs[i]);
+    // Only the element-wise sizes need a pass (and slices); the others are computed at once.
+    if (raw) plan.rawSize = outputs[i].datatype === 'BYTES' ? yield* measureRawBytes(plan.tensor, s) : rawSizeOf(plan.tensor);
+    else if (!measureFixed(plan)) yield* measureContents(plan, s);
+    finishPlan(plan);
     plans[i] = plan;
     size += delimitedSize(plan.size);
     if (plan.rawSize >= 0) size += delimitedSize(plan.rawSize);
@@ -98,7 +102,10 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
   if (response.model_version !== undefined) w.stringField(2, response.model_version, versionLength);
   w.stringField(3, response.id, idLength);
   if (parameters !== null) w.raw(parameters);
-  for (const plan of plans) yield* writeOutput(w, plan, s);
+  for (const plan of plans) {
+    writeHeader(w, plan);
+    if (plan.contentsSize > 0) yield* writeContents(w, plan, s);
+  }
   if (raw) for (const plan of plans) yield* writeRaw(w, plan, s);
   return w.buf;
 }
@@ -129,27 +136,32 @@ export function encodeStreamError(message: string, modelName: string, modelVersi
   return w.buf;
 }
 
-function* planOutput(tensor: Tensor, raw: boolean, s: WorkSlicer): SlicedWork<OutputPlan> {
+function newPlan(tensor: Tensor): OutputPlan {
   const nameLength = Buffer.byteLength(tensor.name, 'utf8');
   let shapeBytes = 0;
   for (const d of tensor.shape) shapeBytes += varint64Size(d % TWO_32, Math.floor(d / TWO_32));
   const shapeSize = tensor.shape.length === 0 ? 0 : delimitedSize(shapeBytes);
   const parameters = encodeParameterEntries(tensor.parameters, 4);
-  const plan: OutputPlan = { tensor, nameLength, shapeBytes, shapeSize, parameters, rawSize: -1, contentsSize: 0, payloadSize: 0, size: 0 };
-  if (raw) plan.rawSize = yield* measureRaw(tensor, s);
-  else yield* measureContents(plan, s);
-  plan.size =
-    delimitedSize(nameLength) +
-    delimitedSize(tensor.datatype.length) +
-    shapeSize +
-    (parameters === null ? 0 : parameters.length) +
-    (plan.contentsSize === 0 ? 0 : delimitedSize(plan.contentsSize));
-  return plan;
+  return { tensor, nameLength, shapeBytes, shapeSize, parameters, rawSize: -1, contentsSize: 0, payloadSize: 0, size: 0 };
 }
 
-/** Bytes of a tensor as raw contents (BYTES: a 4-byte length before each element). */
-function* measureRaw(t: Tensor, s: WorkSlicer): SlicedWork<number> {
-  if (t.datatype !== 'BYTES') return (t.data as ArrayLike<unknown>).length * elementSize(t.datatype);
+/** The output's message size, once its contents are measured. */
+function finishPlan(plan: OutputPlan): void {
+  plan.size =
+    delimitedSize(plan.nameLength) +
+    delimitedSize(plan.tensor.datatype.length) +
+    plan.shapeSize +
+    (plan.parameters === null ? 0 : plan.parameters.length) +
+    (plan.contentsSize === 0 ? 0 : delimitedSize(plan.contentsSize));
+}
+
+/** Bytes of a fixed-size tensor as raw contents. */
+function rawSizeOf(t: Tensor): number {
+  return (t.data as ArrayLike<unknown>).length * elementSize(t.datatype);
+}
+
+/** Bytes of BYTES as raw contents: a 4-byte length before each element. */
+function* measureRawBytes(t: Tensor, s: WorkSlicer): SlicedWork<number> {
   const data = t.data as Iterable<Uint8Array> & ArrayLike<Uint8Array>;
   if (data instanceof ByteStrings) return data.byteLength + 4 * data.length;
   let size = 0;
@@ -161,15 +173,20 @@ function* measureRaw(t: Tensor, s: WorkSlicer): SlicedWork<number> {
   return size;
 }
 
+/** Measures contents whose size follows from their length (FP32, FP64, BOOL); false for the others. */
+function measureFixed(plan: OutputPlan): boolean {
+  const t = plan.tensor;
+  if (t.datatype !== 'FP32' && t.datatype !== 'FP64' && t.datatype !== 'BOOL') return false;
+  const payload = (t.data as Float32Array | Float64Array | Uint8Array).byteLength;
+  plan.payloadSize = payload;
+  plan.contentsSize = payload === 0 ? 0 : delimitedSize(payload);
+  return true;
+}
+
 function* measureContents(plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
   const t = plan.tensor;
   let payload = 0;
   switch (t.datatype) {
-    case 'FP32':
-    case 'FP64':
-    case 'BOOL':
-      payload = (t.data as Float32Array | Float64Array | Uint8Array).byteLength;
-      break;
     case 'INT8':
     case 'INT16':
     case 'INT32': {
@@ -223,7 +240,7 @@ function* measureContents(plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
       return;
     }
     default:
-      // FP16 / BF16 never reach here: needsRawResponse sends them raw.
+      // FP32 / FP64 / BOOL are measured by measureFixed; FP16 / BF16 never reach here: needsRawResponse sends them raw.
       throw new Error(`${t.datatype} cannot travel as typed contents`);
   }
   plan.payloadSize = payload;
@@ -245,7 +262,8 @@ const CONTENTS_FIELD: Record<string, number> = {
   BYTES: 8,
 };
 
-function* writeOutput(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
+/** An output's fields up to its contents (written after, by writeContents). */
+function writeHeader(w: ProtoWriter, plan: OutputPlan): void {
   const t = plan.tensor;
   w.tag(5, WT_BYTES);
   w.uint32(plan.size);
@@ -260,7 +278,6 @@ function* writeOutput(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWo
   if (plan.contentsSize === 0) return;
   w.tag(5, WT_BYTES);
   w.uint32(plan.contentsSize);
-  yield* writeContents(w, plan, s);
 }
 
 function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
@@ -289,7 +306,9 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
     case 'FP32':
     case 'FP64': {
       const d = t.data as Float32Array | Float64Array;
-      yield* writeSliced(w, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), s);
+      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      if (bytes.byteLength <= COPY_CHUNK) w.raw(bytes);
+      else yield* writeSliced(w, bytes, s);
       return;
     }
     case 'BOOL': {
@@ -347,7 +366,8 @@ function* writeRaw(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<
     const raw = tensorToRaw(t);
     w.tag(6, WT_BYTES);
     w.uint32(raw.byteLength);
-    yield* writeSliced(w, raw, s);
+    if (raw.byteLength <= COPY_CHUNK) w.raw(raw);
+    else yield* writeSliced(w, raw, s);
     return;
   }
   w.tag(6, WT_BYTES);

@@ -5,7 +5,7 @@ import { invalidRequest } from '../../../errors/errors';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { Datatype } from '../../../model/datatype';
 import { ProtoReader, WT_BYTES, WT_FIXED32, WT_FIXED64, WT_VARINT } from './proto-wire.util';
-import { copySliced, type SlicedWork, type WorkSlicer } from './work-slicer.util';
+import { copySliced, COPY_CHUNK, type SlicedWork, type WorkSlicer } from './work-slicer.util';
 
 /** InferTensorContents field numbers, by name. */
 const FIELD_NAMES = [
@@ -71,10 +71,10 @@ const CODECS_TAKE_BYTE_STRINGS = isTensorContainer(new ByteStrings(Buffer.alloc(
 interface ContentsScan {
   /** Elements per contents field. */
   counts: number[];
-  /** Runs (packed runs or single values) per contents field. */
-  runs: number[];
-  /** Where the first run of each field starts. */
-  firstRun: number[];
+  /** Runs (packed runs or single values) of fp32_contents and fp64_contents (one field may hold values). */
+  floatRuns: number;
+  /** Where the first of those runs starts. */
+  floatStart: number;
   /** Bytes of all bytes_contents elements together. */
   bytes: number;
 }
@@ -135,8 +135,8 @@ export function* decodeContents(
     budget.take(count * size, where);
     const buf = r.buf;
     const Ctor = found === FP32 ? Float32Array : Float64Array;
-    if (scan.runs[found] === 1 && (buf.byteOffset + scan.firstRun[found]) % size === 0) {
-      return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + scan.firstRun[found], count);
+    if (scan.floatRuns === 1 && (buf.byteOffset + scan.floatStart) % size === 0) {
+      return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + scan.floatStart, count);
     }
     const out = new Ctor(count);
     yield* copyRuns(r, start, end, found, new Uint8Array(out.buffer), s);
@@ -252,7 +252,7 @@ function nextContents(r: ProtoReader, end: number, s: WorkSlicer): number {
 
 /** Pass 1: elements per field, runs, and the bytes of bytes_contents; nothing kept per element. */
 function* scanContents(r: ProtoReader, start: number, end: number, s: WorkSlicer): SlicedWork<ContentsScan> {
-  const scan: ContentsScan = { counts: [0, 0, 0, 0, 0, 0, 0, 0, 0], runs: [0, 0, 0, 0, 0, 0, 0, 0, 0], firstRun: [0, 0, 0, 0, 0, 0, 0, 0, 0], bytes: 0 };
+  const scan: ContentsScan = { counts: [0, 0, 0, 0, 0, 0, 0, 0, 0], floatRuns: 0, floatStart: 0, bytes: 0 };
   const buf = r.buf;
   r.pos = start;
   for (;;) {
@@ -274,13 +274,13 @@ function* scanContents(r: ProtoReader, start: number, end: number, s: WorkSlicer
       if (wt === WT_BYTES) {
         const stop = r.delimited();
         const len = stop - r.pos;
-        if (scan.runs[field]++ === 0) scan.firstRun[field] = r.pos;
         if (field === BYTES) {
           scan.counts[BYTES]++;
           scan.bytes += len;
         } else if (field === FP32 || field === FP64) {
           const size = field === FP32 ? 4 : 8;
           if (len % size !== 0) throw r.fail(`packed ${FIELD_NAMES[field]} holds ${len} bytes, not a multiple of ${size}`);
+          if (scan.floatRuns++ === 0) scan.floatStart = r.pos;
           scan.counts[field] += len / size;
         } else {
           if (len > 0 && buf[stop - 1] >= 0x80) throw r.fail(`packed ${FIELD_NAMES[field]} ends inside a varint`);
@@ -294,7 +294,7 @@ function* scanContents(r: ProtoReader, start: number, end: number, s: WorkSlicer
         }
         r.pos = stop;
       } else if (wt === SCALAR_WT[field]) {
-        if (scan.runs[field]++ === 0) scan.firstRun[field] = r.pos;
+        if ((field === FP32 || field === FP64) && scan.floatRuns++ === 0) scan.floatStart = r.pos;
         scan.counts[field]++;
         r.skip(wt);
       } else {
@@ -333,7 +333,8 @@ function* copyRuns(r: ProtoReader, start: number, end: number, field: number, ou
         r.pos = stop;
         continue;
       }
-      yield* copySliced(buf.subarray(r.pos, stop), out, at, s);
+      if (stop - r.pos <= COPY_CHUNK) out.set(buf.subarray(r.pos, stop), at);
+      else yield* copySliced(buf.subarray(r.pos, stop), out, at, s);
       at += stop - r.pos;
       r.pos = stop;
     }

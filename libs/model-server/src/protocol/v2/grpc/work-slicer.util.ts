@@ -26,17 +26,18 @@ export type SlicedWork<T> = Generator<void, T, void>;
  */
 export class WorkSlicer {
   private left = CHECK_EVERY;
-  private sliceEnd: number;
+  /** When the slice ends; 0 until the clock is first read (small work never reads it). */
+  private sliceEnd = 0;
 
-  constructor(private readonly sliceMs: number = SLICE_MS) {
-    this.sliceEnd = performance.now() + sliceMs;
-  }
+  constructor(private readonly sliceMs: number = SLICE_MS) {}
 
   /** Counts `units` of work done; true when the slice is over (yield now). */
   due(units = 1): boolean {
     if ((this.left -= units) > 0) return false;
     this.left = CHECK_EVERY;
-    return performance.now() >= this.sliceEnd;
+    const now = performance.now();
+    if (this.sliceEnd === 0) this.sliceEnd = now + this.sliceMs;
+    return now >= this.sliceEnd;
   }
 
   /** Starts a new slice (after the event loop has run). */
@@ -78,8 +79,8 @@ async function resume<T>(work: SlicedWork<T>, slicer: WorkSlicer, call: Cancella
   }
 }
 
-/** Bytes copied between two looks at the clock: first writes to fresh memory cost page faults, so not more. */
-const COPY_CHUNK = 256 * 1024;
+/** Bytes copied between two looks at the clock: first writes to fresh memory cost page faults, so not more. @internal */
+export const COPY_CHUNK = 256 * 1024;
 
 /**
  * Copies `src` into `dst` at `at`, in chunks, yielding when the slice is over: one large copy into memory just
