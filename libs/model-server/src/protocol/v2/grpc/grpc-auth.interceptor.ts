@@ -3,7 +3,11 @@ import type { AuthOptions } from '../../auth/auth-options.interface';
 import type { TokenVerifier } from '../../auth/token-verifier';
 
 const SERVICE = '/inference.GRPCInferenceService/';
-const HEALTH = new Set([`${SERVICE}ServerLive`, `${SERVICE}ServerReady`, `${SERVICE}ModelReady`]);
+/**
+ * The RPCs of REST's open routes (`/v2/health/live`, `/v2/health/ready`): they name no model. ModelReady is
+ * REST's `/v2/models/:name/ready`, protected like every route that names or touches a model.
+ */
+const HEALTH = new Set([`${SERVICE}ServerLive`, `${SERVICE}ServerReady`]);
 const REFLECTION = '/grpc.reflection.';
 const DETAILS = 'missing or invalid credentials: send the metadata "authorization: Bearer <token>" or the API-key header';
 
@@ -13,9 +17,12 @@ function firstString(metadata: Metadata, key: string): string | undefined {
 }
 
 /**
- * The token check of the REST routes, for gRPC: every call's metadata must carry `authorization: Bearer <token>`
- * or the API-key header, else UNAUTHENTICATED; health RPCs and reflection stay open unless configured otherwise.
- * Only installed when tokens are configured.
+ * The token check of the REST routes, for gRPC, with the same reach: every call's metadata must carry
+ * `authorization: Bearer <token>` or the API-key header, else UNAUTHENTICATED (checked before the request message
+ * is read). ServerLive and ServerReady stay open unless `protectHealth`, reflection (which lists services, not
+ * models) unless `protectDocs`; every RPC that names or touches a model (ModelReady, ModelMetadata, ModelInfer,
+ * ModelStreamInfer, the repository RPCs) and ServerMetadata always need credentials. Only installed when tokens
+ * are configured.
  *
  * @internal
  */
@@ -29,8 +36,14 @@ export function grpcAuthInterceptor(verifier: TokenVerifier, options: AuthOption
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const token = verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader));
-            if (verifier.verify(token)) pass(metadata);
+            // Runs inside grpc-js's handling of the HTTP/2 stream: nothing may throw out of it.
+            let allowed = false;
+            try {
+              allowed = verifier.verify(verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader)));
+            } catch {
+              allowed = false;
+            }
+            if (allowed) pass(metadata);
             else checked.sendStatus({ code: GrpcStatus.UNAUTHENTICATED, details: DETAILS });
           },
         }),

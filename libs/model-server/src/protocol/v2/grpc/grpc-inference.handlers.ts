@@ -1,25 +1,27 @@
 import { Logger } from '@nestjs/common';
-import type {
-  sendUnaryData,
-  ServerDuplexStream,
-  ServerUnaryCall,
-  UntypedServiceImplementation,
+import {
+  status as GrpcStatus,
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { ErrorCode } from '../../../errors/error-code.enum';
+import { clip } from '../../../errors/clip.util';
 import { invalidRequest } from '../../../errors/errors';
-import { ModelServerError } from '../../../errors/model-server.error';
+import { isModelServerError } from '../../../errors/model-server.error';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { ModelCatalog, ModelListing } from '../../../inference/model-catalog';
 import { ModelState } from '../../../model/model-state.enum';
 import type { TensorSpec } from '../../../model/tensor.interface';
 import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';
+import { modelDidNotLoad, thrownText } from './grpc-errors.util';
 import { MalformedMessage } from './grpc-service.definition';
-import { toGrpcError } from './grpc-status.map';
+import { toGrpcError, type GrpcErrorAnswer } from './grpc-status.map';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.decoder';
 import { encodeInferResponse, encodeStreamError, needsRawResponse } from './infer-response.encoder';
 import { InferStream } from './infer-stream';
-import { responseTooLarge } from './message-limit.interceptor';
+import type { CancellableCall } from './work-slicer.util';
 
 /** What the handlers are built from. @internal */
 export interface GrpcHandlerSettings {
@@ -77,21 +79,33 @@ export class GrpcInferenceHandlers {
   }
 
   private readonly serverLive = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    callback(null, { live: this.catalog.live() });
+    try {
+      this.reply(callback, { live: this.catalog.live() }, 'ServerLive');
+    } catch (err) {
+      this.fail(callback, err, 'ServerLive');
+    }
   };
 
   private readonly serverReady = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    callback(null, { ready: this.catalog.ready() });
+    try {
+      this.reply(callback, { ready: this.catalog.ready() }, 'ServerReady');
+    } catch (err) {
+      this.fail(callback, err, 'ServerReady');
+    }
   };
 
   private readonly serverMetadata = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    callback(null, this.catalog.serverMetadata());
+    try {
+      this.reply(callback, this.catalog.serverMetadata(), 'ServerMetadata');
+    } catch (err) {
+      this.fail(callback, err, 'ServerMetadata');
+    }
   };
 
   private readonly modelReady = (call: ServerUnaryCall<NameVersion | MalformedMessage, unknown>, callback: sendUnaryData<unknown>): void => {
     try {
       const { name, version } = nameVersion(call.request, 'ModelReadyRequest');
-      callback(null, { ready: this.catalog.modelReady(name, version) });
+      this.reply(callback, { ready: this.catalog.modelReady(name, version) }, 'ModelReady');
     } catch (err) {
       this.fail(callback, err, 'ModelReady');
     }
@@ -101,13 +115,14 @@ export class GrpcInferenceHandlers {
     try {
       const { name, version } = nameVersion(call.request, 'ModelMetadataRequest');
       const meta = this.catalog.modelMetadata(name, version);
-      callback(null, {
+      const answer = {
         name: meta.name,
         versions: meta.versions ?? [],
         platform: meta.platform,
         inputs: meta.inputs.map(tensorMetadata),
         outputs: meta.outputs.map(tensorMetadata),
-      });
+      };
+      this.reply(callback, answer, 'ModelMetadata');
     } catch (err) {
       this.fail(callback, err, 'ModelMetadata');
     }
@@ -122,7 +137,7 @@ export class GrpcInferenceHandlers {
         state: row.state,
         reason: row.reason ?? '',
       }));
-      callback(null, { models });
+      this.reply(callback, { models }, 'RepositoryIndex');
     } catch (err) {
       this.fail(callback, err, 'RepositoryIndex');
     }
@@ -136,11 +151,8 @@ export class GrpcInferenceHandlers {
       const name = repositoryModelName(call.request, 'RepositoryModelLoadRequest');
       const listing = await this.catalog.loadModel(name);
       const failed = listing.versions.find((v) => v.state !== ModelState.Ready);
-      if (failed !== undefined) {
-        const which = failed.version === undefined ? `'${name}'` : `'${name}' version '${failed.version}'`;
-        throw new ModelServerError(ErrorCode.NotReady, `model ${which} did not load (${failed.state})${failed.reason ? `: ${failed.reason}` : ''}`);
-      }
-      callback(null, { model_name: name, isLoaded: true });
+      if (failed !== undefined) throw modelDidNotLoad(name, failed.version, failed.state, failed.reason);
+      this.reply(callback, { model_name: name, isLoaded: true }, 'RepositoryModelLoad');
     } catch (err) {
       this.fail(callback, err, 'RepositoryModelLoad');
     }
@@ -153,58 +165,80 @@ export class GrpcInferenceHandlers {
     try {
       const name = repositoryModelName(call.request, 'RepositoryModelUnloadRequest');
       const listing: ModelListing = await this.catalog.unloadModel(name);
-      callback(null, { model_name: name, isUnloaded: listing.versions.every((v) => v.state === ModelState.Unloaded) });
+      this.reply(callback, { model_name: name, isUnloaded: listing.versions.every((v) => v.state === ModelState.Unloaded) }, 'RepositoryModelUnload');
     } catch (err) {
       this.fail(callback, err, 'RepositoryModelUnload');
     }
   };
 
-  private readonly modelInfer = async (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> => {
+  private readonly modelInfer = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
+    this.serveInfer(call, callback).catch(this.onStrayFault);
+  };
+
+  /**
+   * One ModelInfer: holds the message's bytes in the data plane's byte budget from before decoding until
+   * answered (UNAVAILABLE + retry-after when the budget is full), decodes (sliced when large, stopping if the
+   * call is cancelled), runs the data plane, encodes. Every failure becomes the call's status; never rejects.
+   */
+  private async serveInfer(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+    const bytes = call.request;
+    const budget = this.dataPlane.byteBudget;
+    let held = -1;
     let options: GrpcCallOptions | undefined;
     let request: DecodedInferRequest | undefined;
     try {
-      request = decodeInferRequest(call.request);
+      budget.acquire(bytes.length);
+      held = bytes.length;
       options = grpcCallOptions(call);
-      const answer = await this.infer(request, options);
+      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call);
+      request = decoded instanceof Promise ? await decoded : decoded;
+      const answer = await this.infer(request, options, 0, call);
       options.cancellation.settle();
-      callback(null, answer);
+      this.reply(callback, answer, 'ModelInfer');
     } catch (err) {
       options?.cancellation.settle();
-      // Monitoring's event for a refusal before the data plane traced the request (not ready, overloaded...).
-      if (request !== undefined) this.dataPlane.reportRejected('infer', request.modelName, request.modelVersion, request.wire, err, options ?? { protocol: 'grpc' });
+      if (request !== undefined) this.reportRejected(request, err, options);
       this.fail(callback, err, 'ModelInfer');
+    } finally {
+      if (held >= 0) budget.release(held);
     }
-  };
+  }
 
   private readonly modelStreamInfer = (call: ServerDuplexStream<Buffer, Buffer>): void => {
     new InferStream(call, this, this.settings.maxStreamInFlight).start();
   };
 
   /** Runs one decoded request through the data plane and encodes the answer, within the send limit. */
-  private async infer(request: DecodedInferRequest, options: CallOptions, wrapField = 0): Promise<Buffer> {
+  private async infer(request: DecodedInferRequest, options: CallOptions, wrapField: number, call: CancellableCall): Promise<Buffer> {
     const response = await this.dataPlane.infer(request.modelName, request.modelVersion, request.wire, options);
-    const bytes = encodeInferResponse(response, needsRawResponse(response, request.raw), wrapField);
-    if (bytes.length > this.settings.maxSendMessageBytes) {
-      throw new ModelServerError(ErrorCode.PayloadTooLarge, responseTooLarge(bytes.length, this.settings.maxSendMessageBytes));
-    }
-    return bytes;
+    const encoded = encodeInferResponse(response, needsRawResponse(response, request.raw), this.settings.maxSendMessageBytes, wrapField, call);
+    return encoded instanceof Promise ? await encoded : encoded;
   }
 
   /**
    * One ModelStreamInfer answer: the ModelStreamInferResponse bytes for the request, or for its failure
-   * (`error_message` with the model, version and id it was for). Never rejects.
+   * (`error_message` with the model, version and id it was for). The request holds its bytes in the byte
+   * budget until its answer is made (a full budget is its failure, UNAVAILABLE's text). Never rejects.
    *
    * @internal
    */
-  async streamAnswer(bytes: Buffer, options: CallOptions): Promise<Buffer> {
+  async streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall): Promise<Buffer> {
+    const budget = this.dataPlane.byteBudget;
+    let held = -1;
     let request: DecodedInferRequest | undefined;
     try {
-      request = decodeInferRequest(bytes);
-      return await this.infer(request, options, 2);
+      budget.acquire(bytes.length);
+      held = bytes.length;
+      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call);
+      request = decoded instanceof Promise ? await decoded : decoded;
+      return await this.infer(request, options, 2, call);
     } catch (err) {
       const answer = toGrpcError(err, this.settings.debug);
-      if (answer.serverFault) this.logFault('ModelStreamInfer', err);
+      this.logFailure('ModelStreamInfer', err, answer);
+      if (request !== undefined) this.reportRejected(request, err, options);
       return encodeStreamError(answer.error.details, request?.modelName ?? '', request?.modelVersion, request?.wire.id ?? '');
+    } finally {
+      if (held >= 0) budget.release(held);
     }
   }
 
@@ -213,19 +247,66 @@ export class GrpcInferenceHandlers {
     this.logFault('ModelStreamInfer', err);
   }
 
+  /** The status a stream ends with after a fault of its own. @internal */
+  streamStatus(err: unknown): GrpcErrorAnswer['error'] {
+    return toGrpcError(err, this.settings.debug).error;
+  }
+
+  /** Monitoring's event for a refusal before the data plane traced the request; monitoring never fails an answer. */
+  private reportRejected(request: DecodedInferRequest, err: unknown, options: CallOptions | undefined): void {
+    try {
+      this.dataPlane.reportRejected('infer', request.modelName, request.modelVersion, request.wire, err, options ?? GRPC_CALL);
+    } catch (fault) {
+      this.logFault('monitoring', fault);
+    }
+  }
+
+  /** Sends an answer; a call that cannot take it any more (gone, ended) is logged, never thrown. */
+  private reply<T>(callback: sendUnaryData<T>, answer: T, rpc: string): void {
+    try {
+      callback(null, answer);
+    } catch (err) {
+      this.logFault(rpc, err);
+    }
+  }
+
   private fail(callback: sendUnaryData<never>, err: unknown, rpc: string): void {
     const answer = toGrpcError(err, this.settings.debug);
-    if (answer.serverFault) this.logFault(rpc, err);
-    callback(answer.error as Parameters<typeof callback>[0]);
+    this.logFailure(rpc, err, answer);
+    try {
+      callback(answer.error as Parameters<typeof callback>[0]);
+    } catch (fault) {
+      this.logFault(rpc, fault);
+    }
   }
 
-  private logFault(rpc: string, err: unknown): void {
-    this.logger.error(`${rpc}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+  /** Server faults: one error line with the cause's stack; a deadline that passed: one warning line, no stack. */
+  private logFailure(rpc: string, err: unknown, answer: GrpcErrorAnswer): void {
+    if (answer.serverFault) this.logFault(rpc, err);
+    else if (answer.error.code === GrpcStatus.DEADLINE_EXCEEDED) this.logger.warn(`${rpc}: ${answer.error.details}`);
   }
+
+  /**
+   * A server fault, logged once: the error's message, and the stack of what caused it (a model's own error is
+   * the `cause` of the data plane's error, whose message only names the model, the stage and the request).
+   */
+  private logFault(rpc: string, err: unknown): void {
+    const cause = isModelServerError(err) && err.cause !== undefined ? err.cause : err;
+    const stack = cause instanceof Error ? cause.stack : undefined;
+    const text = cause === err ? thrownText(err) : `${thrownText(err)} (caused by: ${cause instanceof Error ? cause.name : thrownText(cause)})`;
+    this.logger.error(`${rpc}: ${text}`, stack);
+  }
+
+  /** Last resort for a rejection that escaped a handler (none should): logged, never unhandled. */
+  private readonly onStrayFault = (err: unknown): void => {
+    this.logFault('ModelInfer', err);
+  };
 }
 
+const GRPC_CALL: CallOptions = { protocol: 'grpc' };
+
 function checked<T>(request: T | MalformedMessage, message: string): T {
-  if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${request.reason}`);
+  if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${clip(request.reason)}`);
   return request;
 }
 

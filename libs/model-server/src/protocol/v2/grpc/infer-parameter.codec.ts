@@ -11,6 +11,7 @@ import {
   WT_FIXED64,
   WT_VARINT,
 } from './proto-wire.util';
+import type { SlicedWork, WorkSlicer } from './work-slicer.util';
 
 // InferParameter's oneof `parameter_choice`.
 const BOOL_PARAM = 1;
@@ -25,33 +26,54 @@ const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 const F64 = new Float64Array(1);
 const F64_WORDS = new Uint32Array(F64.buffer);
+/** Marks "the value is the last string_param read", which is decoded once at the end. */
+const STRING_VALUE = Symbol('string_param');
 
 /**
  * Reads one `map<string, InferParameter>` entry (the reader is inside the entry's bytes) into `into`.
  * int64 / uint64 values are numbers when exact (|v| < 2^53), else bigints, as the lossless JSON parser gives them
- * on REST; an entry whose value sets no kind is left out.
+ * on REST; an entry whose value sets no kind is left out. The key and a string value are read once, whatever
+ * number of times the entry repeats them; `__proto__` is kept as an ordinary key. Returns true when the entry
+ * added a key `into` did not have (the caller counts them against `maxParameters`).
  *
  * @internal
  */
-export function readParameterEntry(r: ProtoReader, end: number, into: Parameters): void {
-  let key = '';
+export function* readParameterEntry(r: ProtoReader, end: number, into: Parameters, s: WorkSlicer): SlicedWork<boolean> {
+  let keyStart = -1;
+  let keyEnd = -1;
   let value: unknown = undefined;
   while (r.pos < end) {
+    if (s.due()) yield;
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
-    if (field === 1 && wt === WT_BYTES) key = r.string();
-    else if (field === 2 && wt === WT_BYTES) value = readParameterValue(r, r.delimited());
-    else if (field === 1 || field === 2) throw r.wrongType(field, wt);
-    else r.skip(wt);
+    if (field === 1 && wt === WT_BYTES) {
+      keyEnd = r.delimited();
+      keyStart = r.pos;
+      r.pos = keyEnd;
+    } else if (field === 2 && wt === WT_BYTES) {
+      value = yield* readParameterValue(r, r.delimited(), s);
+    } else if (field === 1 || field === 2) {
+      throw r.wrongType(field, wt);
+    } else {
+      r.skip(wt);
+    }
   }
   if (r.pos !== end) throw r.fail('a parameters entry runs past its end');
-  if (value !== undefined) into[key] = value;
+  if (value === undefined) return false;
+  const key = keyStart < keyEnd ? r.buf.toString('utf8', keyStart, keyEnd) : '';
+  const added = !Object.prototype.hasOwnProperty.call(into, key);
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+  return added;
 }
 
-function readParameterValue(r: ProtoReader, end: number): unknown {
+function* readParameterValue(r: ProtoReader, end: number, s: WorkSlicer): SlicedWork<unknown> {
   let value: unknown = undefined;
+  let textStart = -1;
+  let textEnd = -1;
   while (r.pos < end) {
+    if (s.due()) yield;
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
@@ -68,7 +90,10 @@ function readParameterValue(r: ProtoReader, end: number): unknown {
         break;
       case STRING_PARAM:
         if (wt !== WT_BYTES) throw r.wrongType(field, wt);
-        value = r.string();
+        textEnd = r.delimited();
+        textStart = r.pos;
+        r.pos = textEnd;
+        value = STRING_VALUE;
         break;
       case DOUBLE_PARAM:
         if (wt !== WT_FIXED64) throw r.wrongType(field, wt);
@@ -87,6 +112,7 @@ function readParameterValue(r: ProtoReader, end: number): unknown {
     }
   }
   if (r.pos !== end) throw r.fail('a parameter value runs past its end');
+  if (value === STRING_VALUE) return textStart < textEnd ? r.buf.toString('utf8', textStart, textEnd) : '';
   return value;
 }
 

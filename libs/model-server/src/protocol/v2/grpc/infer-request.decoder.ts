@@ -1,10 +1,16 @@
 import { elementCount, normalizeDatatype } from '../../../codecs';
+import { formatShape } from '../../../codecs/element-count.util';
+import { TensorBudget } from '../../../codecs/tensor-budget';
 import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tensor.interface';
-import { invalidRequest } from '../../../errors/errors';
+import { clip } from '../../../errors/clip.util';
+import { invalidRequest, limitExceeded } from '../../../errors/errors';
+import { checkRequestLimits, type RequestLimits } from '../../../inference/request-limits';
+import { ByteStrings } from '../../../model/byte-strings';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
 import { readParameterEntry } from './infer-parameter.codec';
 import { int64ToNumber, ProtoReader, WT_BYTES, WT_VARINT } from './proto-wire.util';
-import { contentsFieldName, decodeContents, emptyContainer } from './tensor-contents.decoder';
+import { codecBytes, contentsFieldName, decodeContents, emptyContainer } from './tensor-contents.decoder';
+import { runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
 /**
  * A ModelInferRequest converted to the data plane's types.
@@ -22,101 +28,164 @@ export interface DecodedInferRequest {
 
 const MESSAGE = 'ModelInferRequest';
 
+/** Most dimensions a shape may have: far beyond any real rank, and a bound on what one input's shape holds. */
+export const MAX_SHAPE_DIMENSIONS = 1024;
+
 /** One input as read, before its data is attached. */
 interface InputDraft {
   tensor: WireTensor;
-  /** `[start, end, ...]` of its InferTensorContents message(s). */
-  contents: number[];
+  /** Where the input's message lies in the buffer (its contents are read from there later). */
+  start: number;
+  end: number;
+  /** True when a contents message with bytes in it came with the input. */
+  hasContents: boolean;
+}
+
+/** A field read as the last occurrence's position (proto3: the last one wins), decoded once at the end. */
+class Span {
+  start = 0;
+  end = 0;
+
+  read(r: ProtoReader): void {
+    this.end = r.delimited();
+    this.start = r.pos;
+    r.pos = this.end;
+  }
+
+  text(r: ProtoReader): string {
+    return this.end > this.start ? r.buf.toString('utf8', this.start, this.end) : '';
+  }
 }
 
 /**
  * Converts the bytes of a ModelInferRequest into the data plane's {@link WireInferenceRequest}, without an
- * intermediate object per element: typed `contents` become the datatype's typed array (64-bit integers exact),
- * `raw_input_contents[i]` becomes input i's `raw` bytes (a view, no copy); parameters of every kind are kept.
+ * intermediate object per element: typed `contents` become the datatype's typed array (64-bit integers exact)
+ * or one `ByteStrings` for BYTES, `raw_input_contents[i]` becomes input i's `raw` bytes (a view, no copy);
+ * parameters of every kind are kept.
+ *
+ * Work and memory are bounded before tensor data is touched: the structure is read first, keeping no more
+ * inputs, outputs, raw entries or parameter keys than `limits` allow (the rest are counted and skipped), and
+ * {@link checkRequestLimits} refuses the request (INVALID_ARGUMENT naming the setting) before any contents
+ * are decoded; each contents container takes its size from a {@link TensorBudget} of `maxTensorBytes` before
+ * it is allocated. Large messages are decoded in slices with the event loop running in between ; the result is synchronous when the
+ * message fits in one slice. Once `call` is cancelled, decoding stops between two slices (CANCELLED).
+ *
  * Protocol-level mistakes are INVALID_ARGUMENT errors that say what to fix: no model name, no inputs, raw and
  * typed contents mixed, a raw_input_contents count that does not match the inputs, values in the wrong contents
  * field, no data. Counts, sizes and value ranges are the codecs' to check, as on REST.
  *
  * @internal
  */
-export function decodeInferRequest(buf: Buffer): DecodedInferRequest {
+export function decodeInferRequest(buf: Buffer, limits: RequestLimits, call?: CancellableCall): DecodedInferRequest | Promise<DecodedInferRequest> {
+  const slicer = new WorkSlicer();
+  return runSliced(decodeSteps(buf, limits, slicer), slicer, call);
+}
+
+function* decodeSteps(buf: Buffer, limits: RequestLimits, s: WorkSlicer): SlicedWork<DecodedInferRequest> {
   const r = new ProtoReader(buf, 0, buf.length, MESSAGE);
-  let modelName = '';
-  let modelVersion = '';
-  let id = '';
+  const name = new Span();
+  const version = new Span();
+  const id = new Span();
   let parameters: Parameters | undefined;
+  let parameterKeys = 0;
   const inputs: InputDraft[] = [];
+  let inputCount = 0;
   let outputs: RequestedOutput[] | undefined;
+  let outputCount = 0;
   const raw: Buffer[] = [];
+  let rawCount = 0;
+  const maxParameters = limits.maxParameters;
   while (r.pos < r.end) {
+    if (s.due()) yield;
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
     if (field <= 7 && wt !== WT_BYTES) throw r.wrongType(field, wt);
     switch (field) {
       case 1:
-        modelName = r.string();
+        name.read(r);
         break;
       case 2:
-        modelVersion = r.string();
+        version.read(r);
         break;
       case 3:
-        id = r.string();
+        id.read(r);
         break;
       case 4:
-        readParameterEntry(r, r.delimited(), (parameters ??= {}));
+        // Keys past the limit are not kept: one more than it is enough for checkRequestLimits to refuse.
+        if (parameterKeys > maxParameters) r.skip(wt);
+        else if (yield* readParameterEntry(r, r.delimited(), (parameters ??= {}), s)) parameterKeys++;
         break;
       case 5:
-        inputs.push(readInput(r, r.delimited()));
+        if (++inputCount > limits.maxInputs) r.skip(wt);
+        else inputs.push(yield* readInput(r, r.delimited(), maxParameters, s));
         break;
       case 6:
-        (outputs ??= []).push(readOutput(r, r.delimited()));
+        if (++outputCount > limits.maxOutputs) r.skip(wt);
+        else (outputs ??= []).push(yield* readOutput(r, r.delimited(), maxParameters, s));
         break;
       case 7:
-        raw.push(r.bytes());
+        if (++rawCount > limits.maxInputs) r.skip(wt);
+        else raw.push(r.bytes());
         break;
       default:
         r.skip(wt);
     }
   }
+  const modelName = name.text(r);
   if (modelName === '') throw invalidRequest('model_name is empty; name the model to run');
-  if (inputs.length === 0) throw invalidRequest('the request has no inputs; send at least one tensor in inputs');
+  if (inputCount === 0) throw invalidRequest('the request has no inputs; send at least one tensor in inputs');
+  if (inputCount > limits.maxInputs) throw limitExceeded(`${inputCount} inputs`, limits.maxInputs, 'maxInputs');
+  if (outputCount > limits.maxOutputs) throw limitExceeded(`${outputCount} requested outputs`, limits.maxOutputs, 'maxOutputs');
   const wire: WireInferenceRequest = { inputs: new Array<WireTensor>(inputs.length) };
-  if (raw.length > 0) attachRaw(inputs, raw, wire);
-  else attachContents(r, inputs, wire);
-  if (id !== '') wire.id = id;
+  for (let i = 0; i < inputs.length; i++) wire.inputs[i] = inputs[i].tensor;
+  if (id.end > id.start) wire.id = id.text(r);
   if (parameters !== undefined) wire.parameters = parameters;
   if (outputs !== undefined) wire.outputs = outputs;
-  return { modelName, modelVersion: modelVersion === '' ? undefined : modelVersion, wire, raw: raw.length > 0 };
+  checkRequestLimits(wire, limits);
+  if (rawCount > 0) {
+    attachRaw(inputs, raw, rawCount);
+  } else {
+    const budget = new TensorBudget(limits.maxTensorBytes);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      const data = input.hasContents ? yield* decodeInputContents(r, input, budget, s) : undefined;
+      attachContents(input.tensor, data);
+    }
+  }
+  const modelVersion = version.text(r);
+  return { modelName, modelVersion: modelVersion === '' ? undefined : modelVersion, wire, raw: rawCount > 0 };
 }
 
-function readInput(r: ProtoReader, end: number): InputDraft {
+function* readInput(r: ProtoReader, end: number, maxParameters: number, s: WorkSlicer): SlicedWork<InputDraft> {
   const tensor: WireTensor = { name: '', datatype: '', shape: [] };
-  const contents: number[] = [];
+  const draft: InputDraft = { tensor, start: r.pos, end, hasContents: false };
+  const name = new Span();
+  const datatype = new Span();
+  let parameterKeys = 0;
   while (r.pos < end) {
+    if (s.due()) yield;
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
+    if (field !== 3 && field <= 5 && wt !== WT_BYTES) throw r.wrongType(field, wt);
     switch (field) {
       case 1:
-        if (wt !== WT_BYTES) throw r.wrongType(field, wt);
-        tensor.name = r.string();
+        name.read(r);
         break;
       case 2:
-        if (wt !== WT_BYTES) throw r.wrongType(field, wt);
-        tensor.datatype = r.string();
+        datatype.read(r);
         break;
       case 3:
         readShape(r, wt, tensor.shape);
         break;
       case 4:
-        if (wt !== WT_BYTES) throw r.wrongType(field, wt);
-        readParameterEntry(r, r.delimited(), (tensor.parameters ??= {}));
+        if (parameterKeys > maxParameters) r.skip(wt);
+        else if (yield* readParameterEntry(r, r.delimited(), (tensor.parameters ??= {}), s)) parameterKeys++;
         break;
       case 5: {
-        if (wt !== WT_BYTES) throw r.wrongType(field, wt);
         const stop = r.delimited();
-        contents.push(r.pos, stop);
+        if (stop > r.pos) draft.hasContents = true;
         r.pos = stop;
         break;
       }
@@ -125,96 +194,130 @@ function readInput(r: ProtoReader, end: number): InputDraft {
     }
   }
   if (r.pos !== end) throw r.fail('an input runs past its end');
+  tensor.name = name.text(r);
   if (tensor.name === '') throw invalidRequest('an input has no name; every tensor in inputs needs one');
-  return { tensor, contents };
+  tensor.datatype = datatype.text(r);
+  return draft;
 }
 
-/** Reads `repeated int64 shape`, packed or not, as numbers (the codec rejects negative or huge dimensions). */
+/**
+ * Reads `repeated int64 shape`, packed or not, as numbers (the codec rejects negative or huge dimensions).
+ * At most {@link MAX_SHAPE_DIMENSIONS} are read, so it needs no slicing.
+ */
 function readShape(r: ProtoReader, wt: number, shape: number[]): void {
   if (wt === WT_VARINT) {
     r.varint();
-    shape.push(int64ToNumber(r.lo, r.hi));
+    addDimension(shape, int64ToNumber(r.lo, r.hi));
     return;
   }
   if (wt !== WT_BYTES) throw r.wrongType(3, wt);
   const end = r.delimited();
   while (r.pos < end) {
     r.varint();
-    shape.push(int64ToNumber(r.lo, r.hi));
+    addDimension(shape, int64ToNumber(r.lo, r.hi));
   }
   if (r.pos !== end) throw r.fail('a packed shape ends inside a varint');
 }
 
-function readOutput(r: ProtoReader, end: number): RequestedOutput {
+function addDimension(shape: number[], d: number): void {
+  if (shape.length === MAX_SHAPE_DIMENSIONS) {
+    throw invalidRequest(`an input's shape has more than ${MAX_SHAPE_DIMENSIONS} dimensions, the most a shape may have`);
+  }
+  shape.push(d);
+}
+
+function* readOutput(r: ProtoReader, end: number, maxParameters: number, s: WorkSlicer): SlicedWork<RequestedOutput> {
   const out: RequestedOutput = { name: '' };
+  const name = new Span();
+  let parameterKeys = 0;
   while (r.pos < end) {
+    if (s.due()) yield;
     const tag = r.tag();
     const field = tag >>> 3;
     const wt = tag & 7;
     if ((field === 1 || field === 2) && wt !== WT_BYTES) throw r.wrongType(field, wt);
-    if (field === 1) out.name = r.string();
-    else if (field === 2) readParameterEntry(r, r.delimited(), (out.parameters ??= {}));
-    else r.skip(wt);
+    if (field === 1) name.read(r);
+    else if (field !== 2) r.skip(wt);
+    else if (parameterKeys > maxParameters) r.skip(wt);
+    else if (yield* readParameterEntry(r, r.delimited(), (out.parameters ??= {}), s)) parameterKeys++;
   }
   if (r.pos !== end) throw r.fail('a requested output runs past its end');
+  out.name = name.text(r);
   if (out.name === '') throw invalidRequest('a requested output has no name; name each tensor in outputs');
   return out;
 }
 
 /** raw_input_contents: one entry per input, in input order, and no typed contents anywhere. */
-function attachRaw(inputs: readonly InputDraft[], raw: readonly Buffer[], wire: WireInferenceRequest): void {
-  if (raw.length !== inputs.length) {
+function attachRaw(inputs: readonly InputDraft[], raw: readonly Buffer[], rawCount: number): void {
+  if (rawCount !== inputs.length) {
     throw invalidRequest(
-      `raw_input_contents has ${raw.length} entries but the request has ${inputs.length} inputs; send one entry per input, in input order`,
+      `raw_input_contents has ${rawCount} entries but the request has ${inputs.length} inputs; send one entry per input, in input order`,
     );
   }
   for (let i = 0; i < inputs.length; i++) {
-    const { tensor, contents } = inputs[i];
-    if (contents.length > 0 && hasBytes(contents)) {
+    const { tensor, hasContents } = inputs[i];
+    if (hasContents) {
       throw invalidRequest(
-        `input '${tensor.name}': has both contents and raw_input_contents; send every input's values one way (raw_input_contents for all, or contents for all)`,
+        `${where(tensor)}: has both contents and raw_input_contents; send every input's values one way (raw_input_contents for all, or contents for all)`,
       );
     }
+    if (normalizeDatatype(tensor.datatype) === 'BYTES') checkRawBytesCount(tensor, raw[i]);
     tensor.raw = raw[i];
-    wire.inputs[i] = tensor;
   }
 }
 
-function hasBytes(ranges: readonly number[]): boolean {
-  for (let i = 0; i < ranges.length; i += 2) if (ranges[i + 1] > ranges[i]) return true;
-  return false;
-}
-
-function attachContents(r: ProtoReader, inputs: readonly InputDraft[], wire: WireInferenceRequest): void {
-  for (let i = 0; i < inputs.length; i++) {
-    const { tensor, contents } = inputs[i];
-    wire.inputs[i] = tensor;
-    const where = `input '${tensor.name}'`;
-    const dt = normalizeDatatype(tensor.datatype);
-    if (dt === undefined) {
-      tensor.data = []; // the codec names the unknown datatype
-      continue;
-    }
-    const data = contents.length === 0 ? undefined : decodeContents(r, contents, dt, where);
-    if (data !== undefined) {
-      tensor.data = data;
-      continue;
-    }
-    if (hasElements(tensor.shape)) {
-      throw invalidRequest(
-        `${where}: has no data; send its values in ${contentsFieldName(dt)}` +
-          (dt === 'FP16' || dt === 'BF16' ? '' : ', or every input\'s bytes in raw_input_contents'),
-      );
-    }
-    tensor.data = emptyContainer(dt);
+/**
+ * Every BYTES element takes at least its 4-byte length in raw_input_contents, so a shape asking for more
+ * elements than a quarter of the bytes cannot match: refused before anything is sized from the shape.
+ */
+function checkRawBytesCount(tensor: WireTensor, raw: Buffer): void {
+  const count = safeElementCount(tensor.shape);
+  if (count > raw.length / 4) {
+    throw invalidRequest(
+      `${where(tensor)}: shape ${clip(formatShape(tensor.shape))} needs ${count} BYTES elements, but raw_input_contents holds ${raw.length} bytes ` +
+        '(each element takes a 4-byte length and its bytes)',
+    );
   }
 }
 
-/** True when a well-formed shape holds at least one element (a malformed one is left to the codec). */
-function hasElements(shape: readonly number[]): boolean {
+/** An input's typed contents, as the data plane takes them (undefined: none, or an unknown datatype). */
+function* decodeInputContents(r: ProtoReader, input: InputDraft, budget: TensorBudget, s: WorkSlicer): SlicedWork<unknown> {
+  const dt = normalizeDatatype(input.tensor.datatype);
+  if (dt === undefined) return undefined;
+  const data = yield* decodeContents(r, input.start, input.end, dt, where(input.tensor), budget, s);
+  return data instanceof ByteStrings ? yield* codecBytes(data, s) : data;
+}
+
+/** Gives an input its contents' data, or says that it has none (an empty shape: an empty container). */
+function attachContents(tensor: WireTensor, data: unknown): void {
+  const dt = normalizeDatatype(tensor.datatype);
+  if (dt === undefined) {
+    tensor.data = []; // the codec names the unknown datatype
+    return;
+  }
+  if (data !== undefined) {
+    tensor.data = data;
+    return;
+  }
+  if (safeElementCount(tensor.shape) > 0) {
+    throw invalidRequest(
+      `${where(tensor)}: has no data; send its values in ${contentsFieldName(dt)}` +
+        (dt === 'FP16' || dt === 'BF16' ? '' : ", or every input's bytes in raw_input_contents"),
+    );
+  }
+  tensor.data = emptyContainer(dt);
+}
+
+/** How messages name an input (its name clipped). */
+function where(tensor: WireTensor): string {
+  return `input '${clip(tensor.name)}'`;
+}
+
+/** The element count of a well-formed shape; 0 for a malformed one (the codec names the problem). */
+function safeElementCount(shape: readonly number[]): number {
   try {
-    return elementCount(shape, '') > 0;
+    return elementCount(shape, '');
   } catch {
-    return false;
+    return 0;
   }
 }

@@ -1,4 +1,7 @@
 import * as protobuf from 'protobufjs';
+import { ErrorCode } from '../../../errors/error-code.enum';
+import type { ModelServerError } from '../../../errors/model-server.error';
+import { ByteStrings } from '../../../model/byte-strings';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Tensor } from '../../../model/tensor.interface';
 import { GRPC_PREDICT_V2_PROTO } from './grpc-service.definition';
@@ -9,10 +12,11 @@ const Response = root.lookupType('inference.ModelInferResponse');
 const StreamResponse = root.lookupType('inference.ModelStreamInferResponse');
 const asObject = (type: protobuf.Type, bytes: Buffer) => type.toObject(type.decode(bytes), { longs: String, oneofs: true, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const encode = async (r: InferenceResponse, raw: boolean, wrapField = 0): Promise<Buffer> => encodeInferResponse(r, raw, 64 * 1024 * 1024, wrapField);
 const response = (outputs: Tensor[], extra: Partial<InferenceResponse> = {}): InferenceResponse => ({ model_name: 'm', id: 'r', outputs, ...extra });
 
 describe('encodeInferResponse', () => {
-  it('writes every datatype in its typed contents field, decodable by a stock protobuf, 64-bit exact', () => {
+  it('writes every datatype in its typed contents field, decodable by a stock protobuf, 64-bit exact', async () => {
     const outputs: Tensor[] = [
       { name: 'bool', datatype: 'BOOL', shape: [3], data: new Uint8Array([1, 0, 2]) },
       { name: 'i8', datatype: 'INT8', shape: [2], data: new Int8Array([-128, 127]) },
@@ -26,7 +30,7 @@ describe('encodeInferResponse', () => {
       { name: 'str', datatype: 'BYTES', shape: [2], data: [Buffer.from('é'), Buffer.alloc(0)] },
       { name: 'empty', datatype: 'FP32', shape: [0, 4], data: new Float32Array(0) },
     ];
-    const decoded = asObject(Response, encodeInferResponse(response(outputs, { model_version: '3' }), false));
+    const decoded = asObject(Response, await encode(response(outputs, { model_version: '3' }), false));
     expect([decoded.model_name, decoded.model_version, decoded.id]).toEqual(['m', '3', 'r']);
     const by = Object.fromEntries(decoded.outputs.map((o: { name: string }) => [o.name, o]));
     expect(by.bool.contents.bool_contents).toEqual([true, false, true]);
@@ -43,7 +47,7 @@ describe('encodeInferResponse', () => {
     expect(decoded.raw_output_contents).toEqual([]);
   });
 
-  it('writes raw_output_contents in output order (BYTES length-prefixed, FP16 as halves) and no contents', () => {
+  it('writes raw_output_contents in output order (BYTES length-prefixed, FP16 as halves) and no contents', async () => {
     const outputs: Tensor[] = [
       { name: 'h', datatype: 'FP16', shape: [1], data: new Float32Array([1]) },
       { name: 's', datatype: 'BYTES', shape: [1], data: [Buffer.from('ab')] },
@@ -51,16 +55,16 @@ describe('encodeInferResponse', () => {
     ];
     const r = response(outputs);
     expect(needsRawResponse(r, false)).toBe(true);
-    const decoded = asObject(Response, encodeInferResponse(r, true));
+    const decoded = asObject(Response, await encode(r, true));
     expect(decoded.outputs.every((o: { contents?: unknown }) => o.contents === undefined)).toBe(true);
     expect(decoded.raw_output_contents.map((b: Uint8Array) => [...b])).toEqual([[0x00, 0x3c], [2, 0, 0, 0, 0x61, 0x62], []]);
   });
 
-  it('encodes parameters of every kind on the response and on outputs', () => {
+  it('encodes parameters of every kind on the response and on outputs', async () => {
     const r = response([{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array([1]), parameters: { unit: 'cm' } }], {
       parameters: { b: false, n: -5, big: -(2n ** 63n), huge: 2n ** 64n - 1n, d: 2.5, s: 'x', o: { a: 1 } },
     });
-    const decoded = asObject(Response, encodeInferResponse(r, false));
+    const decoded = asObject(Response, await encode(r, false));
     const value = (p: Record<string, unknown>) => p[p.parameter_choice as string];
     const params = Object.fromEntries(Object.entries(decoded.parameters).map(([k, v]) => [k, [(v as { parameter_choice: string }).parameter_choice, value(v as Record<string, unknown>)]]));
     expect(params).toEqual({
@@ -75,12 +79,62 @@ describe('encodeInferResponse', () => {
     expect(decoded.outputs[0].parameters.unit.string_param).toBe('cm');
   });
 
-  it('wraps the response as ModelStreamInferResponse.infer_response, and encodes stream errors', () => {
+  it('wraps the response as ModelStreamInferResponse.infer_response, and encodes stream errors', async () => {
     const r = response([{ name: 'y', datatype: 'INT32', shape: [1], data: new Int32Array([7]) }]);
-    const ok = asObject(StreamResponse, encodeInferResponse(r, false, 2));
+    const ok = asObject(StreamResponse, await encode(r, false, 2));
     expect(ok.error_message ?? '').toBe('');
     expect(ok.infer_response.outputs[0].contents.int_contents).toEqual([7]);
     const failed = asObject(StreamResponse, encodeStreamError('model gone', 'm', '1', 'r9'));
     expect([failed.error_message, failed.infer_response.model_name, failed.infer_response.model_version, failed.infer_response.id]).toEqual(['model gone', 'm', '1', 'r9']);
+  });
+});
+
+describe('encodeInferResponse: bounded work and memory', () => {
+  const strings = ['a', '', 'é', 'x'.repeat(100)];
+
+  it('writes BYTES from a ByteStrings exactly as from Buffers, as contents and raw', async () => {
+    for (const raw of [false, true]) {
+      const fromBuffers = await encode(response([{ name: 's', datatype: 'BYTES', shape: [4], data: strings.map((t) => Buffer.from(t)) }]), raw);
+      const fromStrings = await encode(response([{ name: 's', datatype: 'BYTES', shape: [4], data: ByteStrings.from(strings) as unknown as Buffer[] }]), raw);
+      expect(Buffer.compare(fromStrings, fromBuffers)).toBe(0);
+    }
+    const decoded = asObject(Response, await encode(response([{ name: 's', datatype: 'BYTES', shape: [4], data: ByteStrings.from(strings) as unknown as Buffer[] }]), false));
+    expect(decoded.outputs[0].contents.bytes_contents.map((b: Uint8Array) => Buffer.from(b).toString())).toEqual(strings);
+  });
+
+  it('refuses a response over the send limit (wrapper included) before allocating it, naming the setting', async () => {
+    const r = response([{ name: 'y', datatype: 'FP32', shape: [1000], data: new Float32Array(1000) }]);
+    const size = (await encode(r, false)).length;
+    expect(encodeInferResponse(r, false, size)).toBeInstanceOf(Buffer);
+    const refused = (() => {
+      try {
+        encodeInferResponse(r, false, size, 2);
+      } catch (err) {
+        return err as ModelServerError;
+      }
+      throw new Error('encoded');
+    })();
+    expect(refused.code).toBe(ErrorCode.PayloadTooLarge);
+    expect(refused.message).toMatch(new RegExp(`the response message is ${size + 3} bytes, over the server's limit of ${size} bytes: raise maxSendMessageBytes`));
+  });
+
+  it('encodes a large response in slices with the event loop running in between; small ones synchronously', async () => {
+    const n = 8 * 1024 * 1024;
+    const data = new BigInt64Array(n).fill(-1n);
+    data[n - 1] = 7n;
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      const pending = encodeInferResponse(response([{ name: 'y', datatype: 'INT64', shape: [n], data }]), false, 1 << 30);
+      expect(pending).toBeInstanceOf(Promise);
+      const bytes = await pending;
+      expect(turns).toBeGreaterThan(0);
+      // 10 bytes per -1, one for 7: packed after a 4-byte length.
+      expect(bytes.length).toBeGreaterThan(10 * (n - 1));
+      expect(bytes[bytes.length - 1]).toBe(7);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(encodeInferResponse(response([{ name: 'y', datatype: 'FP32', shape: [1, 4], data: new Float32Array(4) }]), false, 1 << 20)).toBeInstanceOf(Buffer);
   });
 });

@@ -1,20 +1,29 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';
+import type { GrpcErrorAnswer } from './grpc-status.map';
+import type { CancellableCall } from './work-slicer.util';
 
-/** What a stream needs from the handlers: one answer per request, and a place to report its own faults. */
-interface StreamAnswerer {
-  streamAnswer(bytes: Buffer, options: CallOptions): Promise<Buffer>;
+/** What a stream needs from the handlers: one answer per request, and what to do with its own faults. */
+export interface StreamAnswerer {
+  /** The answer's bytes (a failure is an answer too); never rejects. */
+  streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall): Promise<Buffer>;
+  /** Logs a fault of the stream itself. */
   streamFault(err: unknown): void;
+  /** The status the stream ends with after such a fault. */
+  streamStatus(err: unknown): GrpcErrorAnswer['error'];
 }
 
 /**
  * One ModelStreamInfer stream. Each request runs through the data plane as it arrives and is answered as soon
  * as it completes (order of completion; responses carry the request's id, failures an `error_message`).
- * At most `maxInFlight` requests run at once and no more is read while the client does not take the answers
- * (the socket's write buffer is full): the stream is paused and HTTP/2 flow control holds the client back.
- * When the client half-closes, the stream ends with OK once every request is answered; when it cancels (or
- * the deadline passes), the requests' signal fires and nothing more is written.
+ *
+ * A request counts against `maxInFlight` from its arrival until its answer has been handed to the connection
+ * (the write's callback), so at most `maxInFlight` requests run or wait for a client that does not read: at
+ * the limit the stream is paused and HTTP/2 flow control holds the client back. When the client half-closes,
+ * the stream ends with OK once every answer is written; when it cancels (or the deadline passes), the
+ * requests' signal fires and nothing more is written. A fault of the stream itself (a write that throws) ends
+ * it with the fault's status; nothing a client does leaves a rejection unhandled.
  *
  * @internal
  */
@@ -22,7 +31,6 @@ export class InferStream {
   private inFlight = 0;
   private halfClosed = false;
   private closed = false;
-  private waitingForDrain = false;
   private readonly options: GrpcCallOptions;
 
   constructor(
@@ -38,32 +46,31 @@ export class InferStream {
     call.on('data', this.onRequest);
     call.on('end', this.onHalfClose);
     call.on('cancelled', this.onCancelled);
-    call.on('drain', this.onDrain);
     call.on('error', this.onError);
   }
 
   private readonly onRequest = (bytes: Buffer): void => {
+    if (this.closed) return;
     this.inFlight++;
     if (this.inFlight >= this.maxInFlight) this.call.pause();
-    void this.answer(bytes);
+    this.answer(bytes).catch(this.onFault);
   };
 
   private async answer(bytes: Buffer): Promise<void> {
-    const out = await this.answerer.streamAnswer(bytes, this.options);
-    this.inFlight--;
+    const out = await this.answerer.streamAnswer(bytes, this.options, this.call);
     if (this.closed) return;
-    if (!this.call.write(out)) this.waitingForDrain = true;
-    this.maybeResume();
-    this.maybeFinish();
+    this.call.write(out, this.onWritten);
   }
 
-  private readonly onDrain = (): void => {
-    this.waitingForDrain = false;
+  /** An answer left for the connection (or failed to): its request no longer counts. */
+  private readonly onWritten = (): void => {
+    this.inFlight--;
     this.maybeResume();
+    this.maybeFinish();
   };
 
   private maybeResume(): void {
-    if (!this.halfClosed && !this.waitingForDrain && this.inFlight < this.maxInFlight && this.call.isPaused()) this.call.resume();
+    if (!this.closed && !this.halfClosed && this.inFlight < this.maxInFlight && this.call.isPaused()) this.call.resume();
   }
 
   private readonly onHalfClose = (): void => {
@@ -84,7 +91,21 @@ export class InferStream {
   };
 
   private readonly onError = (err: unknown): void => {
+    if (!this.closed) this.answerer.streamFault(err);
+    this.closed = true;
+  };
+
+  /** Answering failed outside the answerer (a write that threw): logged, and the stream ends with its status. */
+  private readonly onFault = (err: unknown): void => {
+    const open = !this.closed;
     this.closed = true;
     this.answerer.streamFault(err);
+    if (!open) return;
+    try {
+      // grpc-js ends the call with the status of an 'error' event's { code, details, metadata }.
+      this.call.emit('error', this.answerer.streamStatus(err));
+    } catch (fault) {
+      this.answerer.streamFault(fault);
+    }
   };
 }

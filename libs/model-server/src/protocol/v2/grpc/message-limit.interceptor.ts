@@ -5,6 +5,8 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
+import { ErrorCode } from '../../../errors/error-code.enum';
+import { ModelServerError } from '../../../errors/model-server.error';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
 
@@ -42,12 +44,15 @@ export function explainSizeStatus(status: PartialStatus): PartialStatus {
 }
 
 /**
- * The message for a response the transport itself found too large (checked before grpc-js sees it).
+ * A response the transport itself found too large, measured before it is allocated (RESOURCE_EXHAUSTED).
  *
  * @internal
  */
-export function responseTooLarge(size: number, limit: number): string {
-  return `the response message is ${size} bytes, over the server's limit of ${limit} bytes: ${SEND_SETTING}`;
+export function responseTooLarge(size: number, limit: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.PayloadTooLarge,
+    `the response message is ${size} bytes, over the server's limit of ${limit} bytes: ${SEND_SETTING}`,
+  );
 }
 
 /** Sends a status through the call's own method after rewriting a size status (`this` is the call). */
