@@ -9,7 +9,7 @@ import { ByteStrings } from '../../../model/byte-strings';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
 import { readParameterEntry } from './infer-parameter.codec';
 import { int64ToNumber, ProtoReader, WT_BYTES, WT_VARINT } from './proto-wire.util';
-import { codecBytes, contentsFieldName, decodeContents, emptyContainer } from './tensor-contents.decoder';
+import { contentsFieldName, decodeContents, emptyContainer } from './tensor-contents.decoder';
 import { runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
 /**
@@ -284,8 +284,7 @@ function checkRawBytesCount(tensor: WireTensor, raw: Buffer): void {
 function* decodeInputContents(r: ProtoReader, input: InputDraft, budget: TensorBudget, s: WorkSlicer): SlicedWork<unknown> {
   const dt = normalizeDatatype(input.tensor.datatype);
   if (dt === undefined) return undefined;
-  const data = yield* decodeContents(r, input.start, input.end, dt, where(input.tensor), budget, s);
-  return data instanceof ByteStrings ? yield* codecBytes(data, s) : data;
+  return yield* decodeContents(r, input.start, input.end, dt, where(input.tensor), budget, s);
 }
 
 /** Gives an input its contents' data, or says that it has none (an empty shape: an empty container). */

@@ -1,5 +1,4 @@
 import { elementSize, tensorToRaw } from '../../../codecs';
-import { modelOutputError } from '../../../codecs/codec-error.util';
 import { clip } from '../../../errors/clip.util';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { InferenceResponse } from '../../../model/inference.interface';
@@ -84,7 +83,7 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
   for (let i = 0; i < outputs.length; i++) {
     const plan = newPlan(outputs[i]);
     // Only the element-wise sizes need a pass (and slices); the others are computed at once.
-    if (raw) plan.rawSize = outputs[i].datatype === 'BYTES' ? yield* measureRawBytes(plan.tensor, s) : rawSizeOf(plan.tensor);
+    if (raw) plan.rawSize = outputs[i].datatype === 'BYTES' ? measureRawBytes(plan.tensor) : rawSizeOf(plan.tensor);
     else if (!measureFixed(plan)) yield* measureContents(plan, s);
     finishPlan(plan);
     plans[i] = plan;
@@ -161,16 +160,9 @@ function rawSizeOf(t: Tensor): number {
 }
 
 /** Bytes of BYTES as raw contents: a 4-byte length before each element. */
-function* measureRawBytes(t: Tensor, s: WorkSlicer): SlicedWork<number> {
-  const data = t.data as Iterable<Uint8Array> & ArrayLike<Uint8Array>;
-  if (data instanceof ByteStrings) return data.byteLength + 4 * data.length;
-  let size = 0;
-  let n = 0;
-  for (const b of data) {
-    size += 4 + bytesOf(b, t, n).byteLength;
-    if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
-  }
-  return size;
+function measureRawBytes(t: Tensor): number {
+  const data = t.data as ByteStrings;
+  return data.byteLength + 4 * data.length;
 }
 
 /** Measures contents whose size follows from their length (FP32, FP64, BOOL); false for the others. */
@@ -221,20 +213,11 @@ function* measureContents(plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
     }
     case 'BYTES': {
       let size = 0;
-      const data = t.data as Iterable<Uint8Array>;
-      if (data instanceof ByteStrings) {
-        const o = data.offsets;
-        for (let i = 0; i + 1 < o.length; ) {
-          const stop = Math.min(o.length - 1, i + ELEMENTS_PER_STEP);
-          for (; i < stop; i++) size += delimitedSize(o[i + 1] - o[i]);
-          if (s.due(ELEMENTS_PER_STEP)) yield;
-        }
-      } else {
-        let n = 0;
-        for (const b of data) {
-          size += delimitedSize(bytesOf(b, t, n).byteLength);
-          if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
-        }
+      const o = (t.data as ByteStrings).offsets;
+      for (let i = 0; i + 1 < o.length; ) {
+        const stop = Math.min(o.length - 1, i + ELEMENTS_PER_STEP);
+        for (; i < stop; i++) size += delimitedSize(o[i + 1] - o[i]);
+        if (s.due(ELEMENTS_PER_STEP)) yield;
       }
       plan.contentsSize = size;
       return;
@@ -284,19 +267,7 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
   const t = plan.tensor;
   const field = CONTENTS_FIELD[t.datatype];
   if (t.datatype === 'BYTES') {
-    const data = t.data as Iterable<Uint8Array>;
-    if (data instanceof ByteStrings) {
-      yield* writeByteStrings(w, data, field, false, s);
-      return;
-    }
-    let n = 0;
-    for (const b of data) {
-      w.tag(field, WT_BYTES);
-      w.uint32(b.byteLength);
-      if (b.byteLength < SHORT_COPY) w.raw(b);
-      else yield* writeSliced(w, b, s);
-      if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
-    }
+    yield* writeByteStrings(w, t.data as ByteStrings, field, false, s);
     return;
   }
   w.tag(field, WT_BYTES);
@@ -372,17 +343,7 @@ function* writeRaw(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<
   }
   w.tag(6, WT_BYTES);
   w.uint32(plan.rawSize);
-  const data = t.data as Iterable<Uint8Array>;
-  if (data instanceof ByteStrings) {
-    yield* writeByteStrings(w, data, 0, true, s);
-    return;
-  }
-  let n = 0;
-  for (const b of data) {
-    writeLength32(w, b.byteLength);
-    yield* writeSliced(w, b, s);
-    if (++n % ELEMENTS_PER_STEP === 0 && s.due(ELEMENTS_PER_STEP)) yield;
-  }
+  yield* writeByteStrings(w, t.data as ByteStrings, 0, true, s);
 }
 
 /** Bytes written as they are, in chunks with slice checks between them (see copySliced). */
@@ -427,12 +388,6 @@ function writeLength32(w: ProtoWriter, len: number): void {
   buf[p + 2] = (len >>> 16) & 0xff;
   buf[p + 3] = (len >>> 24) & 0xff;
   w.pos = p + 4;
-}
-
-/** A BYTES element as bytes, or the model-output error naming it. */
-function bytesOf(b: unknown, t: Tensor, i: number): Uint8Array {
-  if (b instanceof Uint8Array) return b;
-  throw modelOutputError(`tensor '${t.name}': BYTES element ${i} is not a Buffer`);
 }
 
 /** A 64-bit integer array as little-endian 32-bit halves (lo, hi, lo, hi...), sharing its memory. */

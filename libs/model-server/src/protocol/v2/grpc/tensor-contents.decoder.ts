@@ -61,12 +61,6 @@ const ELEMENTS_PER_STEP = 4096;
 /** Shorter elements are copied byte by byte (cheaper than a native call each). */
 const SHORT_COPY = 64;
 
-/**
- * True once the codecs take {@link ByteStrings} as the BYTES container; until then BYTES contents are handed
- * over as Buffer views of the one ByteStrings (the counting and copying stay compact either way).
- */
-const CODECS_TAKE_BYTE_STRINGS = isTensorContainer(new ByteStrings(Buffer.alloc(0), new Uint32Array(1)), 'BYTES');
-
 /** What pass 1 learnt of one input's contents. */
 interface ContentsScan {
   /** Elements per contents field. */
@@ -85,7 +79,7 @@ interface ContentsScan {
  * the datatype's own array for INT8..INT32 and UINT8..UINT32 (when a value does not fit, the 32-bit array,
  * whose conversion names it); BigInt64Array / BigUint64Array for the 64-bit integers (exact, no number on the
  * way); Float32Array / Float64Array (a view of the message when it is one aligned run); one {@link ByteStrings}
- * for BYTES (see {@link codecBytes}). Packed and unpacked encodings are both read.
+ * for BYTES. Packed and unpacked encodings are both read.
  *
  * Two passes, neither keeping anything per element: the first counts the elements of each field, so the
  * container's size is taken from `budget` (RESOURCE_EXHAUSTED naming `maxTensorBytes`) before it is
@@ -190,29 +184,10 @@ export function emptyContainer(dt: Datatype): unknown {
     case 'FP64':
       return new Float64Array(0);
     case 'BYTES':
-      return CODECS_TAKE_BYTE_STRINGS ? new ByteStrings(Buffer.alloc(0), new Uint32Array(1)) : [];
+      return new ByteStrings(Buffer.alloc(0), new Uint32Array(1));
     default:
       return new Float32Array(0);
   }
-}
-
-/**
- * BYTES contents as the data plane takes them: the {@link ByteStrings} itself once the codecs take it as the
- * BYTES container, else Buffer views of its elements, made in slices (a bridge until they do; see
- * CODECS_TAKE_BYTE_STRINGS).
- *
- * @internal
- */
-export function* codecBytes(strings: ByteStrings, s: WorkSlicer): SlicedWork<unknown> {
-  if (CODECS_TAKE_BYTE_STRINGS) return strings;
-  const n = strings.length;
-  const views = new Array<Buffer>(n);
-  for (let i = 0; i < n; ) {
-    const stop = Math.min(n, i + ELEMENTS_PER_STEP);
-    for (; i < stop; i++) views[i] = strings.at(i);
-    if (s.due(ELEMENTS_PER_STEP * 4)) yield;
-  }
-  return views;
 }
 
 /** The contents field a datatype's values go in, for messages. @internal */
