@@ -1,4 +1,10 @@
 import type { InferenceResponse, Tensor } from '../../model';
+import { decodeDeferredData } from '../deferred-data.decoder';
+import { DeferredTensorData } from '../deferred-tensor-data';
+import { LARGE_JSON_BODY_BYTES } from '../json-body.parser';
+import { TensorBudget } from '../tensor-budget';
+import { decodeTensor } from '../tensor.decoder';
+import type { DecodedContent } from './content-codec.interface';
 import { contentTarget } from './content-target.util';
 import { JsonContentCodec } from './json-content.codec';
 
@@ -11,17 +17,17 @@ function response(outputs: Tensor[]): InferenceResponse {
 }
 
 describe('JsonContentCodec', () => {
-  it('reads bare rows and TF-Serving instances into the model input', () => {
+  it('reads bare rows and TF-Serving instances into the model input', async () => {
     const expected = [{ name: 'input-0', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }];
-    expect(codec.decode(Buffer.from('[[1,2],[3,4]]'), IRIS)).toEqual({ request: { inputs: expected }, format: 'rows' });
-    expect(codec.decode(Buffer.from('{"instances":[[1,2],[3,4]]}'), IRIS).request.inputs).toEqual(expected);
-    expect(codec.decode(Buffer.from('{"inputs":[[1,2],[3,4]]}'), IRIS).request.inputs).toEqual(expected);
-    expect(codec.decode(Buffer.from('[1,2,3]'), IRIS).request.inputs[0].shape).toEqual([3]);
+    expect(await codec.decode(Buffer.from('[[1,2],[3,4]]'), IRIS)).toEqual({ request: { inputs: expected }, format: 'rows' });
+    expect((await codec.decode(Buffer.from('{"instances":[[1,2],[3,4]]}'), IRIS)).request.inputs).toEqual(expected);
+    expect((await codec.decode(Buffer.from('{"inputs":[[1,2],[3,4]]}'), IRIS)).request.inputs).toEqual(expected);
+    expect((await codec.decode(Buffer.from('[1,2,3]'), IRIS)).request.inputs[0].shape).toEqual([3]);
   });
 
-  it('passes a v2 request through, checked', () => {
+  it('passes a v2 request through, checked', async () => {
     const body = { inputs: [{ name: 'x', datatype: 'INT64', shape: [1], data: [9007199254740993n] }] };
-    const decoded = codec.decode(Buffer.from('{"inputs":[{"name":"x","datatype":"INT64","shape":[1],"data":[9007199254740993]}]}'), IRIS);
+    const decoded = await codec.decode(Buffer.from('{"inputs":[{"name":"x","datatype":"INT64","shape":[1],"data":[9007199254740993]}]}'), IRIS);
     expect(decoded).toEqual({ request: body, format: 'v2' });
     expect(() => codec.decode(Buffer.from('{"inputs":[{"name":"x","shape":[1]}]}'), IRIS)).toThrow(/datatype/);
   });
@@ -33,6 +39,58 @@ describe('JsonContentCodec', () => {
     expect(() => codec.decode(Buffer.from(''), IRIS)).toThrow('the body is empty');
     expect(() => codec.decode(Buffer.from('{"rows":[]}'), IRIS)).toThrow(/a JSON body must be a v2 request/);
     expect(() => codec.decode(Buffer.from('[1,'), IRIS)).toThrow(/malformed JSON/);
+  });
+
+  it('reads a large body (64 KiB and more) in slices: rows and v2 data left as text, then decoded alike', async () => {
+    const pad = (text: string) => Buffer.from(text + ' '.repeat(LARGE_JSON_BODY_BYTES));
+    const INT = contentTarget('m', [{ name: 'in', datatype: 'INT32', shape: [-1, -1] }]);
+    for (const text of [
+      '[[1,2],[3,4],[5,6]]',
+      '{"instances":[[1,2],[3,4]]}',
+      '{"inputs":[[1,2],[3,4]]}',
+      '{"inputs":[1,2,3]}',
+      '[[[1],[2]],[[3],[4]]]',
+      '[]',
+      '{"inputs":[{"name":"in","datatype":"INT32","shape":[2],"data":[[7],[8]]}]}',
+    ]) {
+      const small = (await codec.decode(Buffer.from(text), INT)) as DecodedContent;
+      const pending = codec.decode(pad(text), INT);
+      expect(pending).toBeInstanceOf(Promise);
+      const large = await pending;
+      expect(large.format).toBe(small.format);
+      const [s, l] = [small.request.inputs[0], large.request.inputs[0]];
+      expect([l.name, l.datatype, l.shape]).toEqual([s.name, s.datatype, s.shape]);
+      expect(l.data).toBeInstanceOf(DeferredTensorData);
+      await decodeDeferredData(large.request, new TensorBudget(1 << 20));
+      expect(decodeTensor(l, "input 'in'").data).toEqual(decodeTensor(s, "input 'in'").data);
+    }
+  });
+
+  it('refuses a large body as it refuses a small one', async () => {
+    const pad = (text: string) => Buffer.from(text + ' '.repeat(LARGE_JSON_BODY_BYTES));
+    const TWO = contentTarget('m', [
+      { name: 'a', datatype: 'FP32', shape: [-1] },
+      { name: 'b', datatype: 'FP32', shape: [-1] },
+    ]);
+    for (const [text, target] of [
+      ['[[1,2],[3]]', IRIS],
+      ['{"instances":[[1,2],3]}', IRIS],
+      ['{"inputs":[[1,[2]],[3,4]]}', IRIS],
+      ['{"instances":5}', IRIS],
+      ['{"rows":[]}', IRIS],
+      ['"text"', IRIS],
+      ['[1,2]', TWO],
+      ['{"inputs":[{"name":"x","shape":[1]}]}', IRIS],
+    ] as const) {
+      let expected = '';
+      try {
+        await codec.decode(Buffer.from(text), target);
+      } catch (err) {
+        expected = (err as Error).message;
+      }
+      expect(expected).not.toBe('');
+      await expect(codec.decode(pad(text), target)).rejects.toThrow(expected);
+    }
   });
 
   it('answers a v2 request with a v2 response', () => {

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
+import { DeferredTensorData } from '../deferred-tensor-data';
+import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
+import { ROWS_SPANS } from '../json-body.scanner';
+import { parseJson } from '../lossless-json';
 import { serializeInferenceResponse } from '../v2-json/v2-json.serializer';
 import { checkInferenceRequest } from '../v2-json/v2-request.schema';
-import { parseJson } from '../lossless-json';
 import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext } from './content-codec.interface';
 import { flattenRows, rowsInput } from './rows.util';
+import { rowsShape } from './rows-span.scanner';
 import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
 
 const TYPE = 'application/json';
@@ -25,14 +29,19 @@ function isV2Inputs(inputs: readonly unknown[]): boolean {
  * `{"predictions": ...}`: the one output nested by its shape, or, with several outputs sharing their first
  * dimension, one object per row (`{"class": 0, "label": "setosa", ...}`), else an object of outputs.
  *
+ * A large body (64 KiB and more) is read in slices and its tensor values are left as text: a v2 request's
+ * `inputs[i].data`, or the rows (their shape found and checked from the bytes). Decoding the result then needs
+ * `decodeDeferredData` (with the request's tensor budget) before the data plane decodes it.
+ *
  * @publicApi
  */
 @Injectable()
 export class JsonContentCodec implements ContentCodec {
   readonly mediaTypes: readonly string[] = [TYPE];
 
-  decode(body: Buffer, target: ContentTarget): DecodedContent {
+  decode(body: Buffer, target: ContentTarget): DecodedContent | Promise<DecodedContent> {
     if (body.length === 0) throw invalidRequest(`the body is empty; send JSON: ${SHAPES}`);
+    if (body.length >= LARGE_JSON_BODY_BYTES) return this.decodeLarge(body, target);
     const value = parseJson(body.toString('utf8'));
     if (Array.isArray(value)) return this.rows(value, target, 'the body');
     if (typeof value === 'object' && value !== null) {
@@ -55,6 +64,29 @@ export class JsonContentCodec implements ContentCodec {
     const input = rowsInput(target, TYPE);
     const { shape, values } = flattenRows(rows, where);
     return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
+  }
+
+  /** A large body: the same shapes, the rows (wherever they are) left as text with their shape found from it. */
+  private async decodeLarge(body: Buffer, target: ContentTarget): Promise<DecodedContent> {
+    const value = await parseLargeJsonBody(body, ROWS_SPANS);
+    if (value instanceof DeferredTensorData) return this.deferredRows(value, target, 'the body');
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const object = value as Record<string, unknown>;
+      const inputs = object.inputs;
+      if (Array.isArray(inputs) && isV2Inputs(inputs)) return { request: checkInferenceRequest(value), format: 'v2' };
+      if (inputs instanceof DeferredTensorData) return this.deferredRows(inputs, target, '"inputs"');
+      if (Array.isArray(inputs)) return this.rows(inputs, target, '"inputs"');
+      const instances = object.instances;
+      if (instances instanceof DeferredTensorData) return this.deferredRows(instances, target, '"instances"');
+      if (instances !== undefined) throw invalidRequest('"instances" must be a list of rows');
+    }
+    throw invalidRequest(`a JSON body must be ${SHAPES}`);
+  }
+
+  private async deferredRows(rows: DeferredTensorData, target: ContentTarget, where: string): Promise<DecodedContent> {
+    const input = rowsInput(target, TYPE);
+    const shape = await rowsShape(rows, where);
+    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: rows }] }, format: 'rows' };
   }
 }
 
