@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { writeJsonData } from './json-data.writer';
 
@@ -50,6 +51,13 @@ describe('writeJsonData', () => {
   it('writes BYTES as JSON strings of their UTF-8 text', () => {
     const data = [Buffer.from('héllo "q"'), Buffer.alloc(0), Buffer.from('a\nb')];
     expect(write({ datatype: 'BYTES', shape: [3], data })).toBe('["héllo \\"q\\"","","a\\nb"]');
+  });
+
+  it('writes BYTES held in a ByteStrings as it writes Buffers', () => {
+    const items = [Buffer.from('héllo "q"'), Buffer.alloc(0), Buffer.from('a\nb'), Buffer.from([0xff, 0x41])];
+    const compact = ByteStrings.from(items) as unknown as Buffer[];
+    expect(write({ datatype: 'BYTES', shape: [4], data: compact })).toBe(write({ datatype: 'BYTES', shape: [4], data: items }));
+    expect(write({ datatype: 'BYTES', shape: [4], data: compact })).toBe('["héllo \\"q\\"","","a\\nb","\ufffdA"]');
   });
 
   it('writes empty tensors as []', () => {
