@@ -1,8 +1,7 @@
 import type { InferenceResponse, Tensor } from '../../model';
-import { decodeDeferredData } from '../deferred-data.decoder';
-import { DeferredTensorData } from '../deferred-tensor-data';
 import { LARGE_JSON_BODY_BYTES } from '../json-body.parser';
 import { TensorBudget } from '../tensor-budget';
+import { serializeInferenceResponse } from '../v2-json/v2-json.serializer';
 import { decodeTensor } from '../tensor.decoder';
 import type { DecodedContent } from './content-codec.interface';
 import { contentTarget } from './content-target.util';
@@ -60,10 +59,20 @@ describe('JsonContentCodec', () => {
       expect(large.format).toBe(small.format);
       const [s, l] = [small.request.inputs[0], large.request.inputs[0]];
       expect([l.name, l.datatype, l.shape]).toEqual([s.name, s.datatype, s.shape]);
-      expect(l.data).toBeInstanceOf(DeferredTensorData);
-      await decodeDeferredData(large.request, new TensorBudget(1 << 20));
+      expect(l.data).toBeInstanceOf(Int32Array); // decoded from the bytes, not left for decodeTensor to convert
       expect(decodeTensor(l, "input 'in'").data).toEqual(decodeTensor(s, "input 'in'").data);
     }
+  });
+
+  it('takes a large body\'s tensors from the budget it is given (413 beyond it)', async () => {
+    const text = '[[1,2],[3,4]]' + ' '.repeat(LARGE_JSON_BODY_BYTES);
+    const decoded = await codec.decode(Buffer.from(text), IRIS, {}, new TensorBudget(16));
+    expect(decoded.request.inputs[0].data).toEqual(Float32Array.from([1, 2, 3, 4]));
+    await expect(codec.decode(Buffer.from(text), IRIS, {}, new TensorBudget(15))).rejects.toThrow(
+      "input 'input-0' would take 16 bytes decoded, over what is left of the request's 15-byte budget for tensors (maxTensorBytes)",
+    );
+    const rows = '[' + Array.from({ length: 40000 }, () => '[1,2,3,4]').join(',') + ']';
+    await expect(codec.decode(Buffer.from(rows), IRIS, {}, new TensorBudget(40000 * 16 - 1))).rejects.toThrow(/maxTensorBytes/);
   });
 
   it('refuses a large body as it refuses a small one', async () => {
@@ -94,8 +103,16 @@ describe('JsonContentCodec', () => {
   });
 
   it('answers a v2 request with a v2 response', () => {
-    const text = codec.encode(response([{ name: 'y', datatype: 'FP32', shape: [1], data: Float32Array.from([0.1]) }]), { ...ROWS, format: 'v2' });
+    const text = codec.encode(response([{ name: 'y', datatype: 'FP32', shape: [1], data: Float32Array.from([0.1]) }]), { ...ROWS, format: 'v2' }) as string;
     expect(JSON.parse(text)).toEqual({ model_name: 'm', id: '1', outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: [0.1] }] });
+  });
+
+  it('writes a large v2 response in slices, the same JSON as a small one would be', async () => {
+    const data = Float32Array.from({ length: 100_000 }, (_, i) => i / 4);
+    const big = response([{ name: 'y', datatype: 'FP32', shape: [100_000], data }]);
+    const written = codec.encode(big, { ...ROWS, format: 'v2' });
+    expect(written).toBeInstanceOf(Promise);
+    expect((await written).toString('utf8')).toBe(serializeInferenceResponse(big));
   });
 
   it('answers rows with predictions: one output nested, several as one object per row', () => {

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
+import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
+import { decodeDeferredData } from '../deferred-data.decoder';
 import { DeferredTensorData } from '../deferred-tensor-data';
 import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
 import { ROWS_SPANS } from '../json-body.scanner';
+import { TensorBudget } from '../tensor-budget';
 import { parseJson } from '../lossless-json';
-import { serializeInferenceResponse } from '../v2-json/v2-json.serializer';
+import { runInSlices, type SlicedWork } from '../time-slice.util';
+import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../v2-json/v2-json.serializer';
 import { checkInferenceRequest } from '../v2-json/v2-request.schema';
-import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext } from './content-codec.interface';
+import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
 import { flattenRows, rowsInput } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
 import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
@@ -29,9 +33,9 @@ function isV2Inputs(inputs: readonly unknown[]): boolean {
  * `{"predictions": ...}`: the one output nested by its shape, or, with several outputs sharing their first
  * dimension, one object per row (`{"class": 0, "label": "setosa", ...}`), else an object of outputs.
  *
- * A large body (64 KiB and more) is read in slices and its tensor values are left as text: a v2 request's
- * `inputs[i].data`, or the rows (their shape found and checked from the bytes). Decoding the result then needs
- * `decodeDeferredData` (with the request's tensor budget) before the data plane decodes it.
+ * A large body (64 KiB and more) is read in slices, without a JS value per element: the rows' shape is found and
+ * checked from the bytes, and the rows (or a v2 request's `inputs[i].data`) are decoded from the bytes straight into
+ * typed containers, their size taken from the request's tensor budget first.
  *
  * @publicApi
  */
@@ -39,9 +43,13 @@ function isV2Inputs(inputs: readonly unknown[]): boolean {
 export class JsonContentCodec implements ContentCodec {
   readonly mediaTypes: readonly string[] = [TYPE];
 
-  decode(body: Buffer, target: ContentTarget): DecodedContent | Promise<DecodedContent> {
+  /**
+   * Reads a body. A large one answers a promise, its tensor data decoded from the body's bytes with `budget` (the
+   * request's tensor budget; by default one of the default `maxTensorBytes`).
+   */
+  decode(body: Buffer, target: ContentTarget, _params?: MediaTypeParams, budget?: TensorBudget): DecodedContent | Promise<DecodedContent> {
     if (body.length === 0) throw invalidRequest(`the body is empty; send JSON: ${SHAPES}`);
-    if (body.length >= LARGE_JSON_BODY_BYTES) return this.decodeLarge(body, target);
+    if (body.length >= LARGE_JSON_BODY_BYTES) return this.decodeLarge(body, target, budget ?? new TensorBudget(DEFAULT_REQUEST_LIMITS.maxTensorBytes));
     const value = parseJson(body.toString('utf8'));
     if (Array.isArray(value)) return this.rows(value, target, 'the body');
     if (typeof value === 'object' && value !== null) {
@@ -55,8 +63,8 @@ export class JsonContentCodec implements ContentCodec {
     throw invalidRequest(`a JSON body must be ${SHAPES}`);
   }
 
-  encode(response: InferenceResponse, context: EncodeContext): string {
-    if (context.format === 'v2') return serializeInferenceResponse(response);
+  encode(response: InferenceResponse, context: EncodeContext): string | Promise<Buffer> {
+    if (context.format === 'v2') return isLargeResponse(response) ? writeLarge(response) : serializeInferenceResponse(response);
     return `{"predictions":${predictions(response)}}`;
   }
 
@@ -66,8 +74,17 @@ export class JsonContentCodec implements ContentCodec {
     return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
   }
 
-  /** A large body: the same shapes, the rows (wherever they are) left as text with their shape found from it. */
-  private async decodeLarge(body: Buffer, target: ContentTarget): Promise<DecodedContent> {
+  /**
+   * A large body: the same shapes, read in slices; the rows (their shape found and checked from the bytes) or a v2
+   * request's data decoded straight from the bytes into typed containers.
+   */
+  private async decodeLarge(body: Buffer, target: ContentTarget, budget: TensorBudget): Promise<DecodedContent> {
+    const decoded = await this.readLarge(body, target);
+    await decodeDeferredData(decoded.request, budget);
+    return decoded;
+  }
+
+  private async readLarge(body: Buffer, target: ContentTarget): Promise<DecodedContent> {
     const value = await parseLargeJsonBody(body, ROWS_SPANS);
     if (value instanceof DeferredTensorData) return this.deferredRows(value, target, 'the body');
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -89,6 +106,37 @@ export class JsonContentCodec implements ContentCodec {
     return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: rows }] }, format: 'rows' };
   }
 }
+
+/** A large v2 response written in slices, its chunks then joined in slices (a copy of ~1 MiB each). */
+async function writeLarge(response: InferenceResponse): Promise<Buffer> {
+  const joiner = new ChunkJoiner(await serializeInferenceResponseChunks(response));
+  await runInSlices(joiner);
+  return joiner.result;
+}
+
+class ChunkJoiner implements SlicedWork {
+  readonly result: Buffer;
+  private next = 0;
+  private at = 0;
+
+  constructor(private readonly chunks: Buffer[]) {
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    this.result = Buffer.allocUnsafe(total);
+  }
+
+  step(deadline: number): boolean {
+    const chunks = this.chunks;
+    while (this.next < chunks.length) {
+      this.at += chunks[this.next].copy(this.result, this.at);
+      chunks[this.next++] = EMPTY;
+      if (performance.now() > deadline) return false;
+    }
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The `predictions` of a rows answer. */
 function predictions(response: InferenceResponse): string {
