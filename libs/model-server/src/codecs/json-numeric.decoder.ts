@@ -29,6 +29,10 @@ const BF16 = 6;
 const FP64 = 7;
 
 const TWO_32 = 4294967296;
+/** 10^k for k in 0..15: exact doubles (a fraction of at most 15 digits is one correctly rounded division). */
+const POW10 = new Float64Array(16);
+POW10[0] = 1;
+for (let k = 1; k < POW10.length; k++) POW10[k] = POW10[k - 1] * 10;
 const TWO_31 = 2147483648;
 /** Index of the low and high 32-bit word of a 64-bit integer on this host. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -121,8 +125,38 @@ export class NumericSpanDecoder implements SlicedWork {
         continue;
       }
       if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-        number.read(b, p);
-        const x = number.value;
+        // Plain decimals of at most 15 digits (most tensor data) are read here; the reader takes the rest.
+        let q = c === 0x2d ? p + 1 : p;
+        let m = 0;
+        let d = b[q];
+        while (d >= 0x30 && d <= 0x39) {
+          m = m * 10 + (d - 0x30);
+          d = b[++q];
+        }
+        let intDigits = q - (c === 0x2d ? p + 1 : p);
+        let integer = true;
+        let digits = intDigits;
+        let x: number;
+        if (d === 0x2e) {
+          integer = false;
+          const dot = q;
+          d = b[++q];
+          while (d >= 0x30 && d <= 0x39) {
+            m = m * 10 + (d - 0x30);
+            d = b[++q];
+          }
+          digits += q - dot - 1;
+          x = m / POW10[q - dot - 1];
+        } else x = m;
+        if (digits <= 15 && d !== 0x65 && d !== 0x45) {
+          if (c === 0x2d) x = -x;
+          number.end = q;
+        } else {
+          number.read(b, p);
+          x = number.value;
+          integer = number.integer;
+          intDigits = number.intDigits;
+        }
         switch (kind) {
           case FP32: {
             const r = Math.fround(x);
@@ -134,7 +168,7 @@ export class NumericSpanDecoder implements SlicedWork {
             out[i] = x;
             break;
           case SMALL_INT:
-            if ((number.integer ? number.intDigits <= 15 : Number.isInteger(x)) && x >= this.min && x <= this.max) out[i] = x;
+            if ((integer ? intDigits <= 15 : Number.isInteger(x)) && x >= this.min && x <= this.max) out[i] = x;
             else this.slow(p, i);
             break;
           case BOOL:
@@ -155,7 +189,7 @@ export class NumericSpanDecoder implements SlicedWork {
             break;
           }
           default:
-            this.int64(p, i, x);
+            this.int64(p, i, x, integer, intDigits);
         }
         p = number.end;
       } else if (kind === BOOL && c === 0x74) {
@@ -216,14 +250,13 @@ export class NumericSpanDecoder implements SlicedWork {
    * INT64 / UINT64 element `i` from the number just read at `p`, written as two 32-bit words (no bigint): integers
    * of at most 15 digits and safe fractional forms (`1.0`, `1e3`) from the double, 16 to 20 digits from the digits.
    */
-  private int64(p: number, i: number, x: number): void {
-    const number = this.number;
+  private int64(p: number, i: number, x: number, integer: boolean, intDigits: number): void {
     const unsigned = this.kind === UINT64;
-    if (number.integer && number.intDigits > 15) {
+    if (integer && intDigits > 15) {
       if (!this.writeDigits(p, i, unsigned)) this.slow(p, i);
       return;
     }
-    if ((number.integer || Number.isSafeInteger(x)) && !(unsigned && x < 0)) this.writeSafe(i, x);
+    if ((integer || Number.isSafeInteger(x)) && !(unsigned && x < 0)) this.writeSafe(i, x);
     else this.slow(p, i);
   }
 
