@@ -339,6 +339,10 @@ describe('parseJsonBody', () => {
     );
     await expect(parseJsonBody(large('["a" é]'))).rejects.toThrow('malformed JSON: expected \',\' or \']\' after an array element, found character "é" at position 5');
     await expect(parseJsonBody(Buffer.from('[' + '1,'.repeat(40000)))).rejects.toThrow(/^malformed JSON: unexpected end of input at position 80001$/);
+    const cut = '["' + 'a'.repeat(70000) + '\\';
+    expect(() => parseJson(cut)).toThrow('malformed JSON: invalid escape in a string at position 70002');
+    await expect(parseJsonBody(Buffer.from(cut))).rejects.toThrow('malformed JSON: invalid escape in a string at position 70002');
+    await expect(parseJsonBody(Buffer.from(cut + 'u12'))).rejects.toThrow('malformed JSON: invalid \\u escape in a string at position 70002');
   });
 
   it('refuses nesting deeper than 512 levels, inside tensor data too', async () => {

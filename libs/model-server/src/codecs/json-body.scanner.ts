@@ -1,18 +1,8 @@
 import { DeferredTensorData } from './deferred-tensor-data';
-import {
-  integerTooLong,
-  keyTooLong,
-  MAX_INTEGER_DIGITS,
-  MAX_JSON_VALUES,
-  MAX_KEY_BYTES,
-  MAX_NUMBER_CHARS,
-  malformedJson,
-  numberOutOfRange,
-  numberTooLong,
-  tooManyJsonValues,
-} from './json-error.util';
+import { keyTooLong, MAX_JSON_VALUES, MAX_KEY_BYTES, malformedJson, tooManyJsonValues } from './json-error.util';
+import { checkJsonNumber } from './json-number.util';
 import { MAX_JSON_DEPTH } from './json.parser';
-import { characterAt, decodeJsonString, hexValue } from './json-string.util';
+import { characterAt, checkJsonEscape, decodeJsonString } from './json-string.util';
 import type { SlicedWork } from './time-slice.util';
 
 /** Which arrays of a body are left as {@link DeferredTensorData}. @internal */
@@ -152,7 +142,7 @@ export class JsonBodyScanner implements SlicedWork {
             p = this.spanNumbers(p);
             fuel = fuel > NUMBER_RUN ? fuel - NUMBER_RUN : 1;
           } else {
-            p = this.number(p);
+            p = checkJsonNumber(this.b, p);
             this.scalar();
             this.state = AFTER;
           }
@@ -318,7 +308,7 @@ export class JsonBodyScanner implements SlicedWork {
     const b = this.b;
     let elements = this.spanElements;
     for (let k = 0; k < NUMBER_RUN; k++) {
-      p = this.number(p);
+      p = checkJsonNumber(this.b, p);
       elements++;
       let c = b[p];
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p];
@@ -333,51 +323,6 @@ export class JsonBodyScanner implements SlicedWork {
     }
     this.state = VALUE;
     this.spanElements = elements;
-    return p;
-  }
-
-  /** Checks the number literal at `p` and returns its end: grammar, length, integer digits, range. */
-  private number(p: number): number {
-    const b = this.b;
-    const start = p;
-    const limit = start + MAX_NUMBER_CHARS;
-    if (b[p] === 0x2d) p++;
-    const intStart = p;
-    let c = b[p];
-    if (c === 0x30) c = b[++p];
-    else if (isDigit(c)) {
-      do c = b[++p];
-      while (isDigit(c) && p <= limit);
-    } else throw malformedJson('invalid number', p);
-    const intDigits = p - intStart;
-    let integer = true;
-    let expDigits = 0;
-    if (c === 0x2e) {
-      integer = false;
-      c = b[++p];
-      if (!isDigit(c)) throw malformedJson('invalid number: digits must follow the decimal point', p);
-      do c = b[++p];
-      while (isDigit(c) && p <= limit);
-    }
-    if (c === 0x65 || c === 0x45) {
-      integer = false;
-      c = b[++p];
-      if (c === 0x2b || c === 0x2d) c = b[++p];
-      if (!isDigit(c)) throw malformedJson('invalid number: digits must follow the exponent', p);
-      const expStart = p;
-      do c = b[++p];
-      while (isDigit(c) && p <= limit);
-      expDigits = p - expStart;
-    }
-    if (p > limit) throw numberTooLong(start);
-    if (integer) {
-      if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(b.toString('latin1', start, p), intDigits, start);
-    } else if (expDigits >= 3 || intDigits > 200) {
-      // Only a literal with a 3-digit exponent or hundreds of digits can be beyond the largest double.
-      const literal = b.toString('latin1', start, p);
-      const x = Number(literal);
-      if (x - x !== 0) throw numberOutOfRange(literal, start);
-    }
     return p;
   }
 
@@ -400,7 +345,7 @@ export class JsonBodyScanner implements SlicedWork {
       const c = b[p];
       if (c === 0x22) break;
       if (c === 0x5c) {
-        this.checkEscape(p);
+        checkJsonEscape(b, p);
         flags |= ESCAPED;
         p += b[p + 1] === 0x75 ? 6 : 2;
         continue;
@@ -425,20 +370,6 @@ export class JsonBodyScanner implements SlicedWork {
       this.spanFlags |= flags;
     }
     return p;
-  }
-
-  private checkEscape(p: number): void {
-    const b = this.b;
-    const e = b[p + 1];
-    if (e === 0x75) {
-      if (hexValue(b[p + 2]) < 0 || hexValue(b[p + 3]) < 0 || hexValue(b[p + 4]) < 0 || hexValue(b[p + 5]) < 0) {
-        throw malformedJson('invalid \\u escape in a string', p);
-      }
-      return;
-    }
-    if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) {
-      throw malformedJson('invalid escape in a string', p);
-    }
   }
 
   /** A key ended (content `start`..`end`); `p` is after its quote: reads the `:` and what the key means. */

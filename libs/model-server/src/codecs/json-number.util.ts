@@ -1,3 +1,12 @@
+import {
+  integerTooLong,
+  MAX_INTEGER_DIGITS,
+  MAX_NUMBER_CHARS,
+  malformedJson,
+  numberOutOfRange,
+  numberTooLong,
+} from './json-error.util';
+
 /** 10^k for k in 0..22: exact doubles. */
 const POW10 = new Float64Array(23);
 POW10[0] = 1;
@@ -87,4 +96,58 @@ export class JsonNumberReader {
     }
     this.value = negative ? -x : x;
   }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Checks the number literal at `p` of a JSON body and returns the offset after it: its grammar (the exact parser's
+ * messages), its length (at most {@link MAX_NUMBER_CHARS}, found without reading further), integer literals of at
+ * most 20 digits (found before any conversion) and a value within the doubles (`1e999` refused).
+ *
+ * @internal
+ */
+export function checkJsonNumber(b: Buffer, p: number): number {
+  const start = p;
+  const limit = start + MAX_NUMBER_CHARS;
+  if (b[p] === 0x2d) p++;
+  const intStart = p;
+  let c = b[p];
+  if (c === 0x30) c = b[++p];
+  else if (isDigit(c)) {
+    do c = b[++p];
+    while (isDigit(c) && p <= limit);
+  } else throw malformedJson('invalid number', p);
+  const intDigits = p - intStart;
+  let integer = true;
+  let expDigits = 0;
+  if (c === 0x2e) {
+    integer = false;
+    c = b[++p];
+    if (!isDigit(c)) throw malformedJson('invalid number: digits must follow the decimal point', p);
+    do c = b[++p];
+    while (isDigit(c) && p <= limit);
+  }
+  if (c === 0x65 || c === 0x45) {
+    integer = false;
+    c = b[++p];
+    if (c === 0x2b || c === 0x2d) c = b[++p];
+    if (!isDigit(c)) throw malformedJson('invalid number: digits must follow the exponent', p);
+    const expStart = p;
+    do c = b[++p];
+    while (isDigit(c) && p <= limit);
+    expDigits = p - expStart;
+  }
+  if (p > limit) throw numberTooLong(start);
+  if (integer) {
+    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(b.toString('latin1', start, p), intDigits, start);
+  } else if (expDigits >= 3 || intDigits > 200) {
+    // Only a literal with a 3-digit exponent or hundreds of digits can be beyond the largest double.
+    const literal = b.toString('latin1', start, p);
+    const x = Number(literal);
+    if (x - x !== 0) throw numberOutOfRange(literal, start);
+  }
+  return p;
 }

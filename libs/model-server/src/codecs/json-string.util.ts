@@ -1,3 +1,4 @@
+import { malformedJson } from './json-error.util';
 import type { SlicedWork } from './time-slice.util';
 
 /** The character a simple escape (`\n`, `\"`...) stands for, by the byte after the backslash; 0 for none. */
@@ -26,6 +27,20 @@ export function hex4(b: Buffer, p: number): number {
 /** The character a simple escape `\e` stands for (`e` the byte after the backslash), 0 for `u` and others. @internal */
 export function simpleEscape(e: number): number {
   return e < 128 ? SIMPLE_ESCAPES[e] : 0;
+}
+
+/**
+ * Checks the escape whose backslash is at `p` (`\n`, `\u00e9`...), with the exact parser's messages.
+ *
+ * @internal
+ */
+export function checkJsonEscape(b: Buffer, p: number): void {
+  const e = b[p + 1];
+  if (e === 0x75) {
+    if (hexValue(b[p + 2]) < 0 || hexValue(b[p + 3]) < 0 || hexValue(b[p + 4]) < 0 || hexValue(b[p + 5]) < 0) {
+      throw malformedJson('invalid \\u escape in a string', p);
+    }
+  } else if (!(e < 128 && SIMPLE_ESCAPES[e] !== 0)) throw malformedJson('invalid escape in a string', p);
 }
 
 /**
