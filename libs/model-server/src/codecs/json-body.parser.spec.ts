@@ -244,9 +244,9 @@ describe('parseJsonBody', () => {
 
   it('gives the same when both passes pause at every clock check (large random bodies)', async () => {
     const next = generator(14);
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 4; i++) {
       const parts: string[] = [];
-      while (parts.length < 1000) {
+      while (parts.length < 800) {
         const part = ws(next) + (i % 2 === 0 ? valueText(next, 1) : requestText(next)) + ws(next);
         if (expectedOutcome(part).startsWith('ok')) parts.push(part); // no refused numbers: these bodies are to be read whole
       }
@@ -318,7 +318,7 @@ describe('parseJsonBody', () => {
     const next = generator(13);
     const alphabet = '{}[]":,.-+eE0123456789 \\tnulfrsa\u0000';
     let refused = 0;
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < 2500; i++) {
       const text = next() < 0.5 ? requestText(next) : valueText(next, 0);
       const at = Math.floor(next() * (text.length + 1));
       const ch = alphabet[Math.floor(next() * alphabet.length)];
@@ -328,7 +328,7 @@ describe('parseJsonBody', () => {
       if (expected.startsWith('error')) refused++;
       expect([mutated, outcome(() => filled(parseInSteps(Buffer.from(mutated), V2_SPANS)))]).toEqual([mutated, expected]);
     }
-    expect(refused).toBeGreaterThan(1000);
+    expect(refused).toBeGreaterThan(600);
   });
 
   it('gives byte offsets as positions, and quotes the character found', async () => {
