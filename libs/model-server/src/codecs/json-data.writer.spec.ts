@@ -53,6 +53,11 @@ describe('writeJsonData', () => {
     expect(write({ datatype: 'BYTES', shape: [3], data })).toBe('["héllo \\"q\\"","","a\\nb"]');
   });
 
+  it('writes BYTES held in a ByteStrings as JSON strings of their UTF-8 text', () => {
+    const items = [Buffer.from('héllo "q"'), Buffer.alloc(0), Buffer.from('a\nb'), Buffer.from([0xff, 0x41])];
+    expect(write({ datatype: 'BYTES', shape: [4], data: ByteStrings.from(items) })).toBe('["héllo \\"q\\"","","a\\nb","\ufffdA"]');
+  });
+
   it('writes empty tensors as []', () => {
     expect(write({ datatype: 'FP32', shape: [3, 0], data: new Float32Array(0) })).toBe('[]');
     expect(write({ datatype: 'BYTES', shape: [0], data: ByteStrings.from([]) })).toBe('[]');

@@ -21,6 +21,20 @@ function notFinite(where: string): Error {
 }
 
 /**
+ * Checks that a tensor's data is in its typed container (BYTES: a `ByteStrings` or an array of Buffers), as
+ * {@link writeJsonData} and {@link writeJsonElements} need it; a model error (500) otherwise.
+ *
+ * @internal
+ */
+export function checkJsonWritable(t: Tensor, where: string): void {
+  const dt = t.datatype;
+  const data: unknown = t.data;
+  if (!isTensorContainer(data, dt)) {
+    throw modelOutputError(`${where}: ${dt} data is not in its typed container; encode the output first`);
+  }
+}
+
+/**
  * The JSON text of a tensor's flat data array, e.g. `[1,2.5,3]`. Floats are written in the shortest form
  * that reads back to the same value at the tensor's precision (an FP32 0.1 is `0.1`); 64-bit integers are
  * exact bare integers; BOOL is true/false; BYTES are JSON strings of the UTF-8 text (bytes that are not
@@ -29,74 +43,77 @@ function notFinite(where: string): Error {
  * @publicApi
  */
 export function writeJsonData(t: Tensor, where: string): string {
-  const dt = t.datatype;
+  checkJsonWritable(t, where);
+  return '[' + writeJsonElements(t, 0, t.data.length, where) + ']';
+}
+
+/**
+ * Elements `start .. end - 1` of a tensor's data as JSON, separated by commas, without brackets (the pieces of
+ * {@link writeJsonData}, for writing a large tensor a part at a time). The data must be writable
+ * ({@link checkJsonWritable}).
+ *
+ * @internal
+ */
+export function writeJsonElements(t: Tensor, start: number, end: number, where: string): string {
   const data = t.data;
-  if (dt === 'BYTES' ? !(data instanceof ByteStrings || Array.isArray(data)) : !isTensorContainer(data, dt)) {
-    throw modelOutputError(`${where}: ${dt} data is not in its typed container; encode the output first`);
-  }
-  switch (dt) {
+  switch (t.datatype) {
     case 'BOOL':
-      return writeBool(data as Uint8Array);
+      return writeBool(data as Uint8Array, start, end);
     case 'FP32':
-      return writeRounded(data as Float32Array, where, 0);
+      return writeRounded(data as Float32Array, start, end, where, 0);
     case 'FP16':
-      return writeRounded(data as Float32Array, where, 1);
+      return writeRounded(data as Float32Array, start, end, where, 1);
     case 'BF16':
-      return writeRounded(data as Float32Array, where, 2);
+      return writeRounded(data as Float32Array, start, end, where, 2);
     case 'FP64':
-      return writeFloat64(data as Float64Array, where);
+      return writeFloat64(data as Float64Array, start, end, where);
     case 'BYTES':
-      return writeBytes(data as Iterable<unknown>, where);
-    default:
-      return '[' + (data as IntegerArray).join(',') + ']';
+      return writeBytes(data as ByteStrings, start, end);
+    default: {
+      const ints = data as IntegerArray;
+      return (start === 0 && end === ints.length ? ints : ints.subarray(start, end)).join(',');
+    }
   }
 }
 
-function writeBool(data: Uint8Array): string {
-  const n = data.length;
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = data[i] === 0 ? 'false' : 'true';
-  return '[' + parts.join(',') + ']';
+function writeBool(data: Uint8Array, start: number, end: number): string {
+  const parts = new Array<string>(end - start);
+  for (let i = start; i < end; i++) parts[i - start] = data[i] === 0 ? 'false' : 'true';
+  return parts.join(',');
 }
 
 /**
  * FP32 (format 0), FP16 (1) or BF16 (2) values held in a Float32Array. The texts go into one array joined
  * at the end, which is several times faster than growing a string element by element.
  */
-function writeRounded(data: Float32Array, where: string, format: 0 | 1 | 2): string {
-  const n = data.length;
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
+function writeRounded(data: Float32Array, start: number, end: number, where: string, format: 0 | 1 | 2): string {
+  const parts = new Array<string>(end - start);
+  for (let i = start; i < end; i++) {
     let v = data[i];
     if (format === 1) v = roundToHalf(v);
     else if (format === 2) v = roundToBf16(v);
     if (v - v !== 0) throw notFinite(where);
-    parts[i] = format === 0 ? formatFloat32(v) : format === 1 ? formatHalf(v) : formatBf16(v);
+    parts[i - start] = format === 0 ? formatFloat32(v) : format === 1 ? formatHalf(v) : formatBf16(v);
   }
-  return '[' + parts.join(',') + ']';
+  return parts.join(',');
 }
 
-function writeFloat64(data: Float64Array, where: string): string {
-  const n = data.length;
+function writeFloat64(data: Float64Array, start: number, end: number, where: string): string {
   let plain = true;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const v = data[i];
     if (v - v !== 0) throw notFinite(where);
     if (v === 0 && 1 / v < 0) plain = false;
   }
   // String(v) is already the shortest round-trip form, so the native join writes it all at once.
-  if (plain) return '[' + data.join(',') + ']';
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = formatFloat64(data[i]);
-  return '[' + parts.join(',') + ']';
+  if (plain) return (start === 0 && end === data.length ? data : data.subarray(start, end)).join(',');
+  const parts = new Array<string>(end - start);
+  for (let i = start; i < end; i++) parts[i - start] = formatFloat64(data[i]);
+  return parts.join(',');
 }
 
-function writeBytes(data: Iterable<unknown>, where: string): string {
-  const parts: string[] = [];
-  for (const v of data) {
-    if (!(v instanceof Uint8Array)) throw modelOutputError(`${where}: BYTES element ${parts.length} is not a Buffer`);
-    const buf = Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    parts.push(JSON.stringify(buf.toString('utf8')));
-  }
-  return '[' + parts.join(',') + ']';
+function writeBytes(data: ByteStrings, start: number, end: number): string {
+  const parts = new Array<string>(end - start);
+  for (let i = start; i < end; i++) parts[i - start] = JSON.stringify(data.text(i));
+  return parts.join(',');
 }

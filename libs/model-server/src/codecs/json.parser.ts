@@ -1,4 +1,4 @@
-import { invalidRequest } from '../errors/errors';
+import { integerTooLong, MAX_INTEGER_DIGITS, malformedJson, numberOutOfRange } from './json-error.util';
 
 /** Deepest nesting of arrays / objects accepted in a JSON body. @internal */
 export const MAX_JSON_DEPTH = 512;
@@ -17,8 +17,8 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-/** Sets `obj[key]` as an own data property; `__proto__` never reaches the prototype setter. */
-function setMember(obj: Record<string, unknown>, key: string, value: unknown): void {
+/** Sets `obj[key]` as an own data property; `__proto__` never reaches the prototype setter. @internal */
+export function setMember(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
     Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
   } else {
@@ -29,7 +29,9 @@ function setMember(obj: Record<string, unknown>, key: string, value: unknown): v
 /**
  * A JSON parser that keeps integers exact: integers outside the safe range become `bigint`, everything
  * else is what `JSON.parse` gives. It runs iteratively (an explicit stack) and refuses nesting deeper
- * than {@link MAX_JSON_DEPTH}. Errors are 400s: `malformed JSON: <what> at position N`.
+ * than {@link MAX_JSON_DEPTH}. Errors are 400s: `malformed JSON: <what> at position N`; numbers beyond the
+ * largest double (`1e999`) and integer literals of more than 20 digits are refused too (the latter before
+ * any conversion, so a literal of millions of digits costs one pass over its digits).
  */
 class LosslessJsonParser {
   private pos = 0;
@@ -104,7 +106,7 @@ class LosslessJsonParser {
   }
 
   private fail(what: string, at: number = this.pos): never {
-    throw invalidRequest(`malformed JSON: ${what} at position ${at}`);
+    throw malformedJson(what, at);
   }
 
   private found(): string {
@@ -251,7 +253,12 @@ class LosslessJsonParser {
     this.pos = p;
     if (integer && intDigits <= 15) return negative ? -magnitude : magnitude;
     const literal = text.slice(start, p);
-    if (!integer) return Number(literal);
+    if (!integer) {
+      const x = Number(literal);
+      if (x - x !== 0) throw numberOutOfRange(literal, start);
+      return x;
+    }
+    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(literal, intDigits, start);
     const big = BigInt(literal);
     return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
   }

@@ -12,6 +12,12 @@ function errorOf(fn: () => unknown): ModelServerError {
   throw new Error('expected a ModelServerError');
 }
 
+function malformedNumber(text: string): string {
+  const err = errorOf(() => parseJson(text));
+  expect(err.code).toBe(ErrorCode.InvalidRequest);
+  return err.message;
+}
+
 function malformed(text: string): string {
   const err = errorOf(() => parseJson(text));
   expect(err.code).toBe(ErrorCode.InvalidRequest);
@@ -81,6 +87,40 @@ describe('parseJson', () => {
     expect(malformed('["abc')).toBe('malformed JSON: unterminated string at position 1');
     expect(malformed('[tru]')).toBe('malformed JSON: unexpected character "t" at position 1');
     expect(malformed('[NaN]')).toBe('malformed JSON: unexpected character "N" at position 1');
+  });
+
+  it('refuses numbers beyond the largest double instead of reading them as Infinity (both paths)', () => {
+    for (const [text, literal, at] of [
+      ['{"a":1e999}', '1e999', 5],
+      ['[-1e400]', '-1e400', 1],
+      ['[1.5E+309]', '1.5E+309', 1],
+      [`{"pad":"${'x'.repeat(2000)}","v":[2e308]}`, '2e308', 2015],
+      [`[${'9'.repeat(400)}.5]`, `${'9'.repeat(40)}… (402 characters)`, 1],
+    ] as const) {
+      const err = errorOf(() => parseJson(text));
+      expect(err.code).toBe(ErrorCode.InvalidRequest);
+      expect(err.message).toBe(`number ${literal} at position ${at} is out of range for JSON numbers (magnitude at most 1.7976931348623157e+308)`);
+    }
+    // The largest double and underflow to zero stay what JSON.parse gives.
+    expect(parseJson('[1.7976931348623157e308,1e-400,-0e999]')).toEqual([1.7976931348623157e308, 0, -0]);
+  });
+
+  it('refuses integer literals of more than 20 digits without converting them', () => {
+    const bigint = jest.spyOn(globalThis, 'BigInt');
+    try {
+      expect(malformedNumber('[123456789012345678901]')).toBe(
+        'integer 123456789012345678901 at position 1 has 21 digits; JSON integers may have at most 20 (the 64-bit range)',
+      );
+      const huge = `{"a":-${'7'.repeat(8_000_000)}}`;
+      expect(malformedNumber(huge)).toBe(
+        `integer -${'7'.repeat(39)}… (8000001 characters) at position 5 has 8000000 digits; JSON integers may have at most 20 (the 64-bit range)`,
+      );
+      expect(bigint).not.toHaveBeenCalled();
+    } finally {
+      bigint.mockRestore();
+    }
+    // 20 digits is the 64-bit range: still exact.
+    expect(parseJson('[18446744073709551615,-99999999999999999999]')).toEqual([18446744073709551615n, -99999999999999999999n]);
   });
 
   it('answers 10000 levels of nesting with a 400, not a crash (both paths)', () => {

@@ -46,7 +46,9 @@ function containerNeedsExactParse(node: object, level: number): boolean {
  * survives); everything else is exactly what `JSON.parse` gives. `JSON.parse` runs first (fast); only when
  * its result holds a number beyond 2^53 or nests too deep is the text parsed again by the exact,
  * iterative parser. Nesting deeper than 512 levels, like malformed text, is a 400:
- * `malformed JSON: <what> at position N`. A `__proto__` key is an own data property, never the prototype.
+ * `malformed JSON: <what> at position N`. Numbers beyond the largest double (`1e999`, which `JSON.parse`
+ * reads as Infinity) and integer literals of more than 20 digits are 400s too. A `__proto__` key is an own
+ * data property, never the prototype.
  *
  * @publicApi
  */
@@ -59,16 +61,17 @@ export function parseJson(text: string): unknown {
     parseJsonLossless(text);
     throw invalidRequest(`malformed JSON: ${(err as Error).message}`);
   }
-  if (text.length <= SHORT_TEXT && !LONG_DIGIT_RUN.test(text)) return value;
+  if (text.length <= SHORT_TEXT && !LONG_NUMBER.test(text)) return value;
   return needsExactParse(value) ? parseJsonLossless(text) : value;
 }
 
 /**
  * A text this short cannot nest deeper than the limit (that takes more brackets), and without a run of 16
- * digits it holds no number beyond 2^53: JSON.parse's result stands without a walk.
+ * digits or an exponent of 3 digits it holds no number beyond 2^53 (nor one beyond the largest double):
+ * JSON.parse's result stands without a walk.
  */
 const SHORT_TEXT = 2 * MAX_JSON_DEPTH;
-const LONG_DIGIT_RUN = /\d{16}/;
+const LONG_NUMBER = /\d{16}|[eE][+-]?\d\d\d/;
 
 /** Marks a bigint turned into a string during stringify; the random part cannot occur in real data. */
 const NONCE = randomBytes(8).toString('hex');

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
-import { serializeInferenceResponse } from '../v2-json/v2-json.serializer';
-import { checkInferenceRequest } from '../v2-json/v2-request.schema';
+import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
+import { decodeDeferredData } from '../deferred-data.decoder';
+import { DeferredTensorData } from '../deferred-tensor-data';
+import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
+import { ROWS_SPANS } from '../json-body.scanner';
+import { TensorBudget } from '../tensor-budget';
 import { parseJson } from '../lossless-json';
-import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext } from './content-codec.interface';
+import { runInSlices, type SlicedWork } from '../time-slice.util';
+import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../v2-json/v2-json.serializer';
+import { checkInferenceRequest } from '../v2-json/v2-request.schema';
+import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
 import { flattenRows, rowsInput } from './rows.util';
+import { rowsShape } from './rows-span.scanner';
 import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
 
 const TYPE = 'application/json';
@@ -25,14 +33,23 @@ function isV2Inputs(inputs: readonly unknown[]): boolean {
  * `{"predictions": ...}`: the one output nested by its shape, or, with several outputs sharing their first
  * dimension, one object per row (`{"class": 0, "label": "setosa", ...}`), else an object of outputs.
  *
+ * A large body (64 KiB and more) is read in slices, without a JS value per element: the rows' shape is found and
+ * checked from the bytes, and the rows (or a v2 request's `inputs[i].data`) are decoded from the bytes straight into
+ * typed containers, their size taken from the request's tensor budget first.
+ *
  * @publicApi
  */
 @Injectable()
 export class JsonContentCodec implements ContentCodec {
   readonly mediaTypes: readonly string[] = [TYPE];
 
-  decode(body: Buffer, target: ContentTarget): DecodedContent {
+  /**
+   * Reads a body. A large one answers a promise, its tensor data decoded from the body's bytes with `budget` (the
+   * request's tensor budget; by default one of the default `maxTensorBytes`).
+   */
+  decode(body: Buffer, target: ContentTarget, _params?: MediaTypeParams, budget?: TensorBudget): DecodedContent | Promise<DecodedContent> {
     if (body.length === 0) throw invalidRequest(`the body is empty; send JSON: ${SHAPES}`);
+    if (body.length >= LARGE_JSON_BODY_BYTES) return this.decodeLarge(body, target, budget ?? new TensorBudget(DEFAULT_REQUEST_LIMITS.maxTensorBytes));
     const value = parseJson(body.toString('utf8'));
     if (Array.isArray(value)) return this.rows(value, target, 'the body');
     if (typeof value === 'object' && value !== null) {
@@ -46,8 +63,8 @@ export class JsonContentCodec implements ContentCodec {
     throw invalidRequest(`a JSON body must be ${SHAPES}`);
   }
 
-  encode(response: InferenceResponse, context: EncodeContext): string {
-    if (context.format === 'v2') return serializeInferenceResponse(response);
+  encode(response: InferenceResponse, context: EncodeContext): string | Promise<Buffer> {
+    if (context.format === 'v2') return isLargeResponse(response) ? writeLarge(response) : serializeInferenceResponse(response);
     return `{"predictions":${predictions(response)}}`;
   }
 
@@ -56,7 +73,70 @@ export class JsonContentCodec implements ContentCodec {
     const { shape, values } = flattenRows(rows, where);
     return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
   }
+
+  /**
+   * A large body: the same shapes, read in slices; the rows (their shape found and checked from the bytes) or a v2
+   * request's data decoded straight from the bytes into typed containers.
+   */
+  private async decodeLarge(body: Buffer, target: ContentTarget, budget: TensorBudget): Promise<DecodedContent> {
+    const decoded = await this.readLarge(body, target);
+    await decodeDeferredData(decoded.request, budget);
+    return decoded;
+  }
+
+  private async readLarge(body: Buffer, target: ContentTarget): Promise<DecodedContent> {
+    const value = await parseLargeJsonBody(body, ROWS_SPANS);
+    if (value instanceof DeferredTensorData) return this.deferredRows(value, target, 'the body');
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const object = value as Record<string, unknown>;
+      const inputs = object.inputs;
+      if (Array.isArray(inputs) && isV2Inputs(inputs)) return { request: checkInferenceRequest(value), format: 'v2' };
+      if (inputs instanceof DeferredTensorData) return this.deferredRows(inputs, target, '"inputs"');
+      if (Array.isArray(inputs)) return this.rows(inputs, target, '"inputs"');
+      const instances = object.instances;
+      if (instances instanceof DeferredTensorData) return this.deferredRows(instances, target, '"instances"');
+      if (instances !== undefined) throw invalidRequest('"instances" must be a list of rows');
+    }
+    throw invalidRequest(`a JSON body must be ${SHAPES}`);
+  }
+
+  private async deferredRows(rows: DeferredTensorData, target: ContentTarget, where: string): Promise<DecodedContent> {
+    const input = rowsInput(target, TYPE);
+    const shape = await rowsShape(rows, where);
+    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: rows }] }, format: 'rows' };
+  }
 }
+
+/** A large v2 response written in slices, its chunks then joined in slices (a copy of ~1 MiB each). */
+async function writeLarge(response: InferenceResponse): Promise<Buffer> {
+  const joiner = new ChunkJoiner(await serializeInferenceResponseChunks(response));
+  await runInSlices(joiner);
+  return joiner.result;
+}
+
+class ChunkJoiner implements SlicedWork {
+  readonly result: Buffer;
+  private next = 0;
+  private at = 0;
+
+  constructor(private readonly chunks: Buffer[]) {
+    let total = 0;
+    for (const chunk of chunks) total += chunk.length;
+    this.result = Buffer.allocUnsafe(total);
+  }
+
+  step(deadline: number): boolean {
+    const chunks = this.chunks;
+    while (this.next < chunks.length) {
+      this.at += chunks[this.next].copy(this.result, this.at);
+      chunks[this.next++] = EMPTY;
+      if (performance.now() > deadline) return false;
+    }
+    return true;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The `predictions` of a rows answer. */
 function predictions(response: InferenceResponse): string {

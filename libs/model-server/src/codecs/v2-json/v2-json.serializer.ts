@@ -1,7 +1,10 @@
-import { writeJsonData } from '../json-data.writer';
+import { ByteStrings } from '../../model/byte-strings';
+import type { InferenceResponse } from '../../model/inference.interface';
+import type { Tensor } from '../../model/tensor.interface';
+import { checkJsonWritable, writeJsonData, writeJsonElements } from '../json-data.writer';
 import { stringifyJson } from '../lossless-json';
 import { tensorToRaw } from '../raw-data.encoder';
-import type { InferenceResponse } from '../../model/inference.interface';
+import { runInSlices, type SlicedWork } from '../time-slice.util';
 
 /**
  * Texts written for monitoring records just before the transport answers (see {@link serializeAndKeep}): the
@@ -71,24 +74,178 @@ export function serializeInferenceResponse(response: InferenceResponse, binary: 
 }
 
 function writeResponse(response: InferenceResponse, binary: BinaryOutputs | null): string {
-  let text = '{"model_name":' + JSON.stringify(response.model_name);
-  if (response.model_version !== undefined) text += ',"model_version":' + JSON.stringify(response.model_version);
-  text += ',"id":' + JSON.stringify(response.id);
-  if (response.parameters !== undefined) text += ',"parameters":' + stringifyJson(response.parameters);
-  text += ',"outputs":[';
+  let text = responseHead(response);
   const outputs = response.outputs;
   for (let i = 0; i < outputs.length; i++) {
     const t = outputs[i];
     if (i > 0) text += ',';
-    text += '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
+    text += tensorHead(t);
     if (binary !== null && binary.isBinary(t.name)) {
-      const raw = tensorToRaw(t);
-      binary.chunks.push(raw);
-      text += ',"parameters":' + stringifyJson({ ...t.parameters, binary_data_size: raw.byteLength }) + '}';
+      text += binaryTail(t, binary);
       continue;
     }
     if (t.parameters !== undefined) text += ',"parameters":' + stringifyJson(t.parameters);
     text += ',"data":' + writeJsonData(t, `output '${t.name}'`) + '}';
   }
   return text + ']}';
+}
+
+/** The response's fields before its outputs, up to `"outputs":[`. */
+function responseHead(response: InferenceResponse): string {
+  let text = '{"model_name":' + JSON.stringify(response.model_name);
+  if (response.model_version !== undefined) text += ',"model_version":' + JSON.stringify(response.model_version);
+  text += ',"id":' + JSON.stringify(response.id);
+  if (response.parameters !== undefined) text += ',"parameters":' + stringifyJson(response.parameters);
+  return text + ',"outputs":[';
+}
+
+/** An output's name, datatype and shape: `{"name":...,"shape":[...]`. */
+function tensorHead(t: Tensor): string {
+  return '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
+}
+
+/** A binary output: its bytes go to `binary`, its JSON says their size. */
+function binaryTail(t: Tensor, binary: BinaryOutputs): string {
+  const raw = tensorToRaw(t);
+  binary.chunks.push(raw);
+  return ',"parameters":' + stringifyJson({ ...t.parameters, binary_data_size: raw.byteLength }) + '}';
+}
+
+/**
+ * Responses with at least this many elements (all outputs together; BYTES: or this many bytes) are large: written by
+ * {@link serializeInferenceResponseChunks}, a slice at a time. Writing this many FP32 values as JSON takes a few
+ * milliseconds.
+ *
+ * @internal
+ */
+export const LARGE_RESPONSE_ELEMENTS = 65536;
+
+/**
+ * True when a response is large enough to be written in slices ({@link serializeInferenceResponseChunks}) rather than
+ * at once ({@link serializeInferenceResponse}): its outputs hold {@link LARGE_RESPONSE_ELEMENTS} elements or more
+ * (BYTES counted by their bytes when they are a `ByteStrings`). Costs a look at each output's length.
+ *
+ * @internal
+ */
+export function isLargeResponse(response: InferenceResponse): boolean {
+  const outputs = response.outputs;
+  let total = 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const data: unknown = outputs[i].data;
+    if (data instanceof ByteStrings) total += data.length + data.byteLength;
+    else total += (data as ArrayLike<unknown>).length;
+    if (total >= LARGE_RESPONSE_ELEMENTS) return true;
+  }
+  return false;
+}
+
+/** Elements written per piece, and the text gathered before it becomes a chunk. */
+const ELEMENTS_PER_PIECE = 8192;
+const CHUNK_CHARS = 1 << 20;
+
+/**
+ * Writes a response in slices, as {@link serializeInferenceResponse} would write it, into chunks of UTF-8 (about 1 MiB
+ * each). Their concatenation is the JSON text; the binary outputs' bytes are collected in `binary` as the synchronous
+ * writer does. Between slices the event loop is served, so a response of millions of elements never holds it for
+ * more than a few milliseconds at a time. Errors (NaN in an output, data outside its container) reject the promise.
+ */
+class ResponseChunkWriter implements SlicedWork {
+  readonly chunks: Buffer[] = [];
+  private text: string;
+  private output = 0;
+  /** The next element of the current output to write, or -1 before its head. */
+  private element = -1;
+
+  constructor(
+    private readonly response: InferenceResponse,
+    private readonly binary: BinaryOutputs | null,
+  ) {
+    this.text = responseHead(response);
+  }
+
+  step(deadline: number): boolean {
+    const outputs = this.response.outputs;
+    while (this.output < outputs.length) {
+      const t = outputs[this.output];
+      const where = `output '${t.name}'`;
+      if (this.element < 0) {
+        if (this.output > 0) this.text += ',';
+        this.text += tensorHead(t);
+        if (this.binary !== null && this.binary.isBinary(t.name)) {
+          this.text += binaryTail(t, this.binary);
+          this.output++;
+          continue;
+        }
+        checkJsonWritable(t, where);
+        if (t.parameters !== undefined) this.text += ',"parameters":' + stringifyJson(t.parameters);
+        this.text += ',"data":[';
+        this.element = 0;
+      }
+      const n = t.data.length;
+      while (this.element < n) {
+        const end = Math.min(n, this.element + ELEMENTS_PER_PIECE);
+        if (this.element > 0) this.text += ',';
+        this.text += writeJsonElements(t, this.element, end, where);
+        this.element = end;
+        if (this.text.length >= CHUNK_CHARS) this.flush();
+        if (performance.now() > deadline) return false;
+      }
+      this.text += ']}';
+      this.output++;
+      this.element = -1;
+    }
+    this.text += ']}';
+    this.flush();
+    return true;
+  }
+
+  private flush(): void {
+    this.chunks.push(Buffer.from(this.text, 'utf8'));
+    this.text = '';
+  }
+}
+
+/**
+ * {@link serializeInferenceResponse} for large responses ({@link isLargeResponse}): the same JSON text, written in
+ * slices that yield to the event loop, as UTF-8 chunks (about 1 MiB each) to send one after another (the
+ * Content-Length is the sum of their lengths). Outputs that `binary` selects are collected in it as the synchronous
+ * writer does. A text already written for a monitoring record is reused, as the synchronous writer reuses it.
+ *
+ * @internal
+ */
+export async function serializeInferenceResponseChunks(response: InferenceResponse, binary: BinaryOutputs | null = null): Promise<Buffer[]> {
+  if (binary === null && kept > 0) {
+    const written = takeKept(response);
+    if (written !== undefined) return textChunks(written);
+  }
+  const writer = new ResponseChunkWriter(response, binary);
+  await runInSlices(writer);
+  return writer.chunks;
+}
+
+/** A text already written, as UTF-8 chunks, converted a piece at a time (never splitting a surrogate pair). */
+class TextChunker implements SlicedWork {
+  readonly chunks: Buffer[] = [];
+  private at = 0;
+
+  constructor(private readonly text: string) {}
+
+  step(deadline: number): boolean {
+    const text = this.text;
+    while (this.at < text.length) {
+      let end = Math.min(text.length, this.at + CHUNK_CHARS);
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+      this.chunks.push(Buffer.from(text.slice(this.at, end), 'utf8'));
+      this.at = end;
+      if (performance.now() > deadline) return false;
+    }
+    return true;
+  }
+}
+
+async function textChunks(text: string): Promise<Buffer[]> {
+  const chunker = new TextChunker(text);
+  await runInSlices(chunker);
+  return chunker.chunks;
 }

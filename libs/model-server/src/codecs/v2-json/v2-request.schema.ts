@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import type { WireInferenceRequest } from '../wire-tensor.interface';
+import { clip } from '../../errors/clip.util';
 import { invalidRequest } from '../../errors/errors';
 
 // Optional fields may be null: some clients serialise absent fields that way; null reads as absent.
@@ -78,5 +79,5 @@ function describe(error: ErrorObject | undefined): string {
     .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
     .join('');
   const where = path === '' ? 'the body' : path.replace(/^\./, '');
-  return `${where} ${error.message ?? 'is invalid'}`;
+  return clip(`${where} ${error.message ?? 'is invalid'}`);
 }

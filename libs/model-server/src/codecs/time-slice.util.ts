@@ -1,0 +1,26 @@
+/**
+ * Work on large bodies runs in slices of about this many milliseconds, the event loop served between them
+ * (health probes, other requests). Far below the 100 ms a request may block the loop, with room for a noisy host.
+ *
+ * @internal
+ */
+export const SLICE_MS = 10;
+
+/** Work done in slices: each `step` runs until it is done (true) or `deadline` (`performance.now()`) has passed. @internal */
+export interface SlicedWork {
+  step(deadline: number): boolean;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Runs `work` to completion, one slice per turn of the event loop (`setImmediate`, so I/O is served between
+ * slices). The first slice runs at once. Errors thrown by a step reject the promise.
+ *
+ * @internal
+ */
+export async function runInSlices(work: SlicedWork): Promise<void> {
+  while (!work.step(performance.now() + SLICE_MS)) await nextTurn();
+}
