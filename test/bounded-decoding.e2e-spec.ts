@@ -89,9 +89,7 @@ describe('bounded decoding through the routes (maxTensorBytes 1 MiB)', () => {
       'content-type': 'application/json',
     });
     expect(res.status).toBe(400);
-    expect(res.body.error).toBe(
-      "input 'x': value Infinity at index 1 is not a finite number; FP32 takes finite numbers here (send NaN and infinities as binary data)",
-    );
+    expect(res.body.error).toMatch(/1e999 .*out of range/);
   });
 
   it('refuses inputs over maxTensorBytes together with a 413 naming the setting', async () => {

@@ -43,7 +43,7 @@ describe.each([true, false])('HTTP timeouts and client errors (fast lane %s)', (
   let port: number;
 
   beforeAll(async () => {
-    ({ app, port } = await listen({ receiveTimeoutMs: 1500, headersTimeoutMs: 1000, sendTimeoutMs: 1500 }, fastLane));
+    ({ app, port } = await listen({ receiveTimeoutMs: 1500, headersTimeoutMs: 1000, sendTimeoutMs: 3000 }, fastLane));
   });
 
   afterAll(async () => {
@@ -95,7 +95,7 @@ describe.each([true, false])('HTTP timeouts and client errors (fast lane %s)', (
     socket.pause(); // read nothing for a while
     socket.write(`POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
     socket.write(body);
-    await new Promise((resolve) => setTimeout(resolve, 5000)); // sendTimeoutMs is 1.5 s
+    await new Promise((resolve) => setTimeout(resolve, 7000)); // sendTimeoutMs is 3 s
     let received = 0;
     socket.on('data', (d: Buffer) => (received += d.length));
     socket.resume();
@@ -111,7 +111,7 @@ describe.each([true, false])('HTTP timeouts and client errors (fast lane %s)', (
   });
 
   it('leaves a client that reads slowly alone', async () => {
-    const n = 4 * 1024 * 1024;
+    const n = 8 * 1024 * 1024;
     const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'UINT8', shape: [n], data: new Array(n).fill(7) }] });
     const socket = raw(port);
     socket.pause();
@@ -119,18 +119,18 @@ describe.each([true, false])('HTTP timeouts and client errors (fast lane %s)', (
     socket.write(body);
     let text = '';
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    // Read a little every 250 ms: the answer takes several sendTimeoutMs to arrive, but never stalls for one.
+    // Read a little every 100 ms: the answer takes several sendTimeoutMs to arrive, but never stalls for one.
     const reader = setInterval(() => {
       socket.resume();
       setImmediate(() => socket.pause());
-    }, 250);
+    }, 100);
     const started = Date.now();
     try {
       await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     } finally {
       clearInterval(reader);
     }
-    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(Date.now() - started).toBeGreaterThan(3000);
     expect(text.startsWith('HTTP/1.1 200')).toBe(true);
     expect(text.endsWith(']}]}')).toBe(true);
   }, 60_000);
