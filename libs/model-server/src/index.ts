@@ -77,6 +77,7 @@ export {
   readExecutionOptions,
   DEFAULT_MAX_LATENCY_MS,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_WORKER_KILL_GRACE_MS,
   loadModelClass,
   registerTypeScript,
 } from './execution';
