@@ -200,9 +200,9 @@ export class ModelRepository {
    * (each version waits up to its `unloadWaitMs`, and not past the deadline given to {@link beginShutdown}).
    */
   async unloadAll(): Promise<void> {
-    const deadline = this.shutdownDeadline;
+    const left = this.shutdownDeadline === undefined ? Infinity : Math.max(0, this.shutdownDeadline - Date.now());
     await Promise.all(
-      [...this.versions()].map((mv) => mv.unload(deadline === undefined ? mv.unloadWaitMs : Math.min(mv.unloadWaitMs, deadline - Date.now()))),
+      [...this.versions()].map((mv) => (left < mv.unloadWaitMs ? mv.unload(left, 'the shutdown grace period') : mv.unload())),
     );
   }
 }

@@ -210,7 +210,7 @@ export class ModelVersion implements ModelScope {
       this.loadDurationMs = performance.now() - started;
       this.setState(ModelState.Ready);
       logger.log(`ready in ${this.loadDurationMs.toFixed(0)} ms`);
-      if (previous !== null) await this.retire(previous, this.unloadWaitMs, 'the reload');
+      if (previous !== null) await this.retire(previous, this.unloadWaitMs, 'unloadWaitMs', 'the reload');
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.error = withoutPaths(reason);
@@ -223,22 +223,23 @@ export class ModelVersion implements ModelScope {
 
   /**
    * Unloads the version: new requests answer 503 at once, the running ones get up to `waitMs` (default its
-   * `unloadWaitMs`) to finish, then its executor stops and the model's `unload` hook runs.
+   * `unloadWaitMs`; `limit` names what set it, for the log) to finish, then its executor stops and the model's
+   * `unload` hook runs.
    */
-  unload(waitMs: number = this.unloadWaitMs): Promise<void> {
-    this.unloading ??= this.doUnload(waitMs).finally(() => {
+  unload(waitMs: number = this.unloadWaitMs, limit = 'unloadWaitMs'): Promise<void> {
+    this.unloading ??= this.doUnload(Math.max(0, waitMs), limit).finally(() => {
       this.unloading = null;
     });
     return this.unloading;
   }
 
-  private async doUnload(waitMs: number): Promise<void> {
+  private async doUnload(waitMs: number, limit: string): Promise<void> {
     if (this.loading !== null) await this.loading;
     this.wanted = false;
     if (this.state !== ModelState.Ready && this.state !== ModelState.Failed) return;
     this.setState(ModelState.Unloading);
     const serving = this.current;
-    if (serving !== null) await this.retire(serving, waitMs, 'the unload');
+    if (serving !== null) await this.retire(serving, waitMs, limit, 'the unload');
     if (this.retiring !== null) await this.retiring;
     this.current = null;
     this.setState(ModelState.Unloaded);
@@ -255,18 +256,18 @@ export class ModelVersion implements ModelScope {
     this.error = withoutPaths(reason);
     this.current = null;
     this.setState(ModelState.Failed);
-    const retiring = this.retire(serving, this.unloadWaitMs, 'marking it failed').finally(() => {
+    const retiring = this.retire(serving, this.unloadWaitMs, 'unloadWaitMs', 'marking it failed').finally(() => {
       if (this.retiring === retiring) this.retiring = null;
     });
     this.retiring = retiring;
   }
 
-  /** Waits (bounded) for the requests running on a generation, then releases it. */
-  private async retire(serving: LoadedModel, waitMs: number, why: string): Promise<void> {
+  /** Waits (up to `waitMs`, set by `limit`) for the requests running on a generation, then releases it. */
+  private async retire(serving: LoadedModel, waitMs: number, limit: string, why: string): Promise<void> {
     if (serving.inFlight > 0) {
-      this.logger.log(`${why} waits for ${serving.inFlight} request(s) still running (up to ${waitMs} ms, unloadWaitMs)`);
-      if (!(await serving.drained(Math.max(0, waitMs)))) {
-        this.logger.warn(`${serving.inFlight} request(s) still running after ${waitMs} ms (unloadWaitMs): ${why} releases the instance anyway`);
+      this.logger.log(`${why} waits for ${serving.inFlight} request(s) still running (up to ${waitMs} ms, ${limit})`);
+      if (!(await serving.drained(waitMs))) {
+        this.logger.warn(`${serving.inFlight} request(s) still running after ${waitMs} ms (${limit}): ${why} releases the instance anyway`);
       }
     }
     await this.release(serving.instance, serving.executor, serving.loadedHere);
