@@ -25,6 +25,22 @@ class Quiet extends ModelServer {
   }
 }
 
+/** Two models from one module file: a fault's stack tells them apart by their method frames. */
+class Left extends ModelServer {
+  predict(): InferenceResult {
+    return { outputs: [] };
+  }
+  broken(): Error {
+    return new Error('made in a method of Left');
+  }
+}
+
+class Right extends ModelServer {
+  predict(): InferenceResult {
+    return { outputs: [] };
+  }
+}
+
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('ModelFaultGuard', () => {
@@ -106,3 +122,25 @@ describe('ModelFaultGuard', () => {
     expect(mv.state).toBe(ModelState.Ready);
   });
 });
+
+describe('ModelFaultGuard: models that share a module file', () => {
+  it('tells them apart by the class whose method is in the stack, and leaves the fault unattributed when none is', async () => {
+    const lines: string[] = [];
+    const guard = new ModelFaultGuard({ logger: { log: () => undefined, warn: () => undefined, error: (m: string) => lines.push(m) } });
+    const repo = new ModelRepository(
+      [
+        { name: 'left', model: Left, modulePath: __filename },
+        { name: 'right', model: Right, modulePath: __filename },
+      ],
+      'blocking',
+      inProcessExecutor,
+    );
+    await repo.loadAll();
+    guard.watch(repo);
+    const left = repo.get('left', undefined).instance as Left;
+    expect(guard.fault(left.broken(), 'uncaughtException')).toEqual({ model: "'left'", by: 'stack', markedFailed: false });
+    expect(guard.fault(new Error('made in the test'), 'uncaughtException')).toEqual({ model: undefined, by: 'none', markedFailed: false });
+    expect(lines[lines.length - 1]).toMatch(/its stack runs through the modules of model 'left', model 'right'/);
+  });
+});
+

@@ -225,7 +225,10 @@ export class ModelFaultGuard {
     return note;
   }
 
-  /** The versions (loaded or not: a failed one's timers may still run) whose module file is in the error's stack. */
+  /**
+   * The versions (loaded or not: a failed one's timers may still run) whose module file is in the error's stack;
+   * when several share that file, those whose class has a method frame in the stack (`at MyModel.predict`).
+   */
   private byStack(err: unknown): ModelVersion[] {
     const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : undefined;
     if (stack === undefined || this.repository === null) return [];
@@ -234,7 +237,9 @@ export class ModelFaultGuard {
       const file = mv.config.raw.modulePath;
       if (typeof file === 'string' && file !== '' && stack.includes(file)) found.push(mv);
     }
-    return found;
+    if (found.length < 2) return found;
+    const byClass = found.filter((mv) => stack.includes(`at ${mv.className}.`) || stack.includes(`at new ${mv.className} `));
+    return byClass.length > 0 ? byClass : found;
   }
 }
 
