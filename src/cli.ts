@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_SERVER_VERSION } from 'nest-model-server';
+import { MODEL_SERVER_VERSION, ModelFaultGuard, ModelRepository } from 'nest-model-server';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
 import { loadServerConfig } from './config/server-config';
@@ -115,7 +115,14 @@ async function main(argv: string[]): Promise<number> {
     runPrimary(config.workers, config.shutdownGraceMs);
     return -1;
   }
+  // Faults that escape model code outside requests are logged with the model named and counted (a model that keeps
+  // faulting is marked failed) instead of ending the process. Made before the models load, so their hooks are
+  // wrapped for model scopes (tracked from the first fault on: a healthy server pays nothing for them).
+  const faults = new ModelFaultGuard();
+  process.on('uncaughtException', faults.onUncaughtException);
+  process.on('unhandledRejection', faults.onUnhandledRejection);
   const app = await startServer(config);
+  faults.watch(app.get(ModelRepository));
   installGracefulShutdown(app, config.shutdownGraceMs);
   if (cluster.isWorker) joinCluster(app);
   process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);

@@ -21,7 +21,8 @@ export function installGracefulShutdown(app: NestFastifyApplication, graceMs: nu
     }
     stopping = true;
     logger.log(`${signal}: not ready any more; draining in-flight requests (up to ${graceMs} ms)`);
-    app.get(ModelRepository).beginShutdown();
+    // Unloading waits for the requests still running on each model, but not past the grace period.
+    app.get(ModelRepository).beginShutdown(Date.now() + graceMs);
     const force = setTimeout(() => {
       logger.warn(`grace period of ${graceMs} ms over: closing the remaining connections`);
       app.getHttpServer().closeAllConnections();

@@ -16,7 +16,8 @@ function row(values: number[]) {
 
 describe.each([
   ['in process', {}],
-  ['in worker threads', { workers: 1, modulePath: MODULE }],
+  // A short kill grace: a batch whose deadline were one member's would have its worker ended under the others.
+  ['in worker threads', { workers: 1, modulePath: MODULE, workerKillGraceMs: 100 }],
 ])('adaptive batching %s', (_where, placement) => {
   let app: NestFastifyApplication;
   const clock = new ManualClock();
@@ -103,6 +104,40 @@ describe.each([
       expect(res.status).toBe(500);
       expect(res.body.error).toMatch(/output 'y' must have the batch's 2 rows as its first dimension/);
     }
+  });
+
+  it('leaves out a request whose deadline passed while it waited; the others run together and get their rows', async () => {
+    batches.length = 0;
+    const late = send(app, 'POST', '/v2/models/doubler/infer', { id: 'late', ...row([1]) }, { 'x-request-timeout': '100ms' });
+    const others = [2, 3].map((v) => send(app, 'POST', '/v2/models/doubler/infer', { id: `on-time-${v}`, ...row([v]) }));
+    await settle();
+    const refused = await late; // its own deadline answers it while the batch still waits
+    expect(refused.status).toBe(504);
+    clock.advance(10);
+    const answers = await Promise.all(others);
+    for (const [i, res] of answers.entries()) {
+      expect(res.status === 200 ? 200 : res.body).toBe(200);
+      expect(res.body.outputs[0].data).toEqual([2 * (i + 2)]);
+      expect(res.body.outputs[2].data).toEqual([2]); // the model saw the two rows still wanted
+    }
+    expect(batches).toEqual([2]);
+  });
+
+  it('a request whose deadline passes during predict gets its own 504; the rest of the batch its results', async () => {
+    const nap = { parameters: { nap_ms: 600 } };
+    const short = send(app, 'POST', '/v2/models/doubler/infer', { ...row([1]), ...nap }, { 'x-request-timeout': '150ms' });
+    const long = send(app, 'POST', '/v2/models/doubler/infer', { ...row([2]), ...nap }, { 'x-request-timeout': '20s' });
+    const none = send(app, 'POST', '/v2/models/doubler/infer', { ...row([3]), ...nap });
+    await settle();
+    clock.advance(10);
+    const [a, b, c] = await Promise.all([short, long, none]);
+    expect(a.status).toBe(504);
+    expect(a.body.error).toMatch(/deadline passed during predict/);
+    expect(b.status === 200 ? 200 : b.body).toBe(200);
+    expect(b.body.outputs[0].data).toEqual([4]);
+    expect(b.body.outputs[2].data).toEqual([3]); // all three ran in one batch
+    expect(c.status).toBe(200);
+    expect(c.body.outputs[0].data).toEqual([6]);
   });
 
   it('gives each request of a failed batch its own answer: the bad one its 400, the others their results', async () => {

@@ -130,7 +130,7 @@ describe('gRPC error mapping', () => {
   it('a bug in model code is INTERNAL naming the model and stage (no stack without debug), and the server keeps serving', async () => {
     const bug = await infer({ model_name: 'buggy', inputs: [fp32([1])] });
     expect(bug.code).toBe(status.INTERNAL);
-    expect(bug.details).toMatch(/model 'buggy' failed in predict/);
+    expect(bug.details).toMatch(/model 'buggy' failed in predict \(request [^)]+\); details are in the server log/);
     expect(bug.details).not.toMatch(/\n\s+at /);
     const garbage = await t.client.fail('ModelInfer', {
       model_name: 'buggy',

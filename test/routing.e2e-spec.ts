@@ -78,6 +78,8 @@ class Concatenate extends ParallelRun {
 }
 
 const ROW = { inputs: [{ name: 'x', datatype: 'FP32', shape: [3, 1], data: [1, 2, 3] }] };
+/** What a member's bug shows to clients: the model, stage and request id, not the model's own error text. */
+const BROKEN_MEMBER = /^model 'broken' failed in predict \(request [^)]+\); details are in the server log$/;
 
 function irisRequest(rows: number[][], parameters?: Record<string, unknown>): unknown {
   return { inputs: [{ name: 'input-0', datatype: 'FP32', shape: [rows.length, 4], data: rows.flat() }], ...(parameters ? { parameters } : {}) };
@@ -258,7 +260,7 @@ describe('routers over fixture models', () => {
   it('fails with the failing member by default', async () => {
     const res = await send(app, 'POST', '/v2/models/strict/infer', ROW);
     expect(res.status).toBe(500);
-    expect(res.body.error).toBe("router 'strict': member 'broken' failed: model 'broken' failed in predict: out of memory");
+    expect(res.body.error).toMatch(/^router 'strict': member 'broken' failed: model 'broken' failed in predict \(request [^)]+\); details are in the server log$/);
   });
 
   it('leaves a failing member out when told to, and reports it', async () => {
@@ -266,8 +268,8 @@ describe('routers over fixture models', () => {
     expect(res.status).toBe(200);
     // a=[1,1,2], c=[3,3,1]: every row ties, the first member wins
     expect(output(res.body, 'class')).toEqual([1, 1, 2]);
-    expect(res.body.parameters.failed_members).toEqual({ broken: "model 'broken' failed in predict: out of memory" });
-    expect(res.body.parameters.members.broken).toEqual({ error: "model 'broken' failed in predict: out of memory", code: 'MODEL_ERROR' });
+    expect(res.body.parameters.failed_members).toEqual({ broken: expect.stringMatching(BROKEN_MEMBER) });
+    expect(res.body.parameters.members.broken).toEqual({ error: expect.stringMatching(BROKEN_MEMBER), code: 'MODEL_ERROR' });
     expect(res.body.parameters.members.a.outputs[0]).toEqual({ name: 'class', datatype: 'INT64', shape: [3], data: [1, 1, 2] });
   });
 
@@ -304,7 +306,7 @@ describe('routers over fixture models', () => {
     const res = await send(app, 'POST', '/v2/models/concat/infer', ROW);
     expect(res.status).toBe(200);
     expect(res.body.outputs).toEqual([{ name: 'all', datatype: 'FP32', shape: [2], data: [3, 3] }]);
-    expect(res.body.parameters).toEqual({ from: ['x', 'y'], failed_members: { broken: "model 'broken' failed in predict: out of memory" } });
+    expect(res.body.parameters).toEqual({ from: ['x', 'y'], failed_members: { broken: expect.stringMatching(BROKEN_MEMBER) } });
   });
 
   it('gives each member its own copy of the tensors', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { http, startCli } from './helpers/cli-process';
 
 const CONFIG = join(__dirname, 'fixtures', 'slow-models.yaml');
+const STUBBORN_CONFIG = join(__dirname, 'fixtures', 'fault-models.yaml');
 const slowBody = JSON.stringify({ parameters: { delay_ms: 1500 }, inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] });
 
 describe('graceful shutdown of the real process', () => {
@@ -44,4 +45,16 @@ describe('graceful shutdown of the real process', () => {
     expect((await pending).status).toBe(0); // connection cut
     expect(cli.output()).toMatch(/grace period of 300 ms over/);
   });
+
+  it('unloading waits for a request that ignores its signal no longer than the grace period, then exits 0', async () => {
+    const cli = await startCli(['--config', STUBBORN_CONFIG, '--shutdown-grace-ms', '500', '--log-format', 'text']);
+    const pending = http(cli.port, 'POST', '/v2/models/stubborn/infer', JSON.stringify({ parameters: { delay_ms: 25000 }, inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] }));
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect((await pending).status).toBe(0); // connection cut at the end of the grace period
+    expect(cli.output()).toMatch(/model 'stubborn'.*1 request\(s\) still running after \d+ ms \(the shutdown grace period\): the unload releases the instance anyway/);
+  }, 40000);
 });

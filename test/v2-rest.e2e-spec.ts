@@ -242,10 +242,10 @@ describe('v2 REST protocol', () => {
   });
 
   describe('model faults', () => {
-    it('a bug in predict is a 500 with the message and no stack', async () => {
-      const res = await send(app, 'POST', '/v2/models/buggy/infer', fp32([1]));
+    it('a bug in predict is a 500 naming the model, stage and request, without the model\'s error text or stack', async () => {
+      const res = await send(app, 'POST', '/v2/models/buggy/infer', { id: 'bug-1', ...fp32([1]) });
       expect(res.status).toBe(500);
-      expect(res.body.error).toMatch(/failed in predict: Cannot read properties of undefined/);
+      expect(res.body.error).toBe("model 'buggy' failed in predict (request bug-1); details are in the server log");
       expect(res.body.error).not.toMatch(/at .*\.ts:\d+/);
     });
 

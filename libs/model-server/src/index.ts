@@ -48,7 +48,8 @@ export type {
   VersionStatus,
   RepositoryIndexEntry,
 } from './inference';
-export { ModelRepository } from './repository';
+export { ModelRepository, ModelFaultGuard, DEFAULT_MAX_MODEL_FAULTS, DEFAULT_FAULT_WINDOW_MS, DEFAULT_UNLOAD_WAIT_MS } from './repository';
+export type { ModelFaultGuardOptions, FaultAttribution } from './repository';
 export { MODEL_SERVER_VERSION } from './version';
 
 // gRPC transport
@@ -77,6 +78,7 @@ export {
   readExecutionOptions,
   DEFAULT_MAX_LATENCY_MS,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_WORKER_KILL_GRACE_MS,
   loadModelClass,
   registerTypeScript,
 } from './execution';

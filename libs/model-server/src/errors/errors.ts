@@ -42,9 +42,29 @@ export function deadlineExceeded(stage: string): ModelServerError {
   return new ModelServerError(ErrorCode.DeadlineExceeded, `the request's deadline passed during ${stage}`);
 }
 
-export function modelError(label: string, stage: string, err: unknown): ModelServerError {
-  const text = err instanceof Error ? err.message : String(err);
-  return new ModelServerError(ErrorCode.ModelError, `model ${label} failed in ${stage}: ${text}`, { cause: err });
+/**
+ * Model code threw something uncoded (500). The client learns which model failed, in which stage, and the request
+ * id to find the details by; the thrown error is kept as `cause`, which transports log and put in answers only
+ * in `debug` mode (a model's own error text may hold paths, data or internals).
+ */
+export function modelError(label: string, stage: string, err: unknown, requestId: string): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.ModelError,
+    `model ${label} failed in ${stage} (request ${clip(requestId)}); details are in the server log`,
+    { cause: err },
+  );
+}
+
+/**
+ * An error's text for the server's own records (logs, monitoring records), never for clients: the message, and
+ * for a server-side failure (500) the underlying error it keeps as `cause` (the model's own error text).
+ */
+export function errorDetail(err: ModelServerError): string {
+  if (err.code !== ErrorCode.ModelError && err.code !== ErrorCode.Internal) return err.message;
+  const cause = err.cause;
+  if (cause === undefined) return err.message;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return `${err.message} (cause: ${clip(text, 2000)})`;
 }
 
 /** A count in the request is over its configured limit (400, naming the setting). */

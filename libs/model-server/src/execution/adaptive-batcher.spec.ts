@@ -201,7 +201,7 @@ describe('AdaptiveBatcher', () => {
     expect(inner.seen).toHaveLength(1);
   });
 
-  it('gives the batch the earliest deadline of its requests and shares predict metrics with each', async () => {
+  it('gives the batch the latest deadline of its requests (none when one has none) and shares predict metrics with each', async () => {
     let seen: RequestContext | undefined;
     const { clock, batcher } = setup((request, c) => {
       seen = c;
@@ -213,9 +213,54 @@ describe('AdaptiveBatcher', () => {
     const runs = [batcher.run({ id: 'a', inputs: [fp32([[1]])] }, ca), batcher.run({ id: 'b', inputs: [fp32([[2]])] }, cb)];
     clock.advance(5);
     await Promise.all(runs);
-    expect(seen!.deadline).toBe(1_900_000_000_000);
+    expect(seen!.deadline).toBe(2_000_000_000_000);
     expect(ca.metrics).toEqual({ batch_rows: 2 });
     expect(cb.metrics).toEqual({ batch_rows: 2 });
+    const open = [batcher.run({ id: 'c', inputs: [fp32([[1]])] }, ctx('c', 2_000_000_000_000)), batcher.run({ id: 'd', inputs: [fp32([[2]])] }, ctx('d'))];
+    clock.advance(5);
+    await Promise.all(open);
+    expect(seen!.deadline).toBeUndefined();
+  });
+
+  it('leaves out requests whose deadline passed or whose client went away while they waited', async () => {
+    const { clock, inner, batcher, observer } = setup(doubler, { maxBatchSize: 8 });
+    const gone = ctx('gone');
+    const runs = [
+      batcher.run({ id: 'late', inputs: [fp32([[1]])] }, ctx('late', Date.now() - 1)),
+      batcher.run({ id: 'gone', inputs: [fp32([[2]])] }, gone),
+      batcher.run({ id: 'a', inputs: [fp32([[3]])] }, ctx('a')),
+      batcher.run({ id: 'b', inputs: [fp32([[4]])] }, ctx('b', Date.now() + 60_000)),
+    ];
+    gone.abort('the client went away');
+    clock.advance(5);
+    const [late, cancelled, a, b] = await Promise.allSettled(runs);
+    expect(late).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.DeadlineExceeded } });
+    expect(cancelled).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.Cancelled } });
+    expect(a).toMatchObject({ status: 'fulfilled' });
+    expect(b).toMatchObject({ status: 'fulfilled' });
+    expect(inner.seen).toHaveLength(1);
+    expect(inner.seen[0].inputs[0].shape).toEqual([2, 1]);
+    expect(observer.batches).toEqual([2]);
+  });
+
+  it("fires the batch's signal once every request of it is aborted, not before", async () => {
+    let batchSignal: AbortSignal | undefined;
+    let finish: () => void = () => undefined;
+    const { clock, batcher } = setup((request, c) => {
+      batchSignal = c.signal;
+      return new Promise((resolve) => (finish = () => resolve(doubler(request, c) as InferenceResult)));
+    });
+    const ca = ctx('a');
+    const cb = ctx('b');
+    const runs = [batcher.run({ id: 'a', inputs: [fp32([[1]])] }, ca), batcher.run({ id: 'b', inputs: [fp32([[2]])] }, cb)];
+    clock.advance(5);
+    await flushPromises();
+    ca.abort('its deadline passed');
+    expect(batchSignal!.aborted).toBe(false);
+    cb.abort('the client went away');
+    expect(batchSignal!.aborted).toBe(true);
+    finish();
+    await Promise.all(runs);
   });
 
   it('refuses requests past maxQueue with an Overloaded error (503, Retry-After)', async () => {

@@ -1,4 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { ErrorCode } from '../errors/error-code.enum';
+import { deadlineExceeded } from '../errors/errors';
+import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceResponse } from '../model/inference.interface';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
@@ -41,16 +44,32 @@ interface OpenBatch {
 const RERUN_WARNING_INTERVAL_MS = 60_000;
 
 /**
- * The context `predict` gets for a merged batch: the first request's id, headers and depth, the earliest
- * deadline of the batch, an empty `state`; `ctx.infer` calls on behalf of the first request. Metrics and
- * statistics it records go to every request of the batch.
+ * The context `predict` gets for a merged batch: the first request's id, headers and depth, an empty `state`,
+ * and a deadline that cuts no request short: the latest of its requests' deadlines, or none when one of them has
+ * none. Each request keeps its own deadline (its client gets its 504 on time while the others get their rows);
+ * the batch's signal fires once every request of it has been aborted. `ctx.infer` calls on behalf of the first
+ * request. Metrics and statistics it records go to every request of the batch.
  */
 class BatchContext extends RequestContext {
+  private live: number;
+
   constructor(
     private readonly lead: RequestContext,
     deadline: number | undefined,
+    members: readonly Member[],
   ) {
     super(lead.id, lead.op, deadline, lead.headers, lead.depth);
+    this.live = members.length;
+    for (const m of members) m.ctx.signal.addEventListener('abort', this.memberAborted, { once: true });
+  }
+
+  private readonly memberAborted = (): void => {
+    if (--this.live === 0) this.abort('every request of the batch was aborted (deadlines passed or clients went away)');
+  };
+
+  /** Stops listening to the requests' signals (the batch is done). */
+  detach(members: readonly Member[]): void {
+    for (const m of members) m.ctx.signal.removeEventListener('abort', this.memberAborted);
   }
 
   override infer(name: string, request: ModelCallRequest, options?: ModelCallOptions): Promise<InferenceResponse> {
@@ -66,6 +85,7 @@ class BatchContext extends RequestContext {
  * along the first dimension; every output must have the batch's total rows as its first dimension, and each
  * request gets its own rows back. A request that cannot be merged runs alone, at once. When `predict` fails
  * on a merged batch, its requests are run one by one, so each gets its own result or its own error.
+ * Requests whose deadline passed (or whose client went away) while they waited are left out of the batch.
  *
  * @publicApi
  */
@@ -140,12 +160,13 @@ export class AdaptiveBatcher implements PredictExecutor {
 
   private flush(batch: OpenBatch): void {
     this.open.delete(batch.key);
-    const members = batch.members;
-    this.waiting -= members.length;
+    this.waiting -= batch.members.length;
     const { name, version, observer } = this.target;
+    observer.queueDepth(name, version, this.waiting);
+    const members = stillWanted(batch.members);
+    if (members.length === 0) return;
     const now = this.clock.now();
     observer.batch(name, version, members.length);
-    observer.queueDepth(name, version, this.waiting);
     const waits = members.map((m) => now - m.arrivedAt);
     // A worker pool behind reports each request's whole wait (this window + the wait for a worker).
     const carry = this.inner instanceof WorkerPoolExecutor;
@@ -162,11 +183,7 @@ export class AdaptiveBatcher implements PredictExecutor {
 
   private async runMerged(members: Member[], waits: readonly number[] | null): Promise<void> {
     const rows = members.map((m) => m.rows);
-    let deadline: number | undefined;
-    for (const m of members) {
-      if (m.ctx.deadline !== undefined && (deadline === undefined || m.ctx.deadline < deadline)) deadline = m.ctx.deadline;
-    }
-    const ctx = new BatchContext(members[0].ctx, deadline);
+    const ctx = new BatchContext(members[0].ctx, latestDeadline(members), members);
     if (waits !== null) carryQueueWaits(ctx, waits);
     let result: InferenceResult;
     try {
@@ -177,6 +194,7 @@ export class AdaptiveBatcher implements PredictExecutor {
       );
       result = await this.inner.run(merged, ctx);
     } catch (err) {
+      ctx.detach(members);
       if (!isModelFailure(err)) {
         for (const m of members) m.reject(err);
         return;
@@ -185,6 +203,7 @@ export class AdaptiveBatcher implements PredictExecutor {
       await Promise.all(members.map((m) => this.runAlone(m)));
       return;
     }
+    ctx.detach(members);
     let parts: InferenceResult[];
     try {
       parts = splitResult(result, rows, this.label);
@@ -209,4 +228,34 @@ export class AdaptiveBatcher implements PredictExecutor {
         'so each gets its own answer (logged at most once a minute)',
     );
   }
+}
+
+/**
+ * The members still worth running: one whose deadline passed or whose client went away while it waited is
+ * refused (its client already has its answer) and left out, so it neither runs nor cuts the others short.
+ */
+function stillWanted(members: Member[]): Member[] {
+  const now = Date.now();
+  let kept: Member[] | null = null;
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i];
+    const expired = m.ctx.deadline !== undefined && now >= m.ctx.deadline;
+    if (!expired && !m.ctx.aborted) {
+      if (kept !== null) kept.push(m);
+      continue;
+    }
+    kept ??= members.slice(0, i);
+    m.reject(expired ? deadlineExceeded('the wait for a batch') : new ModelServerError(ErrorCode.Cancelled, 'the request was cancelled while it waited for a batch'));
+  }
+  return kept ?? members;
+}
+
+/** The latest deadline of the members, or undefined when one of them has none. */
+function latestDeadline(members: readonly Member[]): number | undefined {
+  let deadline = 0;
+  for (const m of members) {
+    if (m.ctx.deadline === undefined) return undefined;
+    if (m.ctx.deadline > deadline) deadline = m.ctx.deadline;
+  }
+  return deadline;
 }

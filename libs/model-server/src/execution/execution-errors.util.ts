@@ -1,3 +1,4 @@
+import { clip } from '../errors/clip.util';
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
 
@@ -21,11 +22,33 @@ export function executorClosed(label: string): ModelServerError {
 /** Errors that say where a request could not run rather than what the model made of it. */
 const NOT_THE_MODELS = new WeakSet<Error>();
 
-/** A worker thread stopped while it ran a request: that request fails (500), the worker is replaced. @internal */
-export function workerCrashed(label: string, index: number, reason: string): ModelServerError {
+/**
+ * A worker thread stopped while it ran a request: that request fails (500), the worker is replaced. Why it
+ * stopped (the model's error text, an exit code) is logged and kept as `cause`, not put in the message.
+ *
+ * @internal
+ */
+export function workerCrashed(label: string, index: number, reason: string, requestId: string): ModelServerError {
   const err = new ModelServerError(
     ErrorCode.ModelError,
-    `model ${label}: worker thread ${index} crashed while running predict (${reason}); the request failed and the worker is being replaced`,
+    `model ${label}: worker thread ${index} crashed while running predict (request ${clip(requestId)}); the request failed and the worker ` +
+      'is being replaced; details are in the server log',
+    { cause: new Error(reason) },
+  );
+  NOT_THE_MODELS.add(err);
+  return err;
+}
+
+/**
+ * A worker thread still ran a request `workerKillGraceMs` after its deadline, and was terminated (504; the
+ * client had its answer at the deadline already).
+ *
+ * @internal
+ */
+export function workerOverran(label: string, index: number, graceMs: number): ModelServerError {
+  const err = new ModelServerError(
+    ErrorCode.DeadlineExceeded,
+    `the request's deadline passed during predict; model ${label}: worker thread ${index} still ran it ${graceMs} ms later (workerKillGraceMs) and was terminated`,
   );
   NOT_THE_MODELS.add(err);
   return err;

@@ -33,6 +33,14 @@ export interface ExecutionOptions {
    * and custom operations, so those hooks must not depend on state that `load` builds. Set it when they do.
    */
   loadInMainThread?: boolean;
+  /**
+   * With `workers`: how long a worker thread may keep running a request after that request's deadline passed,
+   * in milliseconds (default 5000). The client has its 504 at the deadline and the request's signal fires then;
+   * a worker that still has not answered this much later (stuck in a loop, ignoring its signal) is terminated,
+   * which frees its core, and a replacement loads. Requests without a deadline (no `timeoutMs`,
+   * `requestTimeoutMs` or client timeout) are never cut short.
+   */
+  workerKillGraceMs?: number;
 }
 
 /** {@link ExecutionOptions} with defaults applied. @publicApi */
@@ -43,3 +51,6 @@ export const DEFAULT_MAX_LATENCY_MS = 5;
 
 /** Default of {@link ExecutionOptions.maxQueue}. @publicApi */
 export const DEFAULT_MAX_QUEUE = 1024;
+
+/** Default of {@link ExecutionOptions.workerKillGraceMs}. @publicApi */
+export const DEFAULT_WORKER_KILL_GRACE_MS = 5000;

@@ -1,6 +1,7 @@
 import {
   DEFAULT_MAX_LATENCY_MS,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_WORKER_KILL_GRACE_MS,
   type ExecutionOptions,
   type ResolvedExecutionOptions,
 } from './execution-options.interface';
@@ -17,7 +18,7 @@ function integer(config: Readonly<Record<string, unknown>>, key: keyof Execution
 
 /**
  * Reads the execution keys of a model's config (`workers`, `maxBatchSize`, `maxLatencyMs`, `maxQueue`,
- * `loadInMainThread`) with their defaults; one error lists every invalid key.
+ * `loadInMainThread`, `workerKillGraceMs`) with their defaults; one error lists every invalid key.
  *
  * @publicApi
  */
@@ -26,6 +27,7 @@ export function readExecutionOptions(config: Readonly<Record<string, unknown>>, 
   const workers = integer(config, 'workers', 0, 0, problems);
   const maxBatchSize = integer(config, 'maxBatchSize', 1, 1, problems);
   const maxQueue = integer(config, 'maxQueue', 1, DEFAULT_MAX_QUEUE, problems);
+  const workerKillGraceMs = integer(config, 'workerKillGraceMs', 0, DEFAULT_WORKER_KILL_GRACE_MS, problems);
   let maxLatencyMs = DEFAULT_MAX_LATENCY_MS;
   const latency = config.maxLatencyMs;
   if (latency !== undefined && latency !== null) {
@@ -40,5 +42,5 @@ export function readExecutionOptions(config: Readonly<Record<string, unknown>>, 
     problems.push(`loadInMainThread must be true or false, got ${JSON.stringify(main)}`);
   }
   if (problems.length > 0) throw new Error(`invalid execution settings for ${label}: ${problems.join('; ')}`);
-  return { workers, maxBatchSize, maxLatencyMs, maxQueue, loadInMainThread: main === true };
+  return { workers, maxBatchSize, maxLatencyMs, maxQueue, loadInMainThread: main === true, workerKillGraceMs };
 }

@@ -10,7 +10,7 @@ export { ManualClock } from './manual-clock';
 export type { BatchClock } from './batch-clock.interface';
 export { createExecutorFactory, defaultExecutorFactory } from './default-executor.factory';
 export type { ExecutorFactoryOptions } from './default-executor.factory';
-export { DEFAULT_MAX_LATENCY_MS, DEFAULT_MAX_QUEUE } from './execution-options.interface';
+export { DEFAULT_MAX_LATENCY_MS, DEFAULT_MAX_QUEUE, DEFAULT_WORKER_KILL_GRACE_MS } from './execution-options.interface';
 export type { ExecutionOptions, ResolvedExecutionOptions } from './execution-options.interface';
 export { readExecutionOptions } from './execution-options.util';
 export { loadModelClass } from './model-class.loader';

@@ -28,6 +28,7 @@ export class ModelWorker<J> {
   private stopping = false;
   private exited = false;
   private lastError: Error | undefined;
+  private killedFor: string | null = null;
   private readonly started: Promise<LoadedFacts>;
   private unloaded: (() => void) | null = null;
 
@@ -57,7 +58,7 @@ export class ModelWorker<J> {
       this.thread.on('exit', (code: number) => {
         this.exited = true;
         this.unloaded?.();
-        const reason = this.lastError !== undefined ? this.lastError.message : `the thread exited with code ${code}`;
+        const reason = this.killedFor ?? (this.lastError !== undefined ? this.lastError.message : `the thread exited with code ${code}`);
         if (!this.loaded) reject(new Error(`the worker thread stopped while loading the model: ${reason}`));
         else if (!this.stopping) this.events.crashed(this, reason);
       });
@@ -73,6 +74,21 @@ export class ModelWorker<J> {
 
   get alive(): boolean {
     return !this.exited && !this.stopping;
+  }
+
+  /** True once {@link kill} ended the thread (or is ending it). */
+  get killed(): boolean {
+    return this.killedFor !== null;
+  }
+
+  /**
+   * Ends the thread at once, without the model's `unload`: for a thread that does not answer (stuck in a loop).
+   * Its CPU is released; the pool hears of it as a crash, with `reason`.
+   */
+  kill(reason: string): void {
+    if (this.exited || this.stopping || this.killedFor !== null) return;
+    this.killedFor = reason;
+    void this.thread.terminate();
   }
 
   /** Sends a message (buffers in `transfer` move to the worker); throws when it cannot be cloned. */

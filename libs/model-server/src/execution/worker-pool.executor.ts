@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { clip } from '../errors/clip.util';
 import { ErrorCode } from '../errors/error-code.enum';
 import { deadlineExceeded } from '../errors/errors';
 import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
-import { executorClosed, overloaded, versionLabel, workerCrashed } from './execution-errors.util';
+import { DEFAULT_WORKER_KILL_GRACE_MS } from './execution-options.interface';
+import { executorClosed, overloaded, versionLabel, workerCrashed, workerOverran } from './execution-errors.util';
 import { ModelWorker } from './model-worker';
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { takeQueueWaits } from './queue-wait.util';
@@ -21,6 +23,11 @@ export interface WorkerPoolOptions {
   maxQueue: number;
   /** Also load the model on the main thread (see `loadInMainThread`). */
   loadInMainThread: boolean;
+  /**
+   * How long a worker may keep running a request past its deadline before it is terminated and replaced, in
+   * milliseconds (default {@link DEFAULT_WORKER_KILL_GRACE_MS}; see `workerKillGraceMs`).
+   */
+  workerKillGraceMs?: number;
 }
 
 interface Job {
@@ -31,6 +38,8 @@ interface Job {
   readonly enqueuedAt: number;
   id: number;
   onAbort: (() => void) | null;
+  /** Fires `workerKillGraceMs` after the deadline, while the job still runs. */
+  overdue: NodeJS.Timeout | null;
 }
 
 /** How long closing waits for a worker's running request before it ends the thread anyway. */
@@ -43,7 +52,8 @@ const RESTART_DELAYS_MS = [0, 1000, 2000, 5000, 10_000, 30_000];
  * Runs `predict` in N worker threads, each with its own instance of the model (loaded there, one after
  * another). A request goes to a free worker, or waits in a bounded queue; its tensors' buffers move to the
  * worker and back (transferred, not copied). A worker that crashes fails only the request it was running
- * (500) and is replaced; the model stays ready while the others serve.
+ * (500) and is replaced; the model stays ready while the others serve. A worker still running a request
+ * `workerKillGraceMs` after that request's deadline is terminated (its core freed) and replaced the same way.
  *
  * @publicApi
  */
@@ -56,6 +66,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
   private readonly idle: ModelWorker<Job>[] = [];
   private readonly queue: RingQueue<Job>;
   private nextJob = 1;
+  private readonly killGraceMs: number;
   private closing = false;
   private restartAttempt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -71,6 +82,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     this.loadsModel = !options.loadInMainThread;
     this.queue = new RingQueue(options.maxQueue);
     this.init = workerInitOf(target, this.label, options.workers);
+    this.killGraceMs = options.workerKillGraceMs ?? DEFAULT_WORKER_KILL_GRACE_MS;
   }
 
   /** Starts the workers one after another (each loads the model); the first failure stops them all. */
@@ -92,7 +104,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(executorClosed(this.label));
     return new Promise<InferenceResult>((resolve, reject) => {
-      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null };
+      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null, overdue: null };
       const worker = this.queue.size === 0 ? this.idle.pop() : undefined;
       if (worker !== undefined) {
         this.dispatch(worker, job);
@@ -128,7 +140,10 @@ export class WorkerPoolExecutor implements PredictExecutor {
         this.whenIdle.delete(worker);
         const job = worker.job;
         worker.job = null;
-        job?.reject(executorClosed(this.label));
+        if (job !== null) {
+          settle(job);
+          job.reject(executorClosed(this.label));
+        }
         resolve();
       }, DRAIN_TIMEOUT_MS);
       timer.unref();
@@ -173,7 +188,22 @@ export class WorkerPoolExecutor implements PredictExecutor {
       if (worker.job === job) worker.post({ kind: 'abort', job: job.id, reason: String((signal.reason as Error | undefined)?.message ?? 'aborted') });
     };
     signal.addEventListener('abort', job.onAbort, { once: true });
+    if (ctx.deadline !== undefined) {
+      job.overdue = setTimeout(this.onOverdue, Math.max(0, ctx.deadline - Date.now()) + this.killGraceMs, worker, job);
+      job.overdue.unref();
+    }
   }
+
+  /** The job still runs `workerKillGraceMs` after its deadline: its worker does not answer, so it is ended. */
+  private readonly onOverdue = (worker: ModelWorker<Job>, job: Job): void => {
+    job.overdue = null;
+    if (worker.job !== job) return;
+    this.logger.warn(
+      `worker thread ${worker.index} still runs request ${clip(job.ctx.id)} ${this.killGraceMs} ms after its deadline (workerKillGraceMs): ` +
+        'terminating it and starting a replacement',
+    );
+    worker.kill(`terminated: it still ran request ${clip(job.ctx.id)} ${this.killGraceMs} ms after its deadline`);
+  };
 
   /** Fails a job that never reached the worker, and gives the worker the next one. */
   private refuse(worker: ModelWorker<Job>, job: Job, err: Error): void {
@@ -188,7 +218,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
         const job = worker.job;
         if (job === null || job.id !== msg.job) return;
         worker.job = null;
-        if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
+        settle(job);
         restoreInputs(job.request.inputs, msg.returned);
         if (msg.kind === 'failed') job.reject(fromErrorFacts(msg.error));
         else job.resolve(resultOf(msg, job.ctx));
@@ -238,14 +268,15 @@ export class WorkerPoolExecutor implements PredictExecutor {
   }
 
   private readonly onCrash = (worker: ModelWorker<Job>, reason: string): void => {
-    this.logger.error(`worker thread ${worker.index} crashed (${reason}); starting a replacement`);
+    // A worker ended for overrunning its deadline was reported when it was ended.
+    if (!worker.killed) this.logger.error(`worker thread ${worker.index} crashed (${reason}); starting a replacement`);
     remove(this.workers, worker);
     remove(this.idle, worker);
     const job = worker.job;
     worker.job = null;
     if (job !== null) {
-      if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
-      job.reject(workerCrashed(this.label, worker.index, reason));
+      settle(job);
+      job.reject(worker.killed ? workerOverran(this.label, worker.index, this.killGraceMs) : workerCrashed(this.label, worker.index, reason, job.ctx.id));
     }
     this.whenIdle.get(worker)?.();
     this.whenIdle.delete(worker);
@@ -281,6 +312,15 @@ export class WorkerPoolExecutor implements PredictExecutor {
       this.restartTimer = setTimeout(() => void attempt(), delay);
       this.restartTimer.unref();
     }
+  }
+}
+
+/** The job is over: stop listening for its abort and its deadline. */
+function settle(job: Job): void {
+  if (job.onAbort !== null) job.ctx.signal.removeEventListener('abort', job.onAbort);
+  if (job.overdue !== null) {
+    clearTimeout(job.overdue);
+    job.overdue = null;
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
-import { invalidRequest, modelError, modelNotReady, operationNotFound, overloaded } from '../errors/errors';
+import { errorDetail, invalidRequest, modelError, modelNotReady, operationNotFound, overloaded } from '../errors/errors';
 import { isModelServerError, ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import { ModelState } from '../model/model-state.enum';
@@ -9,7 +9,9 @@ import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/m
 import { RequestContext, type NestedCall } from '../model/request-context';
 import type { InferenceEventStream } from '../monitoring/inference-event-stream';
 import type { StageTimings } from '../monitoring/inference-event.interface';
+import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
+import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
@@ -17,9 +19,6 @@ import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { encodeResponse, isInferenceResult } from './response-encoder';
-
-/** Seconds a client should wait before retrying a model that is still loading. */
-const LOADING_RETRY_AFTER_S = 5;
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 export const MAX_CALL_DEPTH = 8;
@@ -109,30 +108,31 @@ export class DataPlane {
   }
 
   /**
-   * The version a request addresses, if it is ready to serve; else a 404 or 503. Once shutdown has begun only
-   * nested calls of requests already in flight are taken. @internal
+   * The version a request addresses, if it is ready to serve; else a 404 or 503 (with `Retry-After` while it
+   * loads or unloads). Once shutdown has begun only nested calls of requests already in flight are taken. @internal
    */
   readyVersion(name: string, version: string | undefined, depth = 0): ModelVersion {
     const mv = this.repository.get(name, version);
-    if (mv.state !== ModelState.Ready) {
-      throw modelNotReady(mv.label, mv.state, mv.error, mv.state === ModelState.Loading ? LOADING_RETRY_AFTER_S : undefined);
-    }
+    if (mv.state !== ModelState.Ready) throw mv.notReady();
     if (depth === 0 && this.repository.isShuttingDown) throw modelNotReady(mv.label, 'shutting down', undefined, 1);
     return mv;
   }
 
-  /** Counts a request in flight, or refuses it (503, Retry-After) when the server or the model is at its limit. */
-  private admit(mv: ModelVersion): void {
+  /**
+   * Takes a request into the version (which counts it, so an unload waits for it) and returns the loaded
+   * instance it runs on for its whole journey; 503 with Retry-After when the server or the model is at its limit.
+   */
+  private admit(mv: ModelVersion): LoadedModel {
     const max = this.limits.maxInFlight;
     if (max > 0 && this.inFlight >= max) throw overloaded('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
-    if (mv.maxInFlight > 0 && mv.inFlight >= mv.maxInFlight) throw overloaded(`model ${mv.label}`, mv.maxInFlight, 'the model\'s maxInFlight');
+    const serving = mv.enter();
     this.inFlight++;
-    mv.inFlight++;
+    return serving;
   }
 
-  private release(mv: ModelVersion): void {
+  private release(mv: ModelVersion, serving: LoadedModel): void {
     this.inFlight--;
-    mv.inFlight--;
+    mv.leave(serving);
   }
 
   /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
@@ -160,11 +160,12 @@ export class DataPlane {
       );
     }
     const mv = this.readyVersion(name, version, depth);
-    const hooks = mv.hooks!;
+    const serving = this.admit(mv);
+    const hooks = serving.hooks;
     if (op === 'explain' && hooks.explain === null) {
+      this.release(mv, serving);
       throw new ModelServerError(ErrorCode.NotFound, `model ${mv.label} does not implement explain`);
     }
-    this.admit(mv);
     const ctx = this.context(wire.id ?? randomUUID(), op, mv, call, depth, parent);
     const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, wire) : null;
@@ -187,7 +188,7 @@ export class DataPlane {
       }
       if (trace !== null) trace.request = request;
       stage = op === 'infer' ? 'predict' : 'explain';
-      const running = op === 'infer' ? mv.executor!.run(request, ctx) : hooks.explain!(request, ctx);
+      const running = op === 'infer' ? serving.executor.run(request, ctx) : hooks.explain!(request, ctx);
       let result = await (timer === null ? running : timer.wait(running, stage));
       t = lap(trace, stage, t);
       if (hooks.postprocess !== null) {
@@ -204,11 +205,11 @@ export class DataPlane {
       }
       return response;
     } catch (err) {
-      const coded = classify(err, mv, stage);
+      const coded = classify(err, mv, stage, ctx.id);
       if (trace !== null) trace.error = coded;
       throw coded;
     } finally {
-      this.release(mv);
+      this.release(mv, serving);
       if (timer !== null) timer.clear();
       if (trace !== null) this.finishTrace(trace);
     }
@@ -229,7 +230,7 @@ export class DataPlane {
     const method = mv.operations.get(op);
     if (method === undefined) throw operationNotFound(name, op);
     const id = input.wire?.id ?? randomUUID();
-    this.admit(mv);
+    const serving = this.admit(mv);
     const ctx = this.context(id, op, mv, call, 0, undefined);
     const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
     const trace = this.events.active ? this.startTrace(mv, ctx, call, input.wire ?? input.body) : null;
@@ -241,8 +242,7 @@ export class DataPlane {
       t = lap(trace, stage, t);
       if (trace !== null) trace.request = request;
       stage = 'operation';
-      const fn = (mv.instance as unknown as Record<string | symbol, Function>)[method];
-      const answer: unknown = fn.call(mv.instance, request, ctx);
+      const answer: unknown = inModelScope(mv, callOperation, serving.instance, method, request, ctx);
       const value: unknown = await (timer === null ? answer : timer.wait(answer, stage));
       t = lap(trace, stage, t);
       let output: OperationOutput;
@@ -256,11 +256,11 @@ export class DataPlane {
       if (trace !== null) trace.response = output.kind === 'inference' ? output.response : output.value;
       return output;
     } catch (err) {
-      const coded = classify(err, mv, stage);
+      const coded = classify(err, mv, stage, ctx.id);
       if (trace !== null) trace.error = coded;
       throw coded;
     } finally {
-      this.release(mv);
+      this.release(mv, serving);
       if (timer !== null) timer.clear();
       if (trace !== null) this.finishTrace(trace);
     }
@@ -328,7 +328,8 @@ export class DataPlane {
       rawRequest: trace.rawRequest,
       response: trace.response,
       errorCode: error?.code,
-      error: error?.message,
+      // The server's record: the model's own error text included (clients get it only in debug mode).
+      error: error === undefined ? undefined : errorDetail(error),
       metrics: ctx.metrics === null ? { ...modelMetrics } : { ...modelMetrics, ...ctx.metrics },
       requestMetrics: ctx.metrics ?? undefined,
       statistics: ctx.statistics ?? undefined,
@@ -365,8 +366,13 @@ function lap(trace: Trace | null, stage: string, since: number): number {
  * Gives every failure its catalogue code: coded errors keep theirs; an uncoded error thrown by `validate`
  * is the client's (400); anything else thrown by model code is the model's (500).
  */
-function classify(err: unknown, mv: ModelVersion, stage: string): ModelServerError {
+function classify(err: unknown, mv: ModelVersion, stage: string, requestId: string): ModelServerError {
   if (isModelServerError(err)) return err;
   if (stage === 'validate') return invalidRequest(err instanceof Error ? err.message : String(err));
-  return modelError(mv.label, stage, err);
+  return modelError(mv.label, stage, err, requestId);
+}
+
+/** Calls the custom operation `method` of `instance` (inside the model's scope). */
+function callOperation(instance: object, method: string | symbol, request: InferenceRequest, ctx: RequestContext): unknown {
+  return (instance as Record<string | symbol, (request: InferenceRequest, ctx: RequestContext) => unknown>)[method].call(instance, request, ctx);
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { InferenceResponse } from './inference.interface';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from './model-caller.interface';
@@ -70,22 +70,35 @@ export class ModelContext {
     this.metrics[name] = value;
   }
 
-  /** The absolute path of `file` under the model path; refuses paths that leave it. */
+  /**
+   * The absolute path of `file` under the model path; refuses paths that leave it. The check is on the path's
+   * text: {@link readFile} and {@link readJson} also follow symbolic links and refuse a file whose real path
+   * leaves the model path's real path.
+   */
   resolveFile(file = ''): string {
     if (this.modelPath === undefined) {
       throw new Error(`model '${this.name}' has no modelPath configured, so it cannot read '${file}'`);
     }
     const full = resolve(this.modelPath, file);
-    const rel = relative(this.modelPath, full);
-    if (rel.startsWith('..') || isAbsolute(rel)) {
-      throw new Error(`'${file}' is outside the model path ${this.modelPath}`);
-    }
+    if (!isInside(this.modelPath, full)) throw new Error(`'${file}' is outside the model path ${this.modelPath}`);
     return full;
   }
 
-  /** Reads a file under the model path. */
-  readFile(file: string): Promise<Buffer> {
-    return readFile(this.resolveFile(file));
+  /**
+   * The real path of `file` under the model path, symbolic links followed: refused when it leaves the model
+   * path's own real path (a link inside the model folder that points outside it).
+   */
+  async resolveRealFile(file: string): Promise<string> {
+    const full = this.resolveFile(file);
+    const real = await realpath(full); // first: a missing file is reported by its own name
+    const root = await realpath(this.modelPath!);
+    if (!isInside(root, real)) throw new Error(`'${file}' leads outside the model path ${this.modelPath} (through a symbolic link)`);
+    return real;
+  }
+
+  /** Reads a file under the model path (symbolic links may not lead outside it). */
+  async readFile(file: string): Promise<Buffer> {
+    return readFile(await this.resolveRealFile(file));
   }
 
   /** Reads and parses a JSON file under the model path. */
@@ -97,4 +110,10 @@ export class ModelContext {
       throw new Error(`${this.resolveFile(file)} is not valid JSON: ${(err as Error).message}`);
     }
   }
+}
+
+/** Whether `path` is `root` or lies below it. */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

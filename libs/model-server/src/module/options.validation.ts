@@ -56,6 +56,8 @@ class ModelRules {
   @IsOptional() @IsNumber() @Min(0) maxLatencyMs?: number;
   @IsOptional() @IsInt() @Min(1) maxQueue?: number;
   @IsOptional() @IsBoolean() loadInMainThread?: boolean;
+  @IsOptional() @IsInt() @Min(0) workerKillGraceMs?: number;
+  @IsOptional() @IsInt() @Min(0) unloadWaitMs?: number;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) versions?: VersionRules[];
 }
 

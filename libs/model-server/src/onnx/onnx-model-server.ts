@@ -39,7 +39,7 @@ export class OnnxModelServer extends ModelServer {
   async load(): Promise<void> {
     const label = this.context.version === undefined ? `'${this.context.name}'` : `'${this.context.name}' version '${this.context.version}'`;
     const { file, options } = readOnnxSettings(this.context.getParam('onnx'), label);
-    this.session = await InferenceSession.create(this.context.resolveFile(file), this.sessionOptions(options));
+    this.session = await InferenceSession.create(await this.context.resolveRealFile(file), this.sessionOptions(options));
     const inputs = describeValues(this.session.inputMetadata, 'input');
     if (inputs.skipped.length > 0) {
       throw new Error(`the model's inputs ${inputs.skipped.join(', ')} are not tensors; the v2 protocol sends tensors only`);

@@ -57,6 +57,13 @@ export interface ModelConfig extends ExecutionOptions {
   /** Deadline of this model's requests in milliseconds (unless the client's is earlier). */
   timeoutMs?: number;
   /**
+   * How long unloading a version (an API unload, a reload retiring the old instance, shutdown, or a model marked
+   * failed) waits for the requests already running on it before it releases the instance anyway, in
+   * milliseconds (default 30000). New requests meanwhile answer 503 with `Retry-After` (a reload sends them to the
+   * new instance instead).
+   */
+  unloadWaitMs?: number;
+  /**
    * For bodies that are not a v2 request at the top level: the dotted path of the request inside the body
    * (MLRun's `input_path`), e.g. `"data.request"`.
    */

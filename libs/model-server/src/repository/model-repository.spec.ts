@@ -71,4 +71,31 @@ describe('ModelRepository', () => {
     expect(mv.instance).toBeNull();
     expect(r.isReady()).toBe(true); // an explicitly unloaded model is not expected any more
   });
+
+  it('an unload refuses new requests at once and releases the instance only once the requests inside have left', async () => {
+    const r = repo([{ name: 'c', model: Counted, unloadWaitMs: 10_000 }]);
+    await r.loadAll();
+    const mv = r.get('c', undefined);
+    const serving = mv.enter();
+    const unloading = r.unload('c');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(mv.state).toBe(ModelState.Unloading);
+    expect(() => mv.enter()).toThrow(/model 'c' is not ready \(unloading\)/);
+    expect(mv.notReady().retryAfterSeconds).toBe(1);
+    expect(serving.instance).toBeInstanceOf(Counted); // the request keeps its instance
+    mv.leave(serving);
+    await unloading;
+    expect(mv.state).toBe(ModelState.Unloaded);
+    expect(mv.inFlight).toBe(0);
+  });
+
+  it('counts requests against maxInFlight', async () => {
+    const r = repo([{ name: 'c', model: Plain, maxInFlight: 1 }]);
+    await r.loadAll();
+    const mv = r.get('c', undefined);
+    const first = mv.enter();
+    expect(() => mv.enter()).toThrow(/model 'c' already has 1 requests in flight/);
+    mv.leave(first);
+    mv.leave(mv.enter());
+  });
 });

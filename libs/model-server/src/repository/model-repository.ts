@@ -29,6 +29,8 @@ export class ModelRepository {
   private readonly logger = new Logger('ModelRepository');
   private readonly models = new Map<string, ModelEntry>();
   private shuttingDown = false;
+  /** Epoch ms by which shutdown wants every model released (set by whoever knows the grace period). */
+  private shutdownDeadline: number | undefined;
   private readonly gates: (() => boolean)[] = [];
   private caller: ModelCaller | undefined;
   private readonly callerRef = (): ModelCaller | undefined => this.caller;
@@ -167,9 +169,13 @@ export class ModelRepository {
     return this.shuttingDown;
   }
 
-  /** Marks the server as going away: readiness turns false at once. */
-  beginShutdown(): void {
+  /**
+   * Marks the server as going away: readiness turns false at once. With `deadline` (epoch ms, e.g. the end of
+   * the shutdown grace period), {@link unloadAll} waits for running requests no longer than that.
+   */
+  beginShutdown(deadline?: number): void {
     this.shuttingDown = true;
+    if (deadline !== undefined && (this.shutdownDeadline === undefined || deadline < this.shutdownDeadline)) this.shutdownDeadline = deadline;
   }
 
   /** Loads (or reloads) every version of `name`. */
@@ -179,15 +185,24 @@ export class ModelRepository {
     return entry;
   }
 
-  /** Unloads every version of `name`. */
+  /**
+   * Unloads every version of `name`: new requests answer 503 at once, running ones finish first (each version
+   * waits up to its `unloadWaitMs`).
+   */
   async unload(name: string): Promise<ModelEntry> {
     const entry = this.entry(name);
     await Promise.all(entry.all.map((mv) => mv.unload()));
     return entry;
   }
 
-  /** Unloads everything (shutdown); each model's `unload` hook runs once. */
+  /**
+   * Unloads everything (shutdown); each model's `unload` hook runs once, after the requests still running on it
+   * (each version waits up to its `unloadWaitMs`, and not past the deadline given to {@link beginShutdown}).
+   */
   async unloadAll(): Promise<void> {
-    await Promise.all([...this.versions()].map((mv) => mv.unload()));
+    const left = this.shutdownDeadline === undefined ? Infinity : Math.max(0, this.shutdownDeadline - Date.now());
+    await Promise.all(
+      [...this.versions()].map((mv) => (left < mv.unloadWaitMs ? mv.unload(left, 'the shutdown grace period') : mv.unload())),
+    );
   }
 }

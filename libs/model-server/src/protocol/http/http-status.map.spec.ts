@@ -22,7 +22,7 @@ describe('logHttpFault', () => {
   it('logs a model failure as an error with the stack of what the model threw', () => {
     const log = recorder();
     const thrown = new Error('weights are NaN');
-    const err = modelError("'m'", 'predict', thrown);
+    const err = modelError("'m'", 'predict', thrown, 'r-7');
     logHttpFault(log, 'POST', '/v2/models/m/infer', err);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0].level).toBe('error');

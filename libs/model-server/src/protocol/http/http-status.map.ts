@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { clip } from '../../errors/clip.util';
 import { ErrorCode } from '../../errors/error-code.enum';
+import { errorDetail } from '../../errors/errors';
 import { isModelServerError } from '../../errors/model-server.error';
 
 /** The one place a catalogue code becomes an HTTP status. */
@@ -40,8 +41,8 @@ export function logHttpFault(logger: Pick<LoggerService, 'error' | 'warn'>, meth
   const answer = toHttpError(err, false);
   if (answer.serverFault) {
     const cause = isModelServerError(err) && err.cause instanceof Error ? err.cause : err;
-    const detail = cause !== err && cause instanceof Error ? `: ${cause.message}` : '';
-    logger.error(`${method} ${clip(url)} → ${answer.status}: ${errorText(err)}${detail}`, cause instanceof Error ? cause.stack : undefined);
+    const text = isModelServerError(err) ? errorDetail(err) : errorText(err);
+    logger.error(`${method} ${clip(url)} → ${answer.status}: ${text}`, cause instanceof Error ? cause.stack : undefined);
   } else if (answer.status === 504) {
     logger.warn(`${method} ${clip(url)} → 504: ${errorText(err)}`);
   }
