@@ -111,25 +111,32 @@ describe.each([true, false])('HTTP timeouts and client errors (fast lane %s)', (
   });
 
   it('leaves a client that reads slowly alone', async () => {
-    const n = 8 * 1024 * 1024;
+    const n = 4 * 1024 * 1024; // an 8 MB answer, read at about 2.5 MB/s: several sendTimeoutMs, never stalled for one
     const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'UINT8', shape: [n], data: new Array(n).fill(7) }] });
     const socket = raw(port);
-    socket.pause();
     socket.write(`POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
     socket.write(body);
-    let text = '';
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    // Read a little every 100 ms: the answer takes several sendTimeoutMs to arrive, but never stalls for one.
+    const parts: Buffer[] = [];
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // About 256 KiB every 100 ms: the socket is paused once a tick's share has arrived.
+    let share = 0;
+    socket.on('data', (d: Buffer) => {
+      parts.push(d);
+      share -= d.length;
+      if (share <= 0) socket.pause();
+    });
+    socket.pause();
     const reader = setInterval(() => {
+      share = 256 * 1024;
       socket.resume();
-      setImmediate(() => socket.pause());
     }, 100);
     const started = Date.now();
     try {
-      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await ended;
     } finally {
       clearInterval(reader);
     }
+    const text = Buffer.concat(parts).toString('latin1');
     expect(Date.now() - started).toBeGreaterThan(3000);
     expect(text.startsWith('HTTP/1.1 200')).toBe(true);
     expect(text.endsWith(']}]}')).toBe(true);

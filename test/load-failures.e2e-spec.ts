@@ -33,7 +33,7 @@ describe('a failed load shows clients its reason without absolute paths', () => 
       JSON.stringify((await send(app, 'GET', '/v2/models')).body),
       JSON.stringify((await send(app, 'POST', '/v2/repository/index', {})).body),
       JSON.stringify((await send(app, 'POST', '/v2/models/missing/infer', { inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [1] }] })).body),
-      JSON.stringify((await send(app, 'POST', '/v2/repository/models/missing/load')).body),
+      JSON.stringify((await send(app, 'POST', '/v2/repository/models/missing/load', {})).body),
     ];
     for (const text of answers) {
       expect(text).toMatch(reason);

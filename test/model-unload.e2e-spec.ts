@@ -54,7 +54,7 @@ describe('unloading waits for the requests in flight', () => {
     const slow = send(app, 'POST', '/v2/models/draining/infer', body('slow', timing));
     await sleep(100);
     let unloaded = false;
-    const unload = send(app, 'POST', '/v2/repository/models/draining/unload').then((r) => {
+    const unload = send(app, 'POST', '/v2/repository/models/draining/unload', {}).then((r) => {
       unloaded = true;
       Draining.log.push('unload answered');
       return r;
@@ -79,7 +79,7 @@ describe('unloading waits for the requests in flight', () => {
   it('a reload sends new requests to the new instance and unloads the old one once its requests are done', async () => {
     const slow = send(app, 'POST', '/v2/models/draining/infer', body('slow', { pre_ms: 300 }));
     await sleep(50);
-    const reload = send(app, 'POST', '/v2/repository/models/draining/load');
+    const reload = send(app, 'POST', '/v2/repository/models/draining/load', {});
     await sleep(50);
     const fresh = await send(app, 'POST', '/v2/models/draining/infer', body('fresh'));
     expect(fresh.status).toBe(200);
@@ -95,7 +95,7 @@ describe('unloading waits for the requests in flight', () => {
     const slow = send(app, 'POST', '/v2/models/impatient/infer', body('slow', { pre_ms: 600 }));
     await sleep(50);
     const started = Date.now();
-    expect((await send(app, 'POST', '/v2/repository/models/impatient/unload')).status).toBe(200);
+    expect((await send(app, 'POST', '/v2/repository/models/impatient/unload', {})).status).toBe(200);
     expect(Date.now() - started).toBeLessThan(550);
     expect(Draining.log).toEqual(['unloaded generation 2']);
     const answer = await slow;
