@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { invalidRequest } from '../errors/errors';
+import { ByteStrings } from '../model/byte-strings';
 import { MAX_JSON_DEPTH, parseJsonLossless } from './json.parser';
 
 /** Doubles beyond this magnitude may come from integer literals that JSON.parse rounded. */
@@ -99,4 +100,24 @@ export function stringifyJson(value: unknown): string {
     if (text !== undefined) text = text.replace(BIGINT_MARKED, '$1');
   }
   return text ?? 'null';
+}
+
+/** Plain JSON values for decoded tensor data inside a body: typed arrays as arrays, BYTES as their texts. */
+function plainTensorData(key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return markBigint(key, value);
+  if (value instanceof ByteStrings) return value.toStrings();
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<unknown>);
+  return value;
+}
+
+/**
+ * {@link stringifyJson} for a request body that may hold decoded tensor data (the request at a model's input
+ * path, written back around its answer at the result path): typed arrays are written as JSON arrays and BYTES
+ * as strings, not as objects keyed by index.
+ *
+ * @internal
+ */
+export function stringifyBodyJson(value: unknown): string {
+  const text = JSON.stringify(value, plainTensorData) as string | undefined;
+  return text === undefined ? 'null' : text.replace(BIGINT_MARKED, '$1');
 }

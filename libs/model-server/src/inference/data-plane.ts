@@ -14,6 +14,8 @@ import type { ModelRepository } from '../repository/model-repository';
 import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
+import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
+import { TensorBudget } from '../codecs/tensor-budget';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
@@ -135,6 +137,14 @@ export class DataPlane {
     mv.leave(serving);
   }
 
+  /**
+   * Decodes tensor data a transport left undecoded (a large JSON body's arrays, still bytes of the body), in
+   * slices and within the request's tensor budget, once the model is known to be there and ready.
+   */
+  private decodeDeferred(wire: WireInferenceRequest): void | Promise<void> {
+    if (hasDeferredData(wire)) return decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
+  }
+
   /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
   private context(id: string, op: string, mv: ModelVersion, call: CallOptions, depth: number, parent: RequestContext | undefined): RequestContext {
     const deadline =
@@ -172,6 +182,7 @@ export class DataPlane {
     let stage = 'decode';
     let t = trace === null ? 0 : performance.now();
     try {
+      await this.decodeDeferred(wire);
       let request = decodeRequest(wire, ctx.id, mv, op, this.limits.maxTensorBytes);
       t = lap(trace, stage, t);
       if (hooks.preprocess !== null) {
@@ -237,6 +248,7 @@ export class DataPlane {
     let stage = 'decode';
     let t = trace === null ? 0 : performance.now();
     try {
+      if (input.wire !== undefined) await this.decodeDeferred(input.wire);
       const request: InferenceRequest =
         input.wire !== undefined ? decodeRequest(input.wire, id, mv, op, this.limits.maxTensorBytes) : { id, inputs: [], body: input.body };
       t = lap(trace, stage, t);

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { errorBody, toHttpError } from './http-status.map';
 
@@ -17,7 +18,17 @@ export interface HttpAnswer {
   status: number;
   /** Headers besides Content-Length (the writer sets it). */
   headers: OutgoingHttpHeaders;
-  body: string | Buffer;
+  /** The body: text, bytes, or bytes in parts (a large answer, written part after part without a copy). */
+  body: string | Uint8Array | readonly Uint8Array[];
+}
+
+/** The byte length of an answer's body. */
+function bodyLength(body: HttpAnswer['body']): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  let n = 0;
+  for (const part of body) n += part.byteLength;
+  return n;
 }
 
 /** A JSON answer of `text`. @internal */
@@ -41,13 +52,21 @@ export function errorAnswer(err: unknown, debug: boolean): HttpAnswer {
 /** Writes an answer on a raw Node response (nothing when the client already went away). @internal */
 export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   if (res.destroyed) return;
-  const headers = answer.headers;
-  headers['content-length'] = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
+  const { body, headers } = answer;
+  headers['content-length'] = bodyLength(body);
   res.writeHead(answer.status, headers);
-  res.end(answer.body);
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.end(body);
+    return;
+  }
+  for (const part of body) res.write(part);
+  res.end();
 }
 
-/** Sends an answer through Fastify's reply. @internal */
+/** Sends an answer through Fastify's reply (a body in parts as a stream of them). @internal */
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
-  return reply.code(answer.status).headers(answer.headers).send(answer.body);
+  const { body } = answer;
+  reply.code(answer.status).headers(answer.headers);
+  if (typeof body === 'string' || body instanceof Uint8Array) return reply.send(body);
+  return reply.header('content-length', bodyLength(body)).send(Readable.from(body));
 }

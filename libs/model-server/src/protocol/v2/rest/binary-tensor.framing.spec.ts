@@ -9,7 +9,7 @@ function response(outputs: Tensor[]): InferenceResponse {
 }
 
 describe('serializeBinaryResponse', () => {
-  it("sends an output as binary when its own binary_data says so, else by the request's binary_data_output", () => {
+  it("sends an output as binary when its own binary_data says so, else by the request's binary_data_output", async () => {
     const outputs: Tensor[] = [
       { name: 'a', datatype: 'FP32', shape: [1], data: new Float32Array([1]) },
       { name: 'b', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['x', 'yz']) },
@@ -20,7 +20,8 @@ describe('serializeBinaryResponse', () => {
       parameters: { binary_data_output: true },
       outputs: [{ name: 'a', parameters: { binary_data: false } }, { name: 'b' }, { name: 'c' }],
     };
-    const { body, headerLength } = serializeBinaryResponse(response(outputs), request);
+    const { body: parts, headerLength } = await serializeBinaryResponse(response(outputs), request);
+    const body = Buffer.concat(parts);
     const header = JSON.parse(body.subarray(0, headerLength).toString());
     expect(header.outputs.map((o: { data?: unknown; parameters?: unknown }) => o.data ?? o.parameters)).toEqual([
       [1],
@@ -30,7 +31,7 @@ describe('serializeBinaryResponse', () => {
     expect([...body.subarray(headerLength)]).toEqual([1, 0, 0, 0, 0x78, 2, 0, 0, 0, 0x79, 0x7a, 0xff]);
   });
 
-  it('decides 16k outputs against 16k requested ones in linear work', () => {
+  it('decides 16k outputs against 16k requested ones in linear work', async () => {
     const n = 16_384;
     let reads = 0;
     const requested: RequestedOutput[] = Array.from({ length: n }, (_, i) => {
@@ -39,7 +40,8 @@ describe('serializeBinaryResponse', () => {
       return r;
     });
     const outputs: Tensor[] = Array.from({ length: n }, (_, i) => ({ name: `y-${i}`, datatype: 'UINT8', shape: [1], data: new Uint8Array([i & 0xff]) }));
-    const { body, headerLength } = serializeBinaryResponse(response(outputs), { inputs: [], outputs: requested });
+    const { body: parts, headerLength } = await serializeBinaryResponse(response(outputs), { inputs: [], outputs: requested });
+    const body = Buffer.concat(parts);
     expect(body.length - headerLength).toBe(n / 2);
     expect(reads).toBeLessThan(4 * n); // a scan per output read n^2 / 2 names
   });

@@ -2,7 +2,7 @@ import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface
 import { invalidRequest } from '../../../errors/errors';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
-import { serializeInferenceResponse, type BinaryOutputs } from '../../../codecs/v2-json/v2-json.serializer';
+import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks, type BinaryOutputs } from '../../../codecs/v2-json/v2-json.serializer';
 
 /**
  * The binary tensor data extension: inputs with `parameters.binary_data_size` take their bytes, in input
@@ -66,13 +66,17 @@ export function wantsBinaryResponse(request: WireInferenceRequest): boolean {
 }
 
 /**
- * Writes the response as a JSON header followed by the binary outputs' bytes; returns the body and the
- * header's length (for `Inference-Header-Content-Length`).
+ * Writes the response as a JSON header followed by the binary outputs' bytes; returns the body, in parts, and
+ * the header's length (for `Inference-Header-Content-Length`). A large header is written in slices.
  *
  * @internal
  */
-export function serializeBinaryResponse(response: InferenceResponse, request: WireInferenceRequest): { body: Buffer; headerLength: number } {
+export async function serializeBinaryResponse(response: InferenceResponse, request: WireInferenceRequest): Promise<{ body: Uint8Array[]; headerLength: number }> {
   const binary = new BinarySelection(request.outputs, request.parameters);
-  const header = Buffer.from(serializeInferenceResponse(response, binary), 'utf8');
-  return { body: Buffer.concat([header, ...binary.chunks]), headerLength: header.length };
+  const header = isLargeResponse(response)
+    ? await serializeInferenceResponseChunks(response, binary)
+    : [Buffer.from(serializeInferenceResponse(response, binary), 'utf8')];
+  let headerLength = 0;
+  for (const part of header) headerLength += part.length;
+  return { body: [...header, ...binary.chunks], headerLength };
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
+import { LARGE_JSON_BODY_BYTES, parseJsonBody } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
 import { clip } from '../../../errors/clip.util';
 import { ErrorCode } from '../../../errors/error-code.enum';
@@ -56,19 +57,31 @@ const NO_BODY: DecodedBody = { value: undefined, text: undefined, bytes: 0 };
  *
  * @internal
  */
-export function decodeV2Body(headers: IncomingHttpHeaders, body: Buffer | undefined, maxBodyBytes: number): DecodedBody | Promise<DecodedBody> {
+export function decodeV2Body(
+  headers: IncomingHttpHeaders,
+  body: Buffer | undefined,
+  maxBodyBytes: number,
+  inputPath?: string,
+): DecodedBody | Promise<DecodedBody> {
   if (body === undefined || body.length === 0) return NO_BODY;
   const type = headers['content-type'];
   if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
   const encoding = headers['content-encoding'];
-  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body);
-  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated));
+  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body, inputPath);
+  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated, inputPath));
 }
 
-function parseDecoded(headers: IncomingHttpHeaders, body: Buffer): DecodedBody {
+/**
+ * A plain body: small ones parsed at once, their text kept for monitoring; large ones parsed in slices with their
+ * tensor data left as bytes of the body (`parseJsonBody`), without a text (it would be as large as the body).
+ */
+function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, inputPath: string | undefined): DecodedBody | Promise<DecodedBody> {
   const framing = headers[INFERENCE_HEADER];
   if (framing !== undefined) return { value: splitBinaryBody(body, String(framing)), text: undefined, bytes: body.length };
   if (body.length === 0) return NO_BODY;
+  if (body.length >= LARGE_JSON_BODY_BYTES) {
+    return (parseJsonBody(body, { inputPath }) as Promise<unknown>).then((value) => ({ value, text: undefined, bytes: body.length }));
+  }
   const text = body.toString('utf8');
   return { value: parseJson(text), text, bytes: body.length };
 }

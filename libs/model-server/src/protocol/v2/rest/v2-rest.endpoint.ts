@@ -9,7 +9,7 @@ import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import { pinToMember } from '../../../routing/member-route.util';
-import { BINARY_TYPE, errorAnswer, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
+import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
 import { logHttpFault } from '../../http/http-status.map';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
@@ -17,7 +17,8 @@ import { readBodyPath, writeBodyPath } from './body-path.util';
 import { callOptions, passedHeaders } from './rest-call.options';
 import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
 import type { V2Handler } from './v2-routes.table';
-import { serializeInferenceResponse } from '../../../codecs/v2-json/v2-json.serializer';
+import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
+import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
 
 /** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
@@ -133,13 +134,15 @@ export class V2RestEndpoint {
     const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
     let body: DecodedBody | undefined;
     try {
-      body = await this.read(call);
+      const read = this.read(call);
+      body = read instanceof Promise ? await read : read;
       holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
       let wire = this.inferenceRequest(model, body.value);
       const options = callOptions(call.headers, call.res, this.requestText(model, body));
       if (member !== undefined) wire = pinToMember(this.dataPlane, model, version, wire, member);
       const response = op === 'infer' ? await this.dataPlane.infer(model, version, wire, options) : await this.dataPlane.explain(model, version, wire, options);
-      return this.inferenceAnswer(model, body.value, wire, response);
+      const answer = this.inferenceAnswer(model, body.value, wire, response);
+      return answer instanceof Promise ? await answer : answer;
     } catch (err) {
       return this.fail(call, err, op, body?.value);
     }
@@ -161,16 +164,21 @@ export class V2RestEndpoint {
       }
       const text = input.wire === undefined ? undefined : this.requestText(model, body);
       const output = await this.dataPlane.operation(model, version, op, input, callOptions(call.headers, call.res, text));
-      if (output.kind === 'inference') return this.inferenceAnswer(model, body.value, input.wire!, output.response);
+      if (output.kind === 'inference') {
+        const answer = this.inferenceAnswer(model, body.value, input.wire!, output.response);
+        return answer instanceof Promise ? await answer : answer;
+      }
       return this.jsonAt(model, body.value, stringifyJson(output.value));
     } catch (err) {
       return this.fail(call, err, op, body?.value);
     }
   }
 
-  /** The body, decoded (synchronously unless compressed). */
+  /** The body, decoded (synchronously unless compressed or large). */
   private read(call: V2Call): DecodedBody | Promise<DecodedBody> {
-    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes);
+    const model = call.params.model;
+    const inputPath = model === undefined ? undefined : this.settings.bodyPaths.get(model)?.inputPath;
+    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath);
   }
 
   /** The body's JSON text, when it is the v2 request itself (monitoring logs it as sent). */
@@ -192,11 +200,10 @@ export class V2RestEndpoint {
     return readBodyPath(body, inputPath);
   }
 
-  private inferenceAnswer(model: string, body: unknown, wire: WireInferenceRequest, response: InferenceResponse): HttpAnswer {
-    if (wantsBinaryResponse(wire)) {
-      const binary = serializeBinaryResponse(response, wire);
-      return { status: 200, headers: { 'content-type': BINARY_TYPE, [INFERENCE_HEADER]: String(binary.headerLength) }, body: binary.body };
-    }
+  /** The response as JSON (written in slices when large), or JSON and binary outputs (binary extension); synchronous when small. */
+  private inferenceAnswer(model: string, body: unknown, wire: WireInferenceRequest, response: InferenceResponse): HttpAnswer | Promise<HttpAnswer> {
+    if (wantsBinaryResponse(wire)) return binaryAnswer(response, wire);
+    if (this.settings.bodyPaths.get(model)?.resultPath === undefined && isLargeResponse(response)) return largeJsonAnswer(response);
     return this.jsonAt(model, body, serializeInferenceResponse(response));
   }
 
@@ -206,7 +213,7 @@ export class V2RestEndpoint {
     if (resultPath === undefined) return jsonAnswer(200, text);
     // Write a marker at the path, serialize the body, then put the response text in the marker's place.
     const marker = `\u0000result:${process.hrtime.bigint()}\u0000`;
-    const whole = stringifyJson(writeBodyPath(body instanceof BinaryBody ? body.header : body, resultPath, marker));
+    const whole = stringifyBodyJson(writeBodyPath(body instanceof BinaryBody ? body.header : body, resultPath, marker));
     return jsonAnswer(200, whole.replace(JSON.stringify(marker), () => text));
   }
 
@@ -221,6 +228,16 @@ export class V2RestEndpoint {
     logHttpFault(this.logger, call.method, call.url, err);
     return answer;
   }
+}
+
+async function binaryAnswer(response: InferenceResponse, wire: WireInferenceRequest): Promise<HttpAnswer> {
+  const binary = await serializeBinaryResponse(response, wire);
+  return { status: 200, headers: { 'content-type': BINARY_TYPE, [INFERENCE_HEADER]: String(binary.headerLength) }, body: binary.body };
+}
+
+/** A large JSON answer, written in slices into parts sent one after another. */
+async function largeJsonAnswer(response: InferenceResponse): Promise<HttpAnswer> {
+  return { status: 200, headers: { 'content-type': JSON_TYPE }, body: await serializeInferenceResponseChunks(response) };
 }
 
 /** The operation a model route runs, for its monitoring event. */
