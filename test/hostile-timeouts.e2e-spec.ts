@@ -117,7 +117,7 @@ function cutOffProblem(label: string, r: SlowResult, withinMs: number, names?: R
 
 describe('hostile input: slow clients are cut off (real process, short timeouts)', () => {
   const server = new ServerUnderTest(() =>
-    startCli(['--config', CONFIG], { LOG_LEVEL: 'warn' }, 30000, { nodeFlags: ['--expose-gc', '--require', join(__dirname, 'fixtures', 'hostile-gc-signal.js')] }),
+    startCli(['--config', CONFIG], { LOG_LEVEL: 'warn' }, 30000, { nodeFlags: ['--expose-gc', '--require', join(__dirname, 'fixtures', 'hostile-probe.js')] }),
   );
   beforeEach(() => server.ensure(), 60000);
   afterAll(() => server.stop());
