@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { http, rawRequest, ServerUnderTest, startCli, stopCli, type RawAnswer } from './helpers/cli-process';
+import { http, rawRequest, ServerUnderTest, startCli, type RawAnswer } from './helpers/cli-process';
 import { grpcFrame, grpcOverHttp2, GRPC, inferRequest, npy, npyHeader, parameterEntry } from './fixtures/hostile-requests';
 
 /**
@@ -353,7 +353,7 @@ function grpcGenerator(rand: () => number) {
   };
 }
 
-describe('hostile input: generated requests on the real process', () => {
+describe('hostile input: generated requests and oversized bodies on the real process', () => {
   // The probe preload reports, on SIGUSR2, anything request handling added to Object.prototype or Array.prototype.
   const probe = join(__dirname, 'fixtures', 'hostile-probe.js');
   const server = new ServerUnderTest(() => startCli(['--config', CONFIG], { LOG_LEVEL: 'fatal' }, 30000, { nodeFlags: ['--require', probe] }));
@@ -411,45 +411,39 @@ describe('hostile input: generated requests on the real process', () => {
       return server.cli.child.exitCode === null && server.cli.child.signalCode === null;
     }
   }, 240000);
-});
 
-describe('body limit on the real process', () => {
   it('a 300 MB body is answered 413 before it is all sent, and the server stays up', async () => {
-    const cli = await startCli(['--config', CONFIG]);
-    try {
-      const total = 300 * 1024 * 1024;
-      const chunk = Buffer.alloc(1024 * 1024, 0x20);
-      const result = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
-        let sent = 0;
-        const req = httpRequest({ host: '127.0.0.1', port: cli.port, method: 'POST', path: '/v2/models/echo/infer', headers: { 'content-type': 'application/json', 'content-length': String(total) } }, (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d));
-          res.on('end', () => {
-            resolve({ status: res.statusCode ?? 0, body, sent });
-            req.destroy();
-          });
+    const cli = await server.ensure();
+    const total = 300 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const result = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      const req = httpRequest({ host: '127.0.0.1', port: cli.port, method: 'POST', path: '/v2/models/echo/infer', headers: { 'content-type': 'application/json', 'content-length': String(total) } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body, sent });
+          req.destroy();
         });
-        // An error once the answer has come is the server closing the upload: expected. One before it is a
-        // failure to report, not a promise left pending (which would leave the server process running).
-        let answered = false;
-        req.on('response', () => (answered = true));
-        req.on('error', (err) => (answered ? undefined : reject(new Error(`no answer before the connection failed (${sent} bytes sent): ${err.message}`))));
-        const pump = () => {
-          while (sent < total) {
-            sent += chunk.length;
-            if (!req.write(chunk)) return void req.once('drain', pump);
-          }
-          req.end();
-        };
-        pump();
       });
-      expect(result.status).toBe(413);
-      expect(JSON.parse(result.body).error).toMatch(/larger than 67108864 bytes.*maxBodyBytes/);
-      expect(result.sent).toBeLessThan(300 * 1024 * 1024);
-      const ready = await fetch(`http://127.0.0.1:${cli.port}/v2/health/ready`);
-      expect(ready.status).toBe(200);
-    } finally {
-      await stopCli(cli);
-    }
+      // An error once the answer has come is the server closing the upload: expected. One before it is a
+      // failure to report, not a promise left pending (which would leave the server process running).
+      let answered = false;
+      req.on('response', () => (answered = true));
+      req.on('error', (err) => (answered ? undefined : reject(new Error(`no answer before the connection failed (${sent} bytes sent): ${err.message}`))));
+      const pump = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(result.status).toBe(413);
+    expect(JSON.parse(result.body).error).toMatch(/larger than 67108864 bytes.*maxBodyBytes/);
+    expect(result.sent).toBeLessThan(300 * 1024 * 1024);
+    const ready = await fetch(`http://127.0.0.1:${cli.port}/v2/health/ready`);
+    expect(ready.status).toBe(200);
   }, 120000);
 });
