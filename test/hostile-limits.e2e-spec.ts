@@ -130,7 +130,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
       ),
       errorAnswerProblem('SageMaker CSV', await post('/invocations', `${new Array(n).fill(0).join(',')}\n`, { 'content-type': 'text/csv' }), [413], /maxTensorBytes/),
       errorAnswerProblem('SageMaker NPY', await post('/invocations', npy(npyHeader('<f4', [1, n]), Buffer.alloc(4 * n)), { 'content-type': 'application/x-npy' }), [413], /maxTensorBytes/),
-      errorAnswerProblem('SageMaker NPY |S1 to FP32 (converted)', await post('/invocations', npy(npyHeader('|S1', [1, n]), Buffer.alloc(n, '1')), { 'content-type': 'application/x-npy' }), [413], /maxTensorBytes/),
+      errorAnswerProblem('SageMaker NPY |S1 to FP32 (refused before any size counts)', await post('/invocations', npy(npyHeader('|S1', [1, n]), Buffer.alloc(n, '1')), { 'content-type': 'application/x-npy' }), [400], /dtype 'S1'/),
       errorAnswerProblem('SageMaker JSON rows', await post('/invocations', `[${zeros}]`), [413], /maxTensorBytes/),
       errorAnswerProblem(
         'a shape that claims more than the data holds',

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_HTTP_TIMEOUTS } from 'nest-model-server';
 import { loadServerConfig } from './server-config';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples', 'models.yaml');
@@ -40,12 +41,13 @@ describe('loadServerConfig', () => {
   it('reads the HTTP timeouts and model control from the file and the environment', () => {
     const file = tempConfig('t.yaml', 'receiveTimeoutMs: 5000\nsendTimeoutMs: 7000\nmodelControl: true\nmodels: []\n');
     const fromFile = loadServerConfig({ config: file }, {});
-    expect(fromFile.http).toEqual({ receiveTimeoutMs: 5000, sendTimeoutMs: 7000 });
+    expect(fromFile.http).toEqual({ ...DEFAULT_HTTP_TIMEOUTS, receiveTimeoutMs: 5000, sendTimeoutMs: 7000 });
     expect(fromFile.options.modelControl).toBe(true);
     const fromEnv = loadServerConfig({ config: file }, { SEND_TIMEOUT_MS: '9000', HEADERS_TIMEOUT_MS: '1000', KEEP_ALIVE_TIMEOUT_MS: '3000', MODEL_CONTROL: '0' });
     expect(fromEnv.http).toEqual({ receiveTimeoutMs: 5000, sendTimeoutMs: 9000, headersTimeoutMs: 1000, keepAliveTimeoutMs: 3000 });
+    expect(DEFAULT_HTTP_TIMEOUTS).toEqual({ receiveTimeoutMs: 120_000, headersTimeoutMs: 20_000, sendTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000 });
     expect(fromEnv.options.modelControl).toBe(false);
-    expect(loadServerConfig({}, {}, SAMPLES).http).toEqual({});
+    expect(loadServerConfig({}, {}, SAMPLES).http).toEqual(DEFAULT_HTTP_TIMEOUTS);
     expect(() => loadServerConfig({ config: file }, { RECEIVE_TIMEOUT_MS: '-1' })).toThrow(/RECEIVE_TIMEOUT_MS/);
   });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  DEFAULT_HTTP_TIMEOUTS,
   ModelServer,
   checkRouterMembers,
   routerClass,
@@ -271,7 +272,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
  * `SEND_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS`; the file's `fastLane`, then `FAST_LANE`.
  */
 function httpAdapterOptions(env: NodeJS.ProcessEnv, file: HttpTimeouts, fastLane: unknown): ServerConfig['http'] {
-  const out: ServerConfig['http'] = {};
+  const out: ServerConfig['http'] = { ...DEFAULT_HTTP_TIMEOUTS };
   const lane = env.FAST_LANE !== undefined && env.FAST_LANE !== '' ? !/^(0|false|no|off)$/i.test(env.FAST_LANE) : fastLane;
   if (lane !== undefined) {
     if (typeof lane !== 'boolean') throw new Error(`fastLane must be true or false, got '${String(lane)}'`);

@@ -1,3 +1,4 @@
+import { clip } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import { DATATYPES, type Datatype } from '../model/datatype';
 import type { CodecErrorFactory } from './codec-error.util';
@@ -76,7 +77,7 @@ export function datatypeOfTypedArray(arr: unknown): Datatype | undefined {
 export function parseDatatype(s: unknown, where: string, fail: CodecErrorFactory): Datatype {
   const dt = normalizeDatatype(s);
   if (dt !== undefined) return dt;
-  const shown = typeof s === 'string' ? `'${s}'` : describeValue(s);
+  const shown = typeof s === 'string' ? `'${clip(s, 40)}'` : describeValue(s);
   throw fail(`${where}: unknown datatype ${shown}; use one of ${LIST}`);
 }
 

@@ -9,20 +9,20 @@ export function invalidRequest(message: string): ModelServerError {
 }
 
 export function modelNotFound(name: string): ModelServerError {
-  return new ModelServerError(ErrorCode.NotFound, `model '${name}' is not served here (GET /v2/models lists the models)`);
+  return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' is not served here (GET /v2/models lists the models)`);
 }
 
 export function versionNotFound(name: string, version: string, known: readonly string[]): ModelServerError {
   const list = known.length > 0 ? `; its versions are ${known.map((v) => `'${v}'`).join(', ')}` : '; it has no versions';
-  return new ModelServerError(ErrorCode.NotFound, `model '${name}' has no version '${version}'${list}`);
+  return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' has no version '${clip(version)}'${clip(list)}`);
 }
 
 export function operationNotFound(name: string, op: string): ModelServerError {
-  return new ModelServerError(ErrorCode.NotFound, `model '${name}' has no operation '${op}'`);
+  return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' has no operation '${clip(op)}'`);
 }
 
 export function routeNotFound(method: string, url: string): ModelServerError {
-  return new ModelServerError(ErrorCode.NotFound, `no route ${method} ${url}`);
+  return new ModelServerError(ErrorCode.NotFound, `no route ${clip(method, 20)} ${clip(url)}`);
 }
 
 export function modelNotReady(label: string, state: string, reason?: string, retryAfterSeconds?: number): ModelServerError {

@@ -63,10 +63,14 @@ export function decodeV2Body(
   maxBodyBytes: number,
   inputPath?: string,
 ): DecodedBody | Promise<DecodedBody> {
-  if (body === undefined || body.length === 0) return NO_BODY;
+  const encoding = headers['content-encoding'];
+  if (body === undefined || body.length === 0) {
+    // No body is no body, unless it claims an encoding: zero bytes are not valid gzip or deflate data.
+    if (encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity') throw emptyEncodedBody(encoding);
+    return NO_BODY;
+  }
   const type = headers['content-type'];
   if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
-  const encoding = headers['content-encoding'];
   if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body, inputPath);
   return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated, inputPath));
 }
@@ -119,4 +123,8 @@ async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number)
     }
     throw new ModelServerError(ErrorCode.InvalidRequest, `the body is not valid ${name} data: ${(err as Error).message}`);
   }
+}
+
+function emptyEncodedBody(encoding: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, `the body is empty but says it is ${clip(encoding.trim(), 40)}-encoded; send the encoded body, or no Content-Encoding`);
 }
