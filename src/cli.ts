@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_SERVER_VERSION, ModelFaultGuard, ModelRepository } from 'nest-model-server';
+import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS, MODEL_SERVER_VERSION, ModelFaultGuard, ModelRepository } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
+
+const MiB = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
 
 const USAGE = `Usage: nest-model-server serve [options]
 
@@ -15,15 +17,15 @@ Serves the models listed in a config file over the KServe v2 / Open Inference Pr
 Options:
   --config FILE         models and settings, JSON or YAML (env CONFIG; default: the bundled samples)
   --port N              HTTP port (env PORT, default 8080)
-  --host H              HTTP host (env HOST, default 0.0.0.0)
-  --grpc-port N         gRPC port (env GRPC_PORT, default 8081)
+  --host H              HTTP host (env HOST, default ${GRPC_DEFAULTS.host})
+  --grpc-port N         gRPC port (env GRPC_PORT, default ${GRPC_DEFAULTS.port})
   --grpc-max-message-bytes N
-                        largest gRPC request or response message in bytes (env GRPC_MAX_MESSAGE_BYTES, default 64 MiB)
+                        largest gRPC request or response message in bytes (env GRPC_MAX_MESSAGE_BYTES, default ${MiB(GRPC_DEFAULTS.maxReceiveMessageBytes)})
   --load-mode MODE      blocking (load before listening) or background (env LOAD_MODE)
-  --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default 64 MiB)
+  --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default ${MiB(DEFAULT_MAX_BODY_BYTES)})
   --debug               stack traces in 500 answers (env DEBUG=1)
   --workers N           N server processes sharing the ports (env WORKERS, default 1)
-  --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default 30000)
+  --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default ${GRPC_DEFAULTS.shutdownGraceMs})
   --log-level LEVEL     trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL, default info)
   --log-format FORMAT   json (structured, default) or text (env LOG_FORMAT)
   --log-stream URL      request records to stdout, file:///path.jsonl, redis://host:port/stream-key or http(s)://url

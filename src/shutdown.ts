@@ -1,9 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ModelRepository } from 'nest-model-server';
-
-/** Default time in-flight requests get to finish after SIGTERM. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+import { ModelRepository } from '../libs/model-server/src/internal';
 
 /**
  * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC

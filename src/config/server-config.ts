@@ -1,21 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  DEFAULT_HTTP_TIMEOUTS,
   ModelServer,
-  checkRouterMembers,
-  routerClass,
   type ModelConfig,
   type ModelServerModuleOptions,
-  type ModelServerMonitoringOptions,
   type ModelVersionConfig,
-  type SageMakerModuleOptions,
-  type ServerLogLevel,
   type HttpTimeouts,
   type ModelServerAdapterOptions,
 } from 'nest-model-server';
+import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
+import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
 import { parse as parseYaml } from 'yaml';
-import { loadModelClass } from './model-loader';
+import {
+  DEFAULT_HTTP_TIMEOUTS,
+  GRPC_DEFAULTS,
+  checkRouterMembers,
+  loadModelClass,
+  routerClass,
+  type ServerLogLevel,
+} from '../../libs/model-server/src/internal';
 
 /** Everything the CLI needs to start a server. */
 export interface ServerConfig {
@@ -248,15 +251,15 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   }
   return {
     port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : 'PORT / --port', 8080),
-    host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
-    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
+    host: flags.host ?? env.HOST ?? host ?? GRPC_DEFAULTS.host,
+    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', GRPC_DEFAULTS.port),
     grpcMaxMessageBytes: integer(
       flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
       'GRPC_MAX_MESSAGE_BYTES / --grpc-max-message-bytes',
-      64 * 1024 * 1024,
+      GRPC_DEFAULTS.maxReceiveMessageBytes,
     ),
     workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, 'WORKERS / --workers', 1)),
-    shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', 30000),
+    shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', GRPC_DEFAULTS.shutdownGraceMs),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, 'LOG_LEVEL / --log-level', LOG_LEVELS, 'info'),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, 'LOG_FORMAT / --log-format', ['json', 'text'] as const, 'json'),
     configFile,
