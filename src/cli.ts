@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_SERVER_VERSION, ModelFaultGuard, ModelRepository } from '../libs/model-server/src/internal';
+import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
+import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
 import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ModelRepository } from '../libs/model-server/src/internal';
+import { ModelRepository } from 'nest-model-server';
 
 /** Messages between the primary and the server processes. */
 type ClusterMessage = { type: 'nms:ready'; ready: boolean } | { type: 'nms:cluster-ready'; ready: boolean };

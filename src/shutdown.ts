@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ModelRepository } from '../libs/model-server/src/internal';
+import { ModelRepository } from 'nest-model-server';
 
 /**
  * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC

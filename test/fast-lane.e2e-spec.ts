@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   createFastifyAdapter,
+  ModelRepository,
   ModelServerModule,
   type ModelServerModuleOptions,
 } from 'nest-model-server';
@@ -14,7 +15,6 @@ import {
   type MonitoringRecord,
   type MonitoringSink,
 } from 'nest-model-server/monitoring';
-import { ModelRepository } from '../libs/model-server/src/internal';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { overHttp } from './helpers/test-app';
 

@@ -45,3 +45,5 @@ export { createFastifyAdapter } from './protocol/http';
 export type { ModelServerAdapterOptions, HttpTimeouts } from './protocol/http';
 export { DataPlane, ModelCatalog } from './inference';
 export type { CallOptions } from './inference';
+// Fault containment outside requests (docs/deployment.md): the guard, and the repository it watches
+export { ModelFaultGuard, ModelRepository } from './repository';

@@ -13,8 +13,6 @@ export { PinoLogger } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';
 export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
-export { ModelRepository } from './repository/model-repository';
-export { ModelFaultGuard } from './repository/model-fault-guard';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
 export { DEFAULT_MAX_BODY_BYTES } from './options/model-server-options.interface';
 export { GRPC_DEFAULTS, DEFAULT_SHUTDOWN_GRACE_MS } from './options/grpc-options.interface';
@@ -22,7 +20,5 @@ export { GRPC_DEFAULTS, DEFAULT_SHUTDOWN_GRACE_MS } from './options/grpc-options
 // The repository's tests
 export { seededRandom } from './routing/seeded-random.util';
 export { parseJson, stringifyJson } from './codecs';
-export { createExecutorFactory } from './execution/default-executor.factory';
 export type { ExecutorFactory, ExecutorObserver } from './execution/predict-executor.interface';
-export { ManualClock } from './execution/manual-clock';
 export { ContentCodecRegistry } from './codecs/content/content-codec.registry';
