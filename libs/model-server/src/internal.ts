@@ -7,7 +7,6 @@ import 'reflect-metadata';
 
 // The CLI
 export { loadModelClass } from './execution/model-class.loader';
-export type { LoadedModelClass } from './execution/model-class.loader';
 export { routerClass, checkRouterMembers } from './routing/router-config.util';
 export { PinoLogger } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';
@@ -15,7 +14,7 @@ export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
 export { DEFAULT_MAX_BODY_BYTES } from './options/model-server-options.interface';
-export { GRPC_DEFAULTS, DEFAULT_SHUTDOWN_GRACE_MS } from './options/grpc-options.interface';
+export { GRPC_DEFAULTS } from './options/grpc-options.interface';
 
 // The repository's tests
 export { seededRandom } from './routing/seeded-random.util';
