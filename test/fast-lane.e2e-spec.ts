@@ -5,16 +5,17 @@ import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   createFastifyAdapter,
-  HttpErrorFilter,
-  InferenceEventStream,
   ModelRepository,
   ModelServerModule,
+  type ModelServerModuleOptions,
+} from 'nest-model-server';
+import {
+  InferenceEventStream,
   ModelServerMonitoringModule,
   type InferenceEvent,
-  type ModelServerModuleOptions,
   type MonitoringRecord,
   type MonitoringSink,
-} from 'nest-model-server';
+} from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { overHttp } from './helpers/test-app';
 
@@ -38,7 +39,6 @@ async function listening(
   if (sink !== undefined) imports.push(ModelServerMonitoringModule.forRoot({ sink, batchSize: 1, metrics: false }));
   const moduleRef = await Test.createTestingModule({ imports }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane }), { logger });
-  app.useGlobalFilters(new HttpErrorFilter());
   setUp?.(app);
   const seenByFastify: string[] = [];
   app.getHttpAdapter().getInstance().addHook('onRequest', (req, _reply, done) => {

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { InferenceEventStream, ModelServer, type InferenceEvent, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { ModelServer, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import type { Subscription } from 'rxjs';
 import { BrokenFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, lengthPrefixed, type GrpcTestApp, type Message } from './helpers/grpc-client';

@@ -9,8 +9,8 @@ import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
-import { RESOLVED_OPTIONS } from './model-server.constants';
-import type { ResolvedModelServerOptions } from './model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../options/tokens';
+import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 
 /**
  * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,

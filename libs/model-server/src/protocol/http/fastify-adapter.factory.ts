@@ -1,6 +1,6 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.interface';
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { lingerOnEarlyAnswers } from './early-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';

@@ -5,9 +5,9 @@ import { errorBody, logHttpFault, toHttpError } from './http-status.map';
 /**
  * Answers every error that reaches Nest (unknown routes, Nest controllers) as `{"error": "<message>"}`, the
  * shape the v2 routes use, so a client sees one error format from the whole server.
- * Register it with `app.useGlobalFilters(new HttpErrorFilter())` or as `APP_FILTER`.
+ * `ModelServerModule` registers it (as `APP_FILTER`).
  *
- * @publicApi
+ * @internal
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {

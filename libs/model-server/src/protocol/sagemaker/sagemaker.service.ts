@@ -12,15 +12,15 @@ import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
 import type { RequestByteBudget } from '../../inference/request-byte-budget';
 import { ModelState } from '../../model/model-state.enum';
-import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
-import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../../options/tokens';
+import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { ModelRepository } from '../../repository/model-repository';
 import type { ModelVersion } from '../../repository/model-version';
 import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
 import { sageMakerHooks, type ResolvedSageMakerHooks } from './sagemaker-hooks.util';
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
-import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from './sagemaker-options.interface';
+import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
 
 const MIB = 1024 * 1024;
 
