@@ -5,8 +5,8 @@ import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
-import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';
-import { errorBody, logHttpFault } from '../http/http-status.map';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
+import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { callOptions } from '../v2/rest/rest-call.options';
 import type { SageMakerService } from './sagemaker.service';
@@ -60,7 +60,7 @@ export class SageMakerRoutes {
     const result = await this.service.ping();
     if (result.ready) return sendJson(reply, 200, '{"ready":true}');
     const reason = this.settings.pingNamesModels ? (result.reason ?? 'not ready') : 'not ready (GET /v2/models, with credentials, lists the models\' states)';
-    return sendJson(reply, 503, errorBody(reason));
+    return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
   private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
