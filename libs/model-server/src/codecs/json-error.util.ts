@@ -1,6 +1,6 @@
 import { clip } from '../errors/clip.util';
-import { invalidRequest } from '../errors/errors';
 import type { ModelServerError } from '../errors/model-server.error';
+import { invalidRequest } from '../errors';
 
 /** The most digits an integer literal may have: 20 holds every 64-bit value (UINT64 max has 20). @internal */
 export const MAX_INTEGER_DIGITS = 20;

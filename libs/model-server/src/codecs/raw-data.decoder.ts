@@ -1,6 +1,5 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { elementSize } from './datatype.util';
 import { formatShape } from './element-count.util';
 import { bf16BytesToFloat32Array, halfBytesToFloat32Array } from './fp16.util';
@@ -8,6 +7,7 @@ import type { TensorBudget } from './tensor-budget';
 import { MAX_BYTES_TOTAL } from './value-converter.util';
 import { runInSlices } from './time-slice.util';
 import type { WireInferenceRequest } from './wire-tensor.interface';
+import type { CodecErrorFactory } from '../errors';
 
 /** Raw data up to this size is copied to aligned memory at once when decoded; larger data in slices, first. */
 const ALIGN_AT_ONCE_BYTES = 4 * 1024 * 1024;

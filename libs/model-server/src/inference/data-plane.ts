@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
-import { errorDetail, invalidRequest, modelError, modelNotReady, operationNotFound, overloaded } from '../errors/errors';
 import { isModelServerError, ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import { ModelState } from '../model/model-state.enum';
@@ -22,6 +21,7 @@ import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { encodeResponse, isInferenceResult } from './response-encoder';
+import { asInternalError, callsTooDeep, errorDetail, explainNotImplemented, invalidRequest, modelError, modelNotReady, operationNotFound, tooManyInFlight } from '../errors';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 export const MAX_CALL_DEPTH = 8;
@@ -127,7 +127,7 @@ export class DataPlane {
    */
   private admit(mv: ModelVersion): LoadedModel {
     const max = this.limits.maxInFlight;
-    if (max > 0 && this.inFlight >= max) throw overloaded('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
+    if (max > 0 && this.inFlight >= max) throw tooManyInFlight('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
     const serving = mv.enter();
     this.inFlight++;
     return serving;
@@ -167,17 +167,14 @@ export class DataPlane {
     parent: RequestContext | undefined = undefined,
   ): Promise<InferenceResponse> {
     if (depth > MAX_CALL_DEPTH) {
-      throw new ModelServerError(
-        ErrorCode.ModelError,
-        `in-process calls nest deeper than ${MAX_CALL_DEPTH} levels (calling '${name}'): do the models call each other in a cycle?`,
-      );
+      throw callsTooDeep(MAX_CALL_DEPTH, name);
     }
     const mv = this.readyVersion(name, version, depth);
     const serving = this.admit(mv);
     const hooks = serving.hooks;
     if (op === 'explain' && hooks.explain === null) {
       this.release(mv, serving);
-      throw new ModelServerError(ErrorCode.NotFound, `model ${mv.label} does not implement explain`);
+      throw explainNotImplemented(mv.label);
     }
     const ctx = this.context(wire.id ?? randomUUID(), op, mv, call, depth, parent);
     const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
@@ -301,9 +298,7 @@ export class DataPlane {
     const wireId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
     const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, call, 0, undefined);
     const trace = this.startTrace(mv, ctx, call, raw);
-    trace.error = isModelServerError(error)
-      ? error
-      : new ModelServerError(ErrorCode.Internal, error instanceof Error ? error.message : String(error));
+    trace.error = asInternalError(error);
     this.finishTrace(trace);
   }
 

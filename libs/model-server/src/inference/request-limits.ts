@@ -1,6 +1,6 @@
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { MAX_JSON_VALUES } from '../codecs/json-error.util';
-import { limitExceeded } from '../errors/errors';
+import { limitExceeded } from '../errors';
 
 /**
  * How much one request may ask of the server, checked by every transport before it decodes tensor data.

@@ -1,9 +1,8 @@
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import type { DataPlane } from '../inference/data-plane';
 import { isModelRouter } from './model-router.base';
 import { ROUTER_MEMBER_PARAMETER } from './router.constants';
+import { notARouter } from '../errors';
 
 /**
  * The request a transport sends the router `model` for MLRun's router URL form
@@ -16,7 +15,7 @@ import { ROUTER_MEMBER_PARAMETER } from './router.constants';
 export function pinToMember(dataPlane: DataPlane, model: string, version: string | undefined, wire: WireInferenceRequest, member: string): WireInferenceRequest {
   const instance = dataPlane.readyVersion(model, version).instance;
   if (!isModelRouter(instance)) {
-    throw new ModelServerError(ErrorCode.NotFound, `model '${model}' is not a router, so it has no member '${member}'`);
+    throw notARouter(model, member);
   }
   instance.member(member);
   return { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } };

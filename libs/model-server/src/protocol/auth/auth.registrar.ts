@@ -1,11 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unauthenticated } from '../../errors/errors';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
 import { ownHook } from '../http/fast-lane';
 import { fastifyOf } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
+import { unauthenticated } from '../../errors';
 
 /**
  * Puts the token check in front of every HTTP route when auth is configured: inference, management,

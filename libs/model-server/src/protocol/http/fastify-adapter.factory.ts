@@ -3,6 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.interface';
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { lingerOnEarlyAnswers } from './early-answer';
+import { sendAnswer, statusErrorAnswer } from './http-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';
 
 /**
@@ -57,7 +58,7 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 256 characters' : error.message;
-      reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: message }));
+      sendAnswer(reply, statusErrorAnswer(status, message));
     },
   });
   closeStalledConnections(adapter.getInstance().server, timeouts.sendTimeoutMs);

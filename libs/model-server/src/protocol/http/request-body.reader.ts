@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { invalidRequest, payloadTooLarge } from '../../errors/errors';
+import { invalidRequest, payloadTooLarge } from '../../errors';
 import { runInSlices } from '../../codecs/time-slice.util';
 
 const EMPTY = Buffer.alloc(0);

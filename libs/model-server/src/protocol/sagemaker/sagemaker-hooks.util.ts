@@ -1,7 +1,7 @@
-import { ErrorCode } from '../../errors/error-code.enum';
 import { ModelServerError } from '../../errors/model-server.error';
 import type { ModelServer } from '../../model/model-server';
 import type { BatchStrategy, SageMakerHooks } from './sagemaker-hooks.interface';
+import { sageMakerHooksInvalid } from '../../errors';
 
 /** A model's SageMaker hooks, bound and checked. @internal */
 export interface ResolvedSageMakerHooks {
@@ -60,7 +60,7 @@ function resolve(model: ModelServer, label: string): ResolvedSageMakerHooks | Mo
     maxConcurrentTransforms: positiveInteger(m, 'maxConcurrentTransforms', 1024, problems),
   };
   if (problems.length === 0) return resolved;
-  return new ModelServerError(ErrorCode.ModelError, `model ${label} declares invalid SageMaker hooks: ${problems.join('; ')}`);
+  return sageMakerHooksInvalid(label, problems);
 }
 
 /**

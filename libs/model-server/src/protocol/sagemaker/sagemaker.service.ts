@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { ContentFormat } from '../../codecs/content/content-codec.interface';
 import { ContentCodecRegistry } from '../../codecs/content/content-codec.registry';
-import { unsupportedMediaType, notAcceptable } from '../../codecs/content/content-error.util';
 import { contentTarget } from '../../codecs/content/content-target.util';
 import { parseMediaType, type NegotiatedType } from '../../codecs/content/media-type.util';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
-import { ErrorCode } from '../../errors/error-code.enum';
-import { invalidRequest, modelNotFound } from '../../errors/errors';
-import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
+import { isModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
 import type { RequestByteBudget } from '../../inference/request-byte-budget';
@@ -21,6 +18,7 @@ import { sageMakerHooks, type ResolvedSageMakerHooks } from './sagemaker-hooks.u
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
 import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
+import { invalidRequest, modelNotFound, notAcceptable, sageMakerInputInvalid, sageMakerOutputInvalid, unsupportedMediaType } from '../../errors';
 
 const MIB = 1024 * 1024;
 
@@ -223,7 +221,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
     try {
       return checkInferenceRequest(value);
     } catch (err) {
-      throw new ModelServerError(ErrorCode.ModelError, `model ${mv.label}: input() must return a v2 request { inputs: [...] }: ${(err as Error).message}`);
+      throw sageMakerInputInvalid(mv.label, (err as Error).message);
     }
   }
 
@@ -270,7 +268,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
 function checkOutput(out: unknown, label: string): { body: Buffer | string; contentType: string } {
   const o = out as { body?: unknown; contentType?: unknown };
   if (typeof o !== 'object' || o === null || (typeof o.body !== 'string' && !Buffer.isBuffer(o.body)) || typeof o.contentType !== 'string' || o.contentType === '') {
-    throw new ModelServerError(ErrorCode.ModelError, `model ${label}: output() must return { body: string | Buffer, contentType: string } or undefined`);
+    throw sageMakerOutputInvalid(label);
   }
   return { body: o.body as Buffer | string, contentType: o.contentType };
 }

@@ -4,10 +4,7 @@ import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody, type JsonBodyOptions } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
-import { clip } from '../../../errors/clip.util';
-import { ErrorCode } from '../../../errors/error-code.enum';
-import { ModelServerError } from '../../../errors/model-server.error';
-import { unsupportedContentType } from '../../../errors/errors';
+import { binaryFramingMismatch, emptyEncodedBody, inflatedTooLarge, invalidEncodedBody, unsupportedContentEncoding, unsupportedContentType } from '../../../errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
@@ -98,10 +95,7 @@ function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, options: JsonB
 function splitBinaryBody(body: Buffer, header: string, maxValues: number | undefined): BinaryBody | Promise<BinaryBody> {
   const length = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
   if (!Number.isSafeInteger(length) || length > body.length) {
-    throw new ModelServerError(
-      ErrorCode.InvalidRequest,
-      `${INFERENCE_HEADER} is '${clip(header, 40)}' but the body has ${body.length} bytes; it must be the JSON part's length`,
-    );
+    throw binaryFramingMismatch(INFERENCE_HEADER, header, body.length);
   }
   const tail = body.subarray(length);
   const json = parseJsonBody(body.subarray(0, length), { maxValues });
@@ -116,22 +110,15 @@ async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number)
   const name = encoding.trim().toLowerCase();
   if (name === 'identity' || name === '') return body;
   if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {
-    throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${clip(encoding, 60)}' is not supported; use gzip, deflate or none`);
+    throw unsupportedContentEncoding(encoding);
   }
   try {
     const options = { maxOutputLength: maxBodyBytes };
     return name === 'deflate' ? await inflateAsync(body, options) : await gunzipAsync(body, options);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ModelServerError(
-        ErrorCode.PayloadTooLarge,
-        `the ${name} body inflates to more than ${maxBodyBytes} bytes, the limit (maxBodyBytes / MAX_BODY_BYTES)`,
-      );
+      throw inflatedTooLarge(name, maxBodyBytes);
     }
-    throw new ModelServerError(ErrorCode.InvalidRequest, `the body is not valid ${name} data: ${(err as Error).message}`);
+    throw invalidEncodedBody(name, (err as Error).message);
   }
-}
-
-function emptyEncodedBody(encoding: string): ModelServerError {
-  return new ModelServerError(ErrorCode.InvalidRequest, `the body is empty but says it is ${clip(encoding.trim(), 40)}-encoded; send the encoded body, or no Content-Encoding`);
 }

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { stringifyJson } from '../../../codecs';
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
-import { invalidRequest } from '../../../errors/errors';
 import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { ModelCatalog } from '../../../inference/model-catalog';
@@ -20,6 +19,7 @@ import type { V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
+import { invalidRequest } from '../../../errors';
 
 /** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
 export interface BodyPaths {
@@ -89,6 +89,7 @@ export class V2RestEndpoint {
           : jsonAnswer(503, JSON.stringify({ ready: false, error: 'not every model is ready (GET /v2/models lists their states)' })),
       listModels: () => jsonAnswer(200, JSON.stringify(this.catalog.listModels())),
       repositoryIndex: (call) => this.guarded(call, undefined, () => this.repositoryIndex(call)),
+      // A version that does not end up ready fails the load: the catalog throws, as it does for gRPC.
       loadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.loadModel(call.params.model!)))),
       unloadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
       modelMetadata: (call) => this.guarded(call, undefined, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { routeNotFound, unsupportedContentType } from '../../../errors/errors';
 import { clip } from '../../../errors/clip.util';
 import type { ModelServerError } from '../../../errors/model-server.error';
 import { errorAnswer, sendAnswer } from '../../http/http-answer';
@@ -9,6 +8,7 @@ import { readRequestBody, type BodyDone } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
 import { isStrictJsonMediaType } from './v2-body.parser';
 import { V2_PREFIX, V2_ROUTES, type V2Handler } from './v2-routes.table';
+import { routeNotFound, unsupportedContentType } from '../../../errors';
 
 /** What a route registered from the table carries in its config: the handler's name. */
 interface V2RouteConfig {

@@ -2,7 +2,7 @@ import { clip } from './clip.util';
 import { ErrorCode } from './error-code.enum';
 import { ModelServerError } from './model-server.error';
 
-/** Factories for the catalogue's errors, so every message is written in one place. @internal */
+/** Errors of requests the client got wrong: malformed, unknown, too large, unreadable, refused. @internal */
 
 export function invalidRequest(message: string): ModelServerError {
   return new ModelServerError(ErrorCode.InvalidRequest, message);
@@ -21,50 +21,13 @@ export function operationNotFound(name: string, op: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' has no operation '${clip(op)}'`);
 }
 
+/** A model without an `explain` hook asked to explain (404). */
+export function explainNotImplemented(label: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model ${label} does not implement explain`);
+}
+
 export function routeNotFound(method: string, url: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `no route ${clip(method, 20)} ${clip(url)}`);
-}
-
-export function modelNotReady(label: string, state: string, reason?: string, retryAfterSeconds?: number): ModelServerError {
-  const why = reason ? `: ${reason}` : '';
-  return new ModelServerError(ErrorCode.NotReady, `model ${label} is not ready (${state})${why}`, { retryAfterSeconds });
-}
-
-export function overloaded(what: string, limit: number, setting: string): ModelServerError {
-  return new ModelServerError(
-    ErrorCode.Overloaded,
-    `${what} already has ${limit} requests in flight, its limit (${setting}); retry shortly`,
-    { retryAfterSeconds: 1 },
-  );
-}
-
-export function deadlineExceeded(stage: string): ModelServerError {
-  return new ModelServerError(ErrorCode.DeadlineExceeded, `the request's deadline passed during ${stage}`);
-}
-
-/**
- * Model code threw something uncoded (500). The client learns which model failed, in which stage, and the request
- * id to find the details by; the thrown error is kept as `cause`, which transports log and put in answers only
- * in `debug` mode (a model's own error text may hold paths, data or internals).
- */
-export function modelError(label: string, stage: string, err: unknown, requestId: string): ModelServerError {
-  return new ModelServerError(
-    ErrorCode.ModelError,
-    `model ${label} failed in ${stage} (request ${clip(requestId)}); details are in the server log`,
-    { cause: err },
-  );
-}
-
-/**
- * An error's text for the server's own records (logs, monitoring records), never for clients: the message, and
- * for a server-side failure (500) the underlying error it keeps as `cause` (the model's own error text).
- */
-export function errorDetail(err: ModelServerError): string {
-  if (err.code !== ErrorCode.ModelError && err.code !== ErrorCode.Internal) return err.message;
-  const cause = err.cause;
-  if (cause === undefined) return err.message;
-  const text = cause instanceof Error ? cause.message : String(cause);
-  return `${err.message} (cause: ${clip(text, 2000)})`;
 }
 
 /** A count in the request is over its configured limit (400, naming the setting). */
@@ -77,15 +40,6 @@ export function tensorBudgetExceeded(where: string, bytes: number, limit: number
   return new ModelServerError(
     ErrorCode.PayloadTooLarge,
     `${where} would take ${bytes} bytes decoded, over what is left of the request's ${limit}-byte budget for tensors (maxTensorBytes)`,
-  );
-}
-
-/** The server holds as many request bytes as it may at once (503, retry shortly). */
-export function byteBudgetExhausted(bytes: number, limit: number): ModelServerError {
-  return new ModelServerError(
-    ErrorCode.Overloaded,
-    `the server is already decoding and serving ${limit} bytes of requests, its limit (maxRequestBytesInFlight); this ${bytes}-byte request can be retried shortly`,
-    { retryAfterSeconds: 1 },
   );
 }
 
@@ -110,8 +64,49 @@ export function payloadTooLarge(maxBodyBytes: number): ModelServerError {
   );
 }
 
+/** A compressed body that inflates past the body limit (413). */
+export function inflatedTooLarge(encoding: string, maxBodyBytes: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.PayloadTooLarge,
+    `the ${encoding} body inflates to more than ${maxBodyBytes} bytes, the limit (maxBodyBytes / MAX_BODY_BYTES)`,
+  );
+}
+
+/** A response the transport found larger than its send limit, before it was allocated (413 / RESOURCE_EXHAUSTED). */
+export function responseTooLarge(size: number, limit: number, setting: string): ModelServerError {
+  return new ModelServerError(ErrorCode.PayloadTooLarge, `the response message is ${size} bytes, over the server's limit of ${limit} bytes: ${setting}`);
+}
+
 /** A body whose content type the route does not read (415); `accepted` says what it reads. */
 export function unsupportedContentType(type: string | undefined, accepted: string): ModelServerError {
   const got = type === undefined || type.trim() === '' ? 'no content type' : `content type '${clip(type.trim(), 100)}'`;
   return new ModelServerError(ErrorCode.UnsupportedMediaType, `${got} is not supported here; ${accepted}`);
+}
+
+/** A v2 body in a content encoding the server does not inflate (415). */
+export function unsupportedContentEncoding(encoding: string): ModelServerError {
+  return new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${clip(encoding, 60)}' is not supported; use gzip, deflate or none`);
+}
+
+/** A SageMaker invocation in any content encoding (415): the contract sends bodies uncompressed. */
+export function invocationEncodingUnsupported(encoding: string): ModelServerError {
+  return new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported on /invocations; send the body uncompressed`);
+}
+
+/** A compressed body that does not inflate (400). */
+export function invalidEncodedBody(encoding: string, reason: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, `the body is not valid ${encoding} data: ${reason}`);
+}
+
+/** An empty body that claims a content encoding (400): zero bytes are not valid gzip or deflate data. */
+export function emptyEncodedBody(encoding: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, `the body is empty but says it is ${clip(encoding.trim(), 40)}-encoded; send the encoded body, or no Content-Encoding`);
+}
+
+/** A binary-framed body whose JSON-length header does not fit the body (400). */
+export function binaryFramingMismatch(header: string, value: string, bodyBytes: number): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.InvalidRequest,
+    `${header} is '${clip(value, 40)}' but the body has ${bodyBytes} bytes; it must be the JSON part's length`,
+  );
 }
