@@ -66,6 +66,30 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
   if (slot !== undefined) {
     attachFastLaneSlot(adapter.getInstance(), slot);
     watchRequestHooks(adapter.getInstance(), slot);
+    watchAdapterHooks(adapter, slot);
   }
   return adapter;
+}
+
+/**
+ * Nest's adapter runs CORS (`app.enableCors`), security headers and CSRF protection (`app.useSecurityHeaders`,
+ * `app.enableCsrfProtection`) and lifecycle hooks from Fastify hooks it added when it was
+ * made: no new Fastify hook shows that the application asked for them, so the calls that set them turn the lane off.
+ */
+function watchAdapterHooks(adapter: FastifyAdapter, slot: FastLaneSlot): void {
+  const reasons: Record<string, string> = {
+    enableCors: 'the application enabled CORS',
+    registerSecurityHook: 'the application added security headers or CSRF protection',
+    setOnRequestHook: 'the application added a request hook',
+    setOnResponseHook: 'the application added a response hook',
+  };
+  const target = adapter as unknown as Record<string, unknown>;
+  for (const [method, reason] of Object.entries(reasons)) {
+    const original = target[method];
+    if (typeof original !== 'function') continue;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      slot.turnOff(reason);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
 }
