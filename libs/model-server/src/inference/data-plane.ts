@@ -7,8 +7,8 @@ import type { InferenceRequest, InferenceResponse } from '../model/inference.int
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext, type NestedCall } from '../model/request-context';
-import type { InferenceEventStream } from '../monitoring/inference-event-stream';
-import type { StageTimings } from '../monitoring/inference-event.interface';
+import type { InferenceEventStream } from './inference-event-stream';
+import type { StageTimings } from './inference-event.interface';
 import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
 import { inModelScope } from '../repository/model-scope';

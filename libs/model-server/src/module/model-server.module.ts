@@ -3,7 +3,7 @@ import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
 import { ServerInfo } from '../inference/server-info';
-import { InferenceEventStream } from '../monitoring/inference-event-stream';
+import { InferenceEventStream } from '../inference/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 import { MODEL_SERVER_VERSION } from '../version';
 import { RESOLVED_OPTIONS } from './model-server.constants';

@@ -1,6 +1,6 @@
-export type { InferenceEvent, StageTimings } from './inference-event.interface';
-export { InferenceEventStream } from './inference-event-stream';
-export type { InferenceEventListener } from './inference-event-stream';
+export type { InferenceEvent, StageTimings } from '../inference/inference-event.interface';
+export { InferenceEventStream } from '../inference/inference-event-stream';
+export type { InferenceEventListener } from '../inference/inference-event-stream';
 export { ModelServerMonitoringModule } from './monitoring.module';
 export { MONITORING_OPTIONS_TYPE, MONITORING_ASYNC_OPTIONS_TYPE } from './monitoring.module-definition';
 export type { ModelServerMonitoringOptions, CloudEventsOptions, DropPolicy } from './monitoring-options.interface';

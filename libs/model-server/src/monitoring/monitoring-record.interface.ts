@@ -1,4 +1,4 @@
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 
 /**
  * One message the monitoring pipe sends: a line of a file, an entry of a Redis stream, an HTTP POST.

@@ -6,7 +6,7 @@ import type { ResolvedModelServerOptions } from '../module/model-server-options.
 import { ModelRepository } from '../repository/model-repository';
 import { CloudEventsFormatter } from './cloud-events.formatter';
 import { EventSampler } from './event.sampler';
-import { InferenceEventStream } from './inference-event-stream';
+import { InferenceEventStream } from '../inference/inference-event-stream';
 import { MetricsRegistrar } from './metrics/metrics-registrar';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.service';
 import { MlrunRecordFormatter, type LoggedResultsLookup } from './mlrun-record.formatter';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { EventSampler } from './event.sampler';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
 import { MonitoringPipe } from './monitoring.pipe';
 import type { EncodedRecord } from './record.encoder';

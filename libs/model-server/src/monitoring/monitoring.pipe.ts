@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { asyncScheduler, filter, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { EventSampler } from './event.sampler';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
 import { RecordEncoder } from './record.encoder';

@@ -2,8 +2,8 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ExecutorObserver } from '../../execution/predict-executor.interface';
 import { ModelState } from '../../model/model-state.enum';
 import type { ModelRepository } from '../../repository/model-repository';
-import type { InferenceEventStream } from '../inference-event-stream';
-import type { InferenceEvent, StageTimings } from '../inference-event.interface';
+import type { InferenceEventStream } from '../../inference/inference-event-stream';
+import type { InferenceEvent, StageTimings } from '../../inference/inference-event.interface';
 import type { MonitoringPipe } from '../monitoring.pipe';
 import type { DropReason, PipeObserver } from '../monitoring-pipe.interface';
 import {
