@@ -15,7 +15,7 @@ import {
   type ModelServerAdapterOptions,
 } from 'nest-model-server';
 import { parse as parseYaml } from 'yaml';
-import { loadModelClass } from './model-loader';
+import { loadModelClass } from 'nest-model-server';
 
 /** Everything the CLI needs to start a server. */
 export interface ServerConfig {
