@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../errors/errors';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
-import { fastifyOf } from '../http/fastify-instance.util';
+import { onFastify } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
 
 /**
@@ -20,9 +20,10 @@ export class AuthRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.verifier.enabled) return;
-    const app = fastifyOf(this.adapterHost);
-    if (app === undefined) return;
+    if (this.verifier.enabled) onFastify(this.adapterHost, (app) => this.register(app));
+  }
+
+  private register(app: FastifyInstance): void {
     const verifier = this.verifier;
     app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       if (verifier.admits(req.url, req.headers)) return done();
