@@ -66,7 +66,4 @@ export function isModelFailure(err: unknown): boolean {
   return code !== ErrorCode.Overloaded && code !== ErrorCode.NotReady && code !== ErrorCode.DeadlineExceeded && code !== ErrorCode.Cancelled;
 }
 
-/** `model 'x'` or `model 'x' version '2'`, for messages. @internal */
-export function versionLabel(name: string, version: string | undefined): string {
-  return version === undefined ? `'${name}'` : `'${name}' version '${version}'`;
-}
+export { versionLabel } from '../errors/version-label.util';
