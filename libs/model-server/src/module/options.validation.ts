@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT } from '../inference/request-byte-budget';
 import { DEFAULT_REQUEST_LIMITS } from '../inference/request-limits';
-import { ModelServer } from '../model/model-server';
+import { isModelClass } from '../model/model-server';
 import type { ModelConfig, ModelVersionConfig } from '../repository/model-config.interface';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -101,10 +101,6 @@ function flatten(errors: ValidationError[], prefix: string, out: string[]): stri
     flatten(e.children ?? [], path, out);
   }
   return out;
-}
-
-function isModelClass(value: unknown): boolean {
-  return typeof value === 'function' && value.prototype instanceof ModelServer;
 }
 
 /**
