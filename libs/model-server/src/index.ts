@@ -173,7 +173,7 @@ export type {
 export {
   InferenceEventStream,
   ModelServerMonitoringModule,
-  MonitoringPipe,
+  RecordPipeline,
   PrometheusMetrics,
   DEFAULT_LATENCY_BUCKETS,
   MlrunRecordFormatter,
