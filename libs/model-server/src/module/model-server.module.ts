@@ -9,12 +9,12 @@ import { MODEL_SERVER_VERSION } from '../version';
 import { RESOLVED_OPTIONS } from './model-server.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from './model-server-options.interface';
-import { ModelServerLifecycle } from './model-server-lifecycle';
+import { ModelServerLifecycle } from './model-server.lifecycle';
 import { validateOptions } from './options.validation';
 import { AuthRegistrar } from '../protocol/auth/auth.registrar';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
-import { RestRegistrar } from './rest-registrar';
+import { RestRegistrar } from './rest.registrar';
 
 /**
  * Serves models over the KServe v2 / Open Inference Protocol.

@@ -7,7 +7,7 @@ import { ModelRepository } from '../repository/model-repository';
 import { CloudEventsFormatter } from './cloud-events.formatter';
 import { EventSampler } from './event.sampler';
 import { InferenceEventStream } from '../inference/inference-event-stream';
-import { MetricsRegistrar } from './metrics/metrics-registrar';
+import { MetricsRegistrar } from './metrics/metrics.registrar';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.service';
 import { MlrunRecordFormatter, type LoggedResultsLookup } from './mlrun-record.formatter';
 import { MONITORING_OPTIONS } from './monitoring.constants';

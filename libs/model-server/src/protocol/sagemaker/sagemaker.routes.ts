@@ -7,7 +7,7 @@ import { fromFastify } from '../http/fastify-errors';
 import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';
 import { errorBody, logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
-import { callOptions } from '../v2/rest/rest-call.options';
+import { callOptions } from '../v2/rest/rest-call-options.util';
 import type { SageMakerService } from './sagemaker.service';
 
 /** The header naming the model of a multi-model endpoint. @publicApi */
