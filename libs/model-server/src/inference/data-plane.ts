@@ -23,7 +23,7 @@ import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
-export const MAX_CALL_DEPTH = 8;
+const MAX_CALL_DEPTH = 8;
 
 /** The facts of one request the monitoring event is built from (only when something subscribes). */
 interface Trace {
