@@ -211,6 +211,7 @@ describe('the layer table (docs/architecture.md)', () => {
     const folders = foldersOf(files);
     expect([...folders].filter((f) => !table.has(f)).sort()).toEqual([]);
     expect([...table.keys()].filter((f) => !folders.has(f) && !PENDING_FOLDERS.includes(f)).sort()).toEqual([]);
+    expect(PENDING_FOLDERS.filter((f) => folders.has(f)).map((f) => `${f} exists: remove it from PENDING_FOLDERS`)).toEqual([]);
     for (const [folder, allowed] of table) {
       expect([...allowed].filter((f) => !table.has(f)).map((f) => `${folder} may import unknown folder ${f}`)).toEqual([]);
     }
