@@ -99,7 +99,7 @@ interface ConfigFile {
   sendTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   /** Serve plain JSON infer requests before Fastify's request lifecycle (`FAST_LANE`). */
-  fastLane?: boolean;
+  fastLane?: boolean | 'always';
   [key: string]: unknown;
 }
 
@@ -273,9 +273,10 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
  */
 function httpAdapterOptions(env: NodeJS.ProcessEnv, file: HttpTimeouts, fastLane: unknown): ServerConfig['http'] {
   const out: ServerConfig['http'] = { ...DEFAULT_HTTP_TIMEOUTS };
-  const lane = env.FAST_LANE !== undefined && env.FAST_LANE !== '' ? !/^(0|false|no|off)$/i.test(env.FAST_LANE) : fastLane;
+  const fromEnv = env.FAST_LANE;
+  const lane = fromEnv !== undefined && fromEnv !== '' ? (/^always$/i.test(fromEnv) ? 'always' : !/^(0|false|no|off)$/i.test(fromEnv)) : fastLane;
   if (lane !== undefined) {
-    if (typeof lane !== 'boolean') throw new Error(`fastLane must be true or false, got '${String(lane)}'`);
+    if (typeof lane !== 'boolean' && lane !== 'always') throw new Error(`fastLane must be true, false or 'always', got '${String(lane)}'`);
     out.fastLane = lane;
   }
   const keys: [keyof HttpTimeouts, string][] = [

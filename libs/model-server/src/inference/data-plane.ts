@@ -15,6 +15,7 @@ import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
+import { alignLargeRawData } from '../codecs/raw-data.decoder';
 import { TensorBudget } from '../codecs/tensor-budget';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
@@ -142,6 +143,8 @@ export class DataPlane {
    * slices and within the request's tensor budget, once the model is known to be there and ready.
    */
   private decodeDeferred(wire: WireInferenceRequest): void | Promise<void> {
+    const aligned = alignLargeRawData(wire);
+    if (aligned !== undefined) return aligned.then(() => this.decodeDeferred(wire));
     if (hasDeferredData(wire)) return decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
   }
 

@@ -1,5 +1,5 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
@@ -28,6 +28,7 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
   onModuleInit(): void {
@@ -46,6 +47,8 @@ export class RestRegistrar implements OnModuleInit {
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
     const slot = fastLaneSlotOf(app);
+    const prefix = this.appConfig?.getGlobalPrefix() ?? '';
+    if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);
     if (slot !== undefined) {
       const verifier = this.verifier;
       slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers)).handle;

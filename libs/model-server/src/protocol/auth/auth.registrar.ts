@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../errors/errors';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
+import { ownHook } from '../http/fast-lane';
 import { onFastify } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
 
@@ -25,9 +26,13 @@ export class AuthRegistrar implements OnModuleInit {
 
   private register(app: FastifyInstance): void {
     const verifier = this.verifier;
-    app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-      if (verifier.admits(req.url, req.headers)) return done();
-      sendAnswer(reply.header('www-authenticate', 'Bearer'), errorAnswer(unauthenticated(), false));
-    });
+    // The lane makes the same check itself (the one `admits`), so this hook does not turn it off.
+    app.addHook(
+      'onRequest',
+      ownHook((req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+        if (verifier.admits(req.url, req.headers)) return done();
+        sendAnswer(reply.header('www-authenticate', 'Bearer'), errorAnswer(unauthenticated(), false));
+      }),
+    );
   }
 }

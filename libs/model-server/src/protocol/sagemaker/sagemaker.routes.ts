@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../errors/error-code.enum';
 import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
+import { readRequestBody, type BodyDone } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';
 import { errorBody, logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
@@ -47,10 +49,10 @@ export class SageMakerRoutes {
   private routes(sm: FastifyInstance): void {
     const bodyLimit = this.settings.maxBodyBytes;
     sm.removeAllContentTypeParsers();
-    sm.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body));
+    sm.addContentTypeParser('*', (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done));
     sm.setErrorHandler(this.onError);
     sm.get('/ping', this.ping);
-    sm.post('/invocations', { bodyLimit }, this.invocations);
+    sm.post('/invocations', this.invocations);
     sm.get('/execution-parameters', this.executionParameters);
   }
 

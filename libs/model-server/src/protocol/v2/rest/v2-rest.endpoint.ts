@@ -6,7 +6,7 @@ import { invalidRequest } from '../../../errors/errors';
 import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { ModelCatalog } from '../../../inference/model-catalog';
-import { checkRequestLimits } from '../../../inference/request-limits';
+import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import { pinToMember } from '../../../routing/member-route.util';
 import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
@@ -71,12 +71,15 @@ export class V2RestEndpoint {
   private readonly logger = new Logger('V2Rest');
   /** The handlers by the table's names, bound once. */
   readonly handlers: Readonly<Record<V2Handler, (call: V2Call) => HttpAnswer | Promise<HttpAnswer>>>;
+  /** The most JSON values a large body may hold outside its tensor data, from the request limits. */
+  private readonly jsonValues: number;
 
   constructor(
     private readonly dataPlane: DataPlane,
     private readonly catalog: ModelCatalog,
     private readonly settings: V2RestSettings,
   ) {
+    this.jsonValues = jsonValueCap(dataPlane.limits);
     this.handlers = {
       serverMetadata: () => jsonAnswer(200, JSON.stringify(this.catalog.serverMetadata())),
       live: () => jsonAnswer(200, '{"live":true}'),
@@ -178,7 +181,7 @@ export class V2RestEndpoint {
   private read(call: V2Call): DecodedBody | Promise<DecodedBody> {
     const model = call.params.model;
     const inputPath = model === undefined ? undefined : this.settings.bodyPaths.get(model)?.inputPath;
-    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath);
+    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath, this.jsonValues);
   }
 
   /** The body's JSON text, when it is the v2 request itself (monitoring logs it as sent). */
