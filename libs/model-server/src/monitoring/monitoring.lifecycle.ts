@@ -3,7 +3,7 @@ import { PrometheusMetrics } from './metrics/prometheus-metrics.service';
 import { RecordPipeline } from './record-pipeline';
 
 /**
- * At shutdown (after the transports drained their requests) flushes the monitoring pipe — within its
+ * At shutdown (after the transports drained their requests) flushes the record pipeline — within its
  * `flushTimeoutMs` — closes its sink and stops the metrics.
  *
  * @internal
