@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { ModelServer, type ModelClass } from '../model/model-server';
+import { isModelClass, type ModelClass } from '../model/model-server';
 import { registerTypeScript } from './typescript-require.util';
 
 const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
@@ -21,10 +21,6 @@ function findModule(path: string): string {
     if (existsSync(candidate) && (ext !== '' || extname(path) !== '')) return candidate;
   }
   throw new Error(`cannot find model module ${path} (tried ${EXTENSIONS.filter(Boolean).join(', ')})`);
-}
-
-function isModelClass(value: unknown): value is ModelClass {
-  return typeof value === 'function' && value.prototype instanceof ModelServer;
 }
 
 /**

@@ -6,8 +6,8 @@ import type { InferenceRequest, InferenceResponse } from '../model/inference.int
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext, type NestedCall } from '../model/request-context';
-import type { InferenceEventStream } from '../monitoring/inference-event-stream';
-import type { StageTimings } from '../monitoring/inference-event.interface';
+import type { InferenceEventStream } from './inference-event-stream';
+import type { StageTimings } from './inference-event.interface';
 import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
 import { inModelScope } from '../repository/model-scope';
@@ -24,7 +24,7 @@ import { encodeResponse, isInferenceResult } from './response-encoder';
 import { asInternalError, callsTooDeep, errorDetail, explainNotImplemented, invalidRequest, modelError, modelNotReady, operationNotFound, tooManyInFlight } from '../errors';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
-export const MAX_CALL_DEPTH = 8;
+const MAX_CALL_DEPTH = 8;
 
 /** The facts of one request the monitoring event is built from (only when something subscribes). */
 interface Trace {

@@ -102,3 +102,8 @@ export const BASE_HOOKS = ModelServer.prototype;
 
 /** A class that extends {@link ModelServer}. @publicApi */
 export type ModelClass = new () => ModelServer;
+
+/** True for a class that extends {@link ModelServer} (what config and model files must name). @internal */
+export function isModelClass(value: unknown): value is ModelClass {
+  return typeof value === 'function' && value.prototype instanceof ModelServer;
+}

@@ -1,4 +1,5 @@
 import { InferenceSession, type Tensor as OrtTensor } from 'onnxruntime-node';
+import { versionLabel } from '../errors/version-label.util';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import { ModelServer } from '../model/model-server';
 import type { RequestContext } from '../model/request-context';
@@ -37,7 +38,7 @@ export class OnnxModelServer extends ModelServer {
   private outputNames: string[] = [];
 
   async load(): Promise<void> {
-    const label = this.context.version === undefined ? `'${this.context.name}'` : `'${this.context.name}' version '${this.context.version}'`;
+    const label = versionLabel(this.context.name, this.context.version);
     const { file, options } = readOnnxSettings(this.context.getParam('onnx'), label);
     this.session = await InferenceSession.create(await this.context.resolveRealFile(file), this.sessionOptions(options));
     const inputs = describeValues(this.session.inputMetadata, 'input');
