@@ -16,7 +16,6 @@ import {
   type InferenceRequest,
   type InferenceResult,
   type MemberResponse,
-  type RequestContext,
 } from 'nest-model-server';
 import { IrisModel } from '../samples/iris/iris.model';
 import { loadServerConfig } from '../src/config/server-config';

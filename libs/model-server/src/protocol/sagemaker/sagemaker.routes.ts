@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../errors/error-code.enum';
-import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
+import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
 import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';

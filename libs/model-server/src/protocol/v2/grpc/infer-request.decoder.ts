@@ -5,7 +5,6 @@ import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tens
 import { clip } from '../../../errors/clip.util';
 import { invalidRequest, limitExceeded } from '../../../errors/errors';
 import { checkRequestLimits, type RequestLimits } from '../../../inference/request-limits';
-import { ByteStrings } from '../../../model/byte-strings';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
 import { readParameterEntry } from './infer-parameter.codec';
 import { int64ToNumber, ProtoReader, WT_BYTES, WT_VARINT } from './proto-wire.util';

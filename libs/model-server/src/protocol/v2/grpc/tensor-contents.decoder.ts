@@ -1,5 +1,4 @@
 import { elementSize } from '../../../codecs';
-import { isTensorContainer } from '../../../codecs/datatype.util';
 import type { TensorBudget } from '../../../codecs/tensor-budget';
 import { invalidRequest } from '../../../errors/errors';
 import { ByteStrings } from '../../../model/byte-strings';
