@@ -34,7 +34,6 @@ function findModule(path: string): string {
 export function loadModelClass(modulePath: string, className?: string): LoadedModelClass {
   const file = findModule(resolve(modulePath));
   if (file.endsWith('.ts')) registerTypeScript();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const exports = require(file) as Record<string, unknown>;
   if (className !== undefined) {
     const found = exports[className];

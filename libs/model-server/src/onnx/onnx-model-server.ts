@@ -78,17 +78,14 @@ export class OnnxModelServer extends ModelServer {
   }
 
   /** The session's feeds: every input of the request, by name, as an ONNX Runtime tensor. */
-  protected toFeeds(request: InferenceRequest, ctx: RequestContext): InferenceSession.FeedsType {
-    void ctx;
+  protected toFeeds(request: InferenceRequest, _ctx: RequestContext): InferenceSession.FeedsType {
     const feeds: Record<string, OrtTensor> = {};
     for (const input of request.inputs) feeds[input.name] = toOrtTensor(input, this.inputTypes.get(input.name));
     return feeds;
   }
 
   /** The v2 result: every output the session computed, as a v2 tensor. */
-  protected toResult(results: InferenceSession.ReturnType, request: InferenceRequest, ctx: RequestContext): InferenceResult {
-    void request;
-    void ctx;
+  protected toResult(results: InferenceSession.ReturnType, _request: InferenceRequest, _ctx: RequestContext): InferenceResult {
     const outputs: OutputTensor[] = [];
     for (const name of Object.keys(results)) outputs.push(fromOrtTensor(name, results[name] as OrtTensor));
     return { outputs };

@@ -155,7 +155,7 @@ describe('CsvContentCodec', () => {
         expect(err.code).toBe(ErrorCode.InvalidRequest);
         expect(err.message).toBe(`CSV line 1, field 1: "${digits}" is an integer of 21 digits; at most 20 (64 bits) are read`);
       }
-      expect(decode(Buffer.from('12345678901234567890\n'), F64, {}).request.inputs[0].data).toEqual(Float64Array.from([12345678901234567890]));
+      expect(decode(Buffer.from('12345678901234567890\n'), F64, {}).request.inputs[0].data).toEqual(Float64Array.from([Number('12345678901234567890')]));
     });
 
     it('refuses values that are not finite (1e999) and FP32 overflow (400)', () => {
