@@ -1,6 +1,6 @@
 import { clip } from './clip.util';
 import { ErrorCode } from './error-code.enum';
-import { ModelServerError } from './model-server.error';
+import { isModelServerError, ModelServerError } from './model-server.error';
 
 /** Factories for the catalogue's errors, so every message is written in one place. @internal */
 
@@ -114,4 +114,42 @@ export function payloadTooLarge(maxBodyBytes: number): ModelServerError {
 export function unsupportedContentType(type: string | undefined, accepted: string): ModelServerError {
   const got = type === undefined || type.trim() === '' ? 'no content type' : `content type '${clip(type.trim(), 100)}'`;
   return new ModelServerError(ErrorCode.UnsupportedMediaType, `${got} is not supported here; ${accepted}`);
+}
+
+/** In-process calls (ctx.infer) nested deeper than the server allows: most likely a cycle. */
+export function callsTooDeep(limit: number, name: string): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.ModelError,
+    `in-process calls nest deeper than ${limit} levels (calling '${name}'): do the models call each other in a cycle?`,
+  );
+}
+
+/** A model's SageMaker hooks, as declared, are not usable. */
+export function sageMakerHooksInvalid(label: string, problems: readonly string[]): ModelServerError {
+  return new ModelServerError(ErrorCode.ModelError, `model ${label} declares invalid SageMaker hooks: ${problems.join('; ')}`);
+}
+
+/** A model's SageMaker `input()` returned something that is not a v2 request. */
+export function sageMakerInputInvalid(label: string, reason: string): ModelServerError {
+  return new ModelServerError(ErrorCode.ModelError, `model ${label}: input() must return a v2 request { inputs: [...] }: ${reason}`);
+}
+
+/** A model's SageMaker `output()` returned something that is not a body with its content type. */
+export function sageMakerOutputInvalid(label: string): ModelServerError {
+  return new ModelServerError(ErrorCode.ModelError, `model ${label}: output() must return { body: string | Buffer, contentType: string } or undefined`);
+}
+
+/** A member route (`/v2/models/:model/:member/infer`) on a model that is not a router (404). */
+export function notARouter(model: string, member: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model '${model}' is not a router, so it has no member '${member}'`);
+}
+
+/** A model's `explain` route when the model does not implement it (404). */
+export function explainNotImplemented(label: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model ${label} does not implement explain`);
+}
+
+/** A coded error as it is; anything else thrown as an internal error (500), its text kept. */
+export function asInternalError(err: unknown): ModelServerError {
+  return isModelServerError(err) ? err : new ModelServerError(ErrorCode.Internal, err instanceof Error ? err.message : String(err));
 }

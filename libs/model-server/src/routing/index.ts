@@ -11,5 +11,4 @@ export type { WeightRule } from './router-members.util';
 export { ROUTER_CLASSES, routerClass, checkRouterMembers } from './router-config.util';
 export { seededRandom } from './seeded-random.util';
 export type { RandomSource } from './seeded-random.util';
-export { pinToMember } from './member-route.util';
 export { ROUTER_MEMBER_PARAMETER, RETURN_MEMBERS_PARAMETER, FAILED_MEMBERS_PARAMETER, MEMBERS_PARAMETER } from './router.constants';
