@@ -5,22 +5,17 @@ import {
   asInternalError,
   callsTooDeep,
   explainNotImplemented,
-  invalidRequest,
-  modelError,
   modelNotReady,
   notARouter,
   operationNotFound,
   overloaded,
 } from '../errors/errors';
-import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
-import type { PredictExecutor } from '../execution/predict-executor.interface';
+import { isModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { ModelHooks } from '../model/model-hooks';
-import type { ModelServer } from '../model/model-server';
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext, type NestedCall } from '../model/request-context';
-import type { ResolvedSageMakerHooks } from '../model/sagemaker-hooks';
 import type { InferenceEventStream } from '../monitoring/inference-event-stream';
 import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
@@ -35,124 +30,13 @@ import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
-import { finishTrace, lap, startTrace, type Stage, type Trace } from './request-trace';
+import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRunner } from './data-plane-request';
+import { classify, RequestFrame } from './request-frame';
+import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 export const MAX_CALL_DEPTH = 8;
-
-/** A model version that is ready to serve, with the loaded generation serving it now. @internal */
-export interface ReadyVersion {
-  readonly version: ModelVersion;
-  readonly instance: ModelServer;
-  readonly hooks: ModelHooks;
-  readonly executor: PredictExecutor;
-  /** Its SageMaker hooks as read at load, or the problem with their declaration. */
-  readonly sageMaker: ResolvedSageMakerHooks | ModelServerError;
-}
-
-/**
- * A transport's own reading and writing of a request (SageMaker's bodies), run by the data plane inside the
- * request: admitted, within its deadline, timed as the stages `input` and `output`, and in its monitoring event.
- *
- * @internal
- */
-export interface RequestEdges<T> {
-  /** Reads the v2 request from what the transport received. */
-  input(ready: ReadyVersion): WireInferenceRequest | Promise<WireInferenceRequest>;
-  /** Writes the answer from the response. */
-  output(response: InferenceResponse, ready: ReadyVersion): T | Promise<T>;
-}
-
-/** What a {@link DataPlaneRequest} needs of its data plane. */
-interface RequestRunner {
-  run(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): Promise<InferenceResponse>;
-  operation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput>;
-  invoke<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T>;
-  refuse(req: DataPlaneRequest, err: unknown, raw: unknown): void;
-}
-
-/**
- * One request to a model, opened by its transport before it reads the body: it then runs the request, or is
- * told why the transport refused it (an unreadable body, a failed check). Either way the data plane gives the
- * request exactly one monitoring event, when it addresses an operation a known model has.
- *
- * @internal
- */
-export class DataPlaneRequest {
-  /** Whether its event is taken care of (emitted, or owed by the run it started). */
-  private settled = false;
-
-  constructor(
-    private readonly runner: RequestRunner,
-    /** `infer`, `explain` or a custom operation's name. */
-    readonly op: string,
-    readonly name: string,
-    readonly version: string | undefined,
-    /** What the transport knows of the call; it may complete it (e.g. the body's text) before the run. */
-    readonly call: CallOptions,
-  ) {}
-
-  /**
-   * Runs `infer` or `explain` (the operation it was opened for). `raw` is what the event of a refusal by the data
-   * plane (not ready, overloaded) shows as the request: the body as received, when it differs from `wire`.
-   */
-  run(wire: WireInferenceRequest, raw: unknown = wire): Promise<InferenceResponse> {
-    this.settle();
-    return this.runner.run(this, wire, raw);
-  }
-
-  /** Runs the custom operation it was opened for (`raw` as for {@link run}). */
-  operation(input: OperationInput, raw: unknown = input.wire ?? input.body): Promise<OperationOutput> {
-    this.settle();
-    return this.runner.operation(this, input, raw);
-  }
-
-  /** Runs `infer` with the transport's own reading and writing inside the request. */
-  invoke<T>(edges: RequestEdges<T>): Promise<T> {
-    this.settle();
-    return this.runner.invoke(this, edges);
-  }
-
-  /** The transport refused the request: its event, unless it has one already. Never throws. */
-  refuse(err: unknown, raw?: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.runner.refuse(this, err, raw);
-  }
-
-  private settle(): void {
-    if (this.settled) throw new Error(`the request to model '${this.name}' was already run or refused`);
-    this.settled = true;
-  }
-}
-
-/** One admitted request: the generation it runs on, its context, deadline, trace and the stage it is in. */
-class RequestFrame {
-  stage: Stage = 'decode';
-  private since: number;
-
-  constructor(
-    readonly mv: ModelVersion,
-    readonly serving: LoadedModel,
-    readonly call: CallOptions,
-    public ctx: RequestContext,
-    readonly timer: DeadlineTimer | null,
-    readonly trace: Trace | null,
-  ) {
-    this.since = trace === null ? 0 : performance.now();
-  }
-
-  /** `value` (what the current stage started) once it settles, within the request's deadline. */
-  wait<T>(value: T | Promise<T>): T | Promise<T> {
-    return this.timer === null ? value : this.timer.wait(value, this.stage);
-  }
-
-  /** The current stage is done (its duration is kept when tracing). */
-  lap(): void {
-    this.since = lap(this.trace, this.stage, this.since);
-  }
-}
 
 /**
  * One request's journey, shared by every transport: lookup, readiness, admission, decode, the hook chain,
@@ -524,16 +408,6 @@ export interface DataPlaneLimits extends RequestLimits {
 }
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };
-
-/**
- * Gives every failure its catalogue code: coded errors keep theirs; an uncoded error thrown by `validate`
- * is the client's (400); anything else thrown by model code is the model's (500).
- */
-function classify(err: unknown, mv: ModelVersion, stage: Stage, requestId: string): ModelServerError {
-  if (isModelServerError(err)) return err;
-  if (stage === 'validate') return invalidRequest(err instanceof Error ? err.message : String(err));
-  return modelError(mv.label, stage, err, requestId);
-}
 
 function explainHook(f: RequestFrame, hooks: ModelHooks, request: InferenceRequest): ReturnType<NonNullable<ModelHooks['explain']>> {
   if (hooks.explain === null) throw explainNotImplemented(f.mv.label); // checked before admission already
