@@ -1,4 +1,5 @@
 /** Unit specs beside the code, e2e tests under test/, all compiled by @swc/jest. */
+const { exports: entries } = require('./package.json');
 const swc = [
   '@swc/jest',
   {
@@ -20,9 +21,12 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(@nestjs|cookie|file-type|load-esm|uid|strtok3|token-types|@tokenizer|uint8array-extras)/)',
   ],
-  moduleNameMapper: {
-    '^nest-model-server$': '<rootDir>/libs/model-server/src',
-    '^nest-model-server/onnx$': '<rootDir>/libs/model-server/src/onnx',
-  },
+  // Each entry of package.json "exports" (`nest-model-server`, `nest-model-server/grpc`, ...) to its source folder.
+  moduleNameMapper: Object.fromEntries(
+    Object.entries(entries).map(([subpath, target]) => [
+      `^nest-model-server${subpath.slice(1)}$`,
+      `<rootDir>/${target.default.replace(/^\.\/dist\//, '').replace(/\/index\.js$/, '')}`,
+    ]),
+  ),
   testTimeout: 30000,
 };

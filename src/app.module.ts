@@ -1,5 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ModelServerGrpcModule, ModelServerModule, ModelServerMonitoringModule, PinoLogger, RequestLogSubscriber, SageMakerModule } from 'nest-model-server';
+import { ModelServerModule } from 'nest-model-server';
+import { ModelServerGrpcModule } from 'nest-model-server/grpc';
+import { ModelServerMonitoringModule } from 'nest-model-server/monitoring';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
+import { PinoLogger, RequestLogSubscriber } from '../libs/model-server/src/internal';
 import type { ServerConfig } from './config/server-config';
 
 /** The runnable server: the model server module configured from the CLI's configuration. */

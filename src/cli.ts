@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_SERVER_VERSION, ModelFaultGuard, ModelRepository } from 'nest-model-server';
+import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
+import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
+import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
@@ -13,26 +15,7 @@ const USAGE = `Usage: nest-model-server serve [options]
 Serves the models listed in a config file over the KServe v2 / Open Inference Protocol.
 
 Options:
-  --config FILE         models and settings, JSON or YAML (env CONFIG; default: the bundled samples)
-  --port N              HTTP port (env PORT, default 8080)
-  --host H              HTTP host (env HOST, default 0.0.0.0)
-  --grpc-port N         gRPC port (env GRPC_PORT, default 8081)
-  --grpc-max-message-bytes N
-                        largest gRPC request or response message in bytes (env GRPC_MAX_MESSAGE_BYTES, default 64 MiB)
-  --load-mode MODE      blocking (load before listening) or background (env LOAD_MODE)
-  --max-body-bytes N    request body limit in bytes (env MAX_BODY_BYTES, default 64 MiB)
-  --debug               stack traces in 500 answers (env DEBUG=1)
-  --workers N           N server processes sharing the ports (env WORKERS, default 1)
-  --shutdown-grace-ms N time in-flight requests get after SIGTERM (env SHUTDOWN_GRACE_MS, default 30000)
-  --log-level LEVEL     trace, debug, info, warn, error, fatal or silent (env LOG_LEVEL, default info)
-  --log-format FORMAT   json (structured, default) or text (env LOG_FORMAT)
-  --log-stream URL      request records to stdout, file:///path.jsonl, redis://host:port/stream-key or http(s)://url
-                        (env LOG_STREAM; default: none)
-  --log-stream-format F mlrun or cloudevents (env LOG_STREAM_FORMAT; default cloudevents for http, else mlrun)
-  --log-stream-sample N record every Nth successful request of each model; failures always (env LOG_STREAM_SAMPLE)
-  --log-stream-batch N  records sent per batch, at most 200 ms apart (env LOG_STREAM_BATCH; default 1000 to a
-                        file or stdout, else 100)
-  --no-metrics          no Prometheus metrics at GET /metrics (env METRICS=0)
+${optionsHelp()}
   -h, --help            this text
   -v, --version         the version
 
@@ -54,23 +37,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      config: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'grpc-port': { type: 'string' },
-      'grpc-max-message-bytes': { type: 'string' },
-      'load-mode': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      debug: { type: 'boolean' },
-      workers: { type: 'string' },
-      'shutdown-grace-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      'log-stream': { type: 'string' },
-      'log-stream-format': { type: 'string' },
-      'log-stream-sample': { type: 'string' },
-      'log-stream-batch': { type: 'string' },
-      'no-metrics': { type: 'boolean' },
+      ...parseArgsOptions(),
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -88,29 +55,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   }
-  const config = loadServerConfig(
-    {
-      config: values.config,
-      port: values.port,
-      host: values.host,
-      grpcPort: values['grpc-port'],
-      grpcMaxMessageBytes: values['grpc-max-message-bytes'],
-      loadMode: values['load-mode'],
-      maxBodyBytes: values['max-body-bytes'],
-      debug: values.debug,
-      workers: values.workers,
-      shutdownGraceMs: values['shutdown-grace-ms'],
-      logLevel: values['log-level'],
-      logFormat: values['log-format'],
-      logStream: values['log-stream'],
-      logStreamFormat: values['log-stream-format'],
-      logStreamSample: values['log-stream-sample'],
-      logStreamBatch: values['log-stream-batch'],
-      metrics: values['no-metrics'] ? false : undefined,
-    },
-    process.env,
-    samplesConfig(),
-  );
+  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig());
   if (config.workers > 1 && cluster.isPrimary) {
     runPrimary(config.workers, config.shutdownGraceMs);
     return -1;

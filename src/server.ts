@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import type { LogLevel } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createFastifyAdapter, HttpErrorFilter, PinoLogger } from 'nest-model-server';
+import { createFastifyAdapter } from 'nest-model-server';
+import { PinoLogger } from '../libs/model-server/src/internal';
 import { AppModule } from './app.module';
 import type { ServerConfig } from './config/server-config';
 
@@ -19,7 +20,6 @@ export async function createServer(config: ServerConfig, options: CreateServerOp
     bufferLogs: false,
     logger: options.logger ?? json ?? nestLevels(config.logLevel),
   });
-  app.useGlobalFilters(new HttpErrorFilter(config.options.debug === true));
   return app;
 }
 

@@ -2,9 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ModelRepository } from 'nest-model-server';
 
-/** Default time in-flight requests get to finish after SIGTERM. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
-
 /**
  * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC
  * stop taking new work and let in-flight requests finish, the monitoring pipe flushes, every model's `unload`

@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createExecutorFactory, ManualClock, ModelRepository, type ExecutorObserver } from 'nest-model-server';
+import { ModelRepository } from 'nest-model-server';
+import { createExecutorFactory, ManualClock } from 'nest-model-server/testing';
+import type { ExecutorObserver } from '../libs/model-server/src/internal';
 import { PickyModel, RowDroppingModel, ThreadedDoubler } from './fixtures/worker-models';
 import { createApp, send, type Answer } from './helpers/test-app';
 

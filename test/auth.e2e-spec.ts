@@ -5,7 +5,9 @@ import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EchoFixture } from './fixtures/test-models';
 import { createApp, send } from './helpers/test-app';
-import { createFastifyAdapter, ModelServerModule, ModelServerMonitoringModule, SageMakerModule } from 'nest-model-server';
+import { createFastifyAdapter, ModelServerModule } from 'nest-model-server';
+import { ModelServerMonitoringModule } from 'nest-model-server/monitoring';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
 
 const body = { inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [1] }] };
 

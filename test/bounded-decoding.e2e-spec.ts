@@ -3,13 +3,12 @@ import { Test } from '@nestjs/testing';
 import {
   ByteStrings,
   createFastifyAdapter,
-  HttpErrorFilter,
   ModelServer,
   ModelServerModule,
-  SageMakerModule,
   type InferenceRequest,
   type InferenceResult,
 } from 'nest-model-server';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
 import { EchoFixture } from './fixtures/test-models';
 import { send } from './helpers/test-app';
 
@@ -57,7 +56,6 @@ describe('bounded decoding through the routes (maxTensorBytes 1 MiB)', () => {
     };
     const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options), SageMakerModule.forRoot({})] }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({}), { logger: false });
-    app.useGlobalFilters(new HttpErrorFilter());
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });

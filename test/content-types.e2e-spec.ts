@@ -3,24 +3,22 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import {
   ContentCodecProvider,
-  ContentCodecRegistry,
   createFastifyAdapter,
   ErrorCode,
-  HttpErrorFilter,
-  InferenceEventStream,
   ModelServer,
   ModelServerError,
   ModelServerModule,
-  SageMakerModule,
   type ContentCodec,
   type ContentTarget,
   type DecodedContent,
-  type InferenceEvent,
   type InferenceRequest,
   type InferenceResponse,
   type InferenceResult,
   type ModelServerModuleOptions,
 } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
+import { ContentCodecRegistry } from '../libs/model-server/src/internal';
 import { EchoFixture } from './fixtures/test-models';
 import { send } from './helpers/test-app';
 
@@ -90,7 +88,6 @@ async function appWith(options: ModelServerModuleOptions, extra: { imports?: unk
     providers: (extra.providers ?? []) as [],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
-  app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

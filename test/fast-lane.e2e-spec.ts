@@ -1,19 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   createFastifyAdapter,
-  HttpErrorFilter,
-  InferenceEventStream,
   ModelRepository,
   ModelServerModule,
+  type ModelServerModuleOptions,
+} from 'nest-model-server';
+import {
+  InferenceEventStream,
   ModelServerMonitoringModule,
   type InferenceEvent,
-  type ModelServerModuleOptions,
   type MonitoringRecord,
   type MonitoringSink,
-} from 'nest-model-server';
+} from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { overHttp } from './helpers/test-app';
 
@@ -22,12 +24,22 @@ import { overHttp } from './helpers/test-app';
  * requests reached Fastify: the lane's never do. Everything the lane does not take must still be answered by
  * the Fastify route, exactly as before.
  */
-async function listening(options: ModelServerModuleOptions, fastLane = true, sink?: MonitoringSink) {
+/**
+ * An application listening on loopback, with an `onRequest` hook that records the URLs that reached Fastify. The
+ * lane is forced on by default ('always'): a request hook the application adds would otherwise turn it off.
+ */
+async function listening(
+  options: ModelServerModuleOptions,
+  fastLane: boolean | 'always' = 'always',
+  sink?: MonitoringSink,
+  setUp?: (app: NestFastifyApplication) => void,
+  logger: LoggerService | false = false,
+) {
   const imports = [ModelServerModule.forRoot(options)];
   if (sink !== undefined) imports.push(ModelServerMonitoringModule.forRoot({ sink, batchSize: 1, metrics: false }));
   const moduleRef = await Test.createTestingModule({ imports }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane }), { logger: false });
-  app.useGlobalFilters(new HttpErrorFilter());
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane }), { logger });
+  setUp?.(app);
   const seenByFastify: string[] = [];
   app.getHttpAdapter().getInstance().addHook('onRequest', (req, _reply, done) => {
     seenByFastify.push(req.url);
@@ -40,6 +52,13 @@ async function listening(options: ModelServerModuleOptions, fastLane = true, sin
     return { ...res, text: res.raw.toString('utf8') };
   };
   return { app, call, seenByFastify };
+}
+
+/** A Nest logger that keeps every line it is given. */
+function capturingLogger(): LoggerService & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (message: unknown) => void lines.push(String(message));
+  return { lines, log: keep, error: keep, warn: keep, debug: keep, verbose: keep, fatal: keep };
 }
 
 const ECHO = JSON.stringify({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [5.1, 3.5, 1.4] }] });
@@ -91,7 +110,7 @@ describe('the fast lane', () => {
         ],
         maxBodyBytes: 2048,
       },
-      true,
+      'always',
       sink,
     ));
   });
@@ -231,6 +250,47 @@ describe('the fast lane', () => {
     }
   });
 
+  it.each([
+    ['a request hook', undefined, {}, 'the application added an onRequest hook'],
+  ] as const)('turns itself off when the application adds %s: Fastify sees every request, and the log says why', async (_what, setUp, headers, reason) => {
+    // fastLane: true (not 'always'): the test's own onRequest hook alone turns it off; the other set-ups add theirs.
+    const logged = capturingLogger();
+    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }] }, true, undefined, setUp, logged);
+    try {
+      const res = await other.call('POST', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json', origin: 'https://app.example' });
+      expect(res.status).toBe(200);
+      expect(res.headers).toMatchObject(headers);
+      expect(other.seenByFastify).toEqual(['/v2/models/echo/infer']);
+      expect(logged.lines.filter((l) => l.includes('fast lane off'))).toEqual([expect.stringContaining(reason)]);
+    } finally {
+      await other.app.close();
+    }
+  });
+
+  it.each([
+    ['stays on beside the framework\'s own hooks (auth, early answers) when the application adds none', undefined, []],
+    ['turns itself off when the application enables CORS', (a: NestFastifyApplication) => a.enableCors({ origin: 'https://app.example' }), ['the application enabled CORS']],
+    ['turns itself off when the application adds security headers', (a: NestFastifyApplication) => a.useSecurityHeaders(), ['the application added security headers']],
+    ['turns itself off when the application has a global prefix', (a: NestFastifyApplication) => a.setGlobalPrefix('api'), ["the application has a global prefix ('api')"]],
+  ] as const)('%s', async (_what, setUp, reasons) => {
+    const logged = capturingLogger();
+    const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['lane-token-1'] } })] }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane: true }), { logger: logged });
+    setUp?.(app);
+    await app.listen(0, '127.0.0.1');
+    try {
+      const port = (app.getHttpServer().address() as AddressInfo).port;
+      const ok = await overHttp(port, 'POST', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json', authorization: 'Bearer lane-token-1', origin: 'https://app.example' });
+      expect(ok.status).toBe(200);
+      // CORS, when enabled, reaches the infer answer: Fastify's hooks saw the request.
+      if (reasons.some((r) => r.includes('CORS'))) expect(ok.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(logged.lines.some((l) => l.includes('Nest application successfully started'))).toBe(true); // the logger does see the log
+      expect(logged.lines.filter((l) => l.includes('fast lane off'))).toEqual(reasons.map((r) => expect.stringContaining(r)));
+    } finally {
+      await app.close();
+    }
+  });
+
   it('checks credentials when auth is on; refused ones get Fastify\'s 401', async () => {
     const other = await listening({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['lane-token-1'] } });
     try {
@@ -248,7 +308,7 @@ describe('the fast lane', () => {
   it('logs the client\'s JSON text as the MLRun record\'s request when no hook changed it', async () => {
     const own = memorySink();
     const bodies = own.bodies;
-    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }, { name: 'sum', model: SumFixture }] }, true, own);
+    const other = await listening({ models: [{ name: 'echo', model: EchoFixture }, { name: 'sum', model: SumFixture }] }, 'always', own);
     let closed = false;
     try {
       const events: InferenceEvent[] = [];

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { InferenceEventStream, ModelServer, type InferenceEvent, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { ModelServer, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import { BrokenFixture, BuggyFixture, EchoFixture, GatedFixture, SumFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, InferenceClient, lengthPrefixed, type GrpcTestApp, type Message } from './helpers/grpc-client';
 

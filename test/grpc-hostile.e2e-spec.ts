@@ -1,7 +1,8 @@
 import * as http2 from 'node:http2';
 import * as protobuf from 'protobufjs';
 import { status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { DataPlane, GRPC_PREDICT_V2_PROTO, ModelServer, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { DataPlane, ModelServer, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { GRPC_PREDICT_V2_PROTO } from 'nest-model-server/grpc';
 import { EchoFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, decodeInferResponse, InferenceClient, lengthPrefixed, LogRecorder, wire, type GrpcTestApp, type Message } from './helpers/grpc-client';
 

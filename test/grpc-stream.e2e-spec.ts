@@ -1,5 +1,6 @@
 import { status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { InferenceEventStream, ModelServer, type InferenceEvent, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { ModelServer, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import { EchoFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, type GrpcTestApp, type Message } from './helpers/grpc-client';
 

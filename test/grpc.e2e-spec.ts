@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { InferenceEventStream, ModelServer, type InferenceEvent, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { ModelServer, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import type { Subscription } from 'rxjs';
 import { BrokenFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, lengthPrefixed, type GrpcTestApp, type Message } from './helpers/grpc-client';
@@ -125,9 +126,18 @@ describe('gRPC inference.GRPCInferenceService', () => {
     it('RepositoryModelLoad of a model that fails to load is UNAVAILABLE with the reason; unknown is NOT_FOUND', async () => {
       const failed = await t.client.fail('RepositoryModelLoad', { model_name: 'broken' });
       expect(failed.code).toBe(status.UNAVAILABLE);
-      expect(failed.details).toMatch(/weights file is corrupt/);
+      expect(failed.details).toBe("model 'broken' did not load (failed): weights file is corrupt");
       expect((await t.client.fail('RepositoryModelLoad', { model_name: 'nope' })).code).toBe(status.NOT_FOUND);
       expect((await t.client.fail('RepositoryModelUnload', { model_name: '' })).code).toBe(status.INVALID_ARGUMENT);
+    });
+
+    it('a failed load answers the same over REST and gRPC: UNAVAILABLE and 503 with the same message', async () => {
+      const overGrpc = await t.client.fail('RepositoryModelLoad', { model_name: 'broken' });
+      const overRest = await t.app.inject({ method: 'POST', url: '/v2/repository/models/broken/load', payload: {} });
+      expect(overGrpc.code).toBe(status.UNAVAILABLE);
+      expect(overRest.statusCode).toBe(503);
+      expect(overRest.json()).toEqual({ error: overGrpc.details });
+      expect(overGrpc.details).toMatch(/^model 'broken' did not load \(failed\): weights file is corrupt$/);
     });
   });
 

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { send, ServerUnderTest, startCli } from './helpers/cli-process';
+import { LOOP_MONITOR_FLAGS, send, ServerUnderTest, startCli } from './helpers/cli-process';
 import { errorAnswerProblem, GRPC, inferRequest, RawGrpcClient } from './fixtures/hostile-requests';
 
 /**
  * Issue 13, class "quadratic work": requests with 64k inputs and 64k requested outputs (allowed here by
  * maxInputs / maxOutputs of 70000, test/fixtures/hostile-wide.yaml) must be resolved through maps, not a scan of the
- * list per name: each answers within a couple of seconds and blocks no health probe for a second. (At the default
- * limits such requests are refused at once: test/hostile-limits.e2e-spec.ts.) Each test prints its time and the
- * longest probe gap.
+ * list per name: each answers within a couple of seconds and blocks the server's event loop for less than a
+ * second. (At the default limits such requests are refused at once: test/hostile-limits.e2e-spec.ts.) Each test
+ * prints its time and the longest block the server measured (test/helpers/loop-monitor.js).
  */
 
 const CONFIG = join(__dirname, 'fixtures', 'hostile-wide.yaml');
@@ -17,7 +17,7 @@ const LOOP_BOUND_MS = 1000;
 /** A request still unanswered after this long is given up, and the server (stuck in it) replaced for the next test. */
 const GIVE_UP_MS = 10000;
 
-const server = new ServerUnderTest(() => startCli(['--config', CONFIG], { LOG_LEVEL: 'warn' }));
+const server = new ServerUnderTest(() => startCli(['--config', CONFIG], { LOG_LEVEL: 'warn' }, 30000, { nodeFlags: LOOP_MONITOR_FLAGS }));
 let grpc: RawGrpcClient | undefined;
 const figures: string[] = [];
 
@@ -41,11 +41,11 @@ const names = Array.from({ length: N }, (_, i) => `input-${i}`);
 /** Runs a request while probing the event loop; the problems with its time, the loop and the server afterwards. */
 async function timed(kind: string, run: () => Promise<{ ok: boolean; what: string }>): Promise<string[]> {
   const seen = await server.observe(run, { giveUpMs: GIVE_UP_MS });
-  figures.push(`  ${kind.padEnd(60)} ${seen.value.what} in ${seen.ms} ms; longest probe gap ${seen.maxGapMs} ms`);
+  figures.push(`  ${kind.padEnd(60)} ${seen.value.what} in ${seen.ms} ms; longest loop block ${seen.serverBlockMs} ms (probe gap ${seen.maxGapMs} ms)`);
   const problems: string[] = [];
   if (!seen.value.ok) problems.push(`${kind}: ${seen.value.what}`);
   if (seen.ms >= ANSWER_WITHIN_MS) problems.push(`${kind}: answered in ${seen.ms} ms (bound ${ANSWER_WITHIN_MS} ms)`);
-  if (seen.maxGapMs >= LOOP_BOUND_MS) problems.push(`${kind}: the event loop was blocked for up to ${seen.maxGapMs} ms (bound ${LOOP_BOUND_MS} ms)`);
+  if (seen.serverBlockMs >= LOOP_BOUND_MS) problems.push(`${kind}: the event loop was blocked for ${seen.serverBlockMs} ms (bound ${LOOP_BOUND_MS} ms)`);
   if (seen.afterwards !== undefined) problems.push(`${kind}: ${seen.afterwards}`);
   return problems;
 }

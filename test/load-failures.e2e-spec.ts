@@ -39,6 +39,9 @@ describe('a failed load shows clients its reason without absolute paths', () => 
       expect(text).toMatch(reason);
       expect(text).not.toContain(modelPath);
     }
+    const load = await send(app, 'POST', '/v2/repository/models/missing/load', {});
+    expect(load.status).toBe(503);
+    expect(load.body).toEqual({ error: expect.stringMatching(/^model 'missing' did not load \(failed\): Error: ENOENT/) });
     const meta = await send(app, 'GET', '/v2/models/missing');
     expect(meta.body).toMatchObject({ state: 'failed', error: expect.stringMatching(reason) });
   });

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ModelServer, type InferenceEvent, InferenceEventStream, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { ModelServer, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
+import { type InferenceEvent, InferenceEventStream } from 'nest-model-server/monitoring';
 import { EchoFixture, SumFixture } from './fixtures/test-models';
 import { createApp, send } from './helpers/test-app';
 

@@ -6,14 +6,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import {
   ModelServer,
   ModelServerModule,
-  ModelServerMonitoringModule,
   Operation,
   type InferenceRequest,
   type InferenceResult,
   type ModelConfig,
-  type ModelServerMonitoringOptions,
   type RequestContext,
 } from 'nest-model-server';
+import { ModelServerMonitoringModule, type ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { send } from './helpers/test-app';
 

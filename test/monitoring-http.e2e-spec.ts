@@ -2,13 +2,12 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ModelServerModule, type ModelConfig } from 'nest-model-server';
 import {
-  ModelServerModule,
   ModelServerMonitoringModule,
   MonitoringPipe,
-  type ModelConfig,
   type ModelServerMonitoringOptions,
-} from 'nest-model-server';
+} from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture } from './fixtures/test-models';
 import { send } from './helpers/test-app';
 

@@ -2,18 +2,19 @@ import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Counter } from 'prom-client';
 import {
-  GrpcInferenceServer,
-  InferenceEventStream,
   ModelServer,
-  ModelServerGrpcModule,
   ModelServerModule,
-  ModelServerMonitoringModule,
-  PrometheusMetrics,
-  type ExecutorFactory,
   type InferenceResult,
   type ModelServerModuleOptions,
-  type ModelServerMonitoringOptions,
 } from 'nest-model-server';
+import { GrpcInferenceServer, ModelServerGrpcModule } from 'nest-model-server/grpc';
+import {
+  InferenceEventStream,
+  ModelServerMonitoringModule,
+  PrometheusMetrics,
+  type ModelServerMonitoringOptions,
+} from 'nest-model-server/monitoring';
+import type { ExecutorFactory } from '../libs/model-server/src/internal';
 import { BrokenFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { InferenceClient } from './helpers/grpc-client';
 import { send } from './helpers/test-app';

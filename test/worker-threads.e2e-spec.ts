@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { threadId } from 'node:worker_threads';
-import { InferenceEventStream, type InferenceEvent } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import { CrashingModel, FailingWorkerModel, LoadedStateModel, LoopingModel, SlowModel, ThreadedDoubler, ThreadedEcho } from './fixtures/worker-models';
 import { createApp, send } from './helpers/test-app';
 

@@ -1,4 +1,4 @@
-import { createTestServer, type TestServer } from 'nest-model-server';
+import { createTestServer, type TestServer } from 'nest-model-server/testing';
 import { EchoModel } from './echo.model';
 
 describe('echo sample', () => {

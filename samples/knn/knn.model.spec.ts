@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createTestServer, type TestServer } from 'nest-model-server';
+import { createTestServer, type TestServer } from 'nest-model-server/testing';
 import { KnnModel } from './knn.model';
 
 const parameters = { points: 3000, dims: 4, classes: 3, k: 5, seed: 11 };

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestServer, type TestServer } from 'nest-model-server';
+import { createTestServer, type TestServer } from 'nest-model-server/testing';
 import { MlpModel } from './mlp.model';
 
 describe('mlp sample', () => {

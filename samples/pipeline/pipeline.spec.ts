@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { createTestServer, InferenceEventStream, type InferenceEvent } from 'nest-model-server';
-import type { TestServer } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
+import { createTestServer } from 'nest-model-server/testing';
+import type { TestServer } from 'nest-model-server/testing';
 import { IrisModel } from '../iris/iris.model';
 import { IrisUnitsModel } from './iris-units.model';
 import { SequencePipeline } from './sequence-pipeline.model';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { createFastifyAdapter, HttpErrorFilter, ModelServerModule, SageMakerModule } from 'nest-model-server';
+import { createFastifyAdapter, ModelServerModule } from 'nest-model-server';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
 import { PetalWidthModel } from './petal-width.model';
 
 describe('PetalWidthModel (SageMaker hooks only)', () => {
@@ -11,7 +12,6 @@ describe('PetalWidthModel (SageMaker hooks only)', () => {
       imports: [ModelServerModule.forRoot({ models: [{ name: 'petal-width', model: PetalWidthModel, modelPath: join(__dirname, 'model') }] }), SageMakerModule.forRoot({})],
     }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
-    app.useGlobalFilters(new HttpErrorFilter());
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });

@@ -1,5 +1,6 @@
 import { ErrorCode, ModelServer, ModelServerError } from 'nest-model-server';
-import type { BatchStrategy, InferenceRequest, InferenceResponse, InferenceResult, ModelCallRequest, SageMakerHooks, SageMakerOutput } from 'nest-model-server';
+import type { InferenceRequest, InferenceResponse, InferenceResult, ModelCallRequest } from 'nest-model-server';
+import type { BatchStrategy, SageMakerHooks, SageMakerOutput } from 'nest-model-server/sagemaker';
 
 /** The file `train.js` writes under the model path (`/opt/ml/model` in a SageMaker container). */
 interface LinearModelFile {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { createTestServer } from 'nest-model-server';
-import type { TestInferenceResponse, TestServer } from 'nest-model-server';
+import { createTestServer } from 'nest-model-server/testing';
+import type { TestInferenceResponse, TestServer } from 'nest-model-server/testing';
 import { ScorecardModel } from './scorecard.model';
 
 interface JsonTensor {

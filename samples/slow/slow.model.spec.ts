@@ -1,4 +1,4 @@
-import { createTestServer, type TestServer } from 'nest-model-server';
+import { createTestServer, type TestServer } from 'nest-model-server/testing';
 import { SlowModel } from './slow.model';
 
 describe('slow sample', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_HTTP_TIMEOUTS } from 'nest-model-server';
+import { DEFAULT_HTTP_TIMEOUTS } from '../../libs/model-server/src/internal';
 import { loadServerConfig } from './server-config';
 
 const SAMPLES = join(__dirname, '..', '..', 'samples', 'models.yaml');

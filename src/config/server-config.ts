@@ -1,21 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  DEFAULT_HTTP_TIMEOUTS,
   ModelServer,
-  checkRouterMembers,
-  routerClass,
   type ModelConfig,
   type ModelServerModuleOptions,
-  type ModelServerMonitoringOptions,
   type ModelVersionConfig,
-  type SageMakerModuleOptions,
-  type ServerLogLevel,
   type HttpTimeouts,
   type ModelServerAdapterOptions,
 } from 'nest-model-server';
+import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
+import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
 import { parse as parseYaml } from 'yaml';
-import { loadModelClass } from './model-loader';
+import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
+import {
+  DEFAULT_HTTP_TIMEOUTS,
+  checkRouterMembers,
+  loadModelClass,
+  routerClass,
+  type ServerLogLevel,
+} from '../../libs/model-server/src/internal';
 
 /** Everything the CLI needs to start a server. */
 export interface ServerConfig {
@@ -43,27 +46,7 @@ export interface ServerConfig {
   http: Omit<ModelServerAdapterOptions, 'bodyLimit'>;
 }
 
-/** Settings given on the command line (they win over the environment, which wins over the file). */
-export interface ConfigFlags {
-  config?: string;
-  port?: string;
-  host?: string;
-  grpcPort?: string;
-  grpcMaxMessageBytes?: string;
-  loadMode?: string;
-  maxBodyBytes?: string;
-  debug?: boolean;
-  workers?: string;
-  shutdownGraceMs?: string;
-  logLevel?: string;
-  logFormat?: string;
-  logStream?: string;
-  logStreamFormat?: string;
-  logStreamSample?: string;
-  logStreamBatch?: string;
-  /** false: no Prometheus metrics (`--no-metrics`). */
-  metrics?: boolean;
-}
+export type { ConfigFlags } from './cli-settings';
 
 type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
   module?: string;
@@ -99,7 +82,7 @@ interface ConfigFile {
   sendTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   /** Serve plain JSON infer requests before Fastify's request lifecycle (`FAST_LANE`). */
-  fastLane?: boolean;
+  fastLane?: boolean | 'always';
   [key: string]: unknown;
 }
 
@@ -234,7 +217,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   };
   if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
-  if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, 'MAX_BODY_BYTES / maxBodyBytes', 0);
+  if (bodyLimit !== undefined) options.maxBodyBytes = integer(bodyLimit, settingName('maxBodyBytes'), 0);
   if (debugOn !== undefined) options.debug = debugOn;
   if (env.MAX_IN_FLIGHT !== undefined) options.maxInFlight = integer(env.MAX_IN_FLIGHT, 'MAX_IN_FLIGHT', 0);
   if (env.MODEL_CONTROL !== undefined && env.MODEL_CONTROL !== '') options.modelControl = /^(1|true|yes|on)$/i.test(env.MODEL_CONTROL);
@@ -247,18 +230,18 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     };
   }
   return {
-    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : 'PORT / --port', 8080),
-    host: flags.host ?? env.HOST ?? host ?? '0.0.0.0',
-    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, 'GRPC_PORT / --grpc-port', 8081),
+    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
+    host: flags.host ?? env.HOST ?? host ?? CLI_SETTINGS.host.default,
+    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default),
     grpcMaxMessageBytes: integer(
       flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
-      'GRPC_MAX_MESSAGE_BYTES / --grpc-max-message-bytes',
-      64 * 1024 * 1024,
+      settingName('grpcMaxMessageBytes'),
+      CLI_SETTINGS.grpcMaxMessageBytes.default,
     ),
-    workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, 'WORKERS / --workers', 1)),
-    shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, 'SHUTDOWN_GRACE_MS / --shutdown-grace-ms', 30000),
-    logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, 'LOG_LEVEL / --log-level', LOG_LEVELS, 'info'),
-    logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, 'LOG_FORMAT / --log-format', ['json', 'text'] as const, 'json'),
+    workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default)),
+    shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
+    logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
+    logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,
     options,
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
@@ -273,9 +256,10 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
  */
 function httpAdapterOptions(env: NodeJS.ProcessEnv, file: HttpTimeouts, fastLane: unknown): ServerConfig['http'] {
   const out: ServerConfig['http'] = { ...DEFAULT_HTTP_TIMEOUTS };
-  const lane = env.FAST_LANE !== undefined && env.FAST_LANE !== '' ? !/^(0|false|no|off)$/i.test(env.FAST_LANE) : fastLane;
+  const fromEnv = env.FAST_LANE;
+  const lane = fromEnv !== undefined && fromEnv !== '' ? (/^always$/i.test(fromEnv) ? 'always' : !/^(0|false|no|off)$/i.test(fromEnv)) : fastLane;
   if (lane !== undefined) {
-    if (typeof lane !== 'boolean') throw new Error(`fastLane must be true or false, got '${String(lane)}'`);
+    if (typeof lane !== 'boolean' && lane !== 'always') throw new Error(`fastLane must be true, false or 'always', got '${String(lane)}'`);
     out.fastLane = lane;
   }
   const keys: [keyof HttpTimeouts, string][] = [
@@ -321,12 +305,12 @@ function monitoringConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, logStream:
   if (stream !== undefined) monitoring.logStream = stream as string;
   const format = flags.logStreamFormat ?? env.LOG_STREAM_FORMAT;
   if (format !== undefined && format !== '') {
-    monitoring.format = oneOf(format, 'LOG_STREAM_FORMAT / --log-stream-format', ['mlrun', 'cloudevents'] as const, 'mlrun');
+    monitoring.format = oneOf(format, settingName('logStreamFormat'), ['mlrun', 'cloudevents'] as const, 'mlrun');
   }
   const sample = flags.logStreamSample ?? env.LOG_STREAM_SAMPLE;
-  if (sample !== undefined && sample !== '') monitoring.sample = integer(sample, 'LOG_STREAM_SAMPLE / --log-stream-sample', 1);
+  if (sample !== undefined && sample !== '') monitoring.sample = integer(sample, settingName('logStreamSample'), CLI_SETTINGS.logStreamSample.default);
   const batch = flags.logStreamBatch ?? env.LOG_STREAM_BATCH;
-  if (batch !== undefined && batch !== '') monitoring.batchSize = integer(batch, 'LOG_STREAM_BATCH / --log-stream-batch', 100);
+  if (batch !== undefined && batch !== '') monitoring.batchSize = integer(batch, settingName('logStreamBatch'), 100);
   const metrics = flags.metrics ?? (env.METRICS !== undefined && env.METRICS !== '' ? !/^(0|false|no|off)$/i.test(env.METRICS) : undefined);
   if (metrics !== undefined) monitoring.metrics = metrics;
   return monitoring;

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Runs the CLI from source (no build) for e2e tests that need a real process: TypeScript compiled on load by
- * swc, and 'nest-model-server' resolved to the library's source, as the jest config maps it.
+ * swc, and 'nest-model-server' and its subpaths resolved to the library's source, as the jest config maps them.
  * Usage: node test/helpers/cli-launcher.js serve --config ... (same arguments as the CLI).
  */
 const fs = require('node:fs');
@@ -10,10 +10,16 @@ const path = require('node:path');
 const swc = require('@swc/core');
 
 const root = path.resolve(__dirname, '..', '..');
-const library = path.join(root, 'libs', 'model-server', 'src', 'index.ts');
+// Each entry of package.json "exports" to its source: './dist/x/index.js' is './x/index.ts'.
+const entries = new Map(
+  Object.entries(require(path.join(root, 'package.json')).exports).map(([subpath, target]) => [
+    `nest-model-server${subpath.slice(1)}`,
+    path.join(root, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')),
+  ]),
+);
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  return resolve.call(this, request === 'nest-model-server' ? library : request, ...rest);
+  return resolve.call(this, entries.get(request) ?? request, ...rest);
 };
 require.extensions['.ts'] = (module, filename) => {
   const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), {

@@ -294,6 +294,16 @@ export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
+/** Node flags that load the in-server event-loop monitor (`loop-monitor.js`), read by {@link ServerUnderTest.observe}. */
+export const LOOP_MONITOR_FLAGS = ['--require', join(__dirname, 'loop-monitor.js')];
+
+/** The longest block the in-server loop monitor printed in `output` (0 when it printed none). */
+function longestServerBlock(output: string): number {
+  let longest = 0;
+  for (const m of output.matchAll(/\[loop-monitor\] blocked (\d+) ms/g)) longest = Math.max(longest, Number(m[1]));
+  return longest;
+}
+
 /** What a {@link probeLoop} measured. */
 export interface LoopProbeResult {
   /** The longest time between two consecutive probe answers (or from the start to the first), in ms. */
@@ -365,6 +375,11 @@ export interface Observation<T> {
   /** The longest gap between two health-probe answers meanwhile (an upper bound of the longest event-loop block). */
   maxGapMs: number;
   probes: number;
+  /**
+   * The longest event-loop block the server measured itself meanwhile, when it runs with {@link LOOP_MONITOR_FLAGS}
+   * (blocks under 40 ms are not reported: 0). Unlike `maxGapMs`, the test process's own work does not count.
+   */
+  serverBlockMs: number;
   /** Peak resident memory added during the request, in bytes (when asked for). */
   peakGrowthBytes?: number;
   /** Undefined when the process still runs and answers ready afterwards; else what happened to it. */
@@ -418,11 +433,13 @@ export class ServerUnderTest {
       resetPeakRss(cli.pid);
     }
     const probe = probeLoop(cli.port);
+    const outputBefore = cli.output().length;
     const started = Date.now();
     const value = await run();
     const ms = Date.now() - started;
     const loop = await probe.stop();
-    const observation: Observation<T> = { value, ms, maxGapMs: loop.maxGapMs, probes: loop.probes };
+    const serverBlockMs = longestServerBlock(cli.output().slice(outputBefore));
+    const observation: Observation<T> = { value, ms, maxGapMs: loop.maxGapMs, probes: loop.probes, serverBlockMs };
     await new Promise((r) => setTimeout(r, 100)); // an unhandled rejection ends the process a tick later
     if (!isRunning(cli)) {
       const tail = cli.output().split('\n').slice(-8).join('\n').slice(-1500);

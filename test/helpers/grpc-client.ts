@@ -3,14 +3,13 @@ import { loadSync } from '@grpc/proto-loader';
 import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ModelServerModule, type ModelServerModuleOptions } from 'nest-model-server';
 import {
   GRPC_PREDICT_V2_PROTO,
   GrpcInferenceServer,
   ModelServerGrpcModule,
-  ModelServerModule,
   type ModelServerGrpcModuleOptions,
-  type ModelServerModuleOptions,
-} from 'nest-model-server';
+} from 'nest-model-server/grpc';
 
 /** An application serving REST (via inject) and gRPC on a free loopback port. */
 export interface GrpcTestApp {

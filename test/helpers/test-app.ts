@@ -2,7 +2,12 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createFastifyAdapter, HttpErrorFilter, ModelServerModule, parseJson, type ModelServerModuleOptions } from 'nest-model-server';
+import {
+  createFastifyAdapter,
+  ModelServerModule,
+  type ModelServerModuleOptions,
+} from 'nest-model-server';
+import { parseJson } from '../../libs/model-server/src/internal';
 
 /**
  * A Nest application with the model server module on Fastify, initialised; not listening, unless
@@ -12,7 +17,6 @@ import { createFastifyAdapter, HttpErrorFilter, ModelServerModule, parseJson, ty
 export async function createApp(options: ModelServerModuleOptions): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
-  app.useGlobalFilters(new HttpErrorFilter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   if (process.env.TEST_REST_TRANSPORT === 'socket') await app.listen(0, '127.0.0.1');

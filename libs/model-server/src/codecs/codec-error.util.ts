@@ -1,24 +1,3 @@
-import { ErrorCode } from '../errors/error-code.enum';
-import { invalidRequest } from '../errors/errors';
-import { ModelServerError } from '../errors/model-server.error';
-
-/**
- * Builds the error a codec throws. Decoding uses {@link clientError} (the client sent it: 400);
- * encoding a model's output uses {@link modelOutputError} (the model returned it: 500).
- * The conversion routines take one of these, so each check is written once for both directions.
- *
- * @internal
- */
-export type CodecErrorFactory = (message: string) => ModelServerError;
-
-/** A client mistake in a tensor (HTTP 400 / gRPC INVALID_ARGUMENT). @internal */
-export const clientError: CodecErrorFactory = invalidRequest;
-
-/** A bad tensor returned by model code (HTTP 500). @internal */
-export function modelOutputError(message: string): ModelServerError {
-  return new ModelServerError(ErrorCode.ModelError, message);
-}
-
 /**
  * A short human description of a value for error messages: numbers and bigints as written,
  * strings quoted (cut after 40 characters), other things by kind.

@@ -1,8 +1,8 @@
 import { clip } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import { DATATYPES, type Datatype } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
+import type { CodecErrorFactory } from '../errors';
 
 const KNOWN = new Set<string>(DATATYPES);
 const LIST = DATATYPES.join(', ');

@@ -2,7 +2,6 @@ import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import { DATATYPES, type Datatype } from '../model/datatype';
-import { clientError } from './codec-error.util';
 import { decodeDeferredData, hasDeferredData } from './deferred-data.decoder';
 import { DeferredTensorData } from './deferred-tensor-data';
 import { parseLargeJsonBody } from './json-body.parser';
@@ -14,6 +13,7 @@ import { TensorBudget } from './tensor-budget';
 import { decodeTensor } from './tensor.decoder';
 import { checkInferenceRequest } from './v2-json/v2-request.schema';
 import type { WireInferenceRequest } from './wire-tensor.interface';
+import { clientError } from '../errors';
 
 function generator(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,8 +1,6 @@
 import { clip } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
-import { clientError } from './codec-error.util';
 import { elementSize, parseDatatype } from './datatype.util';
 import { DeferredTensorData } from './deferred-tensor-data';
 import { countElements, formatShape } from './element-count.util';
@@ -11,6 +9,8 @@ import { type NumericContainer, NumericSpanDecoder } from './json-numeric.decode
 import type { TensorBudget } from './tensor-budget';
 import { runInSlices } from './time-slice.util';
 import type { WireInferenceRequest } from './wire-tensor.interface';
+import { clientError } from '../errors';
+import type { CodecErrorFactory } from '../errors';
 
 /** Bytes per element of the container a datatype decodes into (FP16 and BF16 are held widened, in a Float32Array). */
 function decodedElementSize(dt: Datatype): number {

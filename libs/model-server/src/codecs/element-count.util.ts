@@ -1,5 +1,6 @@
-import type { CodecErrorFactory } from './codec-error.util';
-import { clientError, describeValue } from './codec-error.util';
+import { describeValue } from './codec-error.util';
+import { clientError } from '../errors';
+import type { CodecErrorFactory } from '../errors';
 
 /** The most elements one tensor may hold (2^32). @publicApi */
 export const MAX_ELEMENT_COUNT = 2 ** 32;

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
-import { clientError } from './codec-error.util';
 import { flattenValues, MAX_DATA_NESTING } from './flatten.util';
+import { clientError } from '../errors';
 
 describe('flattenValues', () => {
   it('returns flat data as is', () => {

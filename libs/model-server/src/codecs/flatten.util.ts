@@ -1,4 +1,4 @@
-import type { CodecErrorFactory } from './codec-error.util';
+import type { CodecErrorFactory } from '../errors';
 
 /** Deepest nesting of tensor data accepted (far beyond any real rank; stops cycles in model output). */
 export const MAX_DATA_NESTING = 1024;

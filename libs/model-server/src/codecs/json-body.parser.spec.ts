@@ -399,6 +399,10 @@ describe('parseJsonBody', () => {
       // The same values as tensor data are fine.
       const data = (await parseJsonBody(Buffer.from(`{"inputs":[{"data":${values}}]}`))) as { inputs: { data: DeferredTensorData }[] };
       expect(data.inputs[0].data.elements).toBe(MAX_JSON_VALUES + 1);
+      // A server with raised request limits raises the cap with them.
+      const wider = (await parseJsonBody(Buffer.from(`{"parameters":{"p":${values}}}`), { maxValues: MAX_JSON_VALUES + 8 })) as { parameters: { p: number[] } };
+      expect(wider.parameters.p).toHaveLength(MAX_JSON_VALUES + 1);
+      await expect(parseJsonBody(Buffer.from(`{"parameters":{"p":${values}}}`), { maxValues: 1000 })).rejects.toThrow('the body holds more than 1000 JSON values');
     } finally {
       build.mockRestore();
     }

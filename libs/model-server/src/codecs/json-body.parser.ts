@@ -18,6 +18,8 @@ export interface JsonBodyOptions {
    * tensor data. The request is the body itself when absent.
    */
   inputPath?: string;
+  /** The most JSON values a large body may hold outside its tensor data ({@link MAX_JSON_VALUES} when absent). */
+  maxValues?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface JsonBodyOptions {
 export function parseJsonBody(body: Buffer, options?: JsonBodyOptions): unknown | Promise<unknown> {
   if (body.length < LARGE_JSON_BODY_BYTES) return parseJson(body.toString('utf8'));
   const inputPath = options?.inputPath;
-  return parseLargeJsonBody(body, inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') });
+  return parseLargeJsonBody(body, inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') }, options?.maxValues);
 }
 
 /**
@@ -48,8 +50,8 @@ export function parseJsonBody(body: Buffer, options?: JsonBodyOptions): unknown 
  *
  * @internal
  */
-export async function parseLargeJsonBody(body: Buffer, policy: SpanPolicy): Promise<unknown> {
-  const scanner = new JsonBodyScanner(body, policy);
+export async function parseLargeJsonBody(body: Buffer, policy: SpanPolicy, maxValues?: number): Promise<unknown> {
+  const scanner = new JsonBodyScanner(body, policy, maxValues);
   await runInSlices(scanner);
   const builder = new JsonBodyBuilder(body, scanner.spans, scanner.longStrings);
   await runInSlices(builder);

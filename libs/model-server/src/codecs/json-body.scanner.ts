@@ -67,7 +67,7 @@ function isDigit(c: number): boolean {
 
 /**
  * The first pass over a large JSON body: checks that all of it is well-formed (errors as the exact parser words
- * them, positions in bytes), counts the values outside tensor data (refusing more than {@link MAX_JSON_VALUES}),
+ * them, positions in bytes), counts the values outside tensor data (refusing more than its `maxValues`, {@link MAX_JSON_VALUES} by default),
  * and finds the arrays to leave as {@link DeferredTensorData} (`inputs[i].data` of the request, and the rows forms
  * when asked). Nothing is built. It runs in slices ({@link SlicedWork}); long strings are scanned in pieces.
  *
@@ -105,6 +105,8 @@ export class JsonBodyScanner implements SlicedWork {
   constructor(
     private readonly b: Buffer,
     private readonly policy: SpanPolicy,
+    /** The most values outside spans. */
+    private readonly maxValues = MAX_JSON_VALUES,
   ) {}
 
   step(deadline: number): boolean {
@@ -194,7 +196,7 @@ export class JsonBodyScanner implements SlicedWork {
   /** Counts a value outside spans (or an element inside one). */
   private scalar(): void {
     if (this.spanLevel < 0) {
-      if (++this.values > MAX_JSON_VALUES) throw tooManyJsonValues();
+      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
     } else if (this.skipLevel < 0) this.spanElements++;
   }
 
@@ -233,7 +235,7 @@ export class JsonBodyScanner implements SlicedWork {
         this.spanFlags = 0;
         return this.afterOpen(p, 0x5d);
       }
-      if (++this.values > MAX_JSON_VALUES) throw tooManyJsonValues();
+      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
     }
     this.push(ARRAY, role, p);
     return this.afterOpen(p, 0x5d);
@@ -250,7 +252,7 @@ export class JsonBodyScanner implements SlicedWork {
       }
       return this.afterOpen(p, 0x7d);
     }
-    if (++this.values > MAX_JSON_VALUES) throw tooManyJsonValues();
+    if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
     const path = this.policy.path;
     const depth = this.depth;
     if (depth === 0) role = path.length === 0 ? REQUEST : PATH;
@@ -361,7 +363,7 @@ export class JsonBodyScanner implements SlicedWork {
     if (this.stringIsKey) return this.key(start + 1, p - 1, flags, p);
     this.state = AFTER;
     if (this.spanLevel < 0) {
-      if (++this.values > MAX_JSON_VALUES) throw tooManyJsonValues();
+      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
       if (bytes >= LONG_STRING_BYTES) this.longStrings.push(start, p);
     } else if (this.skipLevel < 0) {
       this.spanElements++;
@@ -376,7 +378,7 @@ export class JsonBodyScanner implements SlicedWork {
   private key(start: number, end: number, flags: number, p: number): number {
     const b = this.b;
     if (end - start > MAX_KEY_BYTES) throw keyTooLong(start - 1);
-    if (this.spanLevel < 0 && ++this.values > MAX_JSON_VALUES) throw tooManyJsonValues();
+    if (this.spanLevel < 0 && ++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
     let c = b[p];
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p];
     if (c !== 0x3a) throw malformedJson(`expected ':' after a key, found ${this.found(p)}`, p);

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import type { CodecErrorFactory } from './codec-error.util';
 import { convertElement, elementValue } from './json-element.util';
 import { hex4, sequenceStart, simpleEscape } from './json-string.util';
 import type { SlicedWork } from './time-slice.util';
+import type { CodecErrorFactory } from '../errors';
 
 /** String content is handled in pieces of at most this many bytes, the clock checked between them. */
 const PIECE = 1 << 20;

@@ -1,9 +1,9 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
-import { modelOutputError } from './codec-error.util';
 import { isTensorContainer } from './datatype.util';
 import { formatBf16, formatFloat32, formatFloat64, formatHalf } from './float-format.util';
 import { roundToBf16, roundToHalf } from './fp16.util';
+import { modelOutputError } from '../errors';
 
 /** Integer typed arrays, written with the native `join`. */
 type IntegerArray =

@@ -1,9 +1,9 @@
 import type { Datatype } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
 import { JsonNumberReader } from './json-number.util';
 import { decodeJsonStringPrefix, jsonStringEnd } from './json-string.util';
 import { convertValues } from './value-converter.util';
+import type { CodecErrorFactory } from '../errors';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;

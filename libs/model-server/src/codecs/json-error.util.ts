@@ -1,6 +1,6 @@
 import { clip } from '../errors/clip.util';
-import { invalidRequest } from '../errors/errors';
 import type { ModelServerError } from '../errors/model-server.error';
+import { invalidRequest } from '../errors';
 
 /** The most digits an integer literal may have: 20 holds every 64-bit value (UINT64 max has 20). @internal */
 export const MAX_INTEGER_DIGITS = 20;
@@ -19,7 +19,8 @@ export const MAX_KEY_BYTES = 65536;
 
 /**
  * The most JSON values (scalars, arrays, objects and keys) a large body may hold outside its tensor data
- * (`inputs[i].data`); anything beyond is refused before a value is built. @internal
+ * (`inputs[i].data`) by default; anything beyond is refused before a value is built. A server whose request limits
+ * allow wider requests raises it with them (see `jsonValueCap`). @internal
  */
 export const MAX_JSON_VALUES = 1_000_000;
 
@@ -52,10 +53,10 @@ export function keyTooLong(position: number): ModelServerError {
   return invalidRequest(`the key at position ${position} is longer than ${MAX_KEY_BYTES} bytes, the most a JSON key may have`);
 }
 
-/** A large body with more than {@link MAX_JSON_VALUES} values outside its tensor data. @internal */
-export function tooManyJsonValues(): ModelServerError {
+/** A large body with more than `max` values outside its tensor data. @internal */
+export function tooManyJsonValues(max: number): ModelServerError {
   return invalidRequest(
-    `the body holds more than ${MAX_JSON_VALUES} JSON values outside tensor data, the most a large body may hold; ` +
+    `the body holds more than ${max} JSON values outside tensor data, the most a large body may hold; ` +
       `send tensors as inputs[i].data arrays (or as binary data)`,
   );
 }

@@ -1,9 +1,9 @@
 import type { Datatype } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { roundToBf16, roundToHalf } from './fp16.util';
 import { convertElement, elementValue } from './json-element.util';
 import { JsonNumberReader } from './json-number.util';
 import type { SlicedWork } from './time-slice.util';
+import type { CodecErrorFactory } from '../errors';
 
 /** The typed containers of the numeric datatypes and BOOL. */
 export type NumericContainer =

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { invalidRequest } from '../errors/errors';
 import { ByteStrings } from '../model/byte-strings';
 import { MAX_JSON_DEPTH, parseJsonLossless } from './json.parser';
+import { invalidRequest } from '../errors';
 
 /** Doubles beyond this magnitude may come from integer literals that JSON.parse rounded. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

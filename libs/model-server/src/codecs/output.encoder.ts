@@ -1,11 +1,12 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
-import { describeValue, modelOutputError } from './codec-error.util';
+import { describeValue } from './codec-error.util';
 import { datatypeOfTypedArray, parseDatatype } from './datatype.util';
 import { countElements } from './element-count.util';
 import { flattenValues } from './flatten.util';
 import { toTensorData } from './tensor-data.util';
+import { modelOutputError } from '../errors';
 
 /**
  * The datatype plain (flat) values imply: strings / byte arrays → BYTES, booleans → BOOL, bigints → INT64,

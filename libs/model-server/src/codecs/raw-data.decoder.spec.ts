@@ -3,6 +3,7 @@ import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { tensorToRaw } from './raw-data.encoder';
+import { alignLargeRawData } from './raw-data.decoder';
 import { decodeTensor } from './tensor.decoder';
 
 function errorOf(fn: () => unknown): ModelServerError {
@@ -171,5 +172,33 @@ describe('tensorToRaw', () => {
     expect(Array.from(s)).toEqual([2, 0, 0, 0, 0x61, 0x62, 0, 0, 0, 0]);
     const long = tensorToRaw({ name: 'y', datatype: 'BYTES', shape: [1], data: ByteStrings.from(['x'.repeat(40)]).slice(0) });
     expect(Buffer.from(long).toString('latin1')).toBe('(\0\0\0' + 'x'.repeat(40));
+  });
+});
+
+describe('alignLargeRawData', () => {
+  it('copies a large unaligned FP32 input to aligned memory in slices, values unchanged, and leaves the rest alone', async () => {
+    const count = 2 * 1024 * 1024; // 8 MiB of FP32, past the size copied at once when decoded
+    const values = Float32Array.from({ length: count }, (_, i) => i * 0.5);
+    const body = Buffer.alloc(1 + values.byteLength);
+    Buffer.from(values.buffer).copy(body, 1);
+    const unaligned = body.subarray(1);
+    const small = Buffer.alloc(9).subarray(1);
+    const wire = {
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [count], raw: unaligned },
+        { name: 'y', datatype: 'FP32', shape: [2], raw: small },
+        { name: 'z', datatype: 'UINT8', shape: [unaligned.length], raw: unaligned },
+      ],
+    };
+    const pending = alignLargeRawData(wire);
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+    expect(wire.inputs[0].raw.byteOffset % 4).toBe(0);
+    expect(wire.inputs[0].raw).not.toBe(unaligned);
+    expect(wire.inputs[1].raw).toBe(small);
+    expect(wire.inputs[2].raw).toBe(unaligned);
+    const decoded = decodeTensor(wire.inputs[0], 'input x') as { data: Float32Array };
+    expect(decoded.data).toEqual(values);
+    expect(alignLargeRawData(wire)).toBeUndefined();
   });
 });

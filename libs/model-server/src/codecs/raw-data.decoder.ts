@@ -1,11 +1,17 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { elementSize } from './datatype.util';
 import { formatShape } from './element-count.util';
 import { bf16BytesToFloat32Array, halfBytesToFloat32Array } from './fp16.util';
 import type { TensorBudget } from './tensor-budget';
 import { MAX_BYTES_TOTAL } from './value-converter.util';
+import { runInSlices } from './time-slice.util';
+import type { WireInferenceRequest } from './wire-tensor.interface';
+import type { CodecErrorFactory } from '../errors';
+
+/** Raw data up to this size is copied to aligned memory at once when decoded; larger data in slices, first. */
+const ALIGN_AT_ONCE_BYTES = 4 * 1024 * 1024;
+const ALIGN_SLICE_BYTES = 1024 * 1024;
 
 /** A typed-array class that can view an ArrayBuffer. */
 type ViewConstructor<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T;
@@ -67,6 +73,47 @@ export function decodeRawData(
       return halfBytesToFloat32Array(raw, count);
     case 'BF16':
       return bf16BytesToFloat32Array(raw, count);
+  }
+}
+
+/**
+ * Copies large raw inputs whose offset does not suit their datatype (the binary extension puts a tensor's bytes
+ * right after the JSON part, at any offset) to aligned memory in slices, the event loop served between them, so
+ * that {@link decodeRawData} then views them without a copy that would block the loop (64 MiB: hundreds of ms).
+ * Synchronous (undefined) when there is nothing to align.
+ *
+ * @internal
+ */
+export function alignLargeRawData(wire: WireInferenceRequest): void | Promise<void> {
+  const pending = wire.inputs.filter((input) => {
+    const raw = input.raw;
+    if (raw === undefined || raw === null || raw.byteLength <= ALIGN_AT_ONCE_BYTES) return false;
+    const size = ALIGNED_SIZES[input.datatype as Datatype];
+    return size !== undefined && raw.byteOffset % size !== 0;
+  });
+  if (pending.length > 0) return alignInSlices(pending as { raw: Uint8Array }[]);
+}
+
+/** Element sizes of the datatypes {@link decodeRawData} views in place when aligned. */
+const ALIGNED_SIZES: Partial<Record<Datatype, number>> = { UINT16: 2, INT16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8 };
+
+async function alignInSlices(inputs: { raw: Uint8Array }[]): Promise<void> {
+  for (const input of inputs) {
+    const raw = input.raw;
+    const copy = new Uint8Array(raw.byteLength);
+    let offset = 0;
+    await runInSlices({
+      step(deadline) {
+        while (offset < raw.byteLength) {
+          const end = Math.min(offset + ALIGN_SLICE_BYTES, raw.byteLength);
+          copy.set(raw.subarray(offset, end), offset);
+          offset = end;
+          if (performance.now() >= deadline) break;
+        }
+        return offset === raw.byteLength;
+      },
+    });
+    input.raw = copy;
   }
 }
 

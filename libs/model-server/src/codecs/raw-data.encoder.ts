@@ -1,8 +1,8 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
-import { modelOutputError } from './codec-error.util';
 import { isTensorContainer } from './datatype.util';
 import { float32ArrayToBf16Bits, float32ArrayToHalfBits } from './fp16.util';
+import { modelOutputError } from '../errors';
 
 /** Typed arrays whose memory already is the wire layout (on a little-endian host). */
 type DirectArray =

@@ -1,4 +1,4 @@
-import { tensorBudgetExceeded } from '../errors/errors';
+import { tensorBudgetExceeded } from '../errors';
 
 /**
  * The bytes one request's decoded tensors may still take. Codecs take a tensor's share from it before they

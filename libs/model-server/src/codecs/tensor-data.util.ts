@@ -1,12 +1,12 @@
 import type { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
 import { elementSize, isTensorContainer } from './datatype.util';
 import { formatShape } from './element-count.util';
 import { flattenValues } from './flatten.util';
 import type { TensorBudget } from './tensor-budget';
 import { convertValues } from './value-converter.util';
+import type { CodecErrorFactory } from '../errors';
 
 /**
  * True for a value that can stand alone as one element (a bare scalar for a one-element shape):

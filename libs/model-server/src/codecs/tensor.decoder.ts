@@ -1,12 +1,13 @@
 import type { Tensor } from '../model/tensor.interface';
 import type { TensorData } from '../model/datatype';
-import { clientError, describeValue } from './codec-error.util';
+import { describeValue } from './codec-error.util';
 import { parseDatatype } from './datatype.util';
 import { countElements } from './element-count.util';
 import { decodeRawData } from './raw-data.decoder';
 import { TensorBudget, UNLIMITED_BUDGET_BYTES } from './tensor-budget';
 import { toTensorData } from './tensor-data.util';
 import type { WireTensor } from './wire-tensor.interface';
+import { clientError } from '../errors';
 
 /**
  * Decodes a tensor as a transport received it into a checked {@link Tensor}: the datatype must be known

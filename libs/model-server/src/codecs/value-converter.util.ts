@@ -1,10 +1,10 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
-import type { CodecErrorFactory } from './codec-error.util';
 import { describeValue } from './codec-error.util';
 import { elementSize } from './datatype.util';
 import { BF16_MAX, FP16_MAX, roundToBf16, roundToHalf } from './fp16.util';
 import type { TensorBudget } from './tensor-budget';
+import type { CodecErrorFactory } from '../errors';
 
 /** Typed arrays of the integer datatypes up to 32 bits. */
 type SmallIntArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;

@@ -1,4 +1,14 @@
 export { ErrorCode } from './error-code.enum';
 export { ModelServerError, isModelServerError } from './model-server.error';
 export type { ModelServerErrorOptions } from './model-server.error';
-export * from './errors';
+export { ERROR_CODES, GrpcCode, errorCodeFacts } from './error-code.table';
+export type { ErrorCodeFacts, ErrorLogLevel } from './error-code.table';
+export { errorDetail, errorLogLevel } from './error-log.util';
+export { clip, MAX_QUOTED_CHARS } from './clip.util';
+export { versionLabel } from './label.util';
+export * from './request.errors';
+export * from './availability.errors';
+export * from './model.errors';
+export * from './codec.errors';
+export * from './execution.errors';
+export * from './routing.errors';

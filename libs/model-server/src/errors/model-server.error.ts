@@ -1,12 +1,13 @@
 import { clip } from './clip.util';
 import { ErrorCode } from './error-code.enum';
+import { errorCodeFacts } from './error-code.table';
 
 /** The longest message an error keeps; longer ones (client text quoted in full) are cut. */
 const MAX_MESSAGE_CHARS = 2000;
 
 /** Extra facts a transport may turn into headers or trailers. */
 export interface ModelServerErrorOptions {
-  /** Seconds after which a retry may succeed (HTTP `Retry-After`). */
+  /** Seconds after which a retry may succeed (HTTP `Retry-After`); the code's default when not given. */
   retryAfterSeconds?: number;
   /** The underlying error, kept for logs only; never sent to clients. */
   cause?: unknown;
@@ -27,7 +28,7 @@ export class ModelServerError extends Error {
     super(clip(message, MAX_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ModelServerError';
     this.code = code;
-    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? errorCodeFacts(code).retryAfterSeconds;
   }
 }
 

@@ -1,17 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { ErrorCode } from '../errors/error-code.enum';
-import { deadlineExceeded } from '../errors/errors';
-import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceResponse } from '../model/inference.interface';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext } from '../model/request-context';
 import { SYSTEM_CLOCK, type BatchClock } from './batch-clock.interface';
 import { batchKey, batchRows, mergeRequests, splitResult } from './batch-merge.util';
-import { executorClosed, isModelFailure, overloaded, versionLabel } from './execution-errors.util';
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { carryQueueWaits } from './queue-wait.util';
 import { WorkerPoolExecutor } from './worker-pool.executor';
+import { cancelledWhileWaiting, deadlineExceeded, executorClosed, isModelFailure, queueFull, versionLabel } from '../errors';
 
 /** Settings of an {@link AdaptiveBatcher}. @publicApi */
 export interface AdaptiveBatcherOptions {
@@ -121,7 +118,7 @@ export class AdaptiveBatcher implements PredictExecutor {
     if (this.closing) return Promise.reject(executorClosed(this.label));
     const rows = batchRows(request);
     if (rows < 0) return this.inner.run(request, ctx);
-    if (this.waiting >= this.options.maxQueue) return Promise.reject(overloaded(this.label, 'batch queue', this.options.maxQueue));
+    if (this.waiting >= this.options.maxQueue) return Promise.reject(queueFull(this.label, 'batch queue', this.options.maxQueue));
     const key = batchKey(request);
     return new Promise<InferenceResult>((resolve, reject) => {
       let batch = this.open.get(key);
@@ -245,7 +242,7 @@ function stillWanted(members: Member[]): Member[] {
       continue;
     }
     kept ??= members.slice(0, i);
-    m.reject(expired ? deadlineExceeded('the wait for a batch') : new ModelServerError(ErrorCode.Cancelled, 'the request was cancelled while it waited for a batch'));
+    m.reject(expired ? deadlineExceeded('the wait for a batch') : cancelledWhileWaiting('a batch'));
   }
   return kept ?? members;
 }

@@ -1,10 +1,9 @@
 import { encodeOutput, stringifyJson } from '../codecs';
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { TensorData } from '../model/datatype';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
+import { batchRowsMismatch, notAnInferenceResult } from '../errors';
 
 /** A typed array class that can be built from a length. */
 type TypedArrayClass = new (length: number) => { set(array: ArrayLike<unknown>, offset: number): void; readonly length: number };
@@ -92,7 +91,7 @@ function concatData(requests: readonly InferenceRequest[], index: number): Tenso
  */
 export function splitResult(result: InferenceResult, rows: readonly number[], label: string): InferenceResult[] {
   if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
-    throw new ModelServerError(ErrorCode.ModelError, `model ${label}: predict must return { outputs: [...] }`);
+    throw notAnInferenceResult(label, 'predict');
   }
   let total = 0;
   for (const r of rows) total += r;
@@ -105,12 +104,7 @@ export function splitResult(result: InferenceResult, rows: readonly number[], la
     const out = result.outputs[o];
     const t = encodeOutput(out, `output '${(out as OutputTensor | undefined)?.name}'`);
     if (t.shape.length === 0 || t.shape[0] !== total) {
-      throw new ModelServerError(
-        ErrorCode.ModelError,
-        `model ${label}: with adaptive batching, output '${t.name}' must have the batch's ${total} rows as its first dimension ` +
-          `(${rows.length} requests merged along the first dimension), but it has shape [${t.shape.join(',')}]; ` +
-          'answer one row per input row, or turn batching off for this model (maxBatchSize: 1)',
-      );
+      throw batchRowsMismatch(label, t.name, total, rows.length, t.shape);
     }
     const rowSize = total === 0 ? 0 : t.data.length / total;
     let start = 0;

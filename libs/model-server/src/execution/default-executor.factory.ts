@@ -1,10 +1,10 @@
 import type { BatchClock } from './batch-clock.interface';
 import { AdaptiveBatcher } from './adaptive-batcher';
-import { versionLabel } from './execution-errors.util';
 import { readExecutionOptions } from './execution-options.util';
 import { InProcessExecutor } from './in-process.executor';
 import type { ExecutorFactory, ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { WorkerPoolExecutor } from './worker-pool.executor';
+import { versionLabel } from '../errors';
 
 /** Overrides for {@link createExecutorFactory}. @publicApi */
 export interface ExecutorFactoryOptions {

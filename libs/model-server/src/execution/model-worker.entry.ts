@@ -6,8 +6,6 @@
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import { ModelContext, type ModelLogger } from '../model/model-context';
@@ -16,8 +14,8 @@ import { RequestContext } from '../model/request-context';
 import type { Tensor } from '../model/tensor.interface';
 import { loadModelClass } from './model-class.loader';
 import { addOnce, hasOwnKeys, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
-import { fromErrorFacts, toErrorFacts } from './worker-error.util';
 import type { FromWorker, ToWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
+import { fromErrorFacts, notAnInferenceResult, toErrorFacts, workerResultUnsendable } from '../errors';
 
 type PredictMessage = Extract<ToWorker, { kind: 'predict' }>;
 type Predict = (request: InferenceRequest, ctx: RequestContext) => Promise<InferenceResult> | InferenceResult;
@@ -142,7 +140,7 @@ class ModelWorkerRuntime {
 
   private sendResult(msg: PredictMessage, request: InferenceRequest, ctx: RequestContext, result: InferenceResult): void {
     if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
-      this.sendFailure(msg, request, new ModelServerError(ErrorCode.ModelError, `model '${this.init.name}': predict must return { outputs: [...] }`));
+      this.sendFailure(msg, request, notAnInferenceResult(`'${this.init.name}'`, 'predict'));
       return;
     }
     const transfer: ArrayBuffer[] = [];
@@ -171,7 +169,7 @@ class ModelWorkerRuntime {
       this.sendFailure(
         msg,
         request,
-        new ModelServerError(ErrorCode.ModelError, `model '${this.init.name}': predict returned values a worker thread cannot send back (${(err as Error).message})`),
+        workerResultUnsendable(this.init.name, (err as Error).message),
       );
     }
   }

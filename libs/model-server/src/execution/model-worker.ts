@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
-import { fromErrorFacts } from './worker-error.util';
 import type { FromWorker, LoadedFacts, ToWorker, WorkerInit } from './worker-messages.interface';
 import { spawnModelWorker } from './worker-spawn.util';
+import { fromErrorFacts } from '../errors';
 
 /** How long a worker may take to run the model's `unload` before it is terminated anyway. */
 const UNLOAD_TIMEOUT_MS = 10_000;

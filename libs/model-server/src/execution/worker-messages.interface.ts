@@ -1,4 +1,3 @@
-import type { ErrorCode } from '../errors/error-code.enum';
 import type { InferenceResponse } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import type { Parameters, RequestedOutput, TensorSpec } from '../model/tensor.interface';
@@ -30,14 +29,8 @@ export interface WireWorkerTensor {
   parameters?: Parameters;
 }
 
-/** An error crossing threads, with its catalogue code when it had one. @internal */
-export interface ErrorFacts {
-  message: string;
-  name: string;
-  code?: ErrorCode;
-  retryAfterSeconds?: number;
-  stack?: string;
-}
+import type { ErrorFacts } from '../errors';
+export type { ErrorFacts };
 
 /** What the worker thread needs to load its model. @internal */
 export interface WorkerInit {

@@ -1,19 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { clip } from '../errors/clip.util';
-import { ErrorCode } from '../errors/error-code.enum';
-import { deadlineExceeded } from '../errors/errors';
-import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
 import { DEFAULT_WORKER_KILL_GRACE_MS } from './execution-options.interface';
-import { executorClosed, overloaded, versionLabel, workerCrashed, workerOverran } from './execution-errors.util';
 import { ModelWorker } from './model-worker';
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { takeQueueWaits } from './queue-wait.util';
 import { RingQueue } from './ring-queue';
-import { fromErrorFacts, toErrorFacts } from './worker-error.util';
 import type { FromWorker, WorkerInit } from './worker-messages.interface';
 import { adoptLoadedFacts, predictMessage, restoreInputs, resultOf, workerInitOf } from './worker-job.util';
+import { cancelledWhileWaiting, deadlineExceeded, executorClosed, fromErrorFacts, noRunningWorker, queueFull, toErrorFacts, versionLabel, workerCrashed, workerOverran, workerRequestUnsendable } from '../errors';
 
 /** Settings of a {@link WorkerPoolExecutor}. @publicApi */
 export interface WorkerPoolOptions {
@@ -109,7 +105,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
       if (worker !== undefined) {
         this.dispatch(worker, job);
       } else if (!this.queue.push(job)) {
-        reject(overloaded(this.label, 'worker queue', this.options.maxQueue));
+        reject(queueFull(this.label, 'worker queue', this.options.maxQueue));
       } else {
         // Start watching for the client going away, so a request nobody waits for any more is dropped, not run.
         void ctx.signal;
@@ -168,7 +164,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     if (carried === undefined) observer.queueWait(this.target.name, this.target.version, waited);
     else for (const w of carried) observer.queueWait(this.target.name, this.target.version, w + waited);
     if (ctx.deadline !== undefined && Date.now() >= ctx.deadline) return this.refuse(worker, job, deadlineExceeded('the wait for a worker thread'));
-    if (ctx.aborted) return this.refuse(worker, job, new ModelServerError(ErrorCode.Cancelled, 'the request was cancelled while it waited for a worker thread'));
+    if (ctx.aborted) return this.refuse(worker, job, cancelledWhileWaiting('a worker thread'));
     job.id = this.nextJob++;
     worker.job = job;
     try {
@@ -179,7 +175,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
       return this.refuse(
         worker,
         job,
-        new ModelServerError(ErrorCode.ModelError, `model ${this.label}: the request cannot be sent to a worker thread (${(err as Error).message}); keep parameters and ctx.state to plain data`),
+        workerRequestUnsendable(this.label, (err as Error).message),
       );
     }
     // The worker's own context aborts too when this one does (deadline passed, client gone).
@@ -301,7 +297,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
         this.restartAttempt++;
         this.logger.error(`the replacement of worker thread ${index} could not load the model: ${(err as Error).message}`);
         if (this.workers.length === 0) {
-          const reason = new ModelServerError(ErrorCode.ModelError, `model ${this.label} has no running worker thread: ${(err as Error).message}`);
+          const reason = noRunningWorker(this.label, (err as Error).message);
           for (const job of this.queue.drain()) job.reject(reason);
         }
         if (!this.closing) this.replace(index);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SWC_REQUIRE_OPTIONS } from './typescript-require.util';
@@ -42,7 +43,18 @@ export function spawnModelWorker(init: WorkerInit): Worker {
     entry,
     swcPath: require.resolve('@swc/core'),
     swcOptions: SWC_REQUIRE_OPTIONS,
-    aliases: { 'nest-model-server': join(root, 'index.ts'), 'nest-model-server/onnx': join(root, 'onnx', 'index.ts') },
+    aliases: sourceEntries(resolve(root, '..', '..', '..')),
   };
   return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { init, boot } });
+}
+
+/** From the sources the library sits in its repository: each entry of package.json "exports" to its `.ts` file. */
+function sourceEntries(project: string): Record<string, string> {
+  const { exports } = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> };
+  return Object.fromEntries(
+    Object.entries(exports).map(([subpath, target]) => [
+      `nest-model-server${subpath.slice(1)}`,
+      join(project, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')),
+    ]),
+  );
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
-import { invalidRequest } from '../errors/errors';
+import { invalidRequest } from '../errors';
 import { ErrorCode } from '../errors/error-code.enum';
 import { inProcessExecutor } from '../execution';
 import { ModelServer, Operation, type InferenceRequest, type InferenceResult } from '../model';

@@ -8,8 +8,8 @@ import {
   modelNotReady,
   notARouter,
   operationNotFound,
-  overloaded,
-} from '../errors/errors';
+  tooManyInFlight,
+} from '../errors';
 import { isModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { ModelHooks } from '../model/model-hooks';
@@ -25,6 +25,7 @@ import { isModelRouter } from '../routing/model-router.base';
 import { ROUTER_MEMBER_PARAMETER } from '../routing/router.constants';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
+import { alignLargeRawData } from '../codecs/raw-data.decoder';
 import { TensorBudget } from '../codecs/tensor-budget';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
@@ -189,7 +190,7 @@ export class DataPlane {
    */
   private open(op: string, mv: ModelVersion, id: string, call: CallOptions, raw: unknown, depth: number, parent: RequestContext | undefined): RequestFrame {
     const max = this.limits.maxInFlight;
-    if (max > 0 && this.inFlight >= max) throw overloaded('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
+    if (max > 0 && this.inFlight >= max) throw tooManyInFlight('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
     const serving = mv.tryAdmit();
     this.inFlight++;
     const ctx = this.context(id, op, mv, call, depth, parent);
@@ -361,6 +362,8 @@ export class DataPlane {
    * slices and within the request's tensor budget, once the model is known to be there and ready.
    */
   private decodeDeferred(wire: WireInferenceRequest): void | Promise<void> {
+    const aligned = alignLargeRawData(wire);
+    if (aligned !== undefined) return aligned.then(() => this.decodeDeferred(wire));
     if (hasDeferredData(wire)) return decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
   }
 

@@ -1,5 +1,5 @@
-import { deadlineExceeded } from '../errors/errors';
 import type { RequestContext } from '../model/request-context';
+import { deadlineExceeded } from '../errors';
 
 /**
  * One request's deadline: when it passes, the request's signal fires (model code can stop) and whatever the

@@ -1,9 +1,9 @@
-import { modelControlDisabled } from '../errors/errors';
 import { ModelState } from '../model/model-state.enum';
 import type { TensorSpec } from '../model/tensor.interface';
 import type { ModelEntry, ModelRepository } from '../repository/model-repository';
 import type { ModelVersion } from '../repository/model-version';
 import type { ServerInfo } from './server-info';
+import { modelControlDisabled, modelDidNotLoad } from '../errors';
 
 /** `GET /v2` (and gRPC ServerMetadata). @publicApi */
 export interface ServerMetadata {
@@ -125,9 +125,17 @@ export class ModelCatalog {
   }
 
   /** Loads or reloads a model's versions (repository extension); a failed load is reported, not thrown. */
+  /**
+   * Loads (or reloads) a model. A version that does not end up ready fails the load (503 / UNAVAILABLE naming
+   * the model, the version's state and why), the repository extension's answer to a failed load, over every
+   * transport.
+   */
   async loadModel(name: string): Promise<ModelListing> {
     if (!this.modelControl) throw modelControlDisabled('loaded');
-    return listing(await this.repository.load(name));
+    const loaded = listing(await this.repository.load(name));
+    const failed = loaded.versions.find((v) => v.state !== ModelState.Ready);
+    if (failed !== undefined) throw modelDidNotLoad(name, failed.version, failed.state, failed.reason);
+    return loaded;
   }
 
   async unloadModel(name: string): Promise<ModelListing> {

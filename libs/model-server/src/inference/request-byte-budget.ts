@@ -1,4 +1,4 @@
-import { byteBudgetExhausted } from '../errors/errors';
+import { byteBudgetExhausted } from '../errors';
 
 /**
  * The server-wide budget of request bytes held at once by requests being decoded and served (REST and gRPC

@@ -2,10 +2,10 @@ import { decodeTensor } from '../codecs';
 import { TensorBudget } from '../codecs/tensor-budget';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { clip } from '../errors/clip.util';
-import { invalidRequest } from '../errors/errors';
 import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestedOutput, Tensor, TensorSpec } from '../model/tensor.interface';
 import type { ModelVersion } from '../repository/model-version';
+import { invalidRequest } from '../errors';
 
 /** Declared tensors by name: a map when there are enough of them to make one worth it, else the list itself. */
 type SpecLookup = ReadonlyMap<string, TensorSpec> | readonly TensorSpec[];

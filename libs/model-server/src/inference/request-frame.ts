@@ -1,4 +1,4 @@
-import { invalidRequest, modelError } from '../errors/errors';
+import { invalidRequest, modelError } from '../errors';
 import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
 import type { RequestContext } from '../model/request-context';
 import type { LoadedModel } from '../repository/loaded-model';

@@ -1,5 +1,6 @@
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
-import { limitExceeded } from '../errors/errors';
+import { MAX_JSON_VALUES } from '../codecs/json-error.util';
+import { limitExceeded } from '../errors';
 
 /**
  * How much one request may ask of the server, checked by every transport before it decodes tensor data.
@@ -29,6 +30,17 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   maxParameters: 256,
   maxTensorBytes: 128 * 1024 * 1024,
 };
+
+/**
+ * The most JSON values a large body may hold outside its tensor data under these limits: the default cap, or
+ * room for 24 values per allowed input and output (a named tensor with a shape and parameters) when the limits
+ * were raised past it.
+ *
+ * @internal
+ */
+export function jsonValueCap(limits: RequestLimits): number {
+  return Math.max(MAX_JSON_VALUES, 24 * (limits.maxInputs + limits.maxOutputs));
+}
 
 /**
  * Checks the counts of a structurally checked request against the limits: inputs, requested outputs and the

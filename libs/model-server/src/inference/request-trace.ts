@@ -1,4 +1,4 @@
-import { errorDetail } from '../errors/errors';
+import { errorDetail } from '../errors';
 import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';

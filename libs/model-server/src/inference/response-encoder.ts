@@ -1,11 +1,9 @@
 import { encodeOutput } from '../codecs';
-import { ErrorCode } from '../errors/error-code.enum';
 import { clip } from '../errors/clip.util';
-import { invalidRequest } from '../errors/errors';
-import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
 import type { ModelVersion } from '../repository/model-version';
+import { invalidRequest, notAnInferenceResult } from '../errors';
 
 /** True when `value` has the shape of an {@link InferenceResult} (an `outputs` array). @internal */
 export function isInferenceResult(value: unknown): value is InferenceResult {
@@ -31,7 +29,7 @@ function producedByName(produced: readonly OutputTensor[]): Map<string, OutputTe
  */
 export function encodeResponse(result: unknown, mv: ModelVersion, request: InferenceRequest, stage: string): InferenceResponse {
   if (!isInferenceResult(result)) {
-    throw new ModelServerError(ErrorCode.ModelError, `model ${mv.label}: ${stage} must return { outputs: [...] }`);
+    throw notAnInferenceResult(mv.label, stage);
   }
   const produced = result.outputs;
   const requested = request.outputs;

@@ -1,4 +1,4 @@
-import { sageMakerHooksInvalid } from '../errors/errors';
+import { sageMakerHooksInvalid } from '../errors';
 import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
 import type { ModelServer } from './model-server';
 import type { BatchStrategy, SageMakerHooks } from './sagemaker-hooks.interface';

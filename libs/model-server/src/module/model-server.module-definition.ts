@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ModelServerModuleOptions } from './model-server-options.interface';
+import type { ModelServerModuleOptions } from '../options/model-server-options.interface';
 
 /** @internal */
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
@@ -6,13 +7,14 @@ import { ServerInfo } from '../inference/server-info';
 import { InferenceEventStream } from '../monitoring/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 import { MODEL_SERVER_VERSION } from '../version';
-import { RESOLVED_OPTIONS } from './model-server.constants';
+import { RESOLVED_OPTIONS } from '../options/tokens';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
-import type { ModelServerModuleOptions, ResolvedModelServerOptions } from './model-server-options.interface';
+import type { ModelServerModuleOptions, ResolvedModelServerOptions } from '../options/model-server-options.interface';
 import { ModelServerLifecycle } from './model-server-lifecycle';
 import { validateOptions } from './options.validation';
 import { AuthRegistrar } from '../protocol/auth/auth.registrar';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
+import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
 import { RestRegistrar } from './rest-registrar';
 
@@ -73,6 +75,8 @@ import { RestRegistrar } from './rest-registrar';
     OpenApiRegistrar,
     { provide: TokenVerifier, useFactory: (o: ResolvedModelServerOptions) => new TokenVerifier(o.auth), inject: [RESOLVED_OPTIONS] },
     AuthRegistrar,
+    // Errors that reach Nest (unknown routes, the application's own controllers) answer `{"error"}` like the v2 routes.
+    { provide: APP_FILTER, useFactory: (o: ResolvedModelServerOptions) => new HttpErrorFilter(o.debug), inject: [RESOLVED_OPTIONS] },
   ],
   exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS],
 })

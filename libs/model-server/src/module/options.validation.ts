@@ -10,18 +10,17 @@ import {
   Matches,
   Min,
   ValidateNested,
-  ValidationError,
-  validateSync,
 } from 'class-validator';
 import { DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT } from '../inference/request-byte-budget';
 import { DEFAULT_REQUEST_LIMITS } from '../inference/request-limits';
 import { ModelServer } from '../model/model-server';
 import type { ModelConfig, ModelVersionConfig } from '../repository/model-config.interface';
 import {
-  DEFAULT_MAX_BODY_BYTES,
+  MODEL_SERVER_DEFAULTS,
   type ModelServerModuleOptions,
   type ResolvedModelServerOptions,
-} from './model-server-options.interface';
+} from '../options/model-server-options.interface';
+import { validateOrThrow, withDefaults } from '../options/validate.util';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -94,15 +93,6 @@ function asRules<T extends object>(Rules: new () => T, value: unknown): T {
   return Object.assign(new Rules(), value);
 }
 
-function flatten(errors: ValidationError[], prefix: string, out: string[]): string[] {
-  for (const e of errors) {
-    const path = /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : prefix ? `${prefix}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) out.push(`${path}: ${message}`);
-    flatten(e.children ?? [], path, out);
-  }
-  return out;
-}
-
 function isModelClass(value: unknown): boolean {
   return typeof value === 'function' && value.prototype instanceof ModelServer;
 }
@@ -122,7 +112,7 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
       return model;
     });
   }
-  const problems = flatten(validateSync(rules, { forbidUnknownValues: false }), '', []);
+  const problems: string[] = [];
   (options.models ?? []).forEach((m, i) => {
     if (!isModelClass(m?.model)) problems.push(`models[${i}].model: must be a class that extends ModelServer`);
     m?.versions?.forEach((v, j) => {
@@ -140,25 +130,15 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
       );
     }
   });
-  if (problems.length > 0) throw new Error(`invalid model server options:\n  - ${problems.join('\n  - ')}`);
+  validateOrThrow('model server', rules, problems);
   return {
+    ...withDefaults<Omit<ResolvedModelServerOptions, 'models' | 'serverVersion' | 'auth' | 'executorFactory'>>(
+      { ...MODEL_SERVER_DEFAULTS, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT },
+      options,
+    ),
     models: options.models,
-    loadMode: options.loadMode ?? 'blocking',
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    serverName: options.serverName ?? 'nest-model-server',
     serverVersion: options.serverVersion ?? packageVersion,
-    debug: options.debug ?? false,
-    rest: options.rest ?? true,
-    docs: options.docs ?? true,
     auth: options.auth ?? {},
-    maxInFlight: options.maxInFlight ?? 4096,
-    requestTimeoutMs: options.requestTimeoutMs ?? 0,
-    modelControl: options.modelControl ?? false,
-    maxInputs: options.maxInputs ?? DEFAULT_REQUEST_LIMITS.maxInputs,
-    maxOutputs: options.maxOutputs ?? DEFAULT_REQUEST_LIMITS.maxOutputs,
-    maxParameters: options.maxParameters ?? DEFAULT_REQUEST_LIMITS.maxParameters,
-    maxTensorBytes: options.maxTensorBytes ?? DEFAULT_REQUEST_LIMITS.maxTensorBytes,
-    maxRequestBytesInFlight: options.maxRequestBytesInFlight ?? DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT,
     executorFactory: options.executorFactory,
   };
 }

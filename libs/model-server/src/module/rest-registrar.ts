@@ -1,5 +1,5 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
@@ -9,8 +9,8 @@ import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
-import { RESOLVED_OPTIONS } from './model-server.constants';
-import type { ResolvedModelServerOptions } from './model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../options/tokens';
+import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 
 /**
  * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,
@@ -27,6 +27,7 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
   onModuleInit(): void {
@@ -44,6 +45,8 @@ export class RestRegistrar implements OnModuleInit {
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
     const slot = fastLaneSlotOf(app);
+    const prefix = this.appConfig?.getGlobalPrefix() ?? '';
+    if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);
     if (slot !== undefined) {
       const verifier = this.verifier;
       slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers)).handle;

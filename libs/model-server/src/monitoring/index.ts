@@ -1,31 +1,23 @@
+/**
+ * `nest-model-server/monitoring`: the data plane's events, request records to a log stream (MLRun or
+ * CloudEvents) and Prometheus metrics.
+ */
+import 'reflect-metadata';
+
 export type { InferenceEvent, StageTimings } from './inference-event.interface';
 export { InferenceEventStream } from './inference-event-stream';
 export type { InferenceEventListener } from './inference-event-stream';
 export { ModelServerMonitoringModule } from './monitoring.module';
-export { MONITORING_OPTIONS_TYPE, MONITORING_ASYNC_OPTIONS_TYPE } from './monitoring.module-definition';
 export type { ModelServerMonitoringOptions, CloudEventsOptions, DropPolicy } from './monitoring-options.interface';
-export type { MonitoringRecord, RecordFormatter, LoggedResults, LogFormat, SamplingInfo } from './monitoring-record.interface';
+export type { MonitoringRecord, RecordFormatter, LoggedResults, LogFormat } from './monitoring-record.interface';
 export { MonitoringPipe } from './monitoring.pipe';
-export type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
-export { RecordQueue } from './record.queue';
-export { EncodedRecord } from './record.encoder';
-export { EventSampler } from './event.sampler';
+export type { DropReason, PipeObserver } from './monitoring-pipe.interface';
 export { MlrunRecordFormatter } from './mlrun-record.formatter';
-export type { MlrunRecordSettings, LoggedResultsSource, LoggedResultsLookup, FormatWarning } from './mlrun-record.formatter';
-export {
-  CloudEventsFormatter,
-  structuredCloudEvent,
-  binaryCloudEventHeaders,
-  CE_REQUEST_TYPE,
-  CE_RESPONSE_TYPE,
-  CE_ERROR_TYPE,
-  CE_DATA_CONTENT_TYPE,
-} from './cloud-events.formatter';
-export type { CloudEventsSettings } from './cloud-events.formatter';
-export { mlrunWhen, rfc3339 } from './record-time.util';
-export { valueJson, tensorJson, requestJson, responseJson, wireRequestJson, sentRequestJson } from './record-json.util';
-export { parseLogStream, redact } from './log-stream.util';
-export type { LogStreamTarget, RedisStreamTarget } from './log-stream.util';
+export { CloudEventsFormatter, CE_REQUEST_TYPE, CE_RESPONSE_TYPE, CE_ERROR_TYPE } from './cloud-events.formatter';
 export { PrometheusMetrics, DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';
 export type { MetricsSettings } from './metrics/prometheus-metrics.service';
-export * from './sinks';
+export type { MonitoringSink } from './sinks/monitoring-sink.interface';
+export { SinkDeliveryError } from './sinks/monitoring-sink.interface';
+export { FileSink, StreamSink } from './sinks/line.sink';
+export { RedisStreamSink } from './sinks/redis-stream.sink';
+export { HttpSink } from './sinks/http.sink';

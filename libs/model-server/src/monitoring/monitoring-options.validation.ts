@@ -13,10 +13,9 @@ import {
   Max,
   Min,
   ValidateNested,
-  validateSync,
-  type ValidationError,
 } from 'class-validator';
 import { asyncScheduler } from 'rxjs';
+import { validateOrThrow } from '../options/validate.util';
 import { parseLogStream, type LogStreamTarget } from './log-stream.util';
 import type { ModelServerMonitoringOptions, ResolvedMonitoringOptions } from './monitoring-options.interface';
 import { DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';
@@ -65,15 +64,6 @@ class MonitoringRules {
   @IsOptional() @IsArray() @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true }) latencyBuckets?: number[];
 }
 
-function flatten(errors: ValidationError[], prefix: string, out: string[]): string[] {
-  for (const e of errors) {
-    const path = prefix ? `${prefix}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) out.push(`${path}: ${message}`);
-    flatten(e.children ?? [], path, out);
-  }
-  return out;
-}
-
 /** The monitoring options, checked, with their defaults, and the stream they name. @internal */
 export interface ValidatedMonitoring {
   options: ResolvedMonitoringOptions;
@@ -90,7 +80,7 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
   const o = input ?? {};
   const rules = Object.assign(new MonitoringRules(), o);
   if (typeof o.cloudEvents === 'object' && o.cloudEvents !== null) rules.cloudEvents = Object.assign(new CloudEventsRules(), o.cloudEvents);
-  const problems = flatten(validateSync(rules, { forbidUnknownValues: false }), '', []);
+  const problems: string[] = [];
   if ((o.sample ?? 1) > 1 && o.sampleProbability !== undefined && o.sampleProbability < 1) {
     problems.push('sample / sampleProbability: choose one way of sampling (every Nth request, or a probability)');
   }
@@ -107,7 +97,7 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
   } catch (err) {
     problems.push(`logStream: ${(err as Error).message}`);
   }
-  if (problems.length > 0) throw new Error(`invalid monitoring options:\n  - ${problems.join('\n  - ')}`);
+  validateOrThrow('monitoring', rules, problems);
   const host = o.host ?? hostname();
   const ce = o.cloudEvents ?? {};
   const options: ResolvedMonitoringOptions = {

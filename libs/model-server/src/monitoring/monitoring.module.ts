@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { Logger, Module } from '@nestjs/common';
 import { BASE_HOOKS } from '../model/model-server';
-import { RESOLVED_OPTIONS } from '../module/model-server.constants';
-import type { ResolvedModelServerOptions } from '../module/model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../options/tokens';
+import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 import { ModelRepository } from '../repository/model-repository';
 import { CloudEventsFormatter } from './cloud-events.formatter';
 import { EventSampler } from './event.sampler';

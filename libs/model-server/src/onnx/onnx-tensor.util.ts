@@ -1,11 +1,9 @@
 import { Tensor as OrtTensor, type InferenceSession } from 'onnxruntime-node';
 import { float32ArrayToHalfBits, halfBitsToFloat32 } from '../codecs/fp16.util';
-import { invalidRequest } from '../errors/errors';
 import { ByteStrings } from '../model/byte-strings';
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import type { Datatype } from '../model/datatype';
 import type { OutputTensor, Tensor, TensorSpec } from '../model/tensor.interface';
+import { invalidRequest, outputTypeUnsupported } from '../errors';
 
 /** ONNX Runtime's element types and the v2 datatypes they travel as. */
 const V2_OF_ORT: Readonly<Partial<Record<OrtTensor.Type, Datatype>>> = {
@@ -97,7 +95,7 @@ export function toOrtTensor(t: Tensor, expected: OrtTensor.Type | undefined): Or
 export function fromOrtTensor(name: string, value: OrtTensor): OutputTensor {
   const datatype = V2_OF_ORT[value.type];
   if (datatype === undefined) {
-    throw new ModelServerError(ErrorCode.ModelError, `output '${name}' has element type ${value.type}, which the v2 protocol cannot carry`);
+    throw outputTypeUnsupported(name, value.type);
   }
   const shape = value.dims.map(Number);
   switch (value.type) {

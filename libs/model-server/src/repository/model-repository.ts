@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { modelNotFound, versionNotFound } from '../errors/errors';
 import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver } from '../execution/predict-executor.interface';
 import type { ModelCaller } from '../model/model-caller.interface';
 import { ModelState } from '../model/model-state.enum';
 import type { LoadMode, ModelConfig } from './model-config.interface';
 import { ModelVersion, type ResolvedVersionConfig } from './model-version';
 import { compareVersions } from './version-order.util';
+import { modelNotFound, versionNotFound } from '../errors';
 
 /** A model and its versions. @internal */
 export interface ModelEntry {

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { modelNotReady, overloaded } from '../errors/errors';
 import type { ModelServerError } from '../errors/model-server.error';
 import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver, type PredictExecutor } from '../execution/predict-executor.interface';
 import { ModelContext } from '../model/model-context';
@@ -14,6 +13,7 @@ import { LoadedModel } from './loaded-model';
 import type { LoadMode } from './model-config.interface';
 import { inModelScope, scopeHooks, type ModelScope } from './model-scope';
 import { withoutPaths } from './redact-paths.util';
+import { modelNotReady, tooManyInFlight } from '../errors';
 
 /** Everything one version needs to load, its model's and its own config merged. @internal */
 export interface ResolvedVersionConfig {
@@ -150,7 +150,7 @@ export class ModelVersion implements ModelScope {
    */
   tryAdmit(): LoadedModel {
     const serving = this.serving();
-    if (this.maxInFlight > 0 && this.admitted >= this.maxInFlight) throw overloaded(`model ${this.label}`, this.maxInFlight, "the model's maxInFlight");
+    if (this.maxInFlight > 0 && this.admitted >= this.maxInFlight) throw tooManyInFlight(`model ${this.label}`, this.maxInFlight, "the model's maxInFlight");
     this.admitted++;
     serving.enter();
     return serving;

@@ -1,6 +1,4 @@
-import { ErrorCode } from '../errors/error-code.enum';
-import { invalidRequest } from '../errors/errors';
-import { isModelServerError, ModelServerError } from '../errors/model-server.error';
+import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelCallRequest } from '../model/model-caller.interface';
@@ -10,6 +8,7 @@ import type { Parameters, Tensor } from '../model/tensor.interface';
 import { FAILED_MEMBERS_PARAMETER, RETURN_MEMBERS_PARAMETER, ROUTER_MEMBER_PARAMETER } from './router.constants';
 import type { MemberErrorPolicy, MemberFailure, MemberResponse, RouterMember } from './router-member.interface';
 import { parseRouterMembers, type WeightRule } from './router-members.util';
+import { asModelError, invalidRequest, memberFailed, memberNotFound } from '../errors';
 
 const ROUTER_BRAND = Symbol.for('nest-model-server:router');
 
@@ -72,10 +71,7 @@ export abstract class ModelRouter extends ModelServer {
     if (typeof name !== 'string') throw invalidRequest(`parameter '${ROUTER_MEMBER_PARAMETER}' must be a member name`);
     const found = this.byName.get(name);
     if (found === undefined) {
-      throw new ModelServerError(
-        ErrorCode.NotFound,
-        `router '${this.context.name}' has no member '${name}'; its members are ${this.memberList.map((m) => `'${m.name}'`).join(', ')}`,
-      );
+      throw memberNotFound(this.context.name, name, this.memberList.map((m) => m.name));
     }
     return found;
   }
@@ -103,7 +99,7 @@ export abstract class ModelRouter extends ModelServer {
     for (let i = 0; i < settled.length; i++) {
       const s = settled[i];
       if (s.status === 'fulfilled') responses.push({ member: members[i], response: s.value });
-      else failures.push({ member: members[i], error: coded(s.reason) });
+      else failures.push({ member: members[i], error: asModelError(s.reason) });
     }
     return { responses, failures };
   }
@@ -129,10 +125,7 @@ export abstract class ModelRouter extends ModelServer {
 
   private memberError(failure: MemberFailure): ModelServerError {
     const { member, error } = failure;
-    return new ModelServerError(error.code, `router '${this.context.name}': member '${member.name}' failed: ${error.message}`, {
-      retryAfterSeconds: error.retryAfterSeconds,
-      cause: error,
-    });
+    return memberFailed(this.context.name, member.name, error);
   }
 }
 
@@ -144,11 +137,6 @@ export function isModelRouter(value: unknown): value is ModelRouter {
 /** True when the request asks for every member's answer (`"return_members": true`). @internal */
 export function wantsMemberResults(request: InferenceRequest): boolean {
   return request.parameters?.[RETURN_MEMBERS_PARAMETER] === true;
-}
-
-function coded(err: unknown): ModelServerError {
-  if (isModelServerError(err)) return err;
-  return new ModelServerError(ErrorCode.ModelError, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 /** The request's parameters without the router's own keys (the same object when it has none of them). */

@@ -1,5 +1,3 @@
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { MaybePromise } from '../model/model-server';
 import type { RequestContext } from '../model/request-context';
@@ -7,6 +5,7 @@ import type { OutputTensor } from '../model/tensor.interface';
 import { ModelRouter } from './model-router.base';
 import type { MemberErrorPolicy, MemberResponse } from './router-member.interface';
 import { enumParam } from './router-members.util';
+import { outputClash } from '../errors';
 
 /**
  * How {@link ParallelRun} merges its members' outputs: `union` keeps every output under its own name (two members
@@ -68,11 +67,7 @@ export class ParallelRun extends ModelRouter {
         const name = this.strategy === 'prefix' ? `${member.name}.${t.name}` : t.name;
         const other = producer.get(name);
         if (other !== undefined) {
-          throw new ModelServerError(
-            ErrorCode.ModelError,
-            `router '${this.context.name}': members '${other}' and '${member.name}' both produce output '${name}'; ` +
-              `set parameters.merge to 'prefix' or override merge()`,
-          );
+          throw outputClash(this.context.name, other, member.name, name);
         }
         producer.set(name, member.name);
         outputs.push({ ...t, name });

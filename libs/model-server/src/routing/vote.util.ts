@@ -1,8 +1,7 @@
-import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype } from '../model/datatype';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
+import { modelOutputError } from '../errors';
 
 /**
  * How an ensemble combines one output: `classification` takes the (weighted) majority value of each element,
@@ -23,10 +22,6 @@ export interface Ballot {
   weight: number;
 }
 
-function modelError(message: string): ModelServerError {
-  return new ModelServerError(ErrorCode.ModelError, message);
-}
-
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -45,7 +40,7 @@ export function combineOutput(name: string, ballots: readonly Ballot[], type: Vo
   for (let i = 1; i < ballots.length; i++) {
     const t = ballots[i].tensor;
     if (t.datatype !== first.datatype || !sameShape(t.shape, first.shape)) {
-      throw modelError(
+      throw modelOutputError(
         `router '${router}': members disagree on output '${name}': '${ballots[0].member}' gives ${first.datatype} [${first.shape.join(',')}], ` +
           `'${ballots[i].member}' gives ${t.datatype} [${t.shape.join(',')}]`,
       );
@@ -53,7 +48,7 @@ export function combineOutput(name: string, ballots: readonly Ballot[], type: Vo
   }
   const regression = type === 'regression' || (type === 'auto' && FLOATS.has(first.datatype));
   if (!regression) return { name, datatype: first.datatype, shape: first.shape.slice(), data: majority(ballots) };
-  if (first.datatype === 'BYTES') throw modelError(`router '${router}': output '${name}' is BYTES, which cannot be averaged; vote on it as classification`);
+  if (first.datatype === 'BYTES') throw modelOutputError(`router '${router}': output '${name}' is BYTES, which cannot be averaged; vote on it as classification`);
   const narrow = first.datatype === 'FP32' || first.datatype === 'FP16' || first.datatype === 'BF16';
   const sums = mean(ballots, first.data.length);
   const data = narrow ? Float32Array.from(sums) : sums;

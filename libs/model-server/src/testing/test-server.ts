@@ -2,9 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseJson, stringifyJson } from '../codecs';
 import { ModelServerModule } from '../module/model-server.module';
-import type { ModelServerModuleOptions } from '../module/model-server-options.interface';
+import type { ModelServerModuleOptions } from '../options/model-server-options.interface';
 import { createFastifyAdapter } from '../protocol/http/fastify-adapter.factory';
-import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 
 /** A non-2xx answer of the test server. @publicApi */
 export class TestServerError extends Error {
@@ -65,7 +64,6 @@ export class TestServer {
       createFastifyAdapter({ bodyLimit: options.maxBodyBytes }),
       { logger: ['error', 'warn'], abortOnError: false },
     );
-    app.useGlobalFilters(new HttpErrorFilter(options.debug === true));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     return new TestServer(app);

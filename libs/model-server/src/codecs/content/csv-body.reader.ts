@@ -1,9 +1,9 @@
-import { invalidRequest } from '../../errors/errors';
 import type { ModelServerError } from '../../errors/model-server.error';
 import type { ByteStrings } from '../../model/byte-strings';
 import type { Datatype, TensorData } from '../../model/datatype';
 import { BF16_MAX, FP16_MAX, roundToBf16, roundToHalf } from '../fp16.util';
 import type { TensorBudget } from '../tensor-budget';
+import { invalidRequest } from '../../errors';
 
 /** The longest field read as a number, blanks and quotes included: no number needs more (numpy writes ~24). */
 export const MAX_CSV_FIELD_BYTES = 1024;

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
 import { TensorBudget } from '../tensor-budget';
 import type { ContentCodec, ContentInput, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
-import { notAcceptable } from './content-error.util';
 import { CsvBodyReader } from './csv-body.reader';
 import { rowsInput } from './rows.util';
 import { elementTexts, rowSize } from './tensor-text.util';
+import { invalidRequest, notAcceptable } from '../../errors';
 
 const TYPE = 'text/csv';
 

@@ -15,5 +15,5 @@ export { CsvContentCodec } from './csv-content.codec';
 export { NpyContentCodec } from './npy-content.codec';
 export { parseMediaType, negotiateMediaType } from './media-type.util';
 export type { MediaType, NegotiatedType } from './media-type.util';
-export { notAcceptable, unsupportedMediaType } from './content-error.util';
+export { notAcceptable, unsupportedMediaType } from '../../errors';
 export { contentTarget } from './content-target.util';

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { invalidRequest } from '../../errors/errors';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
 import { decodeDeferredData } from '../deferred-data.decoder';
@@ -15,6 +14,7 @@ import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaT
 import { flattenRows, rowsInput } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
 import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
+import { invalidRequest } from '../../errors';
 
 const TYPE = 'application/json';
 

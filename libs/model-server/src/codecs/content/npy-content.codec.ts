@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { invalidRequest } from '../../errors/errors';
 import { ByteStrings } from '../../model/byte-strings';
 import type { Datatype } from '../../model/datatype';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
-import { clientError } from '../codec-error.util';
 import { decodeRawData } from '../raw-data.decoder';
 import { tensorToRaw } from '../raw-data.encoder';
 import { TensorBudget } from '../tensor-budget';
 import type { WireTensor } from '../wire-tensor.interface';
 import type { ContentCodec, ContentTarget, DecodedContent } from './content-codec.interface';
-import { notAcceptable } from './content-error.util';
 import { NPY_DESCR, readNpyHeader, writeNpyHeader, type NpyHeader } from './npy-format.util';
 import { rowsInput } from './rows.util';
+import { clientError, invalidRequest, notAcceptable } from '../../errors';
 
 const TYPE = 'application/x-npy';
 

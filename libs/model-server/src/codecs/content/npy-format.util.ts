@@ -1,6 +1,6 @@
 import { clip } from '../../errors/clip.util';
-import { invalidRequest } from '../../errors/errors';
 import type { Datatype } from '../../model/datatype';
+import { invalidRequest } from '../../errors';
 
 /** `\x93NUMPY`: the first six bytes of every .npy file. */
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);

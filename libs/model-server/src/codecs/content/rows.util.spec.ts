@@ -1,4 +1,3 @@
-import { invalidRequest } from '../../errors/errors';
 import { ModelServerError } from '../../errors/model-server.error';
 import { DeferredTensorData } from '../deferred-tensor-data';
 import { parseLargeJsonBody } from '../json-body.parser';
@@ -6,6 +5,7 @@ import { ROWS_SPANS } from '../json-body.scanner';
 import { parseJson } from '../lossless-json';
 import { flattenRows, MAX_RANK } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
+import { invalidRequest } from '../../errors';
 
 /** flattenRows as it was written before (a path string per row): the reference for messages and their order. */
 function flattenRowsBefore(rows: readonly unknown[], where: string): { shape: number[]; values: unknown[] } {

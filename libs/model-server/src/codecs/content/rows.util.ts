@@ -1,5 +1,5 @@
-import { invalidRequest } from '../../errors/errors';
 import type { ContentInput, ContentTarget } from './content-codec.interface';
+import { invalidRequest } from '../../errors';
 
 /** Deepest nesting of rows accepted (rank of the tensor). @internal */
 export const MAX_RANK = 32;

@@ -2,7 +2,7 @@ import type { ByteStrings } from '../../model/byte-strings';
 import type { Tensor } from '../../model/tensor.interface';
 import { formatBf16, formatFloat32, formatFloat64, formatHalf } from '../float-format.util';
 import { roundToBf16, roundToHalf } from '../fp16.util';
-import { notAcceptable } from './content-error.util';
+import { notAcceptable } from '../../errors';
 
 /** How text formats write values: JSON (NaN/Infinity refused, strings quoted) or CSV (RFC 4180 fields). @internal */
 export type TextFlavour = 'json' | 'csv';

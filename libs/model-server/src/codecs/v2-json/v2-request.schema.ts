@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import type { WireInferenceRequest } from '../wire-tensor.interface';
 import { clip } from '../../errors/clip.util';
-import { invalidRequest } from '../../errors/errors';
+import { invalidRequest } from '../../errors';
 
 // Optional fields may be null: some clients serialise absent fields that way; null reads as absent.
 const parameters = { type: ['object', 'null'] };

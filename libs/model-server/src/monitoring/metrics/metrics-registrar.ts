@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier } from '../../protocol/auth/token-verifier';
+import { sendAnswer, statusErrorAnswer } from '../../protocol/http/http-answer';
 import { MONITORING_OPTIONS } from '../monitoring.constants';
 import type { ValidatedMonitoring } from '../monitoring-options.validation';
 import { PrometheusMetrics } from './prometheus-metrics.service';
@@ -42,7 +43,7 @@ export class MetricsRegistrar implements OnModuleInit {
           return reply.code(200).header('content-type', contentType).send(text);
         } catch (err) {
           this.logger.error(`collecting metrics failed: ${err instanceof Error ? err.message : String(err)}`);
-          return reply.code(500).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: 'collecting metrics failed; see the server log' }));
+          return sendAnswer(reply, statusErrorAnswer(500, 'collecting metrics failed; see the server log'));
         }
       },
     });

@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unauthenticated } from '../../errors/errors';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
+import { ownHook } from '../http/fast-lane';
 import { fastifyOf } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
+import { unauthenticated } from '../../errors';
 
 /**
  * Puts the token check in front of every HTTP route when auth is configured: inference, management,
@@ -24,9 +25,13 @@ export class AuthRegistrar implements OnModuleInit {
     const app = fastifyOf(this.adapterHost);
     if (app === undefined) return;
     const verifier = this.verifier;
-    app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-      if (verifier.admits(req.url, req.headers)) return done();
-      sendAnswer(reply.header('www-authenticate', 'Bearer'), errorAnswer(unauthenticated(), false));
-    });
+    // The lane makes the same check itself (the one `admits`), so this hook does not turn it off.
+    app.addHook(
+      'onRequest',
+      ownHook((req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+        if (verifier.admits(req.url, req.headers)) return done();
+        sendAnswer(reply.header('www-authenticate', 'Bearer'), errorAnswer(unauthenticated(), false));
+      }),
+    );
   }
 }

@@ -1,3 +1,3 @@
-export type { AuthOptions } from './auth-options.interface';
+export type { AuthOptions } from '../../options/auth-options.interface';
 export { TokenVerifier } from './token-verifier';
 export { AuthRegistrar } from './auth.registrar';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AuthOptions } from './auth-options.interface';
+import type { AuthOptions } from '../../options/auth-options.interface';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { clip } from '../../errors/clip.util';
+import { statusErrorAnswer } from './http-answer';
 
 /** The HTTP server's timeouts, in milliseconds. @publicApi */
 export interface HttpTimeouts {
@@ -74,10 +75,11 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
       message = `malformed HTTP request (${clip(err.code ?? err.message ?? 'unknown', 60)})`;
   }
   if (socket.writable) {
-    const body = JSON.stringify({ error: message });
+    // No response object exists yet: the answer is written on the socket as it would be by writeAnswer.
+    const { headers, body } = statusErrorAnswer(status, message);
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${String(headers['content-type'])}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body as string)}\r\nConnection: close\r\n\r\n${body as string}`,
     );
   }
   socket.destroy();

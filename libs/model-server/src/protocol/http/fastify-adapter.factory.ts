@@ -1,20 +1,33 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_MAX_BODY_BYTES } from '../../module/model-server-options.interface';
+import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.interface';
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { lingerOnEarlyAnswers } from './early-answer';
-import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot } from './fast-lane';
+import { sendAnswer, statusErrorAnswer } from './http-answer';
+import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';
+
+/**
+ * Whether the fast lane is on when `fastLane` is not given. Decided by `npm run bench -- infer-real` (lane on and
+ * off, real models; see test/bench/RESULTS.md): the lane stays on by default only while it buys at least 10%
+ * on a real model.
+ *
+ * @publicApi
+ */
+export const DEFAULT_FAST_LANE: boolean | 'always' = true;
 
 /** Options of {@link createFastifyAdapter}. @publicApi */
 export interface ModelServerAdapterOptions extends HttpTimeouts {
   /** The application-wide body limit; the v2 routes apply `maxBodyBytes` themselves (default 64 MiB). */
   bodyLimit?: number;
   /**
-   * Serve plain JSON v2 infer requests (`POST /v2/models/:name[/versions/:v]/infer` with a Content-Length, no
-   * Content-Encoding, no binary framing) straight from the HTTP server, before Fastify routes them (default true).
-   * Hooks, CORS or security headers added to Fastify do not see those requests: set false when they must.
+   * Serve v2 infer requests (`POST /v2/models/:name[/versions/:v]/infer` with a Content-Length) straight from the
+   * HTTP server, before Fastify routes them: the same answers, events and records, without Fastify's request
+   * lifecycle. `true`: on until the application adds something that must see every request (a request hook, as
+   * `enableCors` and security-header plugins add; a global prefix), then off, with a log line saying why.
+   * `'always'`: on whatever the application adds (its hooks do not see those requests). `false`: off.
+   * Default: {@link DEFAULT_FAST_LANE}.
    */
-  fastLane?: boolean;
+  fastLane?: boolean | 'always';
 }
 
 /**
@@ -29,7 +42,8 @@ export interface ModelServerAdapterOptions extends HttpTimeouts {
  * @publicApi
  */
 export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): FastifyAdapter {
-  const slot = options.fastLane === false ? undefined : new FastLaneSlot();
+  const lane = options.fastLane ?? DEFAULT_FAST_LANE;
+  const slot = lane === false ? undefined : new FastLaneSlot(lane === 'always');
   const timeouts = resolveHttpTimeouts(options);
   const adapter = new FastifyAdapter({
     ...(slot === undefined ? {} : { serverFactory: fastLaneServerFactory(slot) }),
@@ -44,11 +58,38 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 256 characters' : error.message;
-      reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: message }));
+      sendAnswer(reply, statusErrorAnswer(status, message));
     },
   });
-  if (slot !== undefined) attachFastLaneSlot(adapter.getInstance(), slot);
   closeStalledConnections(adapter.getInstance().server, timeouts.sendTimeoutMs);
   lingerOnEarlyAnswers(adapter.getInstance());
+  if (slot !== undefined) {
+    attachFastLaneSlot(adapter.getInstance(), slot);
+    watchRequestHooks(adapter.getInstance(), slot);
+    watchAdapterHooks(adapter, slot);
+  }
   return adapter;
+}
+
+/**
+ * Nest's adapter runs CORS (`app.enableCors`), security headers and CSRF protection (`app.useSecurityHeaders`,
+ * `app.enableCsrfProtection`) and lifecycle hooks from Fastify hooks it added when it was
+ * made: no new Fastify hook shows that the application asked for them, so the calls that set them turn the lane off.
+ */
+function watchAdapterHooks(adapter: FastifyAdapter, slot: FastLaneSlot): void {
+  const reasons: Record<string, string> = {
+    enableCors: 'the application enabled CORS',
+    registerSecurityHook: 'the application added security headers or CSRF protection',
+    setOnRequestHook: 'the application added a request hook',
+    setOnResponseHook: 'the application added a response hook',
+  };
+  const target = adapter as unknown as Record<string, unknown>;
+  for (const [method, reason] of Object.entries(reasons)) {
+    const original = target[method];
+    if (typeof original !== 'function') continue;
+    target[method] = function (this: unknown, ...args: unknown[]) {
+      slot.turnOff(reason);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyError } from 'fastify';
 import { clip } from '../../errors/clip.util';
-import { invalidRequest, payloadTooLarge, unsupportedContentType } from '../../errors/errors';
 import { isModelServerError, type ModelServerError } from '../../errors/model-server.error';
+import { invalidRequest, payloadTooLarge, unsupportedContentType } from '../../errors';
 
 /**
  * Fastify's own refusals (body over the limit, a content type no parser takes, other 4xx) as catalogue errors

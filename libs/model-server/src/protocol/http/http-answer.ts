@@ -44,9 +44,20 @@ export function jsonAnswer(status: number, text: string): HttpAnswer {
  */
 export function errorAnswer(err: unknown, debug: boolean): HttpAnswer {
   const answer = toHttpError(err, debug);
+  return statusErrorAnswer(answer.status, answer.message, answer.retryAfterSeconds);
+}
+
+/**
+ * The `{"error": ...}` answer of a status the catalogue did not choose: the framework's own refusals (Nest's
+ * `HttpException`, Fastify's router, Node's parser) and answers that are not an error thrown (a failed scrape,
+ * a ping that is not ready).
+ *
+ * @internal
+ */
+export function statusErrorAnswer(status: number, message: string, retryAfterSeconds?: number): HttpAnswer {
   const headers: OutgoingHttpHeaders = { 'content-type': JSON_TYPE };
-  if (answer.retryAfterSeconds !== undefined) headers['retry-after'] = String(answer.retryAfterSeconds);
-  return { status: answer.status, headers, body: errorBody(answer.message) };
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  return { status, headers, body: errorBody(message) };
 }
 
 /** Writes an answer on a raw Node response (nothing when the client already went away). @internal */

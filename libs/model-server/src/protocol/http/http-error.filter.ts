@@ -1,13 +1,14 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, logHttpFault, toHttpError } from './http-status.map';
+import { errorAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from './http-answer';
+import { logHttpFault } from './http-status.map';
 
 /**
  * Answers every error that reaches Nest (unknown routes, Nest controllers) as `{"error": "<message>"}`, the
  * shape the v2 routes use, so a client sees one error format from the whole server.
- * Register it with `app.useGlobalFilters(new HttpErrorFilter())` or as `APP_FILTER`.
+ * `ModelServerModule` registers it (as `APP_FILTER`).
  *
- * @publicApi
+ * @internal
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -18,22 +19,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    let status: number;
-    let message: string;
-    let retryAfter: number | undefined;
+    let answer: HttpAnswer;
     if (exception instanceof HttpException) {
-      status = exception.getStatus();
       const response = exception.getResponse();
       const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-      message = Array.isArray(text) ? text.join('; ') : typeof text === 'string' ? text : exception.message;
+      const message = Array.isArray(text) ? text.join('; ') : typeof text === 'string' ? text : exception.message;
+      answer = statusErrorAnswer(exception.getStatus(), message);
     } else {
-      const answer = toHttpError(exception, this.debug);
-      ({ status, message } = answer);
-      retryAfter = answer.retryAfterSeconds;
+      answer = errorAnswer(exception, this.debug);
       const req = http.getRequest<FastifyRequest>();
       logHttpFault(this.logger, req?.method ?? '?', req?.url ?? '?', exception);
     }
-    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    reply.code(status).header('content-type', 'application/json; charset=utf-8').send(errorBody(message));
+    sendAnswer(reply, answer);
   }
 }

@@ -1,5 +1,5 @@
-import { deadlineExceeded, invalidRequest, modelError, overloaded } from '../../errors/errors';
 import { logHttpFault } from './http-status.map';
+import { deadlineExceeded, invalidRequest, modelError, tooManyInFlight } from '../../errors';
 
 /** A logger that keeps what it is told. */
 function recorder() {
@@ -32,7 +32,7 @@ describe('logHttpFault', () => {
 
   it('does not log client mistakes or a full server, and clips a long URL', () => {
     const log = recorder();
-    for (const err of [invalidRequest('bad'), overloaded('the server', 1, 'maxInFlight')]) logHttpFault(log, 'POST', '/x', err);
+    for (const err of [invalidRequest('bad'), tooManyInFlight('the server', 1, 'maxInFlight')]) logHttpFault(log, 'POST', '/x', err);
     expect(log.lines).toEqual([]);
     const err = new Error('boom');
     logHttpFault(log, 'GET', `/${'a'.repeat(100_000)}`, err);

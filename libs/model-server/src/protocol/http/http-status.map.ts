@@ -1,25 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { clip } from '../../errors/clip.util';
-import { ErrorCode } from '../../errors/error-code.enum';
-import { errorDetail } from '../../errors/errors';
-import { isModelServerError } from '../../errors/model-server.error';
-
-/** The one place a catalogue code becomes an HTTP status. */
-const HTTP_STATUS: Record<ErrorCode, number> = {
-  [ErrorCode.InvalidRequest]: 400,
-  [ErrorCode.Unauthenticated]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.NotAcceptable]: 406,
-  [ErrorCode.PayloadTooLarge]: 413,
-  [ErrorCode.UnsupportedMediaType]: 415,
-  [ErrorCode.Cancelled]: 499,
-  [ErrorCode.ModelError]: 500,
-  [ErrorCode.Internal]: 500,
-  [ErrorCode.NotReady]: 503,
-  [ErrorCode.Overloaded]: 503,
-  [ErrorCode.DeadlineExceeded]: 504,
-};
+import { clip, errorCodeFacts, errorDetail, errorLogLevel, isModelServerError } from '../../errors';
 
 /** An error as an HTTP answer: status, `{"error": ...}` message, optional `Retry-After`. @internal */
 export interface HttpErrorAnswer {
@@ -38,13 +18,15 @@ export interface HttpErrorAnswer {
  * @internal
  */
 export function logHttpFault(logger: Pick<LoggerService, 'error' | 'warn'>, method: string, url: string, err: unknown): void {
-  const answer = toHttpError(err, false);
-  if (answer.serverFault) {
+  const level = errorLogLevel(err);
+  if (level === undefined) return;
+  const status = toHttpError(err, false).status;
+  if (level === 'error') {
     const cause = isModelServerError(err) && err.cause instanceof Error ? err.cause : err;
     const text = isModelServerError(err) ? errorDetail(err) : errorText(err);
-    logger.error(`${method} ${clip(url)} → ${answer.status}: ${text}`, cause instanceof Error ? cause.stack : undefined);
-  } else if (answer.status === 504) {
-    logger.warn(`${method} ${clip(url)} → 504: ${errorText(err)}`);
+    logger.error(`${method} ${clip(url)} → ${status}: ${text}`, cause instanceof Error ? cause.stack : undefined);
+  } else {
+    logger.warn(`${method} ${clip(url)} → ${status}: ${errorText(err)}`);
   }
 }
 
@@ -60,9 +42,10 @@ function errorText(err: unknown): string {
  */
 export function toHttpError(err: unknown, debug: boolean): HttpErrorAnswer {
   if (isModelServerError(err)) {
-    const status = HTTP_STATUS[err.code] ?? 500;
+    const facts = errorCodeFacts(err.code);
+    const status = facts.httpStatus;
     const message = debug && status >= 500 && err.cause instanceof Error && err.cause.stack ? `${err.message}\n${err.cause.stack}` : err.message;
-    return { status, message, retryAfterSeconds: err.retryAfterSeconds, serverFault: status >= 500 && status !== 503 && status !== 504 };
+    return { status, message, retryAfterSeconds: err.retryAfterSeconds, serverFault: facts.serverFault };
   }
   const text = err instanceof Error ? (debug ? (err.stack ?? err.message) : 'internal server error') : 'internal server error';
   return { status: 500, message: text, retryAfterSeconds: undefined, serverFault: true };

@@ -1,5 +1,5 @@
 export { HttpErrorFilter } from './http-error.filter';
-export { createFastifyAdapter } from './fastify-adapter.factory';
+export { createFastifyAdapter, DEFAULT_FAST_LANE } from './fastify-adapter.factory';
 export { fastifyOf } from './fastify-instance.util';
 export type { ModelServerAdapterOptions } from './fastify-adapter.factory';
 export { DEFAULT_HTTP_TIMEOUTS } from './connection-guard';

@@ -1,8 +1,10 @@
+/** `nest-model-server/sagemaker`: the SageMaker serving contract (`/ping`, `/invocations`, `/execution-parameters`). */
+import 'reflect-metadata';
+
 export { SageMakerModule } from './sagemaker.module';
 export { SageMakerService } from './sagemaker.service';
 export type { Invocation, InvocationResult, PingResult, ExecutionParameters } from './sagemaker.service';
 export type { SageMakerHooks, SageMakerOutput, BatchStrategy } from './sagemaker-hooks.interface';
-export type { SageMakerModuleOptions } from './sagemaker-options.interface';
-export { DEFAULT_MAX_PAYLOAD_IN_MB } from './sagemaker-options.interface';
+export type { SageMakerModuleOptions } from '../../options/sagemaker-options.interface';
+export { DEFAULT_MAX_PAYLOAD_IN_MB } from '../../options/sagemaker-options.interface';
 export { TARGET_MODEL_HEADER, CUSTOM_ATTRIBUTES_HEADER } from './sagemaker.routes';
-export { SAGEMAKER_MODULE_OPTIONS } from './sagemaker.module-definition';

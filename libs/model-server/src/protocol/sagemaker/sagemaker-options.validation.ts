@@ -1,5 +1,6 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
-import type { ResolvedSageMakerOptions, SageMakerModuleOptions } from './sagemaker-options.interface';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { SAGEMAKER_DEFAULTS, type ResolvedSageMakerOptions, type SageMakerModuleOptions } from '../../options/sagemaker-options.interface';
+import { validateOrThrow } from '../../options/validate.util';
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/;
 
@@ -20,15 +21,13 @@ class SageMakerRules {
 export function validateSageMakerOptions(options: SageMakerModuleOptions | undefined): ResolvedSageMakerOptions {
   const given = options ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new Error('invalid SageMaker options: must be an object');
-  const errors = validateSync(Object.assign(new SageMakerRules(), given), { forbidUnknownValues: false });
-  const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
-  if (problems.length > 0) throw new Error(`invalid SageMaker options:\n  - ${problems.join('\n  - ')}`);
+  validateOrThrow('SageMaker', Object.assign(new SageMakerRules(), given));
   return {
     defaultModel: given.defaultModel,
-    maxConcurrentTransforms: given.maxConcurrentTransforms ?? 1,
-    defaultContentType: (given.defaultContentType ?? 'application/json').toLowerCase(),
+    maxConcurrentTransforms: given.maxConcurrentTransforms ?? SAGEMAKER_DEFAULTS.maxConcurrentTransforms,
+    defaultContentType: (given.defaultContentType ?? SAGEMAKER_DEFAULTS.defaultContentType).toLowerCase(),
     defaultAccept: given.defaultAccept?.toLowerCase(),
     invocationTimeoutMs: given.invocationTimeoutMs,
-    pingTimeoutMs: given.pingTimeoutMs ?? 2000,
+    pingTimeoutMs: given.pingTimeoutMs ?? SAGEMAKER_DEFAULTS.pingTimeoutMs,
   };
 }

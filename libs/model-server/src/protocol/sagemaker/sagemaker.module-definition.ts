@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { SageMakerModuleOptions } from './sagemaker-options.interface';
+import type { SageMakerModuleOptions } from '../../options/sagemaker-options.interface';
 
 /** @internal */
 export const {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ContentCodecModule } from '../../codecs/content/content-codec.module';
 import { RESOLVED_SAGEMAKER_OPTIONS, SAGEMAKER_MODULE_OPTIONS, SageMakerConfigurableModule } from './sagemaker.module-definition';
-import type { SageMakerModuleOptions } from './sagemaker-options.interface';
+import type { SageMakerModuleOptions } from '../../options/sagemaker-options.interface';
 import { validateSageMakerOptions } from './sagemaker-options.validation';
 import { SageMakerRegistrar } from './sagemaker.registrar';
 import { SageMakerService } from './sagemaker.service';

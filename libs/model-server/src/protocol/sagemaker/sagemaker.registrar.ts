@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ServerInfo } from '../../inference/server-info';
-import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
-import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../../options/tokens';
+import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { TokenVerifier } from '../auth/token-verifier';
 import { fastifyOf } from '../http/fastify-instance.util';
 import { SAGEMAKER_API_PATHS } from './sagemaker.openapi';

@@ -1,14 +1,16 @@
 import { Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode } from '../../errors/error-code.enum';
-import { isModelServerError, ModelServerError } from '../../errors/model-server.error';
+import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
-import { errorAnswer, jsonAnswer, sendAnswer } from '../http/http-answer';
-import { errorBody, logHttpFault } from '../http/http-status.map';
+import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
+import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call.options';
 import type { Invocation, SageMakerService } from './sagemaker.service';
+import { invocationEncodingUnsupported } from '../../errors';
 
 /** The header naming the model of a multi-model endpoint. @publicApi */
 export const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
@@ -47,10 +49,10 @@ export class SageMakerRoutes {
   private routes(sm: FastifyInstance): void {
     const bodyLimit = this.settings.maxBodyBytes;
     sm.removeAllContentTypeParsers();
-    sm.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body));
+    sm.addContentTypeParser('*', (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done));
     sm.setErrorHandler(this.onError);
     sm.get('/ping', this.ping);
-    sm.post('/invocations', { bodyLimit }, this.invocations);
+    sm.post('/invocations', this.invocations);
     sm.get('/execution-parameters', this.executionParameters);
   }
 
@@ -58,7 +60,7 @@ export class SageMakerRoutes {
     const result = await this.service.ping();
     if (result.ready) return sendJson(reply, 200, '{"ready":true}');
     const reason = this.settings.pingNamesModels ? (result.reason ?? 'not ready') : 'not ready (GET /v2/models, with credentials, lists the models\' states)';
-    return sendJson(reply, 503, errorBody(reason));
+    return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
   /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
@@ -68,7 +70,7 @@ export class SageMakerRoutes {
     try {
       const encoding = req.headers['content-encoding'];
       if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
-        throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported on /invocations; send the body uncompressed`);
+        throw invocationEncodingUnsupported(encoding);
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       holdBodyBytes(this.service.byteBudget, body.length, reply.raw);

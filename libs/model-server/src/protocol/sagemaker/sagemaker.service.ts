@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { ContentFormat } from '../../codecs/content/content-codec.interface';
 import { ContentCodecRegistry } from '../../codecs/content/content-codec.registry';
-import { unsupportedMediaType, notAcceptable } from '../../codecs/content/content-error.util';
 import { contentTarget } from '../../codecs/content/content-target.util';
 import { parseMediaType, type MediaType, type NegotiatedType } from '../../codecs/content/media-type.util';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
-import { invalidRequest, modelNotFound, sageMakerInputInvalid, sageMakerOutputInvalid } from '../../errors/errors';
 import { isModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
@@ -14,14 +12,15 @@ import type { RequestByteBudget } from '../../inference/request-byte-budget';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { ModelState } from '../../model/model-state.enum';
 import { usableSageMakerHooks, type ResolvedSageMakerHooks } from '../../model/sagemaker-hooks';
-import { RESOLVED_OPTIONS } from '../../module/model-server.constants';
-import type { ResolvedModelServerOptions } from '../../module/model-server-options.interface';
+import { RESOLVED_OPTIONS } from '../../options/tokens';
+import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { ModelRepository } from '../../repository/model-repository';
 import type { ModelVersion } from '../../repository/model-version';
 import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
-import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from './sagemaker-options.interface';
+import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
+import { invalidRequest, modelNotFound, notAcceptable, sageMakerInputInvalid, sageMakerOutputInvalid, unsupportedMediaType } from '../../errors';
 
 const MIB = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 import { ServerInterceptingCall, status as GrpcStatus, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
-import type { AuthOptions } from '../../auth/auth-options.interface';
+import type { AuthOptions } from '../../../options/auth-options.interface';
 import type { TokenVerifier } from '../../auth/token-verifier';
 
 const SERVICE = '/inference.GRPCInferenceService/';

@@ -1,13 +1,12 @@
 import { Logger } from '@nestjs/common';
 import {
-  status as GrpcStatus,
+  type handleUnaryCall,
   type sendUnaryData,
   type ServerDuplexStream,
   type ServerUnaryCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { clip } from '../../../errors/clip.util';
-import { invalidRequest } from '../../../errors/errors';
 import { isModelServerError } from '../../../errors/model-server.error';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
@@ -16,13 +15,14 @@ import type { ModelCatalog, ModelListing } from '../../../inference/model-catalo
 import { ModelState } from '../../../model/model-state.enum';
 import type { TensorSpec } from '../../../model/tensor.interface';
 import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';
-import { modelDidNotLoad, thrownText } from './grpc-errors.util';
+import { thrownText } from './grpc-errors.util';
 import { MalformedMessage } from './grpc-service.definition';
 import { toGrpcError, type GrpcErrorAnswer } from './grpc-status.map';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.decoder';
 import { encodeInferResponse, encodeStreamError, needsRawResponse } from './infer-response.encoder';
 import { InferStream } from './infer-stream';
 import type { CancellableCall } from './work-slicer.util';
+import { errorLogLevel, invalidRequest } from '../../../errors';
 
 /** What the handlers are built from. @internal */
 export interface GrpcHandlerSettings {
@@ -79,109 +79,61 @@ export class GrpcInferenceHandlers {
     };
   }
 
-  private readonly serverLive = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      this.reply(callback, { live: this.catalog.live() }, 'ServerLive');
-    } catch (err) {
-      this.fail(callback, err, 'ServerLive');
-    }
-  };
+  private readonly serverLive = this.unary('ServerLive', () => ({ live: this.catalog.live() }));
 
-  private readonly serverReady = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      this.reply(callback, { ready: this.catalog.ready() }, 'ServerReady');
-    } catch (err) {
-      this.fail(callback, err, 'ServerReady');
-    }
-  };
+  private readonly serverReady = this.unary('ServerReady', () => ({ ready: this.catalog.ready() }));
 
-  private readonly serverMetadata = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      this.reply(callback, this.catalog.serverMetadata(), 'ServerMetadata');
-    } catch (err) {
-      this.fail(callback, err, 'ServerMetadata');
-    }
-  };
+  private readonly serverMetadata = this.unary('ServerMetadata', () => this.catalog.serverMetadata());
 
-  private readonly modelReady = (call: ServerUnaryCall<NameVersion | MalformedMessage, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      const { name, version } = nameVersion(call.request, 'ModelReadyRequest');
-      this.reply(callback, { ready: this.catalog.modelReady(name, version) }, 'ModelReady');
-    } catch (err) {
-      this.fail(callback, err, 'ModelReady');
-    }
-  };
+  private readonly modelReady = this.unary('ModelReady', (call: ServerUnaryCall<NameVersion | MalformedMessage, unknown>) => {
+    const { name, version } = nameVersion(call.request, 'ModelReadyRequest');
+    return { ready: this.catalog.modelReady(name, version) };
+  });
 
-  private readonly modelMetadata = (call: ServerUnaryCall<NameVersion | MalformedMessage, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      const { name, version } = nameVersion(call.request, 'ModelMetadataRequest');
-      const meta = this.catalog.modelMetadata(name, version);
-      const answer = {
-        name: meta.name,
-        versions: meta.versions ?? [],
-        platform: meta.platform,
-        inputs: meta.inputs.map(tensorMetadata),
-        outputs: meta.outputs.map(tensorMetadata),
-      };
-      this.reply(callback, answer, 'ModelMetadata');
-    } catch (err) {
-      this.fail(callback, err, 'ModelMetadata');
-    }
-  };
+  private readonly modelMetadata = this.unary('ModelMetadata', (call: ServerUnaryCall<NameVersion | MalformedMessage, unknown>) => {
+    const { name, version } = nameVersion(call.request, 'ModelMetadataRequest');
+    const meta = this.catalog.modelMetadata(name, version);
+    return {
+      name: meta.name,
+      versions: meta.versions ?? [],
+      platform: meta.platform,
+      inputs: meta.inputs.map(tensorMetadata),
+      outputs: meta.outputs.map(tensorMetadata),
+    };
+  });
 
-  private readonly repositoryIndex = (call: ServerUnaryCall<RepositoryIndexMessage | MalformedMessage, unknown>, callback: sendUnaryData<unknown>): void => {
-    try {
-      const request = checked(call.request, 'RepositoryIndexRequest');
-      const models = this.catalog.repositoryIndex(request.ready).map((row) => ({
-        name: row.name,
-        version: row.version ?? '',
-        state: row.state,
-        reason: row.reason ?? '',
-      }));
-      this.reply(callback, { models }, 'RepositoryIndex');
-    } catch (err) {
-      this.fail(callback, err, 'RepositoryIndex');
-    }
-  };
+  private readonly repositoryIndex = this.unary('RepositoryIndex', (call: ServerUnaryCall<RepositoryIndexMessage | MalformedMessage, unknown>) => {
+    const request = checked(call.request, 'RepositoryIndexRequest');
+    const models = this.catalog.repositoryIndex(request.ready).map((row) => ({
+      name: row.name,
+      version: row.version ?? '',
+      state: row.state,
+      reason: row.reason ?? '',
+    }));
+    return { models };
+  });
 
-  private readonly repositoryModelLoad = async (
-    call: ServerUnaryCall<RepositoryModelMessage | MalformedMessage, unknown>,
-    callback: sendUnaryData<unknown>,
-  ): Promise<void> => {
-    try {
-      const name = repositoryModelName(call.request, 'RepositoryModelLoadRequest');
-      const listing = await this.catalog.loadModel(name);
-      const failed = listing.versions.find((v) => v.state !== ModelState.Ready);
-      if (failed !== undefined) throw modelDidNotLoad(name, failed.version, failed.state, failed.reason);
-      this.reply(callback, { model_name: name, isLoaded: true }, 'RepositoryModelLoad');
-    } catch (err) {
-      this.fail(callback, err, 'RepositoryModelLoad');
-    }
-  };
+  /** A version that does not end up ready fails the load: the catalog throws, as it does for REST. */
+  private readonly repositoryModelLoad = this.unary('RepositoryModelLoad', async (call: ServerUnaryCall<RepositoryModelMessage | MalformedMessage, unknown>) => {
+    const name = repositoryModelName(call.request, 'RepositoryModelLoadRequest');
+    await this.catalog.loadModel(name);
+    return { model_name: name, isLoaded: true };
+  });
 
-  private readonly repositoryModelUnload = async (
-    call: ServerUnaryCall<RepositoryModelMessage | MalformedMessage, unknown>,
-    callback: sendUnaryData<unknown>,
-  ): Promise<void> => {
-    try {
-      const name = repositoryModelName(call.request, 'RepositoryModelUnloadRequest');
-      const listing: ModelListing = await this.catalog.unloadModel(name);
-      this.reply(callback, { model_name: name, isUnloaded: listing.versions.every((v) => v.state === ModelState.Unloaded) }, 'RepositoryModelUnload');
-    } catch (err) {
-      this.fail(callback, err, 'RepositoryModelUnload');
-    }
-  };
+  private readonly repositoryModelUnload = this.unary('RepositoryModelUnload', async (call: ServerUnaryCall<RepositoryModelMessage | MalformedMessage, unknown>) => {
+    const name = repositoryModelName(call.request, 'RepositoryModelUnloadRequest');
+    const listing: ModelListing = await this.catalog.unloadModel(name);
+    return { model_name: name, isUnloaded: listing.versions.every((v) => v.state === ModelState.Unloaded) };
+  });
 
-  private readonly modelInfer = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
-    this.serveInfer(call, callback).catch(this.onStrayFault);
-  };
+  private readonly modelInfer = this.unary('ModelInfer', (call: ServerUnaryCall<Buffer, Buffer>) => this.serveInfer(call));
 
   /**
    * One ModelInfer: holds the message's bytes in the data plane's byte budget from before decoding until
    * answered (UNAVAILABLE + retry-after when the budget is full), decodes (sliced when large, stopping if the
-   * call is cancelled), runs the data plane, encodes. Every failure becomes the call's status; never rejects.
+   * call is cancelled), runs the data plane, encodes.
    */
-  private async serveInfer(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+  private async serveInfer(call: ServerUnaryCall<Buffer, Buffer>): Promise<Buffer> {
     const bytes = call.request;
     const budget = this.dataPlane.byteBudget;
     let held = -1;
@@ -194,11 +146,11 @@ export class GrpcInferenceHandlers {
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       const answer = await this.infer(opened, decoded instanceof Promise ? await decoded : decoded, 0, call);
       options.cancellation.settle();
-      this.reply(callback, answer, 'ModelInfer');
+      return answer;
     } catch (err) {
       options?.cancellation.settle();
       opened.request?.refuse(err);
-      this.fail(callback, err, 'ModelInfer');
+      throw err;
     } finally {
       if (held >= 0) budget.release(held);
     }
@@ -257,6 +209,31 @@ export class GrpcInferenceHandlers {
     return toGrpcError(err, this.settings.debug).error;
   }
 
+  /**
+   * A unary RPC's handler from what computes its answer: the answer is sent, and whatever `run` throws or
+   * rejects with becomes the call's status through the one map, logged once. The one try/catch of every unary
+   * RPC; it never throws or rejects itself.
+   */
+  private unary<Req, Res>(rpc: string, run: (call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      let answer: Res | Promise<Res>;
+      try {
+        answer = run(call);
+      } catch (err) {
+        this.fail(callback, err, rpc);
+        return;
+      }
+      if (answer instanceof Promise) {
+        answer.then(
+          (value) => this.reply(callback, value, rpc),
+          (err: unknown) => this.fail(callback, err, rpc),
+        );
+      } else {
+        this.reply(callback, answer, rpc);
+      }
+    };
+  }
+
   /** Sends an answer; a call that cannot take it any more (gone, ended) is logged, never thrown. */
   private reply<T>(callback: sendUnaryData<T>, answer: T, rpc: string): void {
     try {
@@ -276,10 +253,11 @@ export class GrpcInferenceHandlers {
     }
   }
 
-  /** Server faults: one error line with the cause's stack; a deadline that passed: one warning line, no stack. */
+  /** Logged as the catalogue says, as over REST: a server fault with its cause's stack, a passed deadline as one warning line. */
   private logFailure(rpc: string, err: unknown, answer: GrpcErrorAnswer): void {
-    if (answer.serverFault) this.logFault(rpc, err);
-    else if (answer.error.code === GrpcStatus.DEADLINE_EXCEEDED) this.logger.warn(`${rpc}: ${answer.error.details}`);
+    const level = errorLogLevel(err);
+    if (level === 'error') this.logFault(rpc, err);
+    else if (level === 'warn') this.logger.warn(`${rpc}: ${answer.error.details}`);
   }
 
   /**
@@ -293,10 +271,6 @@ export class GrpcInferenceHandlers {
     this.logger.error(`${rpc}: ${text}`, stack);
   }
 
-  /** Last resort for a rejection that escaped a handler (none should): logged, never unhandled. */
-  private readonly onStrayFault = (err: unknown): void => {
-    this.logFault('ModelInfer', err);
-  };
 }
 
 /** The data-plane request of one message, opened as soon as the decoder has read which model it names. */

@@ -1,10 +1,6 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidationError, validateSync } from 'class-validator';
-import {
-  DEFAULT_GRPC_MAX_MESSAGE_BYTES,
-  DEFAULT_GRPC_PORT,
-  type ModelServerGrpcModuleOptions,
-  type ResolvedGrpcOptions,
-} from './grpc-options.interface';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { GRPC_DEFAULTS, type ModelServerGrpcModuleOptions, type ResolvedGrpcOptions } from '../../../options/grpc-options.interface';
+import { validateOrThrow, withDefaults } from '../../../options/validate.util';
 
 class GrpcOptionsRules {
   @IsOptional() @IsInt() @Min(0) @Max(65535) port?: number;
@@ -16,25 +12,12 @@ class GrpcOptionsRules {
   @IsOptional() @IsBoolean() reflection?: boolean;
 }
 
-function messages(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`));
-}
-
 /**
  * Checks the gRPC module's options (class-validator) and applies defaults; one error lists every problem.
  *
  * @internal
  */
 export function validateGrpcOptions(options: ModelServerGrpcModuleOptions): ResolvedGrpcOptions {
-  const problems = messages(validateSync(Object.assign(new GrpcOptionsRules(), options ?? {}), { forbidUnknownValues: false }));
-  if (problems.length > 0) throw new Error(`invalid gRPC options:\n  - ${problems.join('\n  - ')}`);
-  return {
-    port: options.port ?? DEFAULT_GRPC_PORT,
-    host: options.host ?? '0.0.0.0',
-    maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES,
-    maxSendMessageBytes: options.maxSendMessageBytes ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES,
-    maxStreamInFlight: options.maxStreamInFlight ?? 64,
-    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
-    reflection: options.reflection ?? true,
-  };
+  validateOrThrow('gRPC', Object.assign(new GrpcOptionsRules(), options ?? {}));
+  return withDefaults(GRPC_DEFAULTS, options);
 }

@@ -3,7 +3,6 @@ import { formatShape } from '../../../codecs/element-count.util';
 import { TensorBudget } from '../../../codecs/tensor-budget';
 import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tensor.interface';
 import { clip } from '../../../errors/clip.util';
-import { invalidRequest, limitExceeded } from '../../../errors/errors';
 import { checkRequestLimits, type RequestLimits } from '../../../inference/request-limits';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
@@ -11,6 +10,7 @@ import { readParameterEntry } from './infer-parameter.codec';
 import { int64ToNumber, ProtoReader, WT_BYTES, WT_VARINT } from './proto-wire.util';
 import { contentsFieldName, decodeContents, emptyContainer } from './tensor-contents.decoder';
 import { runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
+import { invalidRequest, limitExceeded } from '../../../errors';
 
 /**
  * A ModelInferRequest converted to the data plane's types.

@@ -5,8 +5,8 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { ErrorCode } from '../../../errors/error-code.enum';
 import { ModelServerError } from '../../../errors/model-server.error';
+import { responseTooLarge as responseMessageTooLarge } from '../../../errors';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
 
@@ -49,10 +49,7 @@ export function explainSizeStatus(status: PartialStatus): PartialStatus {
  * @internal
  */
 export function responseTooLarge(size: number, limit: number): ModelServerError {
-  return new ModelServerError(
-    ErrorCode.PayloadTooLarge,
-    `the response message is ${size} bytes, over the server's limit of ${limit} bytes: ${SEND_SETTING}`,
-  );
+  return responseMessageTooLarge(size, limit, SEND_SETTING);
 }
 
 /** Sends a status through the call's own method after rewriting a size status (`this` is the call). */

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ModelServerGrpcModuleOptions } from './grpc-options.interface';
+import type { ModelServerGrpcModuleOptions } from '../../../options/grpc-options.interface';
 
 /** @internal */
 export const {

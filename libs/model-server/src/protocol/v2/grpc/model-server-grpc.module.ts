@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GrpcInferenceServer } from './grpc-inference.server';
-import type { ModelServerGrpcModuleOptions } from './grpc-options.interface';
+import type { ModelServerGrpcModuleOptions } from '../../../options/grpc-options.interface';
 import { validateGrpcOptions } from './grpc-options.validation';
 import { GRPC_MODULE_OPTIONS, GrpcConfigurableModuleClass, RESOLVED_GRPC_OPTIONS } from './model-server-grpc.module-definition';
 

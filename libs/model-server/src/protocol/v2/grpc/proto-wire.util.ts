@@ -1,5 +1,5 @@
-import { invalidRequest } from '../../../errors/errors';
 import type { ModelServerError } from '../../../errors/model-server.error';
+import { invalidRequest } from '../../../errors';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). @internal */
 export const WT_VARINT = 0;

@@ -1,11 +1,10 @@
 import { elementSize } from '../../../codecs';
-import { isTensorContainer } from '../../../codecs/datatype.util';
 import type { TensorBudget } from '../../../codecs/tensor-budget';
-import { invalidRequest } from '../../../errors/errors';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { Datatype } from '../../../model/datatype';
 import { ProtoReader, WT_BYTES, WT_FIXED32, WT_FIXED64, WT_VARINT } from './proto-wire.util';
 import { copySliced, COPY_CHUNK, type SlicedWork, type WorkSlicer } from './work-slicer.util';
+import { invalidRequest } from '../../../errors';
 
 /** InferTensorContents field numbers, by name. */
 const FIELD_NAMES = [

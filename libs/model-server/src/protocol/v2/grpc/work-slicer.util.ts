@@ -1,4 +1,4 @@
-import { callCancelled } from './grpc-errors.util';
+import { callCancelled } from '../../../errors';
 
 /** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). */
 const CHECK_EVERY = 4096;

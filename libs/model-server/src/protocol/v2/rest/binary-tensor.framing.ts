@@ -1,8 +1,8 @@
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
-import { invalidRequest } from '../../../errors/errors';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks, type BinaryOutputs } from '../../../codecs/v2-json/v2-json.serializer';
+import { invalidRequest } from '../../../errors';
 
 /**
  * The binary tensor data extension: inputs with `parameters.binary_data_size` take their bytes, in input

@@ -1,4 +1,4 @@
-import { invalidRequest } from '../../../errors/errors';
+import { invalidRequest } from '../../../errors';
 
 /**
  * MLRun-style body paths: read the request from a dotted path of the body (`input_path`), and write the

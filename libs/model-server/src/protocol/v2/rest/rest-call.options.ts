@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { invalidRequest } from '../../../errors/errors';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { CancellationSource } from '../../../model/request-context';
+import { invalidRequest } from '../../../errors';
 
 /** The request timeout header: milliseconds, or a number with a unit (`250ms`, `1.5s`, `2m`). */
 export const TIMEOUT_HEADER = 'x-request-timeout';

@@ -2,12 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
-import { LARGE_JSON_BODY_BYTES, parseJsonBody } from '../../../codecs/json-body.parser';
+import { LARGE_JSON_BODY_BYTES, parseJsonBody, type JsonBodyOptions } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
-import { clip } from '../../../errors/clip.util';
-import { ErrorCode } from '../../../errors/error-code.enum';
-import { ModelServerError } from '../../../errors/model-server.error';
-import { unsupportedContentType } from '../../../errors/errors';
+import { binaryFramingMismatch, emptyEncodedBody, inflatedTooLarge, invalidEncodedBody, unsupportedContentEncoding, unsupportedContentType } from '../../../errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
@@ -62,6 +59,7 @@ export function decodeV2Body(
   body: Buffer | undefined,
   maxBodyBytes: number,
   inputPath?: string,
+  maxValues?: number,
 ): DecodedBody | Promise<DecodedBody> {
   const encoding = headers['content-encoding'];
   if (body === undefined || body.length === 0) {
@@ -71,34 +69,37 @@ export function decodeV2Body(
   }
   const type = headers['content-type'];
   if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
-  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body, inputPath);
-  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated, inputPath));
+  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body, { inputPath, maxValues });
+  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated, { inputPath, maxValues }));
 }
 
 /**
  * A plain body: small ones parsed at once, their text kept for monitoring; large ones parsed in slices with their
  * tensor data left as bytes of the body (`parseJsonBody`), without a text (it would be as large as the body).
  */
-function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, inputPath: string | undefined): DecodedBody | Promise<DecodedBody> {
+function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, options: JsonBodyOptions): DecodedBody | Promise<DecodedBody> {
   const framing = headers[INFERENCE_HEADER];
-  if (framing !== undefined) return { value: splitBinaryBody(body, String(framing)), text: undefined, bytes: body.length };
+  if (framing !== undefined) {
+    const value = splitBinaryBody(body, String(framing), options.maxValues);
+    return value instanceof Promise ? value.then((v) => ({ value: v, text: undefined, bytes: body.length })) : { value, text: undefined, bytes: body.length };
+  }
   if (body.length === 0) return NO_BODY;
   if (body.length >= LARGE_JSON_BODY_BYTES) {
-    return (parseJsonBody(body, { inputPath }) as Promise<unknown>).then((value) => ({ value, text: undefined, bytes: body.length }));
+    return (parseJsonBody(body, options) as Promise<unknown>).then((value) => ({ value, text: undefined, bytes: body.length }));
   }
   const text = body.toString('utf8');
   return { value: parseJson(text), text, bytes: body.length };
 }
 
-function splitBinaryBody(body: Buffer, header: string): BinaryBody {
+/** The JSON part parsed as a JSON body is (a large one in slices), the rest kept as the tensors' bytes. */
+function splitBinaryBody(body: Buffer, header: string, maxValues: number | undefined): BinaryBody | Promise<BinaryBody> {
   const length = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
   if (!Number.isSafeInteger(length) || length > body.length) {
-    throw new ModelServerError(
-      ErrorCode.InvalidRequest,
-      `${INFERENCE_HEADER} is '${clip(header, 40)}' but the body has ${body.length} bytes; it must be the JSON part's length`,
-    );
+    throw binaryFramingMismatch(INFERENCE_HEADER, header, body.length);
   }
-  return new BinaryBody(parseJson(body.toString('utf8', 0, length)), body.subarray(length));
+  const tail = body.subarray(length);
+  const json = parseJsonBody(body.subarray(0, length), { maxValues });
+  return json instanceof Promise ? json.then((value) => new BinaryBody(value, tail)) : new BinaryBody(json, tail);
 }
 
 const gunzipAsync = promisify(gunzip) as (input: InputType, options: ZlibOptions) => Promise<Buffer>;
@@ -109,22 +110,15 @@ async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number)
   const name = encoding.trim().toLowerCase();
   if (name === 'identity' || name === '') return body;
   if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {
-    throw new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${clip(encoding, 60)}' is not supported; use gzip, deflate or none`);
+    throw unsupportedContentEncoding(encoding);
   }
   try {
     const options = { maxOutputLength: maxBodyBytes };
     return name === 'deflate' ? await inflateAsync(body, options) : await gunzipAsync(body, options);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ModelServerError(
-        ErrorCode.PayloadTooLarge,
-        `the ${name} body inflates to more than ${maxBodyBytes} bytes, the limit (maxBodyBytes / MAX_BODY_BYTES)`,
-      );
+      throw inflatedTooLarge(name, maxBodyBytes);
     }
-    throw new ModelServerError(ErrorCode.InvalidRequest, `the body is not valid ${name} data: ${(err as Error).message}`);
+    throw invalidEncodedBody(name, (err as Error).message);
   }
-}
-
-function emptyEncodedBody(encoding: string): ModelServerError {
-  return new ModelServerError(ErrorCode.InvalidRequest, `the body is empty but says it is ${clip(encoding.trim(), 40)}-encoded; send the encoded body, or no Content-Encoding`);
 }

@@ -3,10 +3,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { DataPlane } from '../../../inference/data-plane';
 import type { FastLane } from '../../http/fast-lane';
 import { writeAnswer } from '../../http/http-answer';
+import { readRequestBody } from '../../http/request-body.reader';
 import type { V2RestEndpoint } from './v2-rest.endpoint';
 import { matchInferPath, type InferTarget } from './v2-routes.table';
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * The second door of the v2 infer route: the HTTP server offers it each request before Fastify's request
@@ -38,31 +37,18 @@ export class V2InferLane {
     if (length === undefined || headers['transfer-encoding'] !== undefined || !(Number(length) <= this.maxBodyBytes) || !this.admits(url, headers)) {
       return false;
     }
-    readBody(req, (body) => void this.serve(req, res, target, body));
+    readRequestBody(req, length, this.maxBodyBytes, (err, body) => void this.serve(req, res, target, err, body));
     return true;
   };
 
-  private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, body: Buffer): Promise<void> {
+  private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, err: Error | null, body: Buffer | undefined): Promise<void> {
     try {
-      const call = { method: 'POST', url: req.url ?? '', params: target, headers: req.headers, body: body.length === 0 ? undefined : body, res };
-      writeAnswer(res, await this.endpoint.handlers.infer(call));
+      const call = { method: 'POST', url: req.url ?? '', params: target, headers: req.headers, body: body === undefined || body.length === 0 ? undefined : body, res };
+      writeAnswer(res, err !== null ? this.endpoint.refused(call, 'infer', err) : await this.endpoint.handlers.infer(call));
     } catch (err) {
       // The endpoint answers every failure itself; this is a fault in writing the answer.
       this.logger.error(`writing the answer to ${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
       res.destroy();
     }
   }
-}
-
-/** Collects the body (its length already checked against the limit), then calls `then` once. */
-function readBody(req: IncomingMessage, then: (body: Buffer) => void): void {
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
-  req.on('data', (chunk: Buffer) => {
-    if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
-  });
-  req.on('end', () => then(chunks !== undefined ? Buffer.concat(chunks) : (first ?? EMPTY)));
-  // A client that goes away mid-body: nothing to answer, and the socket is already closed.
-  req.on('error', () => undefined);
 }

@@ -2,12 +2,11 @@ import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { stringifyJson } from '../../../codecs';
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
-import { invalidRequest } from '../../../errors/errors';
 import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
-import { checkRequestLimits } from '../../../inference/request-limits';
+import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
 import { logHttpFault } from '../../http/http-status.map';
@@ -20,6 +19,7 @@ import type { V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
+import { invalidRequest } from '../../../errors';
 
 /** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
 export interface BodyPaths {
@@ -71,12 +71,15 @@ export class V2RestEndpoint {
   private readonly logger = new Logger('V2Rest');
   /** The handlers by the table's names, bound once. */
   readonly handlers: Readonly<Record<V2Handler, (call: V2Call) => HttpAnswer | Promise<HttpAnswer>>>;
+  /** The most JSON values a large body may hold outside its tensor data, from the request limits. */
+  private readonly jsonValues: number;
 
   constructor(
     private readonly dataPlane: DataPlane,
     private readonly catalog: ModelCatalog,
     private readonly settings: V2RestSettings,
   ) {
+    this.jsonValues = jsonValueCap(dataPlane.limits);
     this.handlers = {
       serverMetadata: () => jsonAnswer(200, JSON.stringify(this.catalog.serverMetadata())),
       live: () => jsonAnswer(200, '{"live":true}'),
@@ -86,6 +89,7 @@ export class V2RestEndpoint {
           : jsonAnswer(503, JSON.stringify({ ready: false, error: 'not every model is ready (GET /v2/models lists their states)' })),
       listModels: () => jsonAnswer(200, JSON.stringify(this.catalog.listModels())),
       repositoryIndex: (call) => this.guarded(call, () => this.repositoryIndex(call)),
+      // A version that does not end up ready fails the load: the catalog throws, as it does for gRPC.
       loadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.loadModel(call.params.model!)))),
       unloadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
       modelMetadata: (call) => this.guarded(call, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
@@ -183,7 +187,7 @@ export class V2RestEndpoint {
   private read(call: V2Call): DecodedBody | Promise<DecodedBody> {
     const model = call.params.model;
     const inputPath = model === undefined ? undefined : this.settings.bodyPaths.get(model)?.inputPath;
-    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath);
+    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath, this.jsonValues);
   }
 
   /** The body's JSON text, when it is the v2 request itself (monitoring logs it as sent). */

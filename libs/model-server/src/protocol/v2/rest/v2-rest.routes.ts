@@ -1,12 +1,14 @@
+import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { routeNotFound, unsupportedContentType } from '../../../errors/errors';
 import { clip } from '../../../errors/clip.util';
 import type { ModelServerError } from '../../../errors/model-server.error';
 import { errorAnswer, sendAnswer } from '../../http/http-answer';
 import { fromFastify } from '../../http/fastify-errors';
+import { readRequestBody, type BodyDone } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
 import { isStrictJsonMediaType } from './v2-body.parser';
 import { V2_PREFIX, V2_ROUTES, type V2Handler } from './v2-routes.table';
+import { routeNotFound, unsupportedContentType } from '../../../errors';
 
 /** What a route registered from the table carries in its config: the handler's name. */
 interface V2RouteConfig {
@@ -34,10 +36,10 @@ export class V2RestRoutes {
   private routes(v2: FastifyInstance): void {
     const bodyLimit = this.settings.maxBodyBytes;
     v2.removeAllContentTypeParsers();
-    const bytes = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
+    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done);
     // The same parser twice: Fastify finds an exact media type much faster than it falls back to the catch-all.
-    v2.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, bytes);
-    v2.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, bytes);
+    v2.addContentTypeParser('application/json', bytes);
+    v2.addContentTypeParser('*', bytes);
     v2.setErrorHandler(this.onError);
     v2.setNotFoundHandler(this.onNotFound);
     for (const route of V2_ROUTES) {
@@ -45,7 +47,6 @@ export class V2RestRoutes {
       v2.route({
         method: route.method,
         url: route.path.slice(V2_PREFIX.length) || '/',
-        bodyLimit,
         config: { v2: route.handler } satisfies V2RouteConfig,
         ...(route.body === 'json' ? { onRequest: requireJsonType } : {}),
         handler: async (req: FastifyRequest, reply: FastifyReply) => sendAnswer(reply, await handler(callOf(req, reply))),

@@ -140,7 +140,7 @@ export const V2_ROUTES: readonly V2Route[] = [
     path: `${V2_PREFIX}/repository/models/:model/load`,
     handler: 'loadModel',
     body: 'json',
-    doc: { summary: 'Load or reload a model', tag: 'repository', answers: { '200': 'its versions and states', ...CONTROL_ANSWERS } },
+    doc: { summary: 'Load or reload a model', tag: 'repository', answers: { '200': 'its versions and states, every one ready', ...CONTROL_ANSWERS, '503': 'a version did not load: the model, its state and why' } },
   },
   {
     method: 'POST',

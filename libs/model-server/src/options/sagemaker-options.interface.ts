@@ -36,3 +36,10 @@ export interface ResolvedSageMakerOptions {
 
 /** The default `MaxPayloadInMB` (SageMaker's own default). @publicApi */
 export const DEFAULT_MAX_PAYLOAD_IN_MB = 6;
+
+/** The defaults of the options that have one (the others stay unset). @internal */
+export const SAGEMAKER_DEFAULTS = {
+  maxConcurrentTransforms: 1,
+  defaultContentType: 'application/json',
+  pingTimeoutMs: 2000,
+} as const satisfies Partial<ResolvedSageMakerOptions>;

@@ -1,5 +1,5 @@
 import type { ExecutorFactory } from '../execution/predict-executor.interface';
-import type { AuthOptions } from '../protocol/auth/auth-options.interface';
+import type { AuthOptions } from './auth-options.interface';
 import type { LoadMode, ModelConfig } from '../repository/model-config.interface';
 
 /**
@@ -68,3 +68,21 @@ export type ResolvedModelServerOptions = Required<Omit<ModelServerModuleOptions,
 
 /** Default body limit: tensors are large, Fastify's 1 MiB is not enough. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The defaults of the server-wide options, written once (the request limits' defaults live with the limits, in
+ * the data plane). @internal
+ */
+export const MODEL_SERVER_DEFAULTS: Readonly<
+  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl'>
+> = {
+  loadMode: 'blocking',
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  serverName: 'nest-model-server',
+  debug: false,
+  rest: true,
+  docs: true,
+  maxInFlight: 4096,
+  requestTimeoutMs: 0,
+  modelControl: false,
+};

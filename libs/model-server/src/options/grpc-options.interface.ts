@@ -4,6 +4,9 @@ export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** The port gRPC is served on unless told otherwise. @publicApi */
 export const DEFAULT_GRPC_PORT = 8081;
 
+/** Time in-flight requests get to finish at shutdown, gRPC calls and (in the CLI) HTTP requests alike. @publicApi */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+
 /**
  * Options of {@link ModelServerGrpcModule}, checked at boot.
  *
@@ -23,7 +26,7 @@ export interface ModelServerGrpcModuleOptions {
    * that stream until one completes, so HTTP/2 flow control holds the client back.
    */
   maxStreamInFlight?: number;
-  /** Milliseconds in-flight calls get to finish when the application shuts down, before they are cancelled (default 10000). */
+  /** Milliseconds in-flight calls get to finish when the application shuts down, before they are cancelled (default 30000). */
   shutdownGraceMs?: number;
   /** Serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha`), so grpcurl works without the .proto (default true). */
   reflection?: boolean;
@@ -31,3 +34,14 @@ export interface ModelServerGrpcModuleOptions {
 
 /** The options with their defaults applied. @internal */
 export type ResolvedGrpcOptions = Required<ModelServerGrpcModuleOptions>;
+
+/** Every option's default, the one place they are written (the CLI reads them too). @internal */
+export const GRPC_DEFAULTS: Readonly<ResolvedGrpcOptions> = {
+  port: DEFAULT_GRPC_PORT,
+  host: '0.0.0.0',
+  maxReceiveMessageBytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
+  maxSendMessageBytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
+  maxStreamInFlight: 64,
+  shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
+  reflection: true,
+};

@@ -1,0 +1,23 @@
+/**
+ * Not a public entry: the plumbing the CLI (`src/`) and the repository's own tests use, imported by relative path
+ * (`libs/model-server/src/internal`). package.json "exports" does not list it, so an installed package cannot
+ * reach it, and it may change with any release.
+ */
+import 'reflect-metadata';
+
+// The CLI
+export { loadModelClass } from './execution/model-class.loader';
+export { routerClass, checkRouterMembers } from './routing/router-config.util';
+export { PinoLogger } from './logging/pino-logger';
+export type { ServerLogLevel } from './logging/pino-logger';
+export { RequestLogSubscriber } from './logging/request-log.subscriber';
+export { MODEL_SERVER_VERSION } from './version';
+export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
+export { DEFAULT_MAX_BODY_BYTES } from './options/model-server-options.interface';
+export { GRPC_DEFAULTS } from './options/grpc-options.interface';
+
+// The repository's tests
+export { seededRandom } from './routing/seeded-random.util';
+export { parseJson, stringifyJson } from './codecs';
+export type { ExecutorFactory, ExecutorObserver } from './execution/predict-executor.interface';
+export { ContentCodecRegistry } from './codecs/content/content-codec.registry';

@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+import { invalidRequest, payloadTooLarge } from '../../errors';
+import { runInSlices } from '../../codecs/time-slice.util';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bodies up to this size are joined in one go when they end; larger ones are copied into one buffer in time
+ * slices, so a 64 MiB body does not block the event loop for the whole copy (one `Buffer.concat` of 64 MiB
+ * took 190–250 ms on a busy 2-core host).
+ */
+const JOIN_AT_ONCE_BYTES = 4 * 1024 * 1024;
+
+/** Called once: with the body's bytes, or with the error to answer (413 over `limit`, 400 when cut short). */
+export type BodyDone = (err: Error | null, body?: Buffer) => void;
+
+/**
+ * Reads a request body into one buffer: refuses a declared length over `limit` before reading, stops reading at
+ * `limit` bytes, and checks the bytes against a declared Content-Length. The one body reader of every HTTP door
+ * (the v2 routes and the fast lane, SageMaker).
+ *
+ * @internal
+ */
+export function readRequestBody(payload: Readable, declaredLength: string | undefined, limit: number, done: BodyDone): void {
+  const declared = declaredLength === undefined ? Number.NaN : Number(declaredLength);
+  if (declared > limit) {
+    done(payloadTooLarge(limit));
+    return;
+  }
+  let received = 0;
+  const chunks: Buffer[] = [];
+  const stop = () => {
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onError);
+  };
+  const onData = (chunk: Buffer | string) => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    received += bytes.length;
+    if (received > limit) {
+      stop();
+      done(payloadTooLarge(limit));
+      return;
+    }
+    chunks.push(bytes);
+  };
+  const onError = (err: Error) => {
+    stop();
+    done(invalidRequest(`the request body could not be read: ${err.message}`));
+  };
+  const onEnd = () => {
+    stop();
+    if (!Number.isNaN(declared) && received !== declared) {
+      done(invalidRequest(`the request body has ${received} bytes, not the ${declared} its Content-Length says`));
+      return;
+    }
+    joinChunks(chunks, received).then(
+      (body) => done(null, body),
+      (err: Error) => done(err),
+    );
+  };
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onError);
+  payload.resume();
+}
+
+/** The chunks as one buffer: as it is when there is one, joined at once when small, else copied in slices. */
+function joinChunks(chunks: Buffer[], total: number): Promise<Buffer> {
+  if (chunks.length === 0) return Promise.resolve(EMPTY);
+  if (chunks.length === 1) return Promise.resolve(chunks[0]);
+  if (total <= JOIN_AT_ONCE_BYTES) return Promise.resolve(Buffer.concat(chunks, total));
+  const out = Buffer.allocUnsafe(total);
+  let next = 0;
+  let offset = 0;
+  return runInSlices({
+    step(deadline) {
+      while (next < chunks.length) {
+        const chunk = chunks[next];
+        chunk.copy(out, offset);
+        offset += chunk.length;
+        chunks[next++] = EMPTY; // let each chunk go as soon as it is copied
+        if (performance.now() >= deadline) break;
+      }
+      return next === chunks.length;
+    },
+  }).then(() => out);
+}

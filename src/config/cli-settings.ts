@@ -1,0 +1,112 @@
+import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS } from '../../libs/model-server/src/internal';
+
+/** One setting of the command line: its flag, its environment variable, its default and its help line. */
+interface CliSetting {
+  /** `--name` as parseArgs takes it (a boolean flag takes no value). */
+  flag: string;
+  /** The value's placeholder in the help text; none for a boolean flag. */
+  arg?: string;
+  env: string;
+  /** The environment value that turns a boolean setting to what its flag means (`DEBUG=1`, `METRICS=0`). */
+  envValue?: string;
+  help: string;
+  /** The default, when the CLI applies one (the library's, where the library has it). */
+  default?: number | string;
+  /** How the help text shows the default, when not as `default`. */
+  shown?: string;
+}
+
+const MiB = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
+
+/**
+ * Every setting the CLI reads from a flag and the environment (and the config file under the same key): the one
+ * place their names and defaults are written. The flags, the help text and {@link loadServerConfig} read it.
+ */
+export const CLI_SETTINGS = {
+  config: { flag: 'config', arg: 'FILE', env: 'CONFIG', help: 'models and settings, JSON or YAML', shown: 'the bundled samples' },
+  port: { flag: 'port', arg: 'N', env: 'PORT', help: 'HTTP port', default: 8080 },
+  host: { flag: 'host', arg: 'H', env: 'HOST', help: 'HTTP and gRPC host', default: GRPC_DEFAULTS.host },
+  grpcPort: { flag: 'grpc-port', arg: 'N', env: 'GRPC_PORT', help: 'gRPC port', default: GRPC_DEFAULTS.port },
+  grpcMaxMessageBytes: {
+    flag: 'grpc-max-message-bytes',
+    arg: 'N',
+    env: 'GRPC_MAX_MESSAGE_BYTES',
+    help: 'largest gRPC request or response message in bytes',
+    default: GRPC_DEFAULTS.maxReceiveMessageBytes,
+    shown: MiB(GRPC_DEFAULTS.maxReceiveMessageBytes),
+  },
+  loadMode: { flag: 'load-mode', arg: 'MODE', env: 'LOAD_MODE', help: 'blocking (load before listening) or background', shown: 'blocking' },
+  maxBodyBytes: { flag: 'max-body-bytes', arg: 'N', env: 'MAX_BODY_BYTES', help: 'request body limit in bytes', shown: MiB(DEFAULT_MAX_BODY_BYTES) },
+  debug: { flag: 'debug', env: 'DEBUG', envValue: '1', help: 'stack traces in 500 answers' },
+  workers: { flag: 'workers', arg: 'N', env: 'WORKERS', help: 'N server processes sharing the ports', default: 1 },
+  shutdownGraceMs: {
+    flag: 'shutdown-grace-ms',
+    arg: 'N',
+    env: 'SHUTDOWN_GRACE_MS',
+    help: 'time in-flight requests get after SIGTERM, HTTP and gRPC',
+    default: GRPC_DEFAULTS.shutdownGraceMs,
+  },
+  logLevel: { flag: 'log-level', arg: 'LEVEL', env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal or silent', default: 'info' as const },
+  logFormat: { flag: 'log-format', arg: 'FORMAT', env: 'LOG_FORMAT', help: 'json (structured) or text', default: 'json' as const },
+  logStream: {
+    flag: 'log-stream',
+    arg: 'URL',
+    env: 'LOG_STREAM',
+    help: 'request records to stdout, file:///path.jsonl, redis://host:port/stream-key or http(s)://url',
+    shown: 'none',
+  },
+  logStreamFormat: { flag: 'log-stream-format', arg: 'F', env: 'LOG_STREAM_FORMAT', help: 'mlrun or cloudevents', shown: 'cloudevents for http, else mlrun' },
+  logStreamSample: {
+    flag: 'log-stream-sample',
+    arg: 'N',
+    env: 'LOG_STREAM_SAMPLE',
+    help: 'record every Nth successful request of each model; failures always',
+    default: 1,
+  },
+  logStreamBatch: {
+    flag: 'log-stream-batch',
+    arg: 'N',
+    env: 'LOG_STREAM_BATCH',
+    help: 'records sent per batch, at most 200 ms apart',
+    shown: '1000 to a file or stdout, else 100',
+  },
+  metrics: { flag: 'no-metrics', env: 'METRICS', envValue: '0', help: 'no Prometheus metrics at GET /metrics' },
+} satisfies Record<string, CliSetting>;
+
+type Settings = typeof CLI_SETTINGS;
+
+/** Settings given on the command line (they win over the environment, which wins over the file). */
+export type ConfigFlags = { [K in keyof Settings]?: Settings[K] extends { arg: string } ? string : boolean };
+
+/** `PORT / --port`: how an error message names a setting. */
+export function settingName(key: keyof Settings): string {
+  const s: CliSetting = CLI_SETTINGS[key];
+  return `${s.env} / --${s.flag}`;
+}
+
+/** parseArgs' option table. */
+export function parseArgsOptions(): Record<string, { type: 'string' | 'boolean' }> {
+  return Object.fromEntries(Object.values(CLI_SETTINGS).map((s: CliSetting) => [s.flag, { type: s.arg === undefined ? 'boolean' : 'string' }]));
+}
+
+/** The flags parseArgs read, by setting (`--no-metrics` is `metrics: false`). */
+export function flagsOf(values: Record<string, string | boolean | undefined>): ConfigFlags {
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [key, s] of Object.entries(CLI_SETTINGS) as [keyof Settings, CliSetting][]) {
+    const value = values[s.flag];
+    flags[key] = key === 'metrics' ? (value === true ? false : undefined) : value;
+  }
+  return flags as ConfigFlags;
+}
+
+/** The help text's option lines. */
+export function optionsHelp(): string {
+  return Object.values(CLI_SETTINGS)
+    .map((s: CliSetting) => {
+      const name = `--${s.flag}${s.arg === undefined ? '' : ` ${s.arg}`}`;
+      const shown = s.shown ?? (s.default === undefined ? undefined : String(s.default));
+      const text = `${s.help} (env ${s.env}${s.envValue === undefined ? '' : `=${s.envValue}`}${shown === undefined ? '' : `; default ${shown}`})`;
+      return name.length < 22 ? `  ${name.padEnd(22)}${text}` : `  ${name}\n  ${' '.repeat(22)}${text}`;
+    })
+    .join('\n');
+}
