@@ -4,7 +4,7 @@ import { ModelRepository } from 'nest-model-server';
 
 /**
  * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC
- * stop taking new work and let in-flight requests finish, the monitoring pipe flushes, every model's `unload`
+ * stop taking new work and let in-flight requests finish, the monitoring record pipeline flushes, every model's `unload`
  * runs); after `graceMs` the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
  */
 export function installGracefulShutdown(app: NestFastifyApplication, graceMs: number, exit: (code: number) => void = process.exit): void {

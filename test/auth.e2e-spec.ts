@@ -4,20 +4,20 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EchoFixture } from './fixtures/test-models';
-import { createApp, send } from './helpers/test-app';
+import { createApp, DOORS, send } from './helpers/test-app';
 import { createFastifyAdapter, ModelServerModule } from 'nest-model-server';
 import { ModelServerMonitoringModule } from 'nest-model-server/monitoring';
 import { SageMakerModule } from 'nest-model-server/sagemaker';
 
 const body = { inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [1] }] };
 
-describe('bearer-token / API-key auth', () => {
+describe.each(DOORS)('bearer-token / API-key auth (%s)', (door) => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nms-auth-'));
     const file = join(dir, 'tokens');
     writeFileSync(file, '# ops team\nfile-token-123456\n\n');
-    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], modelControl: true, auth: { tokens: ['secret-token-1'], tokensFile: file } });
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], modelControl: true, auth: { tokens: ['secret-token-1'], tokensFile: file } }, door);
   });
   afterAll(() => app.close());
 
@@ -62,7 +62,7 @@ describe('bearer-token / API-key auth', () => {
   });
 
   it('health can be protected too', async () => {
-    const strict = await createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['secret-token-1'], protectHealth: true } });
+    const strict = await createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['secret-token-1'], protectHealth: true } }, door);
     try {
       expect((await send(strict, 'GET', '/v2/health/live')).status).toBe(401);
       expect((await send(strict, 'GET', '/v2/health/live', undefined, { authorization: 'Bearer secret-token-1' })).status).toBe(200);
@@ -72,12 +72,12 @@ describe('bearer-token / API-key auth', () => {
   });
 
   it('short tokens and unreadable token files are refused at boot', async () => {
-    await expect(createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['short'] } })).rejects.toThrow(/at least 8 characters/);
-    await expect(createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokensFile: '/no/such/tokens' } })).rejects.toThrow(/cannot read the auth tokens file \/no\/such\/tokens: ENOENT/);
+    await expect(createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokens: ['short'] } }, door)).rejects.toThrow(/at least 8 characters/);
+    await expect(createApp({ models: [{ name: 'echo', model: EchoFixture }], auth: { tokensFile: '/no/such/tokens' } }, door)).rejects.toThrow(/cannot read the auth tokens file \/no\/such\/tokens: ENOENT/);
   });
 
   it('without tokens nothing is protected', async () => {
-    const openApp = await createApp({ models: [{ name: 'echo', model: EchoFixture }] });
+    const openApp = await createApp({ models: [{ name: 'echo', model: EchoFixture }] }, door);
     try {
       expect((await send(openApp, 'POST', '/v2/models/echo/infer', body)).status).toBe(200);
     } finally {

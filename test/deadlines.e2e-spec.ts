@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ModelServer, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
 import { SlowModel } from '../samples/slow/slow.model';
-import { createApp, send } from './helpers/test-app';
+import { createApp, DOORS, send } from './helpers/test-app';
 
 /** Waits `delay_ms`, recording whether and why its signal fired. */
 class SignalProbe extends ModelServer {
@@ -39,9 +39,10 @@ class Caller extends ModelServer {
 
 const body = (delay: number, id?: string) => ({ id, parameters: { delay_ms: delay }, inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [1] }] });
 
-describe('deadlines, cancellation and backpressure', () => {
+describe.each(DOORS)('deadlines, cancellation and backpressure (%s)', (door) => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
+    SignalProbe.seen.length = 0;
     app = await createApp({
       maxInFlight: 50,
       models: [
@@ -52,7 +53,7 @@ describe('deadlines, cancellation and backpressure', () => {
         { name: 'quick', model: Stubborn, timeoutMs: 100 },
         { name: 'narrow', model: Stubborn, maxInFlight: 2 },
       ],
-    });
+    }, door);
   });
   afterAll(() => app.close());
 
@@ -141,9 +142,9 @@ describe('deadlines, cancellation and backpressure', () => {
   });
 });
 
-describe('the server-wide request timeout', () => {
+describe.each(DOORS)('the server-wide request timeout (%s)', (door) => {
   it('applies to every request unless a shorter one is given', async () => {
-    const app = await createApp({ requestTimeoutMs: 100, models: [{ name: 'stubborn', model: Stubborn }] });
+    const app = await createApp({ requestTimeoutMs: 100, models: [{ name: 'stubborn', model: Stubborn }] }, door);
     try {
       expect((await send(app, 'POST', '/v2/models/stubborn/infer', body(1000))).status).toBe(504);
       expect((await send(app, 'POST', '/v2/models/stubborn/infer', body(5))).status).toBe(200);

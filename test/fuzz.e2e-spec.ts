@@ -391,7 +391,7 @@ describe('hostile input: generated requests and oversized bodies on the real pro
         await server.ensure();
       }
     }
-    if (process.env.FUZZ_VERBOSE) console.log([...statuses.entries()].sort(), [...grpcStatuses.entries()]); // eslint-disable-line no-console
+    if (process.env.FUZZ_VERBOSE) console.log([...statuses.entries()].sort(), [...grpcStatuses.entries()]);
     expect(exits).toEqual([]);
     expect(problems.report()).toEqual([]);
     // The generator reaches the interesting answers, not only 404s.

@@ -24,7 +24,6 @@ const figures: string[] = [];
 
 beforeEach(() => server.ensure(), 90000);
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`small-heap server (--max-old-space-size=512), peak RSS growth per request and longest event-loop block:\n${figures.join('\n')}`);
   await server.stop();
 });

@@ -209,8 +209,7 @@ describe('hostile input: the default limits (real process)', () => {
     const seenGrpc = await server.observe(() => grpc.call('ModelInfer', message, {}, 10000), { giveUpMs: 10000 });
     problems.push(grpcProblem('gRPC 64k inputs', seenGrpc.value, [GRPC.INVALID_ARGUMENT], /maxInputs/));
     for (const [what, seen] of [['JSON inputs', seenJson], ['JSON outputs', seenOutputs], ['gRPC inputs', seenGrpc]] as const) {
-      // eslint-disable-next-line no-console
-      console.log(`default limits, 64k ${what}: answered in ${seen.ms} ms, longest loop block ${seen.serverBlockMs} ms (probe gap ${seen.maxGapMs} ms)`);
+          console.log(`default limits, 64k ${what}: answered in ${seen.ms} ms, longest loop block ${seen.serverBlockMs} ms (probe gap ${seen.maxGapMs} ms)`);
       if (seen.ms >= 2000) problems.push(`64k ${what}: answered in ${seen.ms} ms (bound 2000 ms)`);
       if (seen.serverBlockMs >= 1000) problems.push(`64k ${what}: the event loop was blocked for ${seen.serverBlockMs} ms (bound 1000 ms)`);
       if (seen.afterwards !== undefined) problems.push(`64k ${what}: ${seen.afterwards}`);

@@ -83,7 +83,6 @@ describe('hostile input: invented names create no metric series and no monitorin
     const inMetrics = invented.filter((name) => afterMetrics.includes(name));
     const inRecords = invented.filter((name) => newRecords.some((l) => l.includes(name)));
     const growth = afterMetrics.split('\n').length - beforeMetrics.split('\n').length;
-    // eslint-disable-next-line no-console
     console.log(`invented names: ${invented.length}; /metrics grew by ${growth} lines; ${inMetrics.length} names in /metrics, ${inRecords.length} in ${newRecords.length} new records`);
     expect({
       namesInMetrics: inMetrics.length,

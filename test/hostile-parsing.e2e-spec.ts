@@ -21,7 +21,6 @@ const figures: string[] = [];
 
 beforeEach(() => server.ensure(), 60000);
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`slow-parsing inputs:\n${figures.join('\n')}`);
   await server.stop();
 });

@@ -30,7 +30,6 @@ beforeEach(async () => {
   }
 }, 60000);
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`64k names (maxInputs / maxOutputs 70000):\n${figures.join('\n')}`);
   grpc?.close();
   await server.stop();

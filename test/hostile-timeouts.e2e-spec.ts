@@ -197,7 +197,6 @@ describe('hostile input: slow clients are cut off (real process, short timeouts)
 
   it(`a body sent one byte every 300 ms is cut off after receiveTimeoutMs (${RECEIVE_MS} ms), plain and chunked, and the server stays ready`, async () => {
     const [plain, chunked] = await slowBodies;
-    // eslint-disable-next-line no-console
     console.log(`slow body: plain closed after ${plain.closedAfterMs} ms (${plain.answer.status}), chunked after ${chunked.closedAfterMs} ms (${chunked.answer.status})`);
     const problems = [cutOffProblem('plain body', plain, RECEIVE_MS, /receiveTimeoutMs/), cutOffProblem('chunked body', chunked, RECEIVE_MS, /receiveTimeoutMs/)];
     if ((await http(server.cli.port, 'GET', '/v2/health/ready')).status !== 200) problems.push('not ready afterwards');
@@ -206,7 +205,6 @@ describe('hostile input: slow clients are cut off (real process, short timeouts)
 
   it(`headers sent one byte every 300 ms are cut off after headersTimeoutMs (${HEADERS_MS} ms)`, async () => {
     const r = await slowHeaders;
-    // eslint-disable-next-line no-console
     console.log(`slow headers: closed after ${r.closedAfterMs} ms (${r.answer.status})`);
     expect([cutOffProblem('slow headers', r, HEADERS_MS)].filter((p) => p !== undefined)).toEqual([]);
   }, 30000);
@@ -222,7 +220,6 @@ describe('hostile input: slow clients are cut off (real process, short timeouts)
     const r = await unread;
     if (r instanceof Error) throw r;
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    // eslint-disable-next-line no-console
     console.log(`unread answers: heap + buffers ${mib(r.baseline)} before, ${mib(r.held)} while held, ${mib(r.after)} after sendTimeoutMs + GC; bytes each client got: ${r.received.map(mib).join(', ')} of ${mib(r.answerBytes)}`);
     const problems: string[] = [];
     r.received.forEach((bytes, i) => {

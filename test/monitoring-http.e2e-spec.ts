@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { ModelServerModule, type ModelConfig } from 'nest-model-server';
 import {
   ModelServerMonitoringModule,
-  MonitoringPipe,
+  RecordPipeline,
   type ModelServerMonitoringOptions,
 } from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture } from './fixtures/test-models';
@@ -173,7 +173,7 @@ describe('monitoring to HTTP: KServe CloudEvents, binary mode', () => {
   it('retries 5xx answers with back-off and delivers once the receiver recovers; a 4xx is dropped without retry', async () => {
     const flaky = new Receiver((n) => (n <= 3 ? 503 : 200));
     const app = await monitoredApp(models, { logStream: await flaky.start(), format: 'mlrun', retryBackoffMs: 5, batchIntervalMs: 10 });
-    const pipe = app.get(MonitoringPipe);
+    const pipe = app.get(RecordPipeline);
     try {
       await send(app, 'POST', '/v2/models/echo/infer', fp32('retried', [1]));
     } finally {
@@ -186,7 +186,7 @@ describe('monitoring to HTTP: KServe CloudEvents, binary mode', () => {
 
     const refusing = new Receiver(() => 400);
     const app2 = await monitoredApp(models, { logStream: await refusing.start(), retryBackoffMs: 5, batchIntervalMs: 10 });
-    const pipe2 = app2.get(MonitoringPipe);
+    const pipe2 = app2.get(RecordPipeline);
     try {
       await send(app2, 'POST', '/v2/models/echo/infer', fp32('refused', [1]));
     } finally {
@@ -211,7 +211,7 @@ describe('a slow or dead sink never delays or fails an inference', () => {
       flushTimeoutMs: 300,
       metrics: true,
     });
-    const pipe = app.get(MonitoringPipe);
+    const pipe = app.get(RecordPipeline);
     try {
       const started = performance.now();
       const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => send(app, 'POST', '/v2/models/echo/infer', fp32(`h-${i}`, [i]))));
@@ -237,7 +237,7 @@ describe('a slow or dead sink never delays or fails an inference', () => {
     const url = await gone.start();
     await gone.stop();
     const app = await monitoredApp(models, { logStream: url, retries: 1, retryBackoffMs: 5, batchIntervalMs: 5, flushTimeoutMs: 2000 });
-    const pipe = app.get(MonitoringPipe);
+    const pipe = app.get(RecordPipeline);
     try {
       for (let i = 0; i < 10; i++) expect((await send(app, 'POST', '/v2/models/echo/infer', fp32(`g-${i}`, [i]))).status).toBe(200);
     } finally {

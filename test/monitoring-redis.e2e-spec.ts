@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { ModelServerModule, type ModelConfig } from 'nest-model-server';
 import {
   ModelServerMonitoringModule,
-  MonitoringPipe,
+  RecordPipeline,
   type ModelServerMonitoringOptions,
 } from 'nest-model-server/monitoring';
 import { EchoFixture } from './fixtures/test-models';
@@ -129,7 +129,7 @@ describeRedis('monitoring to Redis Streams (REDIS_URL)', () => {
     for (const body of invalid) {
       expect((await send(app, 'POST', '/v2/models/echo/infer', body, typeof body === 'string' ? { 'content-type': 'application/json' } : {})).status).toBe(400);
     }
-    const pipe = app.get(MonitoringPipe);
+    const pipe = app.get(RecordPipeline);
     await app.close();
     expect(pipe.stats).toEqual({ sent: 105, dropped: 0 });
     expect(await redis.xlen(key)).toBe(105);
@@ -178,7 +178,7 @@ describeRedis('monitoring through a Redis restart (a redis-server of our own)', 
       for (let i = 0; i < 150; i++) {
         if (i === 30) await own.kill();
         if (i === 90) {
-          expect(app.get(MonitoringPipe).buffered).toBeGreaterThanOrEqual(55); // 30-89 wait for Redis
+          expect(app.get(RecordPipeline).buffered).toBeGreaterThanOrEqual(55); // 30-89 wait for Redis
           await own.start();
         }
         const t0 = performance.now();
@@ -192,7 +192,7 @@ describeRedis('monitoring through a Redis restart (a redis-server of our own)', 
         const ids = new Set((await entries(redis, 'restart')).map((r) => r.request.id));
         return Array.from({ length: 120 }, (_, k) => `r-${k + 30}`).every((id) => ids.has(id));
       });
-      expect(app.get(MonitoringPipe).stats.dropped).toBe(0);
+      expect(app.get(RecordPipeline).stats.dropped).toBe(0);
     } finally {
       redis.disconnect();
       await app.close();

@@ -36,7 +36,6 @@ describe('OpenAPI description and /docs', () => {
 
   const browserIt = existsSync(CHROMIUM) ? it : it.skip;
   if (!existsSync(CHROMIUM)) {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED: the /docs browser test needs Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
   }
 

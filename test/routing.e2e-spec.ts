@@ -9,7 +9,6 @@ import {
   ModelServerError,
   type InferenceRequest,
   type InferenceResult,
-  type RequestContext,
 } from 'nest-model-server';
 import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import {

@@ -1,7 +1,7 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EchoFixture } from './fixtures/test-models';
-import { createApp, send } from './helpers/test-app';
+import { createApp, DOORS, send } from './helpers/test-app';
 
 /** One tensor per datatype, with its extremes; each must echo exactly (floats as their shortest round-trip text). */
 const EXTREMES: [string, string, string?][] = [
@@ -21,10 +21,10 @@ const EXTREMES: [string, string, string?][] = [
   ['BYTES', '["héllo","\\u0000x"]'],
 ];
 
-describe('v2 payloads over REST', () => {
+describe.each(DOORS)('v2 payloads over REST (%s)', (door) => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], maxBodyBytes: 4096 });
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }], maxBodyBytes: 4096 }, door);
   });
   afterAll(() => app.close());
 
@@ -186,10 +186,10 @@ describe('v2 payloads over REST', () => {
   });
 });
 
-describe('leniency real clients need', () => {
+describe.each(DOORS)('leniency real clients need (%s)', (door) => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }] });
+    app = await createApp({ models: [{ name: 'echo', model: EchoFixture }] }, door);
   });
   afterAll(() => app.close());
 

@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BrokenFixture, BuggyFixture, EchoFixture, GatedFixture, SumFixture } from './fixtures/test-models';
-import { createApp, send } from './helpers/test-app';
+import { createApp, DOORS, send } from './helpers/test-app';
 
 const fp32 = (data: number[], name = 'x') => ({ inputs: [{ name, datatype: 'FP32', shape: [data.length], data }] });
 
-describe('v2 REST protocol', () => {
+describe.each(DOORS)('v2 REST protocol (%s)', (door) => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
@@ -22,7 +22,7 @@ describe('v2 REST protocol', () => {
         { name: 'buggy', model: BuggyFixture },
         { name: 'nested', model: EchoFixture, inputPath: 'data.request', resultPath: 'result' },
       ],
-    });
+    }, door);
   });
   afterAll(() => app.close());
 
@@ -279,15 +279,16 @@ describe('v2 REST protocol', () => {
   });
 });
 
-describe('background loading', () => {
+describe.each(DOORS)('background loading (%s)', (door) => {
   it('is live at once; a model is ready when loaded; server ready when all are', async () => {
+    GatedFixture.rearm();
     const app = await createApp({
       loadMode: 'background',
       models: [
         { name: 'echo', model: EchoFixture },
         { name: 'gated', model: GatedFixture },
       ],
-    });
+    }, door);
     try {
       expect((await send(app, 'GET', '/v2/health/live')).status).toBe(200);
       expect((await send(app, 'GET', '/v2/health/ready')).status).toBe(503);
@@ -308,9 +309,9 @@ describe('background loading', () => {
   });
 });
 
-describe('repository extension and shutdown', () => {
+describe.each(DOORS)('repository extension and shutdown (%s)', (door) => {
   it('unload makes the model unavailable, load brings it back; unload hooks run at shutdown', async () => {
-    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true });
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true }, door);
     const unloaded = await send(app, 'POST', '/v2/repository/models/sum/unload', {});
     expect(unloaded.status).toBe(200);
     expect(unloaded.body.versions).toEqual([{ state: 'unloaded' }]);
@@ -339,7 +340,7 @@ describe('repository extension and shutdown', () => {
     ['a form', 'a=1', { 'content-type': 'application/x-www-form-urlencoded' }],
     ['no body and no type', undefined, {}],
   ])('with modelControl, unload sent as %s is 415 and changes nothing (a cross-site form cannot unload)', async (_what, payload, headers) => {
-    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true });
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }], modelControl: true }, door);
     try {
       const res = await send(app, 'POST', '/v2/repository/models/sum/unload', payload, headers as Record<string, string>);
       expect(res.status).toBe(415);
@@ -351,7 +352,7 @@ describe('repository extension and shutdown', () => {
   });
 
   it('without modelControl, load and unload answer 403 naming the setting and change nothing', async () => {
-    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }] });
+    const app = await createApp({ models: [{ name: 'sum', model: SumFixture }] }, door);
     try {
       for (const action of ['unload', 'load']) {
         const res = await send(app, 'POST', `/v2/repository/models/sum/${action}`, {});

@@ -102,13 +102,13 @@ function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read the config file ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read the config file ${path}: ${(err as Error).message}`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYamlQuietly(text);
   } catch (err) {
-    throw new Error(`the config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new Error(`the config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`the config file ${path} must hold an object with a "models" list`);

@@ -60,7 +60,6 @@ export interface CallSettings {
   metadata?: Record<string, string>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Message = Record<string, any>;
 
 /** A real grpc-js client of inference.GRPCInferenceService, promise-based. */
@@ -81,7 +80,7 @@ export class InferenceClient {
     for (const [k, v] of Object.entries(settings.metadata ?? {})) metadata.set(k, v);
     const callOptions: grpc.CallOptions = settings.deadline === undefined ? {} : { deadline: settings.deadline };
     return new Promise((resolve, reject) => {
-      const fn = (this.raw as unknown as Record<string, Function>)[method];
+      const fn = (this.raw as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
       fn.call(this.raw, request, metadata, callOptions, (err: grpc.ServiceError | null, res: Message) => (err ? reject(err) : resolve(res)));
     });
   }
@@ -127,8 +126,8 @@ export class InferenceClient {
   stream(settings: CallSettings = {}): grpc.ClientDuplexStream<Message, Message> {
     const metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(settings.metadata ?? {})) metadata.set(k, v);
-    const fn = (this.raw as unknown as Record<string, Function>).ModelStreamInfer;
-    return fn.call(this.raw, metadata, settings.deadline === undefined ? {} : { deadline: settings.deadline });
+    const fn = (this.raw as unknown as Record<string, (...args: unknown[]) => unknown>).ModelStreamInfer;
+    return fn.call(this.raw, metadata, settings.deadline === undefined ? {} : { deadline: settings.deadline }) as grpc.ClientDuplexStream<Message, Message>;
   }
 
   close(): void {

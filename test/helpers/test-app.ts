@@ -10,23 +10,30 @@ import {
 import { parseJson } from '../../libs/model-server/src/internal';
 
 /**
- * A Nest application with the model server module on Fastify, initialised; not listening, unless
- * TEST_REST_TRANSPORT=socket, when it listens on a loopback port and {@link send} goes over real HTTP
- * (the transport the fast lane serves).
+ * How a test reaches the app: `inject` (Fastify's `app.inject`, no port) or `socket` (real HTTP on a loopback
+ * port, where plain JSON infer requests are answered by the HTTP server's fast lane instead of Fastify's route).
+ * The REST suites run through both, and the two must not be told apart.
  */
-export async function createApp(options: ModelServerModuleOptions): Promise<NestFastifyApplication> {
+export type Door = 'inject' | 'socket';
+export const DOORS: readonly Door[] = ['inject', 'socket'];
+
+/**
+ * A Nest application with the model server module on Fastify, initialised; through the `socket` door it listens
+ * on a loopback port and {@link send} goes over real HTTP.
+ */
+export async function createApp(options: ModelServerModuleOptions, door: Door = 'inject'): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  if (process.env.TEST_REST_TRANSPORT === 'socket') await app.listen(0, '127.0.0.1');
+  if (door === 'socket') await app.listen(0, '127.0.0.1');
   return app;
 }
 
 export interface Answer {
   status: number;
   headers: Record<string, unknown>;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
   raw: Buffer;
 }
 

@@ -1,16 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { elementCount } from './element-count.util';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 describe('elementCount', () => {
   it('multiplies the dimensions', () => {

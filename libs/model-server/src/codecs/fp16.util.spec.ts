@@ -1,15 +1,60 @@
 import {
   BF16_MAX,
-  bf16BitsToFloat32,
   float32ArrayToBf16Bits,
   float32ArrayToHalfBits,
-  float32ToBf16Bits,
-  float32ToHalfBits,
   halfBitsToFloat32,
   halfBytesToFloat32Array,
   roundToBf16,
   roundToHalf,
 } from './fp16.util';
+
+// Scalar oracles the array encoders are checked against: one value at a time, from the exponent and a
+// rounding of the quotient, not the bit tricks of the production code.
+
+/** 2^k, by exact doubling or halving. */
+function pow2(k: number): number {
+  let r = 1;
+  for (let i = 0; i < k; i++) r *= 2;
+  for (let i = 0; i > k; i--) r /= 2;
+  return r;
+}
+
+/** floor(log2(a)) for a finite positive double, from its exponent bits (-1075 for double subnormals). */
+function exponentOf(a: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const field = (view.getUint16(0) >>> 4) & 0x7ff;
+  return field === 0 ? -1075 : field - 1023;
+}
+
+function roundHalfEven(q: number): number {
+  const f = Math.floor(q);
+  const d = q - f;
+  if (d !== 0.5) return d > 0.5 ? f + 1 : f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** `x` as a 16-bit float with `mantBits` fraction bits and exponent bias `bias`, rounded to nearest even. */
+function encode16(x: number, mantBits: number, bias: number): number {
+  const infBits = 0x7fff & ~((1 << mantBits) - 1);
+  if (x !== x) return infBits | (1 << (mantBits - 1));
+  const sign = x < 0 || (x === 0 && 1 / x < 0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a === 0) return sign;
+  if (a === Infinity) return sign | infBits;
+  const e = exponentOf(a);
+  if (e > bias) return sign | infBits;
+  const emin = 1 - bias;
+  if (e < emin) return sign | roundHalfEven(a / pow2(emin - mantBits)); // subnormal; a carry is the smallest normal
+  const m = roundHalfEven(a / pow2(e - mantBits));
+  const bits = ((e + bias) << mantBits) + (m - (1 << mantBits));
+  return sign | (bits >= infBits ? infBits : bits);
+}
+
+const float32ToHalfBits = (value: number): number => encode16(value, 10, 15);
+const float32ToBf16Bits = (value: number): number => encode16(value, 7, 127);
+/** bfloat16 bits are the high half of a float32. */
+const bf16BitsToFloat32 = (bits: number): number => new Float32Array(new Uint32Array([(bits & 0xffff) << 16]).buffer)[0];
 
 describe('half precision', () => {
   it('encodes known values', () => {

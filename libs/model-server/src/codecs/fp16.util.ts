@@ -15,9 +15,6 @@ const f64Words = new Uint32Array(f64.buffer);
 /** Index of the high word of a double in `f64Words` (endianness of this host). */
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
-const f32 = new Float32Array(1);
-const f32Bits = new Uint32Array(f32.buffer);
-
 /** 2^k for k in -150..150, built by exact doubling/halving. */
 const POW2_OFFSET = 150;
 const POW2 = new Float64Array(2 * POW2_OFFSET + 1);
@@ -46,35 +43,6 @@ function roundHalfEven(q: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** Encodes `x` into a 16-bit float with `mantBits` fraction bits and exponent bias `bias`. */
-function encode16(x: number, mantBits: number, bias: number): number {
-  const infBits = 0x7fff & ~((1 << mantBits) - 1);
-  if (x !== x) return infBits | (1 << (mantBits - 1));
-  const sign = x < 0 || (x === 0 && 1 / x < 0) ? 0x8000 : 0;
-  const a = x < 0 ? -x : x;
-  if (a === 0) return sign;
-  if (a === Infinity) return sign | infBits;
-  const e = exponentOf(a);
-  if (e > bias) return sign | infBits;
-  const emin = 1 - bias;
-  if (e < emin) {
-    // Subnormal: count quanta of 2^(emin - mantBits); a carry to 2^mantBits is the smallest normal.
-    return sign | roundHalfEven(a / pow2(emin - mantBits));
-  }
-  const m = roundHalfEven(a / pow2(e - mantBits)); // in [2^mantBits, 2^(mantBits+1)]
-  const bits = ((e + bias) << mantBits) + (m - (1 << mantBits));
-  return sign | (bits >= infBits ? infBits : bits);
-}
-
-/**
- * The binary16 bits of `value`, rounded to nearest even (values from 65520 up overflow to Infinity).
- *
- * @publicApi
- */
-export function float32ToHalfBits(value: number): number {
-  return encode16(value, 10, 15);
-}
-
 /**
  * The value of binary16 bits `bits` (only the low 16 bits are read).
  *
@@ -87,25 +55,6 @@ export function halfBitsToFloat32(bits: number): number {
   if (e === 0) return s * m * pow2(-24);
   if (e === 31) return m === 0 ? s * Infinity : NaN;
   return s * (1024 + m) * pow2(e - 25);
-}
-
-/**
- * The bfloat16 bits of `value`, rounded to nearest even (values beyond {@link BF16_MAX} by half a step overflow to Infinity).
- *
- * @publicApi
- */
-export function float32ToBf16Bits(value: number): number {
-  return encode16(value, 7, 127);
-}
-
-/**
- * The value of bfloat16 bits `bits` (the high half of a float32).
- *
- * @publicApi
- */
-export function bf16BitsToFloat32(bits: number): number {
-  f32Bits[0] = (bits & 0xffff) << 16;
-  return f32[0];
 }
 
 /** Magnitudes from which rounding overflows to Infinity: the largest finite value plus half its step. */

@@ -9,10 +9,7 @@ export { formatFloat32, formatHalf, formatBf16, formatFloat64 } from './float-fo
 export {
   FP16_MAX,
   BF16_MAX,
-  float32ToHalfBits,
   halfBitsToFloat32,
-  float32ToBf16Bits,
-  bf16BitsToFloat32,
   roundToHalf,
   roundToBf16,
 } from './fp16.util';

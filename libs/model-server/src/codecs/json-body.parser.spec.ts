@@ -2,7 +2,7 @@ import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
 import { DeferredTensorData } from './deferred-tensor-data';
 import { JsonBodyBuilder } from './json-body.builder';
-import { LARGE_JSON_BODY_BYTES, parseJsonBody, parseLargeJsonBody } from './json-body.parser';
+import { LARGE_JSON_BODY_BYTES, parseJsonBody } from './json-body.parser';
 import { JsonBodyScanner, ROWS_SPANS, type SpanPolicy, V2_SPANS } from './json-body.scanner';
 import { MAX_JSON_VALUES } from './json-error.util';
 import { parseJsonLossless } from './json.parser';

@@ -1,18 +1,8 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { writeJsonData } from './json-data.writer';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 function write(t: Omit<Tensor, 'name'>): string {
   return writeJsonData({ name: 'y', ...t } as Tensor, "output 'y'");

@@ -76,7 +76,7 @@ describe('parseJsonLossless agrees with JSON.parse', () => {
       const mutated =
         edit === 0 ? text.slice(0, at) + text.slice(at + 1) : edit === 1 ? text.slice(0, at) + ch + text.slice(at) : text.slice(0, at) + ch + text.slice(at + 1);
       let expected: unknown;
-      let valid = true;
+      let valid: boolean;
       let infinite = false;
       try {
         expected = JSON.parse(mutated);

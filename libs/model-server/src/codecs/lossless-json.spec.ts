@@ -1,16 +1,6 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { parseJson, stringifyJson } from './lossless-json';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 function malformedNumber(text: string): string {
   const err = errorOf(() => parseJson(text));

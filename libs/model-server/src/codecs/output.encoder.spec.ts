@@ -1,19 +1,9 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { OutputTensor } from '../model/tensor.interface';
 import { writeJsonData } from './json-data.writer';
 import { encodeOutput } from './output.encoder';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 function encode(out: Omit<OutputTensor, 'name'>) {
   return encodeOutput({ name: 'y', ...out }, "output 'y'");

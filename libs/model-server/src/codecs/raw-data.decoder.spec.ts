@@ -1,20 +1,10 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { tensorToRaw } from './raw-data.encoder';
 import { alignLargeRawData } from './raw-data.decoder';
 import { decodeTensor } from './tensor.decoder';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 function decodeRaw(datatype: string, shape: number[], raw: Uint8Array): Tensor {
   return decodeTensor({ name: 'x', datatype, shape, raw }, "input 'x'");

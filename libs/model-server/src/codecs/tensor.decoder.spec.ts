@@ -1,20 +1,10 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import { ModelServerError } from '../errors/model-server.error';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { TensorBudget } from './tensor-budget';
 import { decodeTensor } from './tensor.decoder';
 import type { WireTensor } from './wire-tensor.interface';
-
-function errorOf(fn: () => unknown): ModelServerError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ModelServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a ModelServerError');
-}
+import { errorOf } from '../../../../test/helpers/error-of';
 
 function decode(datatype: string, shape: number[], data: unknown): Tensor {
   return decodeTensor({ name: 'x', datatype, shape, data }, "input 'x'");

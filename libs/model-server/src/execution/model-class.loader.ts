@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { ModelServer, type ModelClass } from '../model/model-server';
+import { isModelClass, type ModelClass } from '../model/model-server';
 import { registerTypeScript } from './typescript-require.util';
 
 const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
@@ -23,10 +23,6 @@ function findModule(path: string): string {
   throw new Error(`cannot find model module ${path} (tried ${EXTENSIONS.filter(Boolean).join(', ')})`);
 }
 
-function isModelClass(value: unknown): value is ModelClass {
-  return typeof value === 'function' && value.prototype instanceof ModelServer;
-}
-
 /**
  * Loads a model class from a compiled JavaScript or a TypeScript module (compiled on load with swc).
  * The CLI loads configured models with it, and worker threads load their copy of the model with it.
@@ -38,7 +34,6 @@ function isModelClass(value: unknown): value is ModelClass {
 export function loadModelClass(modulePath: string, className?: string): LoadedModelClass {
   const file = findModule(resolve(modulePath));
   if (file.endsWith('.ts')) registerTypeScript();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const exports = require(file) as Record<string, unknown>;
   if (className !== undefined) {
     const found = exports[className];

@@ -1,7 +1,6 @@
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelServer } from '../model/model-server';
 import type { RequestContext } from '../model/request-context';
-import type { ModelVersionConfig } from '../repository/model-config.interface';
 
 /**
  * Where a model's `predict` runs: in process, in worker threads, behind a batcher. The data plane only
@@ -53,7 +52,8 @@ export interface ExecutorTarget {
   readonly version: string | undefined;
   readonly model: ModelServer;
   readonly predict: (request: InferenceRequest, ctx: RequestContext) => Promise<InferenceResult> | InferenceResult;
-  readonly config: Readonly<Record<string, unknown>> & Partial<ModelVersionConfig>;
+  /** The version's merged config; executors read their settings and the class's `modulePath`/`className`. */
+  readonly config: Readonly<Record<string, unknown>> & { readonly modulePath?: string; readonly className?: string };
   /** Where to report queue and batch figures. */
   readonly observer: ExecutorObserver;
 }

@@ -29,7 +29,6 @@ let registered = false;
 export function registerTypeScript(): void {
   if (registered) return;
   registered = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const swc = require('@swc/core') as typeof import('@swc/core');
   const extensions = require.extensions as NodeJS.RequireExtensions;
   if (extensions['.ts'] !== undefined) return; // a hook is already there (ts-node, jest, a worker's bootstrap)

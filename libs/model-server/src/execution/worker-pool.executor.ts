@@ -91,7 +91,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
       } catch (err) {
         await Promise.all(this.workers.map((w) => w.stop()));
         this.workers.length = 0;
-        throw new Error(`worker thread ${i} of ${this.options.workers} could not load the model: ${(err as Error).message}`);
+        throw new Error(`worker thread ${i} of ${this.options.workers} could not load the model: ${(err as Error).message}`, { cause: err });
       }
       this.idle.push(worker);
     }

@@ -16,7 +16,7 @@ import type { ModelHooks } from '../model/model-hooks';
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext, type NestedCall } from '../model/request-context';
-import type { InferenceEventStream } from '../monitoring/inference-event-stream';
+import type { InferenceEventStream } from './inference-event-stream';
 import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
 import { inModelScope } from '../repository/model-scope';
@@ -37,7 +37,7 @@ import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
-export const MAX_CALL_DEPTH = 8;
+const MAX_CALL_DEPTH = 8;
 
 /**
  * One request's journey, shared by every transport: lookup, readiness, admission, decode, the hook chain,

@@ -4,21 +4,13 @@ import { ByteStrings } from '../model/byte-strings';
 import type { TensorSpec } from '../model/tensor.interface';
 import type { ModelVersion } from '../repository/model-version';
 import { decodeRequest } from './request-decoder';
+import { errorOf } from '../../../../test/helpers/error-of';
 
 const MiB = 1024 * 1024;
 
 /** The parts of a model version the decoder reads. */
 function model(inputs?: TensorSpec[], outputs?: TensorSpec[]): ModelVersion {
   return { label: "'m'", inputs, outputs } as unknown as ModelVersion;
-}
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected an error');
 }
 
 function fp32(name: string, n = 1): WireTensor {

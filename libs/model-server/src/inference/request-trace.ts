@@ -2,8 +2,8 @@ import { errorDetail } from '../errors';
 import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
-import type { InferenceEventStream } from '../monitoring/inference-event-stream';
-import type { StageTimings } from '../monitoring/inference-event.interface';
+import type { InferenceEventStream } from './inference-event-stream';
+import type { StageTimings } from './inference-event.interface';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions } from './call-options.interface';
 

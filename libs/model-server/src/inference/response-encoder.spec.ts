@@ -3,17 +3,9 @@ import { ByteStrings } from '../model/byte-strings';
 import type { OutputTensor } from '../model/tensor.interface';
 import type { ModelVersion } from '../repository/model-version';
 import { encodeResponse } from './response-encoder';
+import { errorOf } from '../../../../test/helpers/error-of';
 
 const MODEL = { name: 'm', version: undefined, label: "'m'" } as unknown as ModelVersion;
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected an error');
-}
 
 describe('encodeResponse', () => {
   it('accepts BYTES outputs as a ByteStrings, Buffers or strings, and answers a ByteStrings', () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { ErrorCode } from '../errors/error-code.enum';
-import { InferenceEventStream } from '../monitoring/inference-event-stream';
-import type { InferenceEvent } from '../monitoring/inference-event.interface';
+import { InferenceEventStream } from '../inference/inference-event-stream';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import { PinoLogger } from './pino-logger';
 import { RequestLogSubscriber } from './request-log.subscriber';
 

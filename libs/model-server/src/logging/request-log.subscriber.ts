@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ErrorCode } from '../errors/error-code.enum';
-import { InferenceEventStream } from '../monitoring/inference-event-stream';
-import type { InferenceEvent } from '../monitoring/inference-event.interface';
+import { InferenceEventStream } from '../inference/inference-event-stream';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import { PinoLogger } from './pino-logger';
 
 /** Codes that are the client's doing: logged at info, never as errors. */

@@ -107,7 +107,7 @@ export class ModelContext {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new Error(`${this.resolveFile(file)} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`${this.resolveFile(file)} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -45,8 +45,7 @@ export abstract class ModelServer {
   load(): MaybePromise<void> {}
 
   /** Turns the request into what `predict` expects. */
-  preprocess(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceRequest> {
-    void ctx;
+  preprocess(request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceRequest> {
     return request;
   }
 
@@ -54,24 +53,18 @@ export abstract class ModelServer {
    * Checks the request; throw to refuse it. A plain `Error` thrown here answers 400 with its message;
    * a {@link ModelServerError} answers with its own code.
    */
-  validate(request: InferenceRequest, ctx: RequestContext): MaybePromise<void> {
-    void request;
-    void ctx;
-  }
+  validate(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<void> {}
 
   /** Runs the model. */
   abstract predict(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult>;
 
   /** Shapes the model's result before it is checked and sent. */
-  postprocess(result: InferenceResult, ctx: RequestContext): MaybePromise<InferenceResult> {
-    void ctx;
+  postprocess(result: InferenceResult, _ctx: RequestContext): MaybePromise<InferenceResult> {
     return result;
   }
 
   /** Explains a prediction (`/explain`). Models that do not override it answer 404 there. */
-  explain(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult> {
-    void request;
-    void ctx;
+  explain(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceResult> {
     throw new Error('explain is not implemented');
   }
 
@@ -81,10 +74,7 @@ export abstract class ModelServer {
    * (e.g. feature rows for drift analysis, or fewer columns), or `undefined` to log both as they are. Called only
    * when a record is being built (monitoring on, request sampled), once the response is complete; keep it quick.
    */
-  loggedResults(request: InferenceRequest, response: unknown, op: string): { inputs?: unknown[]; outputs?: unknown[] } | undefined {
-    void request;
-    void response;
-    void op;
+  loggedResults(_request: InferenceRequest, _response: unknown, _op: string): { inputs?: unknown[]; outputs?: unknown[] } | undefined {
     return undefined;
   }
 
@@ -102,3 +92,8 @@ export const BASE_HOOKS = ModelServer.prototype;
 
 /** A class that extends {@link ModelServer}. @publicApi */
 export type ModelClass = new () => ModelServer;
+
+/** True for a class that extends {@link ModelServer} (what config and model files must name). @internal */
+export function isModelClass(value: unknown): value is ModelClass {
+  return typeof value === 'function' && value.prototype instanceof ModelServer;
+}

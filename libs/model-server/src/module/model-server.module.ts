@@ -4,19 +4,19 @@ import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
 import { ServerInfo } from '../inference/server-info';
-import { InferenceEventStream } from '../monitoring/inference-event-stream';
+import { InferenceEventStream } from '../inference/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 import { MODEL_SERVER_VERSION } from '../version';
 import { RESOLVED_OPTIONS } from '../options/tokens';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from '../options/model-server-options.interface';
-import { ModelServerLifecycle } from './model-server-lifecycle';
+import { ModelServerLifecycle } from './model-server.lifecycle';
 import { validateOptions } from './options.validation';
 import { AuthRegistrar } from '../protocol/auth/auth.registrar';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
-import { RestRegistrar } from './rest-registrar';
+import { RestRegistrar } from './rest.registrar';
 
 /**
  * Serves models over the KServe v2 / Open Inference Protocol.

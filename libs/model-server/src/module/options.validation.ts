@@ -13,7 +13,7 @@ import {
 } from 'class-validator';
 import { DEFAULT_MAX_REQUEST_BYTES_IN_FLIGHT } from '../inference/request-byte-budget';
 import { DEFAULT_REQUEST_LIMITS } from '../inference/request-limits';
-import { ModelServer } from '../model/model-server';
+import { isModelClass } from '../model/model-server';
 import type { ModelConfig, ModelVersionConfig } from '../repository/model-config.interface';
 import {
   MODEL_SERVER_DEFAULTS,
@@ -91,10 +91,6 @@ class OptionsRules {
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
   return Object.assign(new Rules(), value);
-}
-
-function isModelClass(value: unknown): boolean {
-  return typeof value === 'function' && value.prototype instanceof ModelServer;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import { binaryCloudEventHeaders, CloudEventsFormatter, structuredCloudEvent, type CloudEventsSettings } from './cloud-events.formatter';
 
 const START = Date.UTC(2026, 0, 5, 9, 12, 33, 104);

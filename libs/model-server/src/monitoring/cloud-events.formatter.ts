@@ -1,4 +1,4 @@
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
 import { requestJson, responseJson, sentRequestOf, wireRequestJson } from './record-json.util';
 import { rfc3339 } from './record-time.util';

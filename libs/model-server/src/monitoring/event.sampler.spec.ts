@@ -1,4 +1,4 @@
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import { EventSampler } from './event.sampler';
 
 const ev = (model: string, status: 'ok' | 'error' = 'ok') => ({ model, status }) as InferenceEvent;

@@ -1,4 +1,4 @@
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { SamplingInfo } from './monitoring-record.interface';
 
 /**

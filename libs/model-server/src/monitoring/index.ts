@@ -4,14 +4,14 @@
  */
 import 'reflect-metadata';
 
-export type { InferenceEvent, StageTimings } from './inference-event.interface';
-export { InferenceEventStream } from './inference-event-stream';
-export type { InferenceEventListener } from './inference-event-stream';
+export type { InferenceEvent, StageTimings } from '../inference/inference-event.interface';
+export { InferenceEventStream } from '../inference/inference-event-stream';
+export type { InferenceEventListener } from '../inference/inference-event-stream';
 export { ModelServerMonitoringModule } from './monitoring.module';
 export type { ModelServerMonitoringOptions, CloudEventsOptions, DropPolicy } from './monitoring-options.interface';
 export type { MonitoringRecord, RecordFormatter, LoggedResults, LogFormat } from './monitoring-record.interface';
-export { MonitoringPipe } from './monitoring.pipe';
-export type { DropReason, PipeObserver } from './monitoring-pipe.interface';
+export { RecordPipeline } from './record-pipeline';
+export type { DropReason, PipeObserver } from './record-pipeline.interface';
 export { MlrunRecordFormatter } from './mlrun-record.formatter';
 export { CloudEventsFormatter, CE_REQUEST_TYPE, CE_RESPONSE_TYPE, CE_ERROR_TYPE } from './cloud-events.formatter';
 export { PrometheusMetrics, DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/error-code.enum';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import { MlrunRecordFormatter, type LoggedResultsSource } from './mlrun-record.formatter';
 import { mlrunWhen } from './record-time.util';
 

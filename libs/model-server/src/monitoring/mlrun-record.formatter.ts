@@ -1,5 +1,5 @@
 import type { InferenceRequest } from '../model/inference.interface';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { LoggedResults, MonitoringRecord, RecordFormatter, SamplingInfo } from './monitoring-record.interface';
 import { requestJson, responseJson, sentRequestOf, valueJson, wireRequestJson } from './record-json.util';
 import { mlrunWhen } from './record-time.util';

@@ -1,7 +1,7 @@
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 
 /**
- * One message the monitoring pipe sends: a line of a file, an entry of a Redis stream, an HTTP POST.
+ * One message the record pipeline sends: a line of a file, an entry of a Redis stream, an HTTP POST.
  * MLRun records are JSON objects; CloudEvents carry their attributes beside a JSON body.
  *
  * @publicApi

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.service';
-import { MonitoringPipe } from './monitoring.pipe';
+import { RecordPipeline } from './record-pipeline';
 
 /**
- * At shutdown (after the transports drained their requests) flushes the monitoring pipe — within its
+ * At shutdown (after the transports drained their requests) flushes the record pipeline — within its
  * `flushTimeoutMs` — closes its sink and stops the metrics.
  *
  * @internal
@@ -11,7 +11,7 @@ import { MonitoringPipe } from './monitoring.pipe';
 @Injectable()
 export class MonitoringLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(MonitoringPipe) private readonly pipe: MonitoringPipe | null,
+    @Inject(RecordPipeline) private readonly pipe: RecordPipeline | null,
     @Inject(PrometheusMetrics) private readonly metrics: PrometheusMetrics | null,
   ) {}
 

@@ -6,8 +6,8 @@ import type { ResolvedModelServerOptions } from '../options/model-server-options
 import { ModelRepository } from '../repository/model-repository';
 import { CloudEventsFormatter } from './cloud-events.formatter';
 import { EventSampler } from './event.sampler';
-import { InferenceEventStream } from './inference-event-stream';
-import { MetricsRegistrar } from './metrics/metrics-registrar';
+import { InferenceEventStream } from '../inference/inference-event-stream';
+import { MetricsRegistrar } from './metrics/metrics.registrar';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.service';
 import { MlrunRecordFormatter, type LoggedResultsLookup } from './mlrun-record.formatter';
 import { MONITORING_OPTIONS } from './monitoring.constants';
@@ -15,7 +15,7 @@ import { MonitoringLifecycle } from './monitoring.lifecycle';
 import { MonitoringModuleClass, MONITORING_MODULE_OPTIONS } from './monitoring.module-definition';
 import type { ModelServerMonitoringOptions } from './monitoring-options.interface';
 import { validateMonitoringOptions, type ValidatedMonitoring } from './monitoring-options.validation';
-import { MonitoringPipe } from './monitoring.pipe';
+import { RecordPipeline } from './record-pipeline';
 import { createSink } from './sinks/sink.factory';
 
 /** The model of an event, when it overrides `loggedResults` (looked up only when a record is built). */
@@ -47,7 +47,7 @@ async function createPipe(
   events: InferenceEventStream,
   repository: ModelRepository,
   metrics: PrometheusMetrics | null,
-): Promise<MonitoringPipe | null> {
+): Promise<RecordPipeline | null> {
   const o = v.options;
   const sink = o.sink ?? (v.target === undefined ? undefined : createSink(v.target, o));
   if (sink === undefined) return null;
@@ -57,7 +57,7 @@ async function createPipe(
     o.format === 'mlrun'
       ? new MlrunRecordFormatter({ functionUri: o.functionUri, host: o.host, worker: o.worker, sampling: sampler.info }, loggedResultsOf(repository), (m) => logger.warn(m))
       : new CloudEventsFormatter(o.cloudEvents);
-  const pipe = new MonitoringPipe(sink, formatter, sampler, o, o.scheduler, metrics ?? undefined);
+  const pipe = new RecordPipeline(sink, formatter, sampler, o, o.scheduler, metrics ?? undefined);
   metrics?.watchPipe(pipe);
   // Subscribed while providers are built, before any model loads, so warm-up requests are recorded too.
   await pipe.start(events.events$);
@@ -83,10 +83,10 @@ async function createPipe(
       inject: [MONITORING_MODULE_OPTIONS, RESOLVED_OPTIONS],
     },
     { provide: PrometheusMetrics, useFactory: createMetrics, inject: [MONITORING_OPTIONS, ModelRepository, InferenceEventStream] },
-    { provide: MonitoringPipe, useFactory: createPipe, inject: [MONITORING_OPTIONS, InferenceEventStream, ModelRepository, PrometheusMetrics] },
+    { provide: RecordPipeline, useFactory: createPipe, inject: [MONITORING_OPTIONS, InferenceEventStream, ModelRepository, PrometheusMetrics] },
     MetricsRegistrar,
     MonitoringLifecycle,
   ],
-  exports: [PrometheusMetrics, MonitoringPipe],
+  exports: [PrometheusMetrics, RecordPipeline],
 })
 export class ModelServerMonitoringModule extends MonitoringModuleClass {}

@@ -3,7 +3,7 @@ import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
 import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 
 /** Nesting beyond this is written as a string marker: records stay bounded whatever model code returns. */
 const MAX_DEPTH = 32;

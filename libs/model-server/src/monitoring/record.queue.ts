@@ -12,7 +12,7 @@ function weigh(record: MonitoringRecord): number {
 }
 
 /**
- * The monitoring pipe's buffer: a ring of records bounded by count and by bytes. When full it drops by its
+ * The record pipeline's buffer: a ring of records bounded by count and by bytes. When full it drops by its
  * policy — `drop-oldest` makes room by dropping from the head, `drop-newest` refuses the newcomer — and
  * reports how many it dropped, so nothing is lost silently.
  *

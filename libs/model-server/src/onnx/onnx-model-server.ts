@@ -1,4 +1,5 @@
 import { InferenceSession, type Tensor as OrtTensor } from 'onnxruntime-node';
+import { versionLabel } from '../errors/version-label.util';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import { ModelServer } from '../model/model-server';
 import type { RequestContext } from '../model/request-context';
@@ -37,7 +38,7 @@ export class OnnxModelServer extends ModelServer {
   private outputNames: string[] = [];
 
   async load(): Promise<void> {
-    const label = this.context.version === undefined ? `'${this.context.name}'` : `'${this.context.name}' version '${this.context.version}'`;
+    const label = versionLabel(this.context.name, this.context.version);
     const { file, options } = readOnnxSettings(this.context.getParam('onnx'), label);
     this.session = await InferenceSession.create(await this.context.resolveRealFile(file), this.sessionOptions(options));
     const inputs = describeValues(this.session.inputMetadata, 'input');
@@ -77,17 +78,14 @@ export class OnnxModelServer extends ModelServer {
   }
 
   /** The session's feeds: every input of the request, by name, as an ONNX Runtime tensor. */
-  protected toFeeds(request: InferenceRequest, ctx: RequestContext): InferenceSession.FeedsType {
-    void ctx;
+  protected toFeeds(request: InferenceRequest, _ctx: RequestContext): InferenceSession.FeedsType {
     const feeds: Record<string, OrtTensor> = {};
     for (const input of request.inputs) feeds[input.name] = toOrtTensor(input, this.inputTypes.get(input.name));
     return feeds;
   }
 
   /** The v2 result: every output the session computed, as a v2 tensor. */
-  protected toResult(results: InferenceSession.ReturnType, request: InferenceRequest, ctx: RequestContext): InferenceResult {
-    void request;
-    void ctx;
+  protected toResult(results: InferenceSession.ReturnType, _request: InferenceRequest, _ctx: RequestContext): InferenceResult {
     const outputs: OutputTensor[] = [];
     for (const name of Object.keys(results)) outputs.push(fromOrtTensor(name, results[name] as OrtTensor));
     return { outputs };

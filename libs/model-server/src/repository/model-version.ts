@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ModelServerError } from '../errors/model-server.error';
+import { versionLabel } from '../errors/version-label.util';
 import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver, type PredictExecutor } from '../execution/predict-executor.interface';
 import { ModelContext } from '../model/model-context';
 import { resolveHooks, type ModelHooks } from '../model/model-hooks';
@@ -91,7 +92,7 @@ export class ModelVersion implements ModelScope {
     private readonly caller: () => ModelCaller | undefined = () => undefined,
     private readonly observer: () => ExecutorObserver = () => NO_OBSERVER,
   ) {
-    this.label = config.version === undefined ? `'${config.name}'` : `'${config.name}' version '${config.version}'`;
+    this.label = versionLabel(config.name, config.version);
     this.logger = new Logger(`model ${this.label}`);
     this.className = config.model.name;
     this.inputs = config.inputs;

@@ -57,9 +57,7 @@ export class ParallelRun extends ModelRouter {
    * Merges the answering members' responses (in member order) into the router's result. The default applies the
    * configured strategy; override it to merge otherwise.
    */
-  merge(results: readonly MemberResponse[], request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult> {
-    void request;
-    void ctx;
+  merge(results: readonly MemberResponse[], _request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceResult> {
     const outputs: OutputTensor[] = [];
     const producer = new Map<string, string>();
     for (const { member, response } of results) {

@@ -3,6 +3,7 @@ import { ByteStrings, type InferenceResponse, type Tensor } from '../../model';
 import type { ContentTarget, DecodedContent, MediaTypeParams } from './content-codec.interface';
 import { contentTarget } from './content-target.util';
 import { CsvContentCodec } from './csv-content.codec';
+import { errorOf } from '../../../../../test/helpers/error-of';
 
 const codec = new CsvContentCodec();
 const IRIS = contentTarget('iris', [{ name: 'input-0', datatype: 'FP32', shape: [-1, 4] }]);
@@ -12,15 +13,6 @@ function decode(body: Buffer, target: ContentTarget, params: MediaTypeParams): D
   const result = codec.decode(body, target, params);
   if (result instanceof Promise) throw new Error('a small body should be read at once');
   return result;
-}
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected an error');
 }
 
 function response(outputs: Tensor[]): InferenceResponse {
@@ -163,7 +155,7 @@ describe('CsvContentCodec', () => {
         expect(err.code).toBe(ErrorCode.InvalidRequest);
         expect(err.message).toBe(`CSV line 1, field 1: "${digits}" is an integer of 21 digits; at most 20 (64 bits) are read`);
       }
-      expect(decode(Buffer.from('12345678901234567890\n'), F64, {}).request.inputs[0].data).toEqual(Float64Array.from([12345678901234567890]));
+      expect(decode(Buffer.from('12345678901234567890\n'), F64, {}).request.inputs[0].data).toEqual(Float64Array.from([Number('12345678901234567890')]));
     });
 
     it('refuses values that are not finite (1e999) and FP32 overflow (400)', () => {

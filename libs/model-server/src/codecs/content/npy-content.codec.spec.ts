@@ -4,6 +4,7 @@ import type { ContentTarget, DecodedContent } from './content-codec.interface';
 import { contentTarget } from './content-target.util';
 import { NpyContentCodec } from './npy-content.codec';
 import { readNpyHeader, writeNpyHeader } from './npy-format.util';
+import { errorOf } from '../../../../../test/helpers/error-of';
 
 const codec = new NpyContentCodec();
 const UNDECLARED = contentTarget('m', []);
@@ -104,15 +105,6 @@ describe('NpyContentCodec', () => {
 
   describe('hostile bodies', () => {
     const FP32_MODEL = contentTarget('m', [{ name: 'x', datatype: 'FP32', shape: [-1] }]);
-
-    function errorOf(fn: () => unknown): { code: string; message: string } {
-      try {
-        fn();
-      } catch (err) {
-        return err as { code: string; message: string };
-      }
-      throw new Error('expected an error');
-    }
 
     /** An .npy body whose header (after the 12-byte v2 prefix) is `dict` as it is, not padded. */
     function rawHeader(dict: string, data: Uint8Array = new Uint8Array(0)): Buffer {

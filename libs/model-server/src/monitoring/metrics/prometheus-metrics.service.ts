@@ -2,10 +2,10 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ExecutorObserver } from '../../execution/predict-executor.interface';
 import { ModelState } from '../../model/model-state.enum';
 import type { ModelRepository } from '../../repository/model-repository';
-import type { InferenceEventStream } from '../inference-event-stream';
-import type { InferenceEvent, StageTimings } from '../inference-event.interface';
-import type { MonitoringPipe } from '../monitoring.pipe';
-import type { DropReason, PipeObserver } from '../monitoring-pipe.interface';
+import type { InferenceEventStream } from '../../inference/inference-event-stream';
+import type { InferenceEvent, StageTimings } from '../../inference/inference-event.interface';
+import type { RecordPipeline } from '../record-pipeline';
+import type { DropReason, PipeObserver } from '../record-pipeline.interface';
 import {
   CounterFamily,
   GaugeFamily,
@@ -77,7 +77,7 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
   private readonly recordsDropped: CounterFamily;
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly executorSeries = new Map<string, ExecutorSeries>();
-  private readonly pipes: MonitoringPipe[] = [];
+  private readonly pipes: RecordPipeline[] = [];
   private stopListening: (() => void) | null = null;
   /** The series of the previous event: consecutive requests mostly go to the same model, op and outcome. */
   private lastSeries: RequestSeries | null = null;
@@ -166,7 +166,7 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
   }
 
   /** Adds a pipe's buffer size to `<p>monitoring_buffer_records`. */
-  watchPipe(pipe: MonitoringPipe): void {
+  watchPipe(pipe: RecordPipeline): void {
     this.pipes.push(pipe);
   }
 

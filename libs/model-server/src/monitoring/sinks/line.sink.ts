@@ -61,7 +61,7 @@ export class FileSink implements MonitoringSink {
     try {
       this.handle = await open(this.path, 'a');
     } catch (err) {
-      throw new Error(`cannot open the monitoring log file ${this.path} (LOG_STREAM): ${(err as Error).message}`);
+      throw new Error(`cannot open the monitoring log file ${this.path} (LOG_STREAM): ${(err as Error).message}`, { cause: err });
     }
     for (const listener of this.listeners) listener();
   }

@@ -1,7 +1,7 @@
 import type { MonitoringRecord } from '../monitoring-record.interface';
 
 /**
- * Where the monitoring pipe delivers its records. A sink makes one delivery attempt per {@link send}
+ * Where the record pipeline delivers its records. A sink makes one delivery attempt per {@link send}
  * (bounded by its own timeout); the pipe owns buffering, batching, retries and dropping.
  *
  * @publicApi

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
 import { ownHook } from '../http/fast-lane';
-import { fastifyOf } from '../http/fastify-instance.util';
+import { onFastify } from '../http/fastify-instance.util';
 import { TokenVerifier } from './token-verifier';
 import { unauthenticated } from '../../errors';
 
@@ -21,9 +21,10 @@ export class AuthRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.verifier.enabled) return;
-    const app = fastifyOf(this.adapterHost);
-    if (app === undefined) return;
+    if (this.verifier.enabled) onFastify(this.adapterHost, (app) => this.register(app));
+  }
+
+  private register(app: FastifyInstance): void {
     const verifier = this.verifier;
     // The lane makes the same check itself (the one `admits`), so this hook does not turn it off.
     app.addHook(

@@ -27,7 +27,7 @@ export class TokenVerifier {
       try {
         text = readFileSync(options.tokensFile, 'utf8');
       } catch (err) {
-        throw new Error(`cannot read the auth tokens file ${options.tokensFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new Error(`cannot read the auth tokens file ${options.tokensFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
       }
       for (const line of text.split(/\r?\n/)) {
         const token = line.trim();

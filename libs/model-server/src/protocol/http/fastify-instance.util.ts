@@ -16,3 +16,14 @@ export function fastifyOf(host: HttpAdapterHost): FastifyInstance | undefined {
   }
   return app;
 }
+
+/**
+ * Runs a registrar's `register` on the application's Fastify instance, or not at all in an application context
+ * without HTTP: the one skeleton of every `onModuleInit` that puts routes or hooks on raw Fastify.
+ *
+ * @internal
+ */
+export function onFastify(host: HttpAdapterHost, register: (app: FastifyInstance) => void): void {
+  const app = fastifyOf(host);
+  if (app !== undefined) register(app);
+}

@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { ModelCatalog } from '../../inference/model-catalog';
 import { ServerInfo } from '../../inference/server-info';
 import { RESOLVED_OPTIONS } from '../../options/tokens';
 import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { TokenVerifier } from '../auth/token-verifier';
-import { fastifyOf } from '../http/fastify-instance.util';
+import { onFastify } from '../http/fastify-instance.util';
 import { DOCS_PAGE } from './docs-page';
 import { buildOpenApiDocument } from './openapi-document';
 
@@ -25,9 +26,10 @@ export class OpenApiRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.options.rest || !this.options.docs) return;
-    const app = fastifyOf(this.adapterHost);
-    if (app === undefined) return;
+    if (this.options.rest && this.options.docs) onFastify(this.adapterHost, (app) => this.register(app));
+  }
+
+  private register(app: FastifyInstance): void {
     // Served without credentials while the models are protected, the document names no model.
     const withModels = this.verifier.mayNameModels('docs');
     for (const path of ['/openapi.json', '/docs']) this.verifier.declareOpen(path, 'docs');

@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { ServerInfo } from '../../inference/server-info';
 import { RESOLVED_OPTIONS } from '../../options/tokens';
 import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { TokenVerifier } from '../auth/token-verifier';
-import { fastifyOf } from '../http/fastify-instance.util';
+import { onFastify } from '../http/fastify-instance.util';
 import { SAGEMAKER_API_PATHS } from './sagemaker.openapi';
 import { SageMakerRoutes } from './sagemaker.routes';
 import { SageMakerService } from './sagemaker.service';
@@ -26,8 +27,10 @@ export class SageMakerRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const app = fastifyOf(this.adapterHost);
-    if (app === undefined) return; // an application context without HTTP
+    onFastify(this.adapterHost, (app) => this.register(app));
+  }
+
+  private register(app: FastifyInstance): void {
     // /ping is open unless health is protected: then its answer must not name the models the other routes protect.
     const pingNamesModels = this.verifier.mayNameModels('health');
     this.verifier.declareOpen('/ping', 'health');

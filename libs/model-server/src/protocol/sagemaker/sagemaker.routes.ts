@@ -8,7 +8,7 @@ import { readRequestBody, type BodyDone } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
-import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call.options';
+import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
 import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invocationEncodingUnsupported } from '../../errors';
 

@@ -37,7 +37,7 @@ export function grpcAuthInterceptor(verifier: TokenVerifier, options: AuthOption
         next({
           onReceiveMetadata: (metadata, pass) => {
             // Runs inside grpc-js's handling of the HTTP/2 stream: nothing may throw out of it.
-            let allowed = false;
+            let allowed: boolean;
             try {
               allowed = verifier.verify(verifier.tokenFrom(firstString(metadata, 'authorization'), firstString(metadata, apiKeyHeader)));
             } catch {

@@ -4,7 +4,6 @@ import { TensorBudget } from '../../../codecs/tensor-budget';
 import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tensor.interface';
 import { clip } from '../../../errors/clip.util';
 import { checkRequestLimits, type RequestLimits } from '../../../inference/request-limits';
-import { ByteStrings } from '../../../model/byte-strings';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';
 import { readParameterEntry } from './infer-parameter.codec';
 import { int64ToNumber, ProtoReader, WT_BYTES, WT_VARINT } from './proto-wire.util';

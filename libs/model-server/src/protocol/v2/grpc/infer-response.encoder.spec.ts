@@ -10,7 +10,7 @@ import { encodeInferResponse, encodeStreamError, needsRawResponse } from './infe
 const root = new protobuf.Root().loadSync(GRPC_PREDICT_V2_PROTO, { keepCase: true });
 const Response = root.lookupType('inference.ModelInferResponse');
 const StreamResponse = root.lookupType('inference.ModelStreamInferResponse');
-const asObject = (type: protobuf.Type, bytes: Buffer) => type.toObject(type.decode(bytes), { longs: String, oneofs: true, arrays: true }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const asObject = (type: protobuf.Type, bytes: Buffer) => type.toObject(type.decode(bytes), { longs: String, oneofs: true, arrays: true }) as Record<string, any>;
 
 const encode = async (r: InferenceResponse, raw: boolean, wrapField = 0): Promise<Buffer> => encodeInferResponse(r, raw, 64 * 1024 * 1024, wrapField);
 const response = (outputs: Tensor[], extra: Partial<InferenceResponse> = {}): InferenceResponse => ({ model_name: 'm', id: 'r', outputs, ...extra });

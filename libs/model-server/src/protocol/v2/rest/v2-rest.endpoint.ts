@@ -13,7 +13,7 @@ import { logHttpFault } from '../../http/http-status.map';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
-import { completeCallOptions, openCallOptions } from './rest-call.options';
+import { completeCallOptions, openCallOptions } from './rest-call-options.util';
 import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
 import type { V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';

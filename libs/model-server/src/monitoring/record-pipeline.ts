@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { asyncScheduler, filter, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { EventSampler } from './event.sampler';
-import type { InferenceEvent } from './inference-event.interface';
-import type { DropReason, PipeObserver, PipeSettings } from './monitoring-pipe.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
+import type { DropReason, PipeObserver, PipeSettings } from './record-pipeline.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
 import { RecordEncoder } from './record.encoder';
 import { RecordQueue } from './record.queue';
@@ -11,7 +11,7 @@ import { SinkDeliveryError, type MonitoringSink } from './sinks/monitoring-sink.
 const NO_OBSERVER: PipeObserver = { sent: () => undefined, dropped: () => undefined };
 
 /**
- * The monitoring pipe: inference events → sampling (rxjs `filter`) → records → a bounded buffer → batches,
+ * The record pipeline (not a Nest pipe): inference events → sampling (rxjs `filter`) → records → a bounded buffer → batches,
  * released when `batchSize` records wait or the oldest has waited `batchIntervalMs` → the sink, at most
  * `maxInFlight` batches at once. Records wait as UTF-8 bytes (`EncodedRecord`). A failed batch is retried
  * with doubling back-off; if the sink went away (e.g. Redis disconnected) its records go back to the buffer
@@ -21,7 +21,7 @@ const NO_OBSERVER: PipeObserver = { sent: () => undefined, dropped: () => undefi
  *
  * @publicApi
  */
-export class MonitoringPipe {
+export class RecordPipeline {
   private readonly queue: RecordQueue;
   private readonly encoder = new RecordEncoder();
   private readonly logger = new Logger('Monitoring');

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenVerifier } from '../../protocol/auth/token-verifier';
 import { sendAnswer, statusErrorAnswer } from '../../protocol/http/http-answer';
+import { onFastify } from '../../protocol/http/fastify-instance.util';
 import { MONITORING_OPTIONS } from '../monitoring.constants';
 import type { ValidatedMonitoring } from '../monitoring-options.validation';
 import { PrometheusMetrics } from './prometheus-metrics.service';
@@ -26,13 +27,10 @@ export class MetricsRegistrar implements OnModuleInit {
 
   onModuleInit(): void {
     const metrics = this.metrics;
-    if (metrics === null) return;
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter === undefined || adapter === null) return; // an application context without HTTP
-    const app = adapter.getInstance() as FastifyInstance;
-    if (typeof app?.route !== 'function' || typeof app.addContentTypeParser !== 'function') {
-      throw new Error('ModelServerMonitoringModule serves /metrics on Fastify: create the application with new FastifyAdapter()');
-    }
+    if (metrics !== null) onFastify(this.adapterHost, (app) => this.register(app, metrics));
+  }
+
+  private register(app: FastifyInstance, metrics: PrometheusMetrics): void {
     this.verifier.declareOpen(this.monitoring.options.metricsPath, 'metrics');
     app.route({
       method: 'GET',

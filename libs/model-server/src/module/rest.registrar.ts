@@ -1,10 +1,11 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { fastLaneSlotOf } from '../protocol/http/fast-lane';
-import { fastifyOf } from '../protocol/http/fastify-instance.util';
+import { onFastify } from '../protocol/http/fastify-instance.util';
 import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
@@ -31,9 +32,10 @@ export class RestRegistrar implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.options.rest) return;
-    const app = fastifyOf(this.adapterHost);
-    if (app === undefined) return; // an application context without HTTP
+    if (this.options.rest) onFastify(this.adapterHost, (app) => this.register(app));
+  }
+
+  private register(app: FastifyInstance): void {
     const bodyPaths = new Map<string, BodyPaths>();
     for (const m of this.options.models) {
       if (m.inputPath !== undefined || m.resultPath !== undefined) {

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { Subject, VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { EventSampler } from './event.sampler';
-import type { InferenceEvent } from './inference-event.interface';
+import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { MonitoringRecord, RecordFormatter } from './monitoring-record.interface';
-import { MonitoringPipe } from './monitoring.pipe';
+import { RecordPipeline } from './record-pipeline';
 import type { EncodedRecord } from './record.encoder';
-import type { DropReason, PipeSettings } from './monitoring-pipe.interface';
+import type { DropReason, PipeSettings } from './record-pipeline.interface';
 import { SinkDeliveryError, type MonitoringSink } from './sinks/monitoring-sink.interface';
 
 /** A sink under the test's control: it records each batch with the virtual time it was sent at. */
@@ -70,7 +70,7 @@ const SETTINGS: PipeSettings = {
 /** Lets promise callbacks run (no time passes). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('MonitoringPipe', () => {
+describe('RecordPipeline', () => {
   let clock: VirtualTimeScheduler;
   let sink: FakeSink;
   let events: Subject<InferenceEvent>;
@@ -90,8 +90,8 @@ describe('MonitoringPipe', () => {
     clock.frame = target;
   }
 
-  async function pipe(settings: Partial<PipeSettings> = {}, sampler = new EventSampler()): Promise<MonitoringPipe> {
-    const p = new MonitoringPipe(sink, formatter, sampler, { ...SETTINGS, ...settings }, clock, {
+  async function pipe(settings: Partial<PipeSettings> = {}, sampler = new EventSampler()): Promise<RecordPipeline> {
+    const p = new RecordPipeline(sink, formatter, sampler, { ...SETTINGS, ...settings }, clock, {
       sent: (_sink, n) => (sentCount += n),
       dropped: (_sink, reason, n) => drops.push([reason, n]),
     });
@@ -220,7 +220,7 @@ describe('MonitoringPipe', () => {
   });
 
   it('a record that cannot be formatted is counted, and never reaches the request', async () => {
-    const p = new MonitoringPipe(sink, { format: () => { throw new Error('bad hook'); } }, new EventSampler(), SETTINGS, clock, {
+    const p = new RecordPipeline(sink, { format: () => { throw new Error('bad hook'); } }, new EventSampler(), SETTINGS, clock, {
       sent: () => undefined,
       dropped: (_s, reason, n) => drops.push([reason, n]),
     });

@@ -8,13 +8,13 @@ import type { DropPolicy } from './monitoring-options.interface';
  */
 export type DropReason = 'overflow' | 'failed' | 'rejected' | 'shutdown' | 'unformattable';
 
-/** Where the pipe reports deliveries and drops (Prometheus counters implement it). @publicApi */
+/** Where the record pipeline reports deliveries and drops (Prometheus counters implement it). @publicApi */
 export interface PipeObserver {
   sent(sink: string, count: number): void;
   dropped(sink: string, reason: DropReason, count: number): void;
 }
 
-/** How the pipe batches, buffers and retries. Durations in milliseconds. @publicApi */
+/** How the record pipeline batches, buffers and retries. Durations in milliseconds. @publicApi */
 export interface PipeSettings {
   batchSize: number;
   batchIntervalMs: number;

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { InferenceEventStream } from '../monitoring/inference-event-stream';
+import { InferenceEventStream } from '../inference/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 
 /**

@@ -8,7 +8,7 @@ export type InferenceEventListener = (event: InferenceEvent) => void;
  * The stream of {@link InferenceEvent}s. The data plane builds an event only while {@link active} is true,
  * i.e. while at least one listener or subscriber is there, so monitoring costs nothing when it is off.
  * Consumers on the request path (metrics, request logs) use {@link listen}, a plain call per event; the
- * monitoring pipe subscribes to {@link events$} for RxJS operators.
+ * record pipeline subscribes to {@link events$} for RxJS operators.
  *
  * @publicApi
  */

@@ -1,0 +1,42 @@
+// `npm run lint`: the recommended rules of ESLint and typescript-eslint over libs/, src/, test/ and samples/.
+// Syntax rules only: type-aware rules need the TypeScript JS API, which the compiler the project builds with
+// (TypeScript 7, the `typescript-native` package) does not have; `typescript` 6 is installed for the parser alone.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// A leading `_` marks a deliberately unused parameter or binding (a base hook's signature, a skipped element).
+const unused = { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' };
+
+export default defineConfig(
+  { ignores: ['dist/', 'coverage/'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  {
+    files: ['{libs,src,test,samples}/**/*.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', unused],
+    },
+  },
+  {
+    // Tests read parsed JSON answers, records and protobuf objects by path; typing each shape would only restate it.
+    files: ['test/**/*.ts', '**/*.spec.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Model files are loaded, and swc (the TypeScript compiler for them) is loaded on first use, through `require`:
+    // synchronous, and it goes through the require hooks of swc and of jest.
+    files: ['libs/model-server/src/execution/model-class.loader.ts', 'libs/model-server/src/execution/typescript-require.util.ts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Node scripts: the benchmarks, test helpers run as child processes, the samples' training scripts.
+    files: ['{libs,src,test,samples}/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: {
+      'no-unused-vars': ['error', unused],
+    },
+  },
+);
