@@ -1,5 +1,6 @@
 import { status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { ModelServer, type InferenceRequest, type InferenceResult } from 'nest-model-server';
+import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import { EchoFixture } from './fixtures/test-models';
 import { bytesOf, createGrpcApp, type GrpcTestApp, type Message } from './helpers/grpc-client';
 
@@ -91,6 +92,38 @@ describe('gRPC ModelStreamInfer', () => {
     expect(Buffer.compare(raw.infer_response.raw_output_contents[0], bytesOf(data))).toBe(0);
     const short = answers.find((a) => a.infer_response.id === 'short')!;
     expect(short.error_message).toMatch(/raw data has 8 bytes, but shape \[4\] of FP32 needs 16/);
+  });
+
+  it('gives each request its one monitoring event, refused messages included (none for an unknown model)', async () => {
+    const events: InferenceEvent[] = [];
+    const sub = t.app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
+    try {
+      const stream = t.client.stream();
+      const answers: Message[] = [];
+      stream.on('data', (m: Message) => answers.push(m));
+      const ended = new Promise<StatusObject>((resolve) => stream.on('status', resolve));
+      const data = new Float32Array([1.5, -2]);
+      stream.write({ model_name: 'echo', id: 'ok', inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }], raw_input_contents: [bytesOf(data)] });
+      // Refused by the message decoder once it read the model's name, and by the data plane's decoding.
+      stream.write({ model_name: 'echo', id: 'empty', inputs: [] });
+      stream.write({ model_name: 'echo', id: 'short', inputs: [{ name: 'x', datatype: 'FP32', shape: [4] }], raw_input_contents: [bytesOf(data)] });
+      stream.write({ model_name: 'nope', id: 'lost', inputs: [{ name: 'x', datatype: 'FP32', shape: [2] }], raw_input_contents: [bytesOf(data)] });
+      stream.end();
+      expect((await ended).code).toBe(status.OK);
+      expect(answers.find((a) => a.infer_response.id === '')?.error_message).toMatch(/the request has no inputs/);
+      const seen = events.map((e) => [e.model, e.version, e.op, e.protocol, e.status, e.errorCode]).sort((x, y) => String(x[4]).localeCompare(String(y[4])));
+      expect(seen).toEqual([
+        ['echo', '3', 'infer', 'grpc', 'error', 'INVALID_REQUEST'],
+        ['echo', '3', 'infer', 'grpc', 'error', 'INVALID_REQUEST'],
+        ['echo', '3', 'infer', 'grpc', 'ok', undefined],
+      ]);
+      expect(events.filter((e) => e.status === 'error').map((e) => e.error).sort()).toEqual([
+        expect.stringMatching(/raw data has 8 bytes/),
+        expect.stringMatching(/the request has no inputs/),
+      ]);
+    } finally {
+      sub.unsubscribe();
+    }
   });
 
   it('runs at most maxStreamInFlight requests of a stream at once, then reads on', async () => {

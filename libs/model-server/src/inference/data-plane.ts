@@ -1,17 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
-import { isModelServerError, ModelServerError } from '../errors/model-server.error';
+import {
+  asInternalError,
+  callsTooDeep,
+  explainNotImplemented,
+  modelNotReady,
+  notARouter,
+  operationNotFound,
+  tooManyInFlight,
+} from '../errors';
+import { isModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
+import type { ModelHooks } from '../model/model-hooks';
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext, type NestedCall } from '../model/request-context';
 import type { InferenceEventStream } from './inference-event-stream';
-import type { StageTimings } from './inference-event.interface';
 import type { LoadedModel } from '../repository/loaded-model';
 import type { ModelRepository } from '../repository/model-repository';
 import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
+import { isModelRouter } from '../routing/model-router.base';
+import { ROUTER_MEMBER_PARAMETER } from '../routing/router.constants';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
 import { alignLargeRawData } from '../codecs/raw-data.decoder';
@@ -20,29 +31,17 @@ import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
+import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRunner } from './data-plane-request';
+import { classify, RequestFrame } from './request-frame';
+import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
-import { asInternalError, callsTooDeep, errorDetail, explainNotImplemented, invalidRequest, modelError, modelNotReady, operationNotFound, tooManyInFlight } from '../errors';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 const MAX_CALL_DEPTH = 8;
 
-/** The facts of one request the monitoring event is built from (only when something subscribes). */
-interface Trace {
-  mv: ModelVersion;
-  ctx: RequestContext;
-  call: CallOptions;
-  startedAt: number;
-  start: number;
-  stages: StageTimings;
-  request: InferenceRequest | undefined;
-  rawRequest: unknown;
-  response: unknown;
-  error: ModelServerError | undefined;
-}
-
 /**
- * One request's journey, shared by every transport: lookup, readiness, decode, the hook chain, encode,
- * ids, deadlines, stage timings and the monitoring tap. It never sees HTTP or gRPC.
+ * One request's journey, shared by every transport: lookup, readiness, admission, decode, the hook chain,
+ * encode, ids, deadlines, stage timings and the request's one monitoring event. It never sees HTTP or gRPC.
  *
  * @publicApi
  */
@@ -55,7 +54,7 @@ export class DataPlane {
     infer: async (name, request, options) => {
       const target = this.repository.get(name, options?.version);
       if (target.state === ModelState.Loading) await target.load();
-      return this.run('infer', name, options?.version, request as WireInferenceRequest, INTERNAL_CALL, 1);
+      return this.run('infer', name, options?.version, request as WireInferenceRequest, INTERNAL_CALL, 1, undefined, null, undefined);
     },
   };
 
@@ -69,13 +68,22 @@ export class DataPlane {
       { protocol: 'internal', deadline: parent.deadline, headers: parent.headers },
       parent.depth + 1,
       parent,
+      null,
+      undefined,
     );
+
+  private readonly runner: RequestRunner = {
+    run: (req, wire, raw) =>
+      req.op === 'infer' || req.op === 'explain'
+        ? this.run(req.op, req.name, req.version, wire, req.call, 0, undefined, req, raw)
+        : Promise.reject(new Error(`a request for operation '${req.op}' runs with operation(), not run()`)),
+    operation: (req, input, raw) => this.runOperation(req, input, raw),
+    invoke: (req, edges) => this.invokeWith(req, edges),
+    refuse: (req, err, raw) => this.recordRefusal(req, err, raw),
+  };
 
   /** Requests in the data plane now, all models together. */
   private inFlight = 0;
-
-  /** Errors whose request already has its monitoring event (so a transport does not report them again). */
-  private readonly traced = new WeakSet<object>();
 
   /** Request body bytes held by requests being decoded and served, server-wide; transports take and give back. */
   readonly byteBudget: RequestByteBudget;
@@ -100,21 +108,75 @@ export class DataPlane {
     return this.inFlight;
   }
 
+  /**
+   * Opens a request before the transport reads its body: the handle runs it, or takes the reason the transport
+   * refused it, and the request gets its one monitoring event either way. @internal
+   */
+  begin(op: string, name: string, version: string | undefined, call: CallOptions): DataPlaneRequest {
+    return new DataPlaneRequest(this.runner, op, name, version, call);
+  }
+
   /** Runs `preprocess → validate → predict → postprocess` and returns the checked response. */
   infer(name: string, version: string | undefined, wire: WireInferenceRequest, call: CallOptions): Promise<InferenceResponse> {
-    return this.run('infer', name, version, wire, call);
+    return this.begin('infer', name, version, call).run(wire);
   }
 
   /** Runs the same chain with `explain` in place of `predict`. */
   explain(name: string, version: string | undefined, wire: WireInferenceRequest, call: CallOptions): Promise<InferenceResponse> {
-    return this.run('explain', name, version, wire, call);
+    return this.begin('explain', name, version, call).run(wire);
   }
 
   /**
-   * The version a request addresses, if it is ready to serve; else a 404 or 503 (with `Retry-After` while it
-   * loads or unloads). Once shutdown has begun only nested calls of requests already in flight are taken. @internal
+   * Runs a custom operation the model declared with `@Operation`. Its body is decoded when it is a v2 request;
+   * otherwise the model gets it as `request.body`.
    */
-  readyVersion(name: string, version: string | undefined, depth = 0): ModelVersion {
+  operation(name: string, version: string | undefined, op: string, input: OperationInput, call: CallOptions): Promise<OperationOutput> {
+    return this.begin(op, name, version, call).operation(input);
+  }
+
+  /**
+   * The version a request addresses with the generation serving it, if it is ready; else a 404 or 503 (with
+   * `Retry-After` while it loads or unloads). Once shutdown has begun only nested calls are taken. @internal
+   */
+  readyVersion(name: string, version: string | undefined, depth = 0): ReadyVersion {
+    const mv = this.lookup(name, version, depth);
+    return readyOf(mv, mv.serving());
+  }
+
+  /**
+   * The request for MLRun's router URL form (`/v2/models/:router[/versions/:v]/:member/infer`): the same request,
+   * pinned to `member` by the `router_member` parameter, so it still runs through the router. A model that is not a
+   * router, or a member the router does not have, is a 404; a router that is not ready a 503. @internal
+   */
+  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): WireInferenceRequest {
+    const router = this.lookup(name, version, 0).serving().instance;
+    if (!isModelRouter(router)) throw notARouter(name, member);
+    router.member(member);
+    return { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } };
+  }
+
+  /**
+   * Runs a health check of a ready version's model code (SageMaker's `ping` hook) inside the model's scope. The
+   * generation is held until the check settles or `timeoutMs` passes, so an unload waits for it as for a request;
+   * it is not a request (no admission limit, no monitoring event). Resolves `timedOut()` when the time is up.
+   * @internal
+   */
+  async check<T>(ready: ReadyVersion, run: (ready: ReadyVersion) => T | Promise<T>, timeoutMs: number, timedOut: () => T): Promise<T> {
+    const serving = ready.version.hold();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const late = new Promise<T>((resolve) => {
+        timer = setTimeout(() => resolve(timedOut()), timeoutMs);
+      });
+      return await Promise.race([(async () => inModelScope(ready.version, run, ready))(), late]);
+    } finally {
+      clearTimeout(timer);
+      serving.leave();
+    }
+  }
+
+  /** The version addressed, if ready; once shutdown has begun, only for nested calls. */
+  private lookup(name: string, version: string | undefined, depth: number): ModelVersion {
     const mv = this.repository.get(name, version);
     if (mv.state !== ModelState.Ready) throw mv.notReady();
     if (depth === 0 && this.repository.isShuttingDown) throw modelNotReady(mv.label, 'shutting down', undefined, 1);
@@ -122,20 +184,177 @@ export class DataPlane {
   }
 
   /**
-   * Takes a request into the version (which counts it, so an unload waits for it) and returns the loaded
-   * instance it runs on for its whole journey; 503 with Retry-After when the server or the model is at its limit.
+   * Admits a request into the version (which counts it, so an unload waits for it) and opens its frame: the
+   * generation it runs on for its whole journey, its context, deadline and trace. 503 with Retry-After when the
+   * server or the model is at its limit.
    */
-  private admit(mv: ModelVersion): LoadedModel {
+  private open(op: string, mv: ModelVersion, id: string, call: CallOptions, raw: unknown, depth: number, parent: RequestContext | undefined): RequestFrame {
     const max = this.limits.maxInFlight;
     if (max > 0 && this.inFlight >= max) throw tooManyInFlight('the server', max, 'maxInFlight / MAX_IN_FLIGHT');
-    const serving = mv.enter();
+    const serving = mv.tryAdmit();
     this.inFlight++;
-    return serving;
+    const ctx = this.context(id, op, mv, call, depth, parent);
+    const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
+    const trace = this.events.active ? startTrace(mv, ctx, call, raw) : null;
+    return new RequestFrame(mv, serving, call, ctx, timer, trace);
   }
 
-  private release(mv: ModelVersion, serving: LoadedModel): void {
-    this.inFlight--;
-    mv.leave(serving);
+  /** Runs `body` in the frame: every failure gets its catalogue code; the frame is closed and its event emitted. */
+  private async framed<T>(f: RequestFrame, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      const coded = classify(err, f.mv, f.stage, f.ctx.id);
+      if (f.trace !== null) f.trace.error = coded;
+      throw coded;
+    } finally {
+      this.inFlight--;
+      f.mv.release(f.serving);
+      if (f.timer !== null) f.timer.clear();
+      if (f.trace !== null) finishTrace(this.events, f.trace);
+    }
+  }
+
+  /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
+  private context(id: string, op: string, mv: ModelVersion, call: CallOptions, depth: number, parent: RequestContext | undefined): RequestContext {
+    const deadline =
+      mv.timeoutMs === 0 && this.limits.requestTimeoutMs === 0
+        ? call.deadline
+        : earliestDeadline(call.deadline, mv.timeoutMs, this.limits.requestTimeoutMs, Date.now());
+    return new RequestContext(id, op, deadline, call.headers, depth, this.nestedCall, call.cancellation, parent);
+  }
+
+  /** Infer or explain; `req` is the transport's handle, whose refusal (not ready, overloaded) is recorded with `raw`. */
+  private run(
+    op: InferOp,
+    name: string,
+    version: string | undefined,
+    wire: WireInferenceRequest,
+    call: CallOptions,
+    depth: number,
+    parent: RequestContext | undefined,
+    req: DataPlaneRequest | null,
+    raw: unknown,
+  ): Promise<InferenceResponse> {
+    if (depth > MAX_CALL_DEPTH) return Promise.reject(callsTooDeep(MAX_CALL_DEPTH, name));
+    let f: RequestFrame;
+    try {
+      const mv = this.lookup(name, version, depth);
+      if (op === 'explain' && mv.hooks?.explain === null) throw explainNotImplemented(mv.label);
+      f = this.open(op, mv, wire.id ?? randomUUID(), call, wire, depth, parent);
+    } catch (err) {
+      if (req !== null) this.recordRefusal(req, err, raw);
+      return Promise.reject(err);
+    }
+    return this.framed(f, () => this.chain(f, wire));
+  }
+
+  /** decode → preprocess → validate → predict (or explain) → postprocess → encode, in the frame. */
+  private async chain(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceResponse> {
+    const { ctx, trace } = f;
+    const hooks = f.serving.hooks;
+    f.stage = 'decode';
+    await this.decodeDeferred(wire);
+    let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    f.lap();
+    if (hooks.preprocess !== null) {
+      f.stage = 'preprocess';
+      request = await f.wait(hooks.preprocess(request, ctx));
+      f.lap();
+    }
+    if (hooks.validate !== null) {
+      f.stage = 'validate';
+      await f.wait(hooks.validate(request, ctx));
+      f.lap();
+    }
+    if (trace !== null) trace.request = request;
+    const infer = ctx.op === 'infer';
+    f.stage = infer ? 'predict' : 'explain';
+    let result = await f.wait(infer ? f.serving.executor.run(request, ctx) : explainHook(f, hooks, request));
+    f.lap();
+    if (hooks.postprocess !== null) {
+      f.stage = 'postprocess';
+      result = await f.wait(hooks.postprocess(result, ctx));
+      f.lap();
+    }
+    f.stage = 'encode';
+    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain');
+    f.lap();
+    if (trace !== null) trace.response = response;
+    return response;
+  }
+
+  private runOperation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput> {
+    let f: RequestFrame;
+    let method: string | symbol | undefined;
+    try {
+      const mv = this.lookup(req.name, req.version, 0);
+      method = mv.operations.get(req.op);
+      if (method === undefined) throw operationNotFound(req.name, req.op);
+      f = this.open(req.op, mv, input.wire?.id ?? randomUUID(), req.call, input.wire ?? input.body, 0, undefined);
+    } catch (err) {
+      this.recordRefusal(req, err, raw);
+      return Promise.reject(err);
+    }
+    const declared = method;
+    return this.framed(f, () => this.operationChain(f, declared, input));
+  }
+
+  private async operationChain(f: RequestFrame, method: string | symbol, input: OperationInput): Promise<OperationOutput> {
+    const { ctx, trace } = f;
+    const op = ctx.op;
+    if (input.wire !== undefined) await this.decodeDeferred(input.wire);
+    const request: InferenceRequest =
+      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [], body: input.body };
+    f.lap();
+    if (trace !== null) trace.request = request;
+    f.stage = 'operation';
+    const value: unknown = await f.wait(inModelScope(f.mv, callOperation, f.serving.instance, method, request, ctx));
+    f.lap();
+    let output: OperationOutput;
+    if (isInferenceResult(value)) {
+      f.stage = 'encode';
+      output = { kind: 'inference', response: encodeResponse(value, f.mv, request, op) };
+      f.lap();
+    } else {
+      output = { kind: 'value', value: value === undefined ? {} : value };
+    }
+    if (trace !== null) trace.response = output.kind === 'inference' ? output.response : output.value;
+    return output;
+  }
+
+  private invokeWith<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T> {
+    let f: RequestFrame;
+    try {
+      f = this.open('infer', this.lookup(req.name, req.version, 0), randomUUID(), req.call, undefined, 0, undefined);
+    } catch (err) {
+      this.recordRefusal(req, err, undefined);
+      return Promise.reject(err);
+    }
+    return this.framed(f, () => this.edgeChain(f, edges));
+  }
+
+  /** input → the chain → output, in the frame; the id the input names (if any) becomes the request's. */
+  private async edgeChain<T>(f: RequestFrame, edges: RequestEdges<T>): Promise<T> {
+    const ready = readyOf(f.mv, f.serving);
+    f.stage = 'input';
+    const wire = await f.wait(inModelScope(f.mv, readInput, edges, ready));
+    f.lap();
+    if (f.trace !== null) f.trace.rawRequest = wire;
+    if (typeof wire.id === 'string' && wire.id !== f.ctx.id) this.rename(f, wire.id);
+    const response = await this.chain(f, wire);
+    f.stage = 'output';
+    const answer = await f.wait(inModelScope(f.mv, writeOutput, edges, response, ready));
+    f.lap();
+    return answer;
+  }
+
+  /** Gives the request the id its body named, once read (its deadline stays). */
+  private rename(f: RequestFrame, id: string): void {
+    const old = f.ctx;
+    f.ctx = new RequestContext(id, old.op, old.deadline, old.headers, old.depth, this.nestedCall, f.call.cancellation, undefined);
+    if (f.timer !== null) f.timer.rebind(f.ctx);
+    if (f.trace !== null) f.trace.ctx = f.ctx;
   }
 
   /**
@@ -148,205 +367,35 @@ export class DataPlane {
     if (hasDeferredData(wire)) return decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
   }
 
-  /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
-  private context(id: string, op: string, mv: ModelVersion, call: CallOptions, depth: number, parent: RequestContext | undefined): RequestContext {
-    const deadline =
-      mv.timeoutMs === 0 && this.limits.requestTimeoutMs === 0
-        ? call.deadline
-        : earliestDeadline(call.deadline, mv.timeoutMs, this.limits.requestTimeoutMs, Date.now());
-    return new RequestContext(id, op, deadline, call.headers, depth, this.nestedCall, call.cancellation, parent);
-  }
-
-  private async run(
-    op: 'infer' | 'explain',
-    name: string,
-    version: string | undefined,
-    wire: WireInferenceRequest,
-    call: CallOptions,
-    depth = 0,
-    parent: RequestContext | undefined = undefined,
-  ): Promise<InferenceResponse> {
-    if (depth > MAX_CALL_DEPTH) {
-      throw callsTooDeep(MAX_CALL_DEPTH, name);
-    }
-    const mv = this.readyVersion(name, version, depth);
-    const serving = this.admit(mv);
-    const hooks = serving.hooks;
-    if (op === 'explain' && hooks.explain === null) {
-      this.release(mv, serving);
-      throw explainNotImplemented(mv.label);
-    }
-    const ctx = this.context(wire.id ?? randomUUID(), op, mv, call, depth, parent);
-    const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
-    const trace = this.events.active ? this.startTrace(mv, ctx, call, wire) : null;
-    let stage = 'decode';
-    let t = trace === null ? 0 : performance.now();
-    try {
-      await this.decodeDeferred(wire);
-      let request = decodeRequest(wire, ctx.id, mv, op, this.limits.maxTensorBytes);
-      t = lap(trace, stage, t);
-      if (hooks.preprocess !== null) {
-        stage = 'preprocess';
-        const next = hooks.preprocess(request, ctx);
-        request = await (timer === null ? next : timer.wait(next, stage));
-        t = lap(trace, stage, t);
-      }
-      if (hooks.validate !== null) {
-        stage = 'validate';
-        const done = hooks.validate(request, ctx);
-        await (timer === null ? done : timer.wait(done, stage));
-        t = lap(trace, stage, t);
-      }
-      if (trace !== null) trace.request = request;
-      stage = op === 'infer' ? 'predict' : 'explain';
-      const running = op === 'infer' ? serving.executor.run(request, ctx) : hooks.explain!(request, ctx);
-      let result = await (timer === null ? running : timer.wait(running, stage));
-      t = lap(trace, stage, t);
-      if (hooks.postprocess !== null) {
-        stage = 'postprocess';
-        const shaped = hooks.postprocess(result, ctx);
-        result = await (timer === null ? shaped : timer.wait(shaped, stage));
-        t = lap(trace, stage, t);
-      }
-      stage = 'encode';
-      const response = encodeResponse(result, mv, request, op === 'infer' ? 'predict' : 'explain');
-      if (trace !== null) {
-        lap(trace, stage, t);
-        trace.response = response;
-      }
-      return response;
-    } catch (err) {
-      const coded = classify(err, mv, stage, ctx.id);
-      if (trace !== null) trace.error = coded;
-      throw coded;
-    } finally {
-      this.release(mv, serving);
-      if (timer !== null) timer.clear();
-      if (trace !== null) this.finishTrace(trace);
-    }
-  }
-
   /**
-   * Runs a custom operation the model declared with `@Operation`. Its body is decoded when it is a v2 request;
-   * otherwise the model gets it as `request.body`.
+   * The monitoring event of a request refused before its frame opened: by the transport (malformed body,
+   * structural check, body limit) or by the data plane (not ready, overloaded). Unknown models and versions,
+   * operations the model does not have, and unauthenticated callers get none (a name a client made up must not
+   * become a metric series of its own); nothing happens while monitoring is off.
    */
-  async operation(
-    name: string,
-    version: string | undefined,
-    op: string,
-    input: OperationInput,
-    call: CallOptions,
-  ): Promise<OperationOutput> {
-    const mv = this.readyVersion(name, version);
-    const method = mv.operations.get(op);
-    if (method === undefined) throw operationNotFound(name, op);
-    const id = input.wire?.id ?? randomUUID();
-    const serving = this.admit(mv);
-    const ctx = this.context(id, op, mv, call, 0, undefined);
-    const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
-    const trace = this.events.active ? this.startTrace(mv, ctx, call, input.wire ?? input.body) : null;
-    let stage = 'decode';
-    let t = trace === null ? 0 : performance.now();
-    try {
-      if (input.wire !== undefined) await this.decodeDeferred(input.wire);
-      const request: InferenceRequest =
-        input.wire !== undefined ? decodeRequest(input.wire, id, mv, op, this.limits.maxTensorBytes) : { id, inputs: [], body: input.body };
-      t = lap(trace, stage, t);
-      if (trace !== null) trace.request = request;
-      stage = 'operation';
-      const answer: unknown = inModelScope(mv, callOperation, serving.instance, method, request, ctx);
-      const value: unknown = await (timer === null ? answer : timer.wait(answer, stage));
-      t = lap(trace, stage, t);
-      let output: OperationOutput;
-      if (isInferenceResult(value)) {
-        stage = 'encode';
-        output = { kind: 'inference', response: encodeResponse(value, mv, request, op) };
-        lap(trace, stage, t);
-      } else {
-        output = { kind: 'value', value: value === undefined ? {} : value };
-      }
-      if (trace !== null) trace.response = output.kind === 'inference' ? output.response : output.value;
-      return output;
-    } catch (err) {
-      const coded = classify(err, mv, stage, ctx.id);
-      if (trace !== null) trace.error = coded;
-      throw coded;
-    } finally {
-      this.release(mv, serving);
-      if (timer !== null) timer.clear();
-      if (trace !== null) this.finishTrace(trace);
-    }
-  }
-
-  /**
-   * Emits the one monitoring event of a request to a known model that failed before its hook chain was traced:
-   * refused by the transport (malformed body, structural check, body limit) or by the data plane (not ready,
-   * overloaded). Errors whose event was already emitted, unknown models, versions and operations, and
-   * unauthenticated callers are skipped; nothing happens while monitoring is off. @internal
-   */
-  reportRejected(op: string, name: string, version: string | undefined, raw: unknown, error: unknown, call: CallOptions): void {
-    if (!this.events.active || (typeof error === 'object' && error !== null && this.traced.has(error))) return;
+  private recordRefusal(req: DataPlaneRequest, error: unknown, raw: unknown): void {
+    if (!this.events.active) return;
     if (isModelServerError(error) && error.code === ErrorCode.Unauthenticated) return;
     let mv: ModelVersion;
     try {
-      mv = this.repository.get(name, version);
+      mv = this.repository.get(req.name, req.version);
     } catch {
       return;
     }
-    // Only operations the model has: a name the client made up must not become a metric series of its own.
+    const op = req.op;
     if (op !== 'infer' && (op === 'explain' ? mv.hooks !== null && mv.hooks.explain === null : !mv.operations.has(op))) return;
     const wireId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-    const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, call, 0, undefined);
-    const trace = this.startTrace(mv, ctx, call, raw);
+    const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, req.call, 0, undefined);
+    const trace = startTrace(mv, ctx, req.call, raw);
     trace.error = asInternalError(error);
-    this.finishTrace(trace);
+    finishTrace(this.events, trace);
   }
+}
 
-  private startTrace(mv: ModelVersion, ctx: RequestContext, call: CallOptions, raw: unknown): Trace {
-    return {
-      mv,
-      ctx,
-      call,
-      startedAt: Date.now(),
-      start: performance.now(),
-      stages: {},
-      request: undefined,
-      rawRequest: raw,
-      response: undefined,
-      error: undefined,
-    };
-  }
+type InferOp = 'infer' | 'explain';
 
-  private finishTrace(trace: Trace): void {
-    const { mv, ctx, error, request } = trace;
-    const modelMetrics = mv.instance?.context.metrics;
-    if (error !== undefined) this.traced.add(error);
-    this.events.emit({
-      id: ctx.id,
-      model: mv.name,
-      version: mv.version,
-      modelClass: mv.className,
-      op: ctx.op,
-      protocol: trace.call.protocol,
-      startedAt: trace.startedAt,
-      durationMs: performance.now() - trace.start,
-      stages: trace.stages,
-      status: error === undefined ? 'ok' : 'error',
-      request,
-      // The client's text stands for the request only when no hook could have changed what the model got.
-      requestText: request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null ? trace.call.requestText : undefined,
-      rawRequest: trace.rawRequest,
-      response: trace.response,
-      errorCode: error?.code,
-      // The server's record: the model's own error text included (clients get it only in debug mode).
-      error: error === undefined ? undefined : errorDetail(error),
-      metrics: ctx.metrics === null ? { ...modelMetrics } : { ...modelMetrics, ...ctx.metrics },
-      requestMetrics: ctx.metrics ?? undefined,
-      statistics: ctx.statistics ?? undefined,
-      labels: mv.config.labels,
-      traceparent: trace.call.headers?.traceparent,
-    });
-  }
+function readyOf(mv: ModelVersion, serving: LoadedModel): ReadyVersion {
+  return { version: mv, instance: serving.instance, hooks: serving.hooks, executor: serving.executor, sageMaker: serving.sageMaker };
 }
 
 const INTERNAL_CALL: CallOptions = { protocol: 'internal' };
@@ -363,26 +412,20 @@ export interface DataPlaneLimits extends RequestLimits {
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };
 
-/** Records the stage's duration when tracing, and returns the new stage start. */
-function lap(trace: Trace | null, stage: string, since: number): number {
-  if (trace === null) return since; // stage times are only kept for monitoring
-  const now = performance.now();
-  trace.stages[stage as keyof StageTimings] = now - since;
-  return now;
-}
-
-
-/**
- * Gives every failure its catalogue code: coded errors keep theirs; an uncoded error thrown by `validate`
- * is the client's (400); anything else thrown by model code is the model's (500).
- */
-function classify(err: unknown, mv: ModelVersion, stage: string, requestId: string): ModelServerError {
-  if (isModelServerError(err)) return err;
-  if (stage === 'validate') return invalidRequest(err instanceof Error ? err.message : String(err));
-  return modelError(mv.label, stage, err, requestId);
+function explainHook(f: RequestFrame, hooks: ModelHooks, request: InferenceRequest): ReturnType<NonNullable<ModelHooks['explain']>> {
+  if (hooks.explain === null) throw explainNotImplemented(f.mv.label); // checked before admission already
+  return hooks.explain(request, f.ctx);
 }
 
 /** Calls the custom operation `method` of `instance` (inside the model's scope). */
 function callOperation(instance: object, method: string | symbol, request: InferenceRequest, ctx: RequestContext): unknown {
   return (instance as Record<string | symbol, (request: InferenceRequest, ctx: RequestContext) => unknown>)[method].call(instance, request, ctx);
+}
+
+function readInput<T>(edges: RequestEdges<T>, ready: ReadyVersion): WireInferenceRequest | Promise<WireInferenceRequest> {
+  return edges.input(ready);
+}
+
+function writeOutput<T>(edges: RequestEdges<T>, response: InferenceResponse, ready: ReadyVersion): T | Promise<T> {
+  return edges.output(response, ready);
 }

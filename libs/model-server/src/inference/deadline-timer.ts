@@ -16,7 +16,7 @@ export class DeadlineTimer {
 
   constructor(
     readonly deadline: number,
-    private readonly ctx: RequestContext,
+    private ctx: RequestContext,
   ) {
     this.handle = setTimeout(() => this.fire(), Math.max(0, deadline - Date.now()));
   }
@@ -36,6 +36,12 @@ export class DeadlineTimer {
       this.rejectWait = reject;
       value.then(resolve, reject);
     });
+  }
+
+  /** The request's context was made anew (it learned its id late): the deadline now aborts that one. */
+  rebind(ctx: RequestContext): void {
+    this.ctx = ctx;
+    if (this.fired) ctx.abort('its deadline passed');
   }
 
   clear(): void {

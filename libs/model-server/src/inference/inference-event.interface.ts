@@ -4,6 +4,8 @@ import type { Parameters } from '../model/tensor.interface';
 
 /** Milliseconds spent in each stage of one request; a stage that did not run is absent. @publicApi */
 export interface StageTimings {
+  /** A transport's own reading of the body inside the data plane (SageMaker's `input` hook or content codecs). */
+  input?: number;
   decode?: number;
   preprocess?: number;
   validate?: number;
@@ -12,6 +14,8 @@ export interface StageTimings {
   operation?: number;
   postprocess?: number;
   encode?: number;
+  /** A transport's own writing of the answer inside the data plane (SageMaker's `output` hook or content codecs). */
+  output?: number;
 }
 
 /**

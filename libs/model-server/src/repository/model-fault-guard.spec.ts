@@ -96,7 +96,7 @@ describe('ModelFaultGuard', () => {
     expect(guard.fault(new Error('fifth'), 'uncaughtException')).toEqual({ model: "'faulty'", by: 'stack', markedFailed: true });
     expect(mv.state).toBe(ModelState.Failed);
     expect(lines[lines.length - 1]).toMatch(/fault 5 of 5 within 60 s: the model is marked failed/);
-    expect(() => mv.enter()).toThrow(/model 'faulty' is not ready \(failed\): its code faulted 5 times within 60 s outside its requests/);
+    expect(() => mv.tryAdmit()).toThrow(/model 'faulty' is not ready \(failed\): its code faulted 5 times within 60 s outside its requests/);
     expect(repo.isReady()).toBe(false);
     expect(repo.get('quiet', undefined).state).toBe(ModelState.Ready);
   });

@@ -76,14 +76,14 @@ describe('ModelRepository', () => {
     const r = repo([{ name: 'c', model: Counted, unloadWaitMs: 10_000 }]);
     await r.loadAll();
     const mv = r.get('c', undefined);
-    const serving = mv.enter();
+    const serving = mv.tryAdmit();
     const unloading = r.unload('c');
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(mv.state).toBe(ModelState.Unloading);
-    expect(() => mv.enter()).toThrow(/model 'c' is not ready \(unloading\)/);
+    expect(() => mv.tryAdmit()).toThrow(/model 'c' is not ready \(unloading\)/);
     expect(mv.notReady().retryAfterSeconds).toBe(1);
     expect(serving.instance).toBeInstanceOf(Counted); // the request keeps its instance
-    mv.leave(serving);
+    mv.release(serving);
     await unloading;
     expect(mv.state).toBe(ModelState.Unloaded);
     expect(mv.inFlight).toBe(0);
@@ -93,9 +93,9 @@ describe('ModelRepository', () => {
     const r = repo([{ name: 'c', model: Plain, maxInFlight: 1 }]);
     await r.loadAll();
     const mv = r.get('c', undefined);
-    const first = mv.enter();
-    expect(() => mv.enter()).toThrow(/model 'c' already has 1 requests in flight/);
-    mv.leave(first);
-    mv.leave(mv.enter());
+    const first = mv.tryAdmit();
+    expect(() => mv.tryAdmit()).toThrow(/model 'c' already has 1 requests in flight/);
+    mv.release(first);
+    mv.release(mv.tryAdmit());
   });
 });

@@ -8,6 +8,7 @@ import type { ModelCaller } from '../model/model-caller.interface';
 import { attachContext, type ModelClass, type ModelServer } from '../model/model-server';
 import { ModelState } from '../model/model-state.enum';
 import { declaredOperations } from '../model/operation.decorator';
+import { resolveSageMakerHooks } from '../model/sagemaker-hooks';
 import type { TensorSpec } from '../model/tensor.interface';
 import { LoadedModel } from './loaded-model';
 import type { LoadMode } from './model-config.interface';
@@ -47,8 +48,9 @@ const NO_OPERATIONS: ReadonlyMap<string, string | symbol> = new Map();
  * `ready → failed` when its code keeps faulting outside requests. A failed load keeps its error for readiness,
  * metadata and every request's 503.
  *
- * Requests enter the version ({@link enter}) and leave it ({@link leave}); each holds the loaded generation it
- * entered, so an unload or a reload waits for them (up to `unloadWaitMs`) before it releases that instance.
+ * Requests are admitted into the version ({@link tryAdmit}) and {@link release}d by it, which counts them; each
+ * holds the loaded generation it entered, so an unload or a reload waits for them (up to `unloadWaitMs`) before
+ * it releases that instance.
  *
  * @internal
  */
@@ -69,7 +71,7 @@ export class ModelVersion implements ModelScope {
   /** Whether the server expects this version loaded (false after an explicit unload). */
   wanted = true;
   /** Requests of this version in the data plane now (every generation). */
-  inFlight = 0;
+  private admitted = 0;
   /** Its limit of requests in flight (`maxInFlight` in its config; 0: none). */
   readonly maxInFlight: number;
   /** Its own deadline for every request in milliseconds (`timeoutMs` in its config; 0: none). */
@@ -114,18 +116,26 @@ export class ModelVersion implements ModelScope {
     return this.current === null ? null : this.current.instance;
   }
 
-  /** Its hooks, each running in the version's model scope. */
+  /** The hooks of the generation serving new requests (null unless loaded). */
   get hooks(): ModelHooks | null {
     return this.current === null ? null : this.current.hooks;
-  }
-
-  get executor(): PredictExecutor | null {
-    return this.current === null ? null : this.current.executor;
   }
 
   /** Its custom operations (`@Operation`), by name. */
   get operations(): ReadonlyMap<string, string | symbol> {
     return this.current === null ? NO_OPERATIONS : this.current.operations;
+  }
+
+  /** Requests of this version in the data plane now (every generation). */
+  get inFlight(): number {
+    return this.admitted;
+  }
+
+  /** The generation serving new requests, when the version is ready; else its 503. */
+  serving(): LoadedModel {
+    const serving = this.current;
+    if (this.state !== ModelState.Ready || serving === null) throw this.notReady();
+    return serving;
   }
 
   /** The 503 for a request the version cannot take in its current state. */
@@ -136,21 +146,30 @@ export class ModelVersion implements ModelScope {
   }
 
   /**
-   * Takes a request in and returns the generation it runs on; the caller must {@link leave} it once the request
-   * is done. 503 when the version is not ready (loading, unloading, failed) or at its `maxInFlight`.
+   * Takes a request in and returns the generation it runs on; the caller must {@link release} it once the
+   * request is done. 503 when the version is not ready (loading, unloading, failed) or at its `maxInFlight`.
    */
-  enter(): LoadedModel {
-    const serving = this.current;
-    if (this.state !== ModelState.Ready || serving === null) throw this.notReady();
-    if (this.maxInFlight > 0 && this.inFlight >= this.maxInFlight) throw tooManyInFlight(`model ${this.label}`, this.maxInFlight, "the model's maxInFlight");
-    this.inFlight++;
-    serving.inFlight++;
+  tryAdmit(): LoadedModel {
+    const serving = this.serving();
+    if (this.maxInFlight > 0 && this.admitted >= this.maxInFlight) throw tooManyInFlight(`model ${this.label}`, this.maxInFlight, "the model's maxInFlight");
+    this.admitted++;
+    serving.enter();
     return serving;
   }
 
-  /** A request that {@link enter}ed is done. */
-  leave(serving: LoadedModel): void {
-    this.inFlight--;
+  /**
+   * Holds the generation serving new requests for work that is not a request (a health check), so an unload
+   * waits for it too; no limit applies. The caller must `leave` the generation once done. 503 when not ready.
+   */
+  hold(): LoadedModel {
+    const serving = this.serving();
+    serving.enter();
+    return serving;
+  }
+
+  /** A request that was admitted is done. */
+  release(serving: LoadedModel): void {
+    this.admitted--;
     serving.leave();
   }
 
@@ -203,7 +222,8 @@ export class ModelVersion implements ModelScope {
       }
       if (executor.start !== undefined) await executor.start();
       // A reload swaps in the new instance only once it loaded; the old one keeps serving until then.
-      this.current = new LoadedModel(instance, hooks, executor, declaredOperations(instance), instanceLoaded);
+      const sageMaker = resolveSageMakerHooks(instance, this.label);
+      this.current = new LoadedModel(instance, hooks, executor, declaredOperations(instance), sageMaker, instanceLoaded);
       this.inputs = this.config.inputs ?? instance.inputs;
       this.outputs = this.config.outputs ?? instance.outputs;
       this.platform = this.config.platform ?? instance.platform;
@@ -218,7 +238,7 @@ export class ModelVersion implements ModelScope {
       this.loadDurationMs = performance.now() - started;
       logger.error(`load failed: ${reason}`);
       if (previous === null) this.setState(ModelState.Failed);
-      if (instance !== null) await this.release(instance, executor, instanceLoaded);
+      if (instance !== null) await this.releaseInstance(instance, executor, instanceLoaded);
     }
   }
 
@@ -271,11 +291,11 @@ export class ModelVersion implements ModelScope {
         this.logger.warn(`${serving.inFlight} request(s) still running after ${waitMs} ms (${limit}): ${why} releases the instance anyway`);
       }
     }
-    await this.release(serving.instance, serving.executor, serving.loadedHere);
+    await this.releaseInstance(serving.instance, serving.executor, serving.loadedHere);
   }
 
   /** Closes the executor, then runs `unload` on the instance if it was loaded in this thread. */
-  private async release(instance: ModelServer, executor: PredictExecutor | null, loaded: boolean): Promise<void> {
+  private async releaseInstance(instance: ModelServer, executor: PredictExecutor | null, loaded: boolean): Promise<void> {
     try {
       if (executor !== null) await executor.close();
       if (loaded) await inModelScope(this, unloadInstance, instance);

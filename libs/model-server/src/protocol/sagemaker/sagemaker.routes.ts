@@ -8,8 +8,8 @@ import { readRequestBody, type BodyDone } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
-import { callOptions } from '../v2/rest/rest-call-options.util';
-import type { SageMakerService } from './sagemaker.service';
+import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
+import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invocationEncodingUnsupported } from '../../errors';
 
 /** The header naming the model of a multi-model endpoint. @publicApi */
@@ -63,32 +63,46 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
+  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
   private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
-      throw invocationEncodingUnsupported(encoding);
+    const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
+    let invocation: Invocation;
+    try {
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+        throw invocationEncodingUnsupported(encoding);
+      }
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
+      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply) };
+    } catch (err) {
+      this.service.refused(targetModel, sageMakerCallOpened(req), err);
+      return this.fail(req, reply, err);
     }
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
-    const result = await this.service.invoke({
-      body,
-      contentType: req.headers['content-type'],
-      accept: req.headers.accept,
-      targetModel: single(req.headers[TARGET_MODEL_HEADER]),
-      call: sageMakerCall(req, reply),
-    });
-    const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
-    return reply.code(200).header('content-type', type).send(result.body);
+    try {
+      const result = await this.service.invoke(invocation);
+      const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
+      return reply.code(200).header('content-type', type).send(result.body);
+    } catch (err) {
+      return this.fail(req, reply, err);
+    }
   };
 
   private readonly executionParameters = async (_req: FastifyRequest, reply: FastifyReply) =>
     sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
 
+  /** Fastify's own refusals (body over the limit...): an /invocations one is still a request to its model. */
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
     const coded = fromFastify(error, this.settings.maxBodyBytes);
+    if (req.routeOptions.url === '/invocations') this.service.refused(single(req.headers[TARGET_MODEL_HEADER]), sageMakerCallOpened(req), coded);
+    return this.fail(req, reply, coded);
+  };
+
+  private fail(req: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+    const coded = fromFastify(error as FastifyError, this.settings.maxBodyBytes);
     logHttpFault(this.logger, req.method, req.url, coded);
     return sendAnswer(reply, errorAnswer(coded, this.settings.debug));
-  };
+  }
 }
 
 function sendJson(reply: FastifyReply, status: number, text: string): FastifyReply {
@@ -104,7 +118,12 @@ function single(value: string | string[] | undefined): string | undefined {
  * custom attributes passed on to model code (`ctx.headers`) and monitoring.
  */
 function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
-  const options: CallOptions = { ...callOptions(req.headers, reply.raw), protocol: 'sagemaker' };
+  return completeCallOptions(sageMakerCallOpened(req), req.headers, reply.raw);
+}
+
+/** What is known of an invocation before anything in it is checked (the call of a refusal's monitoring event). */
+function sageMakerCallOpened(req: FastifyRequest): CallOptions {
+  const options: CallOptions = { ...openCallOptions(req.headers), protocol: 'sagemaker' };
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
   return options;

@@ -2,19 +2,21 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import type { ContentFormat } from '../../codecs/content/content-codec.interface';
 import { ContentCodecRegistry } from '../../codecs/content/content-codec.registry';
 import { contentTarget } from '../../codecs/content/content-target.util';
-import { parseMediaType, type NegotiatedType } from '../../codecs/content/media-type.util';
+import { parseMediaType, type MediaType, type NegotiatedType } from '../../codecs/content/media-type.util';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
 import { isModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
+import type { ReadyVersion } from '../../inference/data-plane-request';
 import type { RequestByteBudget } from '../../inference/request-byte-budget';
+import type { InferenceResponse } from '../../model/inference.interface';
 import { ModelState } from '../../model/model-state.enum';
+import { usableSageMakerHooks, type ResolvedSageMakerHooks } from '../../model/sagemaker-hooks';
 import { RESOLVED_OPTIONS } from '../../options/tokens';
 import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { ModelRepository } from '../../repository/model-repository';
 import type { ModelVersion } from '../../repository/model-version';
 import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
-import { sageMakerHooks, type ResolvedSageMakerHooks } from './sagemaker-hooks.util';
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
 import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
@@ -56,9 +58,11 @@ export interface ExecutionParameters {
 }
 
 /**
- * The SageMaker serving contract over the data plane, for any transport: picks the model, reads the body with its
- * `input` hook or the content codecs, runs inference through the data plane, writes the answer with its `output`
- * hook or the codecs; `ping` and the Batch Transform execution parameters. It never sees HTTP.
+ * The SageMaker serving contract over the data plane, for any transport: picks the model and runs the invocation
+ * in the data plane, which reads the body with the model's `input` hook or the content codecs and writes the
+ * answer with its `output` hook or the codecs inside the request (admitted, within its deadline, in its
+ * monitoring event); `ping` (run by the data plane on the loaded model) and the Batch Transform execution
+ * parameters. It never sees HTTP.
  *
  * @publicApi
  */
@@ -72,7 +76,17 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
     @Inject(ContentCodecRegistry) private readonly codecs: ContentCodecRegistry,
     @Inject(RESOLVED_OPTIONS) private readonly serverOptions: ResolvedModelServerOptions,
     @Inject(RESOLVED_SAGEMAKER_OPTIONS) private readonly options: ResolvedSageMakerOptions,
-  ) {}
+  ) {
+    this.reading = {
+      codecs,
+      defaultContentType: options.defaultContentType,
+      maxTensorBytes: dataPlane.limits.maxTensorBytes,
+      negotiate: (accept, requestType) => this.negotiate(accept, requestType),
+    };
+  }
+
+  /** What invocations read and write bodies with. */
+  private readonly reading: InvocationCodecs;
 
   onModuleInit(): void {
     const name = this.options.defaultModel;
@@ -84,12 +98,9 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
   /** Reports invalid SageMaker hook declarations of the models loaded at boot, once, in the log. */
   onApplicationBootstrap(): void {
     for (const mv of this.repository.versions()) {
-      if (mv.instance === null) continue;
-      try {
-        sageMakerHooks(mv.instance, mv.label);
-      } catch (err) {
-        this.logger.error((err as Error).message);
-      }
+      if (mv.state !== ModelState.Ready) continue;
+      const hooks = this.dataPlane.readyVersion(mv.name, mv.version).sageMaker;
+      if (isModelServerError(hooks)) this.logger.error(hooks.message);
     }
   }
 
@@ -103,41 +114,27 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
     return Math.max(1, Math.floor(this.serverOptions.maxBodyBytes / MIB));
   }
 
-  /** Runs one invocation. Coded errors say what went wrong: 404 unknown model, 415 content type, 406 accept... */
-  async invoke(call: Invocation): Promise<InvocationResult> {
+  /**
+   * Runs one invocation. Coded errors say what went wrong: 404 unknown model, 415 content type, 406 accept...
+   * A request to a known model gets one monitoring event, refused or not.
+   */
+  invoke(call: Invocation): Promise<InvocationResult> {
     const name = this.targetModel(call.targetModel);
-    const mv = this.dataPlane.readyVersion(name, undefined);
-    const hooks = sageMakerHooks(mv.instance!, mv.label);
-    const contentType = call.contentType === undefined || call.contentType.trim() === '' ? this.options.defaultContentType : call.contentType;
-    const requestType = parseMediaType(contentType);
-    // Without an output hook the answer's type is known now: refuse an impossible Accept before running the model.
-    let answer = hooks.output === null ? this.negotiate(call.accept, requestType.type) : undefined;
+    return this.dataPlane.begin('infer', name, undefined, this.callOptions(call)).invoke(new InvocationEdges(this.reading, name, call));
+  }
 
-    let wire: WireInferenceRequest | undefined;
-    let format: ContentFormat = 'rows';
-    if (hooks.input !== null) wire = await this.runInputHook(hooks.input, call.body, contentType, mv);
-    if (wire === undefined) {
-      const codec = this.codecs.decoder(requestType.type);
-      if (codec === undefined || codec.decode === undefined) {
-        throw unsupportedMediaType(
-          `content type '${requestType.type}' is not supported for /invocations; send one of ${this.codecs.readable.join(', ')}`,
-        );
-      }
-      const decoded = await codec.decode(call.body, contentTarget(name, mv.inputs ?? [], this.dataPlane.limits.maxTensorBytes), requestType.params);
-      wire = decoded.request;
-      format = decoded.format;
+  /**
+   * Gives an invocation the transport refused before {@link invoke} (body over the limit, an encoding it does
+   * not read) its monitoring event, as a request to the model it addressed (none when it addressed no model).
+   */
+  refused(targetModel: string | undefined, call: CallOptions, err: unknown): void {
+    let name: string;
+    try {
+      name = this.targetModel(targetModel);
+    } catch {
+      return;
     }
-
-    const response = await this.dataPlane.infer(name, undefined, wire, this.callOptions(call));
-
-    if (hooks.output !== null) {
-      const out = await hooks.output(response, call.accept === undefined || call.accept.trim() === '' ? '*/*' : call.accept);
-      if (out !== undefined) return checkOutput(out, mv.label);
-      answer = this.negotiate(call.accept, requestType.type);
-    }
-    const chosen = answer!;
-    const body = await this.codecs.encoder(chosen.mediaType)!.encode!(response, { mediaType: chosen.mediaType, params: chosen.params, format });
-    return { body, contentType: chosen.mediaType };
+    this.dataPlane.begin('infer', name, undefined, call).refuse(err);
   }
 
   /** Ready when every model is ready, no shutdown has begun and every `ping` hook says yes in time. */
@@ -148,8 +145,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
     }
     const checks: Promise<string | null>[] = [];
     for (const mv of this.repository.versions()) {
-      if (mv.state !== ModelState.Ready || mv.instance === null) continue;
-      checks.push(this.pingModel(mv));
+      if (mv.state === ModelState.Ready) checks.push(this.pingModel(mv));
     }
     const failures = (await Promise.all(checks)).filter((r): r is string => r !== null);
     return failures.length === 0 ? { ready: true } : { ready: false, reason: failures.join('; ') };
@@ -165,8 +161,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
       MaxPayloadInMB: Math.min(DEFAULT_MAX_PAYLOAD_IN_MB, limit),
     };
     if (name === undefined) return params;
-    const mv = this.dataPlane.readyVersion(name, undefined);
-    const hooks = sageMakerHooks(mv.instance!, mv.label);
+    const hooks = usableSageMakerHooks(this.dataPlane.readyVersion(name, undefined).sageMaker);
     if (hooks.maxConcurrentTransforms !== undefined) params.MaxConcurrentTransforms = hooks.maxConcurrentTransforms;
     if (hooks.batchStrategy !== undefined) params.BatchStrategy = hooks.batchStrategy;
     if (hooks.maxPayloadInMB !== undefined) params.MaxPayloadInMB = Math.min(hooks.maxPayloadInMB, limit);
@@ -198,58 +193,36 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
   private negotiate(accept: string | undefined, requestType: string): NegotiatedType {
     const preferred = this.options.defaultAccept ?? (this.codecs.encoder(requestType) !== undefined ? requestType : 'application/json');
     const chosen = this.codecs.negotiate(accept, preferred);
-    if (chosen === undefined) {
-      throw notAcceptable(`none of the accepted types (${accept}) can be written; /invocations answers ${this.codecs.writable.join(', ')}`);
-    }
+    if (chosen === undefined) throw notWritable(this.codecs, accept);
     return chosen;
   }
 
-  private async runInputHook(
-    input: NonNullable<ResolvedSageMakerHooks['input']>,
-    body: Buffer,
-    contentType: string,
-    mv: ModelVersion,
-  ): Promise<WireInferenceRequest | undefined> {
-    let value: unknown;
-    try {
-      value = await input(body, contentType);
-    } catch (err) {
-      if (isModelServerError(err)) throw err;
-      throw invalidRequest(err instanceof Error ? err.message : String(err));
-    }
-    if (value === undefined) return undefined;
-    try {
-      return checkInferenceRequest(value);
-    } catch (err) {
-      throw sageMakerInputInvalid(mv.label, (err as Error).message);
-    }
-  }
-
+  /** The ping hook's verdict (null: ready), run by the data plane on the loaded model within the ping timeout. */
   private async pingModel(mv: ModelVersion): Promise<string | null> {
-    let hooks: ResolvedSageMakerHooks;
+    let ready: ReadyVersion;
+    let ping: ResolvedSageMakerHooks['ping'];
     try {
-      hooks = sageMakerHooks(mv.instance!, mv.label);
+      ready = this.dataPlane.readyVersion(mv.name, mv.version);
+      ping = usableSageMakerHooks(ready.sageMaker).ping;
     } catch (err) {
       return (err as Error).message;
     }
-    if (hooks.ping === null) return null;
-    const ping = hooks.ping;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`the ping hook of model ${mv.label} did not answer within ${this.options.pingTimeoutMs} ms`), this.options.pingTimeoutMs);
-    });
-    const check = (async () => {
-      try {
-        return (await ping()) === true ? null : `the ping hook of model ${mv.label} answered not ready`;
-      } catch (err) {
-        return `the ping hook of model ${mv.label} failed: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    })();
-    try {
-      return await Promise.race([check, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (ping === null) return null;
+    const hook = ping;
+    const label = mv.label;
+    const timeoutMs = this.options.pingTimeoutMs;
+    return this.dataPlane.check(
+      ready,
+      async () => {
+        try {
+          return (await hook()) === true ? null : `the ping hook of model ${label} answered not ready`;
+        } catch (err) {
+          return `the ping hook of model ${label} failed: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      },
+      timeoutMs,
+      () => `the ping hook of model ${label} did not answer within ${timeoutMs} ms`,
+    );
   }
 
   /** The transport's call options with the invocation timeout applied (the earlier deadline wins). */
@@ -265,7 +238,94 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
   }
 }
 
-function checkOutput(out: unknown, label: string): { body: Buffer | string; contentType: string } {
+/**
+ * One invocation's reading and writing, which the data plane runs inside the request (stages `input` and
+ * `output`): the model's `input` hook or the content codecs, then its `output` hook or the codecs.
+ */
+class InvocationEdges {
+  private readonly contentType: string;
+  private readonly requestType: MediaType;
+  /** The answer's type, once known. */
+  private answer: NegotiatedType | undefined;
+  private format: ContentFormat = 'rows';
+
+  constructor(
+    private readonly service: InvocationCodecs,
+    private readonly name: string,
+    private readonly call: Invocation,
+  ) {
+    this.contentType = call.contentType === undefined || call.contentType.trim() === '' ? service.defaultContentType : call.contentType;
+    this.requestType = parseMediaType(this.contentType);
+  }
+
+  readonly input = async (ready: ReadyVersion): Promise<WireInferenceRequest> => {
+    const hooks = usableSageMakerHooks(ready.sageMaker);
+    // Without an output hook the answer's type is known now: refuse an impossible Accept before running the model.
+    if (hooks.output === null) this.answer = this.service.negotiate(this.call.accept, this.requestType.type);
+    if (hooks.input !== null) {
+      const wire = await readWithHook(hooks.input, this.call.body, this.contentType, ready.version.label);
+      if (wire !== undefined) return wire;
+    }
+    const codec = this.service.codecs.decoder(this.requestType.type);
+    if (codec === undefined || codec.decode === undefined) {
+      throw unsupportedMediaType(`content type '${this.requestType.type}' is not supported for /invocations; send one of ${this.service.codecs.readable.join(', ')}`);
+    }
+    const target = contentTarget(this.name, ready.version.inputs ?? [], this.service.maxTensorBytes);
+    const decoded = await codec.decode(this.call.body, target, this.requestType.params);
+    this.format = decoded.format;
+    return decoded.request;
+  };
+
+  readonly output = async (response: InferenceResponse, ready: ReadyVersion): Promise<InvocationResult> => {
+    const hooks = usableSageMakerHooks(ready.sageMaker);
+    const accept = this.call.accept;
+    if (hooks.output !== null) {
+      const out = await hooks.output(response, accept === undefined || accept.trim() === '' ? '*/*' : accept);
+      if (out !== undefined) return checkOutput(out, ready.version.label);
+    }
+    const chosen = this.answer ?? this.service.negotiate(accept, this.requestType.type);
+    const encoder = this.service.codecs.encoder(chosen.mediaType);
+    if (encoder === undefined || encoder.encode === undefined) throw notWritable(this.service.codecs, accept);
+    const body = await encoder.encode(response, { mediaType: chosen.mediaType, params: chosen.params, format: this.format });
+    return { body, contentType: chosen.mediaType };
+  };
+}
+
+/** What an invocation's reading and writing need of the service. */
+interface InvocationCodecs {
+  readonly codecs: ContentCodecRegistry;
+  readonly defaultContentType: string;
+  readonly maxTensorBytes: number;
+  negotiate(accept: string | undefined, requestType: string): NegotiatedType;
+}
+
+function notWritable(codecs: ContentCodecRegistry, accept: string | undefined): Error {
+  return notAcceptable(`none of the accepted types (${accept}) can be written; /invocations answers ${codecs.writable.join(', ')}`);
+}
+
+/** An `input` hook's v2 request (undefined: let the codecs read the body); a plain error it throws is a 400. */
+async function readWithHook(
+  input: NonNullable<ResolvedSageMakerHooks['input']>,
+  body: Buffer,
+  contentType: string,
+  label: string,
+): Promise<WireInferenceRequest | undefined> {
+  let value: unknown;
+  try {
+    value = await input(body, contentType);
+  } catch (err) {
+    if (isModelServerError(err)) throw err;
+    throw invalidRequest(err instanceof Error ? err.message : String(err));
+  }
+  if (value === undefined) return undefined;
+  try {
+    return checkInferenceRequest(value);
+  } catch (err) {
+    throw sageMakerInputInvalid(label, (err as Error).message);
+  }
+}
+
+function checkOutput(out: unknown, label: string): InvocationResult {
   const o = out as { body?: unknown; contentType?: unknown };
   if (typeof o !== 'object' || o === null || (typeof o.body !== 'string' && !Buffer.isBuffer(o.body)) || typeof o.contentType !== 'string' || o.contentType === '') {
     throw sageMakerOutputInvalid(label);

@@ -10,6 +10,7 @@ import { clip } from '../../../errors/clip.util';
 import { isModelServerError } from '../../../errors/model-server.error';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
+import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog, ModelListing } from '../../../inference/model-catalog';
 import { ModelState } from '../../../model/model-state.enum';
 import type { TensorSpec } from '../../../model/tensor.interface';
@@ -137,19 +138,18 @@ export class GrpcInferenceHandlers {
     const budget = this.dataPlane.byteBudget;
     let held = -1;
     let options: GrpcCallOptions | undefined;
-    let request: DecodedInferRequest | undefined;
+    const opened = new Opened(this.dataPlane);
     try {
       budget.acquire(bytes.length);
       held = bytes.length;
-      options = grpcCallOptions(call);
-      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call);
-      request = decoded instanceof Promise ? await decoded : decoded;
-      const answer = await this.infer(request, options, 0, call);
+      options = opened.call = grpcCallOptions(call);
+      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
+      const answer = await this.infer(opened, decoded instanceof Promise ? await decoded : decoded, 0, call);
       options.cancellation.settle();
       return answer;
     } catch (err) {
       options?.cancellation.settle();
-      if (request !== undefined) this.reportRejected(request, err, options);
+      opened.request?.refuse(err);
       throw err;
     } finally {
       if (held >= 0) budget.release(held);
@@ -160,9 +160,12 @@ export class GrpcInferenceHandlers {
     new InferStream(call, this, this.settings.maxStreamInFlight).start();
   };
 
-  /** Runs one decoded request through the data plane and encodes the answer, within the send limit. */
-  private async infer(request: DecodedInferRequest, options: CallOptions, wrapField: number, call: CancellableCall): Promise<Buffer> {
-    const response = await this.dataPlane.infer(request.modelName, request.modelVersion, request.wire, options);
+  /**
+   * Runs one decoded request through the data plane, in the request opened once its model was read (a refusal
+   * from then on is that request's one monitoring event), and encodes the answer, within the send limit.
+   */
+  private async infer(opened: Opened, request: DecodedInferRequest, wrapField: number, call: CancellableCall): Promise<Buffer> {
+    const response = await opened.open(request.modelName, request.modelVersion).run(request.wire);
     const encoded = encodeInferResponse(response, needsRawResponse(response, request.raw), this.settings.maxSendMessageBytes, wrapField, call);
     return encoded instanceof Promise ? await encoded : encoded;
   }
@@ -178,16 +181,18 @@ export class GrpcInferenceHandlers {
     const budget = this.dataPlane.byteBudget;
     let held = -1;
     let request: DecodedInferRequest | undefined;
+    const opened = new Opened(this.dataPlane);
+    opened.call = options;
     try {
       budget.acquire(bytes.length);
       held = bytes.length;
-      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call);
+      const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       request = decoded instanceof Promise ? await decoded : decoded;
-      return await this.infer(request, options, 2, call);
+      return await this.infer(opened, request, 2, call);
     } catch (err) {
       const answer = toGrpcError(err, this.settings.debug);
       this.logFailure('ModelStreamInfer', err, answer);
-      if (request !== undefined) this.reportRejected(request, err, options);
+      opened.request?.refuse(err);
       return encodeStreamError(answer.error.details, request?.modelName ?? '', request?.modelVersion, request?.wire.id ?? '');
     } finally {
       if (held >= 0) budget.release(held);
@@ -202,15 +207,6 @@ export class GrpcInferenceHandlers {
   /** The status a stream ends with after a fault of its own. @internal */
   streamStatus(err: unknown): GrpcErrorAnswer['error'] {
     return toGrpcError(err, this.settings.debug).error;
-  }
-
-  /** Monitoring's event for a refusal before the data plane traced the request; monitoring never fails an answer. */
-  private reportRejected(request: DecodedInferRequest, err: unknown, options: CallOptions | undefined): void {
-    try {
-      this.dataPlane.reportRejected('infer', request.modelName, request.modelVersion, request.wire, err, options ?? GRPC_CALL);
-    } catch (fault) {
-      this.logFault('monitoring', fault);
-    }
   }
 
   /**
@@ -275,6 +271,17 @@ export class GrpcInferenceHandlers {
     this.logger.error(`${rpc}: ${text}`, stack);
   }
 
+}
+
+/** The data-plane request of one message, opened as soon as the decoder has read which model it names. */
+class Opened {
+  call: CallOptions = GRPC_CALL;
+  request: DataPlaneRequest | undefined;
+
+  constructor(private readonly dataPlane: DataPlane) {}
+
+  readonly open = (name: string, version: string | undefined): DataPlaneRequest =>
+    (this.request ??= this.dataPlane.begin('infer', name, version, this.call));
 }
 
 const GRPC_CALL: CallOptions = { protocol: 'grpc' };

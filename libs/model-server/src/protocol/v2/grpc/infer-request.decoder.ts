@@ -73,14 +73,27 @@ class Span {
  * typed contents mixed, a raw_input_contents count that does not match the inputs, values in the wrong contents
  * field, no data. Counts, sizes and value ranges are the codecs' to check, as on REST.
  *
+ * `addressed` learns the model the request names as soon as the message's structure is read, before any of the
+ * checks above that may still refuse it (so the refusal can be the model's monitoring event).
+ *
  * @internal
  */
-export function decodeInferRequest(buf: Buffer, limits: RequestLimits, call?: CancellableCall): DecodedInferRequest | Promise<DecodedInferRequest> {
+export function decodeInferRequest(
+  buf: Buffer,
+  limits: RequestLimits,
+  call?: CancellableCall,
+  addressed?: (modelName: string, modelVersion: string | undefined) => void,
+): DecodedInferRequest | Promise<DecodedInferRequest> {
   const slicer = new WorkSlicer();
-  return runSliced(decodeSteps(buf, limits, slicer), slicer, call);
+  return runSliced(decodeSteps(buf, limits, slicer, addressed), slicer, call);
 }
 
-function* decodeSteps(buf: Buffer, limits: RequestLimits, s: WorkSlicer): SlicedWork<DecodedInferRequest> {
+function* decodeSteps(
+  buf: Buffer,
+  limits: RequestLimits,
+  s: WorkSlicer,
+  addressed: ((modelName: string, modelVersion: string | undefined) => void) | undefined,
+): SlicedWork<DecodedInferRequest> {
   const r = new ProtoReader(buf, 0, buf.length, MESSAGE);
   const name = new Span();
   const version = new Span();
@@ -133,6 +146,8 @@ function* decodeSteps(buf: Buffer, limits: RequestLimits, s: WorkSlicer): Sliced
   }
   const modelName = name.text(r);
   if (modelName === '') throw invalidRequest('model_name is empty; name the model to run');
+  const modelVersion = version.end > version.start ? version.text(r) : undefined;
+  if (addressed !== undefined) addressed(modelName, modelVersion);
   if (inputCount === 0) throw invalidRequest('the request has no inputs; send at least one tensor in inputs');
   if (inputCount > limits.maxInputs) throw limitExceeded(`${inputCount} inputs`, limits.maxInputs, 'maxInputs');
   if (outputCount > limits.maxOutputs) throw limitExceeded(`${outputCount} requested outputs`, limits.maxOutputs, 'maxOutputs');
@@ -152,8 +167,7 @@ function* decodeSteps(buf: Buffer, limits: RequestLimits, s: WorkSlicer): Sliced
       attachContents(input.tensor, data);
     }
   }
-  const modelVersion = version.text(r);
-  return { modelName, modelVersion: modelVersion === '' ? undefined : modelVersion, wire, raw: rawCount > 0 };
+  return { modelName, modelVersion, wire, raw: rawCount > 0 };
 }
 
 function* readInput(r: ProtoReader, end: number, maxParameters: number, s: WorkSlicer): SlicedWork<InputDraft> {

@@ -38,11 +38,23 @@ class ResponseCancellation implements CancellationSource {
  * @internal
  */
 export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse, requestText?: string): CallOptions {
-  const options: CallOptions = { protocol: 'rest', cancellation: new ResponseCancellation(res), requestText };
-  const timeout = headers[TIMEOUT_HEADER];
-  if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
+  return completeCallOptions(openCallOptions(headers), headers, res, requestText);
+}
+
+/** What is known of a call before anything in it is checked: the protocol and the headers passed on. @internal */
+export function openCallOptions(headers: IncomingHttpHeaders): CallOptions {
+  const options: CallOptions = { protocol: 'rest' };
   const passed = passedHeaders(headers);
   if (passed !== undefined) options.headers = passed;
+  return options;
+}
+
+/** Adds the rest to options from {@link openCallOptions}: cancellation, deadline (400 when malformed), body text. @internal */
+export function completeCallOptions(options: CallOptions, headers: IncomingHttpHeaders, res: ServerResponse, requestText?: string): CallOptions {
+  options.cancellation = new ResponseCancellation(res);
+  options.requestText = requestText;
+  const timeout = headers[TIMEOUT_HEADER];
+  if (typeof timeout === 'string') options.deadline = Date.now() + parseTimeout(timeout);
   return options;
 }
 

@@ -4,16 +4,16 @@ import { stringifyJson } from '../../../codecs';
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
 import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
+import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
-import { pinToMember } from '../../../routing/member-route.util';
 import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
 import { logHttpFault } from '../../http/http-status.map';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
-import { callOptions, passedHeaders } from './rest-call-options.util';
+import { completeCallOptions, openCallOptions } from './rest-call-options.util';
 import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
 import type { V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
@@ -62,8 +62,8 @@ export interface V2Call {
  * (v2-routes.table.ts) turns a call (path parameters, headers, body bytes) into an answer (status, headers,
  * body). Both doors call it: the Fastify routes and the fast lane in front of them, so a request gets the same
  * answer and the same monitoring event through either. It never throws: every failure is an answer from the
- * error catalogue, and a refused request to a model's infer, explain or operation route gets its monitoring
- * event.
+ * error catalogue. A request to a model's infer, explain or operation route is opened in the data plane before
+ * its body is read, so a refused one gets its monitoring event there too.
  *
  * @internal
  */
@@ -88,12 +88,12 @@ export class V2RestEndpoint {
           ? jsonAnswer(200, '{"ready":true}')
           : jsonAnswer(503, JSON.stringify({ ready: false, error: 'not every model is ready (GET /v2/models lists their states)' })),
       listModels: () => jsonAnswer(200, JSON.stringify(this.catalog.listModels())),
-      repositoryIndex: (call) => this.guarded(call, undefined, () => this.repositoryIndex(call)),
+      repositoryIndex: (call) => this.guarded(call, () => this.repositoryIndex(call)),
       // A version that does not end up ready fails the load: the catalog throws, as it does for gRPC.
-      loadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.loadModel(call.params.model!)))),
-      unloadModel: (call) => this.guarded(call, undefined, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
-      modelMetadata: (call) => this.guarded(call, undefined, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
-      modelReady: (call) => this.guarded(call, undefined, () => this.modelReady(call.params)),
+      loadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.loadModel(call.params.model!)))),
+      unloadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
+      modelMetadata: (call) => this.guarded(call, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
+      modelReady: (call) => this.guarded(call, () => this.modelReady(call.params)),
       infer: (call) => this.inference(call, 'infer'),
       explain: (call) => this.inference(call, 'explain'),
       memberInfer: (call) => this.inference(call, 'infer'),
@@ -107,14 +107,17 @@ export class V2RestEndpoint {
    * infer, explain or operation route.
    */
   refused(call: V2Call, handler: V2Handler | undefined, err: unknown): HttpAnswer {
-    return this.fail(call, err, handler === undefined ? undefined : opOf(handler, call.params), undefined);
+    const op = handler === undefined ? undefined : opOf(handler, call.params);
+    const { model, version } = call.params;
+    const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
+    return this.fail(call, err, req, undefined);
   }
 
-  private async guarded(call: V2Call, op: string | undefined, run: () => HttpAnswer | Promise<HttpAnswer>): Promise<HttpAnswer> {
+  private async guarded(call: V2Call, run: () => HttpAnswer | Promise<HttpAnswer>): Promise<HttpAnswer> {
     try {
       return await run();
     } catch (err) {
-      return this.fail(call, err, op, undefined);
+      return this.fail(call, err, undefined, undefined);
     }
   }
 
@@ -136,24 +139,26 @@ export class V2RestEndpoint {
   /** infer, explain, and MLRun's member route (the router's request pinned to one member). */
   private async inference(call: V2Call, op: 'infer' | 'explain'): Promise<HttpAnswer> {
     const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
     let body: DecodedBody | undefined;
     try {
       const read = this.read(call);
       body = read instanceof Promise ? await read : read;
       holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
       let wire = this.inferenceRequest(model, body.value);
-      const options = callOptions(call.headers, call.res, this.requestText(model, body));
-      if (member !== undefined) wire = pinToMember(this.dataPlane, model, version, wire, member);
-      const response = op === 'infer' ? await this.dataPlane.infer(model, version, wire, options) : await this.dataPlane.explain(model, version, wire, options);
+      completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
+      if (member !== undefined) wire = this.dataPlane.pinToMember(model, version, wire, member);
+      const response = await req.run(wire, rawBody(body.value));
       const answer = this.inferenceAnswer(model, body.value, wire, response);
       return answer instanceof Promise ? await answer : answer;
     } catch (err) {
-      return this.fail(call, err, op, body?.value);
+      return this.fail(call, err, req, body?.value);
     }
   }
 
   private async operation(call: V2Call): Promise<HttpAnswer> {
     const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
+    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
     let body: DecodedBody | undefined;
     try {
       body = await this.read(call);
@@ -166,15 +171,15 @@ export class V2RestEndpoint {
         if (part instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
         input = { body: part };
       }
-      const text = input.wire === undefined ? undefined : this.requestText(model, body);
-      const output = await this.dataPlane.operation(model, version, op, input, callOptions(call.headers, call.res, text));
+      completeCallOptions(req.call, call.headers, call.res, input.wire === undefined ? undefined : this.requestText(model, body));
+      const output = await req.operation(input, rawBody(body.value));
       if (output.kind === 'inference') {
         const answer = this.inferenceAnswer(model, body.value, input.wire!, output.response);
         return answer instanceof Promise ? await answer : answer;
       }
       return this.jsonAt(model, body.value, stringifyJson(output.value));
     } catch (err) {
-      return this.fail(call, err, op, body?.value);
+      return this.fail(call, err, req, body?.value);
     }
   }
 
@@ -221,13 +226,9 @@ export class V2RestEndpoint {
     return jsonAnswer(200, whole.replace(JSON.stringify(marker), () => text));
   }
 
-  /** The answer to a failure: logged once, and a refused model request gets its monitoring event. */
-  private fail(call: V2Call, err: unknown, op: string | undefined, body: unknown): HttpAnswer {
-    const { model, version } = call.params;
-    if (op !== undefined && model !== undefined) {
-      const raw = body instanceof BinaryBody ? body.header : body;
-      this.dataPlane.reportRejected(op, model, version, raw, err, { protocol: 'rest', headers: passedHeaders(call.headers) });
-    }
+  /** The answer to a failure: logged once; a model request refused before it ran gets its monitoring event. */
+  private fail(call: V2Call, err: unknown, req: DataPlaneRequest | undefined, body: unknown): HttpAnswer {
+    req?.refuse(err, rawBody(body));
     const answer = errorAnswer(err, this.settings.debug);
     logHttpFault(this.logger, call.method, call.url, err);
     return answer;
@@ -242,6 +243,11 @@ async function binaryAnswer(response: InferenceResponse, wire: WireInferenceRequ
 /** A large JSON answer, written in slices into parts sent one after another. */
 async function largeJsonAnswer(response: InferenceResponse): Promise<HttpAnswer> {
   return { status: 200, headers: { 'content-type': JSON_TYPE }, body: await serializeInferenceResponseChunks(response) };
+}
+
+/** The body as monitoring shows a refused request: its JSON (a binary-framed body's JSON header). */
+function rawBody(body: unknown): unknown {
+  return body instanceof BinaryBody ? body.header : body;
 }
 
 /** The operation a model route runs, for its monitoring event. */

@@ -1,7 +1,7 @@
-import { ModelServerError } from '../../errors/model-server.error';
-import type { ModelServer } from '../../model/model-server';
+import { sageMakerHooksInvalid } from '../errors';
+import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
+import type { ModelServer } from './model-server';
 import type { BatchStrategy, SageMakerHooks } from './sagemaker-hooks.interface';
-import { sageMakerHooksInvalid } from '../../errors';
 
 /** A model's SageMaker hooks, bound and checked. @internal */
 export interface ResolvedSageMakerHooks {
@@ -19,9 +19,6 @@ const STRATEGIES: Readonly<Record<string, BatchStrategy>> = {
   SINGLERECORD: 'SINGLE_RECORD',
   MULTIRECORD: 'MULTI_RECORD',
 };
-
-/** Checked hooks (or the problem with them) per model instance: read once, when first needed after a load. */
-const cache = new WeakMap<ModelServer, ResolvedSageMakerHooks | ModelServerError>();
 
 function hook<T>(model: Record<string, unknown>, key: string, problems: string[]): T | null {
   const fn = model[key];
@@ -43,7 +40,14 @@ function positiveInteger(model: Record<string, unknown>, key: string, max: numbe
   return v;
 }
 
-function resolve(model: ModelServer, label: string): ResolvedSageMakerHooks | ModelServerError {
+/**
+ * Reads a model instance's SageMaker hooks, bound to it, once at load (like its core hooks). Invalid
+ * declarations do not fail the load: they are the error (a model error naming them) answered whenever the hooks
+ * are needed.
+ *
+ * @internal
+ */
+export function resolveSageMakerHooks(model: ModelServer, label: string): ResolvedSageMakerHooks | ModelServerError {
   const m = model as unknown as Record<string, unknown>;
   const problems: string[] = [];
   let batchStrategy: BatchStrategy | undefined;
@@ -63,18 +67,8 @@ function resolve(model: ModelServer, label: string): ResolvedSageMakerHooks | Mo
   return sageMakerHooksInvalid(label, problems);
 }
 
-/**
- * The SageMaker hooks of a loaded model instance, checked once and remembered for the instance's life.
- * Invalid declarations are a model error (500) naming them, every time they are needed.
- *
- * @internal
- */
-export function sageMakerHooks(model: ModelServer, label: string): ResolvedSageMakerHooks {
-  let entry = cache.get(model);
-  if (entry === undefined) {
-    entry = resolve(model, label);
-    cache.set(model, entry);
-  }
-  if (entry instanceof ModelServerError) throw entry;
-  return entry;
+/** The hooks as resolved at load, or their declaration's problem thrown (a model error naming it). @internal */
+export function usableSageMakerHooks(resolved: ResolvedSageMakerHooks | ModelServerError): ResolvedSageMakerHooks {
+  if (isModelServerError(resolved)) throw resolved;
+  return resolved;
 }

@@ -1,0 +1,80 @@
+import { errorDetail } from '../errors';
+import type { ModelServerError } from '../errors/model-server.error';
+import type { InferenceRequest } from '../model/inference.interface';
+import type { RequestContext } from '../model/request-context';
+import type { InferenceEventStream } from './inference-event-stream';
+import type { StageTimings } from './inference-event.interface';
+import type { ModelVersion } from '../repository/model-version';
+import type { CallOptions } from './call-options.interface';
+
+/** A stage of one request's journey through the data plane (its timings are kept under this name). @internal */
+export type Stage = keyof StageTimings;
+
+/** The facts of one request its monitoring event is built from (only kept when something subscribes). @internal */
+export interface Trace {
+  readonly mv: ModelVersion;
+  ctx: RequestContext;
+  readonly call: CallOptions;
+  readonly startedAt: number;
+  readonly start: number;
+  readonly stages: StageTimings;
+  request: InferenceRequest | undefined;
+  rawRequest: unknown;
+  response: unknown;
+  error: ModelServerError | undefined;
+}
+
+/** @internal */
+export function startTrace(mv: ModelVersion, ctx: RequestContext, call: CallOptions, raw: unknown): Trace {
+  return {
+    mv,
+    ctx,
+    call,
+    startedAt: Date.now(),
+    start: performance.now(),
+    stages: {},
+    request: undefined,
+    rawRequest: raw,
+    response: undefined,
+    error: undefined,
+  };
+}
+
+/** Records the stage's duration when tracing, and returns the new stage start. @internal */
+export function lap(trace: Trace | null, stage: Stage, since: number): number {
+  if (trace === null) return since; // stage times are only kept for monitoring
+  const now = performance.now();
+  trace.stages[stage] = now - since;
+  return now;
+}
+
+/** Emits the request's one monitoring event. @internal */
+export function finishTrace(events: InferenceEventStream, trace: Trace): void {
+  const { mv, ctx, error, request, call } = trace;
+  const modelMetrics = mv.instance?.context.metrics;
+  events.emit({
+    id: ctx.id,
+    model: mv.name,
+    version: mv.version,
+    modelClass: mv.className,
+    op: ctx.op,
+    protocol: call.protocol,
+    startedAt: trace.startedAt,
+    durationMs: performance.now() - trace.start,
+    stages: trace.stages,
+    status: error === undefined ? 'ok' : 'error',
+    request,
+    // The client's text stands for the request only when no hook could have changed what the model got.
+    requestText: request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null ? call.requestText : undefined,
+    rawRequest: trace.rawRequest,
+    response: trace.response,
+    errorCode: error?.code,
+    // The server's record: the model's own error text included (clients get it only in debug mode).
+    error: error === undefined ? undefined : errorDetail(error),
+    metrics: ctx.metrics === null ? { ...modelMetrics } : { ...modelMetrics, ...ctx.metrics },
+    requestMetrics: ctx.metrics ?? undefined,
+    statistics: ctx.statistics ?? undefined,
+    labels: mv.config.labels,
+    traceparent: call.headers?.traceparent,
+  });
+}
