@@ -14,20 +14,7 @@ import { decodeTensor } from './tensor.decoder';
 import { checkInferenceRequest } from './v2-json/v2-request.schema';
 import type { WireInferenceRequest } from './wire-tensor.interface';
 import { clientError } from '../errors';
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-type Next = () => number;
-
-function pick<T>(next: Next, items: readonly T[]): T {
-  return items[Math.floor(next() * items.length)];
-}
+import { generator, pick, type Next } from '../../../../test/helpers/seeded-random';
 
 function ws(next: Next): string {
   return next() < 0.7 ? '' : pick(next, [' ', '\n', '\t', '\r\n ']);

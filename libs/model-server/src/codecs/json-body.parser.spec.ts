@@ -7,20 +7,7 @@ import { JsonBodyScanner, ROWS_SPANS, type SpanPolicy, V2_SPANS } from './json-b
 import { MAX_JSON_VALUES } from './json-error.util';
 import { parseJsonLossless } from './json.parser';
 import { parseJson } from './lossless-json';
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-type Next = () => number;
-
-function pick<T>(next: Next, items: readonly T[]): T {
-  return items[Math.floor(next() * items.length)];
-}
+import { generator, pick, type Next } from '../../../../test/helpers/seeded-random';
 
 /** Whitespace as JSON allows it between tokens, often none. */
 function ws(next: Next): string {

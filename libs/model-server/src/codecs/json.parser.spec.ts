@@ -1,5 +1,6 @@
 import { ModelServerError } from '../errors/model-server.error';
 import { MAX_JSON_DEPTH, parseJsonLossless } from './json.parser';
+import { generator } from '../../../../test/helpers/seeded-random';
 
 /** A small deterministic generator of JSON values (no integers beyond 2^53). */
 function randomValue(next: () => number, depth: number): unknown {
@@ -46,14 +47,6 @@ function holdsInfinity(value: unknown): boolean {
   if (typeof value === 'number') return value === Infinity || value === -Infinity;
   if (typeof value !== 'object' || value === null) return false;
   return Object.values(value).some(holdsInfinity);
-}
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('parseJsonLossless agrees with JSON.parse', () => {

@@ -6,6 +6,7 @@ import { parseJson } from '../lossless-json';
 import { flattenRows, MAX_RANK } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
 import { invalidRequest } from '../../errors';
+import { generator, type Next } from '../../../../../test/helpers/seeded-random';
 
 /** flattenRows as it was written before (a path string per row): the reference for messages and their order. */
 function flattenRowsBefore(rows: readonly unknown[], where: string): { shape: number[]; values: unknown[] } {
@@ -42,16 +43,6 @@ function flattenRowsBefore(rows: readonly unknown[], where: string): { shape: nu
   }
   return { shape, values };
 }
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-type Next = () => number;
 
 /** Rows of a random shape, then a few random damages: a row longer or shorter, a list for a value and back, objects. */
 function randomRows(next: Next): unknown[] {

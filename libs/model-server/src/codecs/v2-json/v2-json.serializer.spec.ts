@@ -12,16 +12,7 @@ import {
   serializeInferenceResponse,
   serializeInferenceResponseChunks,
 } from './v2-json.serializer';
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-type Next = () => number;
+import { generator, type Next } from '../../../../../test/helpers/seeded-random';
 
 const TEXTS = ['', 'a', 'é', '"q"\\', '😀', '中文', '\n\t', '\u0000', 'long text '.repeat(20)];
 
