@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { http, send, ServerUnderTest, startCli, type FullHttpAnswer } from './helpers/cli-process';
+import { http, send, ServerUnderTest, sharedServer, startCli, type FullHttpAnswer } from './helpers/cli-process';
 import { InferenceClient } from './helpers/grpc-client';
 import { errorAnswerProblem } from './fixtures/hostile-requests';
 
@@ -20,15 +20,7 @@ const ready = async (port: number, model: string, headers: Record<string, string
 
 describe('model control off (the default): repository load / unload refused (real process)', () => {
   const server = new ServerUnderTest(() => startCli(['--config', SERVER], { LOG_LEVEL: 'warn' }));
-  let grpc: InferenceClient;
-  beforeAll(async () => {
-    await server.ensure();
-    grpc = new InferenceClient(server.cli.grpcPort);
-  }, 60000);
-  afterAll(async () => {
-    grpc?.close();
-    await server.stop();
-  });
+  const suite = sharedServer(server, (port) => new InferenceClient(port));
 
   it('REST: 403 naming modelControl, whatever the body, and the model stays ready', async () => {
     const port = server.cli.port;
@@ -43,11 +35,11 @@ describe('model control off (the default): repository load / unload refused (rea
   });
 
   it('gRPC: PERMISSION_DENIED naming modelControl, and the model stays ready', async () => {
-    const unload = await grpc.fail('RepositoryModelUnload', { model_name: 'echo' });
-    const load = await grpc.fail('RepositoryModelLoad', { model_name: 'echo' });
+    const unload = await suite.grpc.fail('RepositoryModelUnload', { model_name: 'echo' });
+    const load = await suite.grpc.fail('RepositoryModelLoad', { model_name: 'echo' });
     expect([unload.code, load.code]).toEqual([status.PERMISSION_DENIED, status.PERMISSION_DENIED]);
     expect(unload.details).toMatch(/modelControl/);
-    expect((await grpc.call('ModelReady', { name: 'echo', version: '' })).ready).toBe(true);
+    expect((await suite.grpc.call('ModelReady', { name: 'echo', version: '' })).ready).toBe(true);
   });
 });
 
@@ -84,16 +76,8 @@ describe('model control on (MODEL_CONTROL=1): state-changing routes take only ap
 
 describe('auth on (AUTH_TOKENS) with model control on: credentials everywhere a model is named (real process)', () => {
   const server = new ServerUnderTest(() => startCli(['--config', AUTH], { LOG_LEVEL: 'warn', MODEL_CONTROL: '1', AUTH_TOKENS: TOKEN }));
-  let grpc: InferenceClient;
   const bearer = { authorization: `Bearer ${TOKEN}` };
-  beforeAll(async () => {
-    await server.ensure();
-    grpc = new InferenceClient(server.cli.grpcPort);
-  }, 60000);
-  afterAll(async () => {
-    grpc?.close();
-    await server.stop();
-  });
+  const suite = sharedServer(server, (port) => new InferenceClient(port));
 
   it('repository unload needs credentials (401 without, 200 with)', async () => {
     const port = server.cli.port;
@@ -128,14 +112,14 @@ describe('auth on (AUTH_TOKENS) with model control on: credentials everywhere a 
       ['RepositoryIndex', {}],
       ['RepositoryModelUnload', { model_name: 'hidden-ranker' }],
     ] as const) {
-      const err = await grpc.fail(method, request).catch((e: Error) => ({ code: -1, details: e.message }));
+      const err = await suite.grpc.fail(method, request).catch((e: Error) => ({ code: -1, details: e.message }));
       if (err.code !== status.UNAUTHENTICATED) problems.push(`${method} without credentials: status ${err.code} ${err.details.slice(0, 120)}`);
     }
     const withToken = { metadata: bearer };
-    if ((await grpc.call('ModelReady', { name: 'hidden-ranker', version: '' }, withToken)).ready !== true) problems.push('ModelReady with credentials is not ready');
-    if ((await grpc.call('ModelMetadata', { name: 'hidden-ranker', version: '' }, withToken)).name !== 'hidden-ranker') problems.push('ModelMetadata with credentials');
-    if ((await grpc.call('ServerLive', {})).live !== true) problems.push('ServerLive without credentials');
-    if ((await grpc.call('ServerReady', {})).ready !== true) problems.push('ServerReady without credentials');
+    if ((await suite.grpc.call('ModelReady', { name: 'hidden-ranker', version: '' }, withToken)).ready !== true) problems.push('ModelReady with credentials is not ready');
+    if ((await suite.grpc.call('ModelMetadata', { name: 'hidden-ranker', version: '' }, withToken)).name !== 'hidden-ranker') problems.push('ModelMetadata with credentials');
+    if ((await suite.grpc.call('ServerLive', {})).live !== true) problems.push('ServerLive without credentials');
+    if ((await suite.grpc.call('ServerReady', {})).ready !== true) problems.push('ServerReady without credentials');
     expect(problems).toEqual([]);
   });
 });

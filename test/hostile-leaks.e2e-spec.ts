@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { httpBytes, rawRequest, send, ServerUnderTest, startCli } from './helpers/cli-process';
+import { httpBytes, rawRequest, send, ServerUnderTest, sharedServer, startCli } from './helpers/cli-process';
 import { errorAnswerProblem, GRPC, inferRequest, oneByteStrings, RawGrpcClient } from './fixtures/hostile-requests';
 
 /**
@@ -17,15 +17,7 @@ const MAX_ERROR_BYTES = 1024;
 const MAX_LOG_LINE = 4096;
 
 const server = new ServerUnderTest(() => startCli(['--config', CONFIG], { LOG_LEVEL: 'info', LOG_FORMAT: 'json' }));
-let grpc: RawGrpcClient;
-beforeAll(async () => {
-  await server.ensure();
-  grpc = new RawGrpcClient(server.cli.grpcPort);
-}, 60000);
-afterAll(async () => {
-  grpc?.close();
-  await server.stop();
-});
+const suite = sharedServer(server, (port) => new RawGrpcClient(port));
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const HUGE = 'n'.repeat(4 * 1024 * 1024);
@@ -65,9 +57,9 @@ describe('hostile input: client text is clipped in answers and logs (real proces
       ),
       smallRefusal('REST, a model that does not exist (10 KB path)', await send(port, `/v2/models/${'m'.repeat(10000)}/infer`, { body: '{}', headers: JSON_TYPE }), [400, 404, 414]),
     ];
-    const inGrpc = await grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: HUGE, datatype: 'FP32', shape: [2] }], raw: [Buffer.alloc(4)] }));
+    const inGrpc = await suite.grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: HUGE, datatype: 'FP32', shape: [2] }], raw: [Buffer.alloc(4)] }));
     if (inGrpc.code !== GRPC.INVALID_ARGUMENT || inGrpc.details.length > MAX_ERROR_BYTES) problems.push(`gRPC input name: status ${inGrpc.code}, details of ${inGrpc.details.length} characters`);
-    const modelGrpc = await grpc.call('ModelInfer', inferRequest({ model: HUGE, inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }], raw: [Buffer.alloc(4)] }));
+    const modelGrpc = await suite.grpc.call('ModelInfer', inferRequest({ model: HUGE, inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }], raw: [Buffer.alloc(4)] }));
     if (modelGrpc.code !== GRPC.NOT_FOUND || modelGrpc.details.length > MAX_ERROR_BYTES) problems.push(`gRPC model name: status ${modelGrpc.code}, details of ${modelGrpc.details.length} characters`);
     await new Promise((r) => setTimeout(r, 300)); // log lines are written asynchronously
     const longest = longestLogLine(logFrom);
@@ -108,7 +100,7 @@ describe('hostile input: values and shapes that cannot be served are 400s, not 5
         [400, 413],
       ),
     ];
-    const g = await grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'BYTES', shape: [2 ** 32], contents: oneByteStrings(1) }] }));
+    const g = await suite.grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'BYTES', shape: [2 ** 32], contents: oneByteStrings(1) }] }));
     if (g.code !== GRPC.INVALID_ARGUMENT && g.code !== GRPC.RESOURCE_EXHAUSTED) problems.push(`gRPC BYTES [2^32]: status ${g.code} ${g.details.slice(0, 200)}`);
     expect(problems.filter((p) => p !== undefined)).toEqual([]);
   });

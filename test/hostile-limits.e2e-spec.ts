@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { httpBytes, LOOP_MONITOR_FLAGS, rawRequest, send, ServerUnderTest, startCli, type FullHttpAnswer } from './helpers/cli-process';
+import { httpBytes, LOOP_MONITOR_FLAGS, rawRequest, send, ServerUnderTest, sharedServer, startCli, type FullHttpAnswer } from './helpers/cli-process';
 import { errorAnswerProblem, GRPC, inferRequest, lengthField, npy, npyHeader, parameterEntry, RawGrpcClient, type RawGrpcAnswer } from './fixtures/hostile-requests';
 
 /**
@@ -29,15 +29,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe('hostile input: every limit refuses with its setting named (real process, limits set low)', () => {
   const server = new ServerUnderTest(() => startCli(['--config', TIGHT], { LOG_LEVEL: 'warn', MAX_BODY_BYTES: String(FOUR_MIB), GRPC_MAX_MESSAGE_BYTES: String(FOUR_MIB) }));
-  let grpc: RawGrpcClient;
-  beforeAll(async () => {
-    await server.ensure();
-    grpc = new RawGrpcClient(server.cli.grpcPort);
-  }, 60000);
-  afterAll(async () => {
-    grpc?.close();
-    await server.stop();
-  });
+  const suite = sharedServer(server, (port) => new RawGrpcClient(port));
   const post = (path: string, body: string | Buffer, headers: Record<string, string> = JSON_TYPE): Promise<FullHttpAnswer> => send(server.cli.port, path, { body, headers });
 
   it('maxBodyBytes (MAX_BODY_BYTES): 413, whether the body is sent with a length, chunked or gzip; gRPC messages past GRPC_MAX_MESSAGE_BYTES: RESOURCE_EXHAUSTED', async () => {
@@ -51,7 +43,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
     const answer = await rawRequest(server.cli.port, httpBytes('POST', '/v2/models/echo/infer', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', Connection: 'keep-alive' }, chunked));
     problems.push(errorAnswerProblem('chunked', answer, [413], /maxBodyBytes/));
     const message = inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'INT8', shape: [5 * 1024 * 1024] }], raw: [Buffer.alloc(5 * 1024 * 1024)] });
-    const g = await grpc.call('ModelInfer', message);
+    const g = await suite.grpc.call('ModelInfer', message);
     if (g.code !== GRPC.RESOURCE_EXHAUSTED) problems.push(`gRPC over GRPC_MAX_MESSAGE_BYTES: status ${g.code} ${g.details.slice(0, 200)}`);
     expect(problems.filter((p) => p !== undefined)).toEqual([]);
   });
@@ -68,7 +60,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
       ),
       grpcProblem(
         'gRPC',
-        await grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: many(9, 'x').map((name) => ({ name, datatype: 'INT32', shape: [1] })), raw: many(9, '').map(() => Buffer.alloc(4)) })),
+        await suite.grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: many(9, 'x').map((name) => ({ name, datatype: 'INT32', shape: [1] })), raw: many(9, '').map(() => Buffer.alloc(4)) })),
         [GRPC.INVALID_ARGUMENT],
         /maxInputs/,
       ),
@@ -81,7 +73,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
       errorAnswerProblem('JSON', await post('/v2/models/echo/infer', JSON.stringify({ inputs: [tensor('x')], outputs: many(9, 'y').map((name) => ({ name })) })), [400], /maxOutputs/),
       grpcProblem(
         'gRPC',
-        await grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'INT32', shape: [1] }], raw: [Buffer.alloc(4)], outputs: many(9, 'y') })),
+        await suite.grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'INT32', shape: [1] }], raw: [Buffer.alloc(4)], outputs: many(9, 'y') })),
         [GRPC.INVALID_ARGUMENT],
         /maxOutputs/,
       ),
@@ -96,7 +88,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
       errorAnswerProblem('output parameters', await post('/v2/models/echo/infer', JSON.stringify({ inputs: [tensor('x')], outputs: [{ name: 'x', parameters: params(5) }] })), [400], /maxParameters/),
       grpcProblem(
         'gRPC request parameters',
-        await grpc.call('ModelInfer', inferRequest({ model: 'echo', parameters: many(5, 'p').map((k) => parameterEntry(k, 'v')), inputs: [{ name: 'x', datatype: 'INT32', shape: [1] }], raw: [Buffer.alloc(4)] })),
+        await suite.grpc.call('ModelInfer', inferRequest({ model: 'echo', parameters: many(5, 'p').map((k) => parameterEntry(k, 'v')), inputs: [{ name: 'x', datatype: 'INT32', shape: [1] }], raw: [Buffer.alloc(4)] })),
         [GRPC.INVALID_ARGUMENT],
         /maxParameters/,
       ),
@@ -139,13 +131,13 @@ describe('hostile input: every limit refuses with its setting named (real proces
       ),
       grpcProblem(
         'gRPC raw FP32',
-        await grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'FP32', shape: [n] }], raw: [Buffer.alloc(4 * n)] })),
+        await suite.grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'FP32', shape: [n] }], raw: [Buffer.alloc(4 * n)] })),
         [GRPC.RESOURCE_EXHAUSTED],
         /maxTensorBytes/,
       ),
       grpcProblem(
         'gRPC fp32_contents',
-        await grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'FP32', shape: [n], contents: lengthField(6, Buffer.alloc(4 * n)) }] })),
+        await suite.grpc.call('ModelInfer', inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'FP32', shape: [n], contents: lengthField(6, Buffer.alloc(4 * n)) }] })),
         [GRPC.RESOURCE_EXHAUSTED],
         /maxTensorBytes/,
       ),
@@ -159,7 +151,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
     const first = post('/v2/models/slow/infer', held);
     await new Promise((r) => setTimeout(r, 500));
     const refused = await post('/v2/models/echo/infer', second);
-    const grpcRefused = await grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'INT8', shape: [100000] }], raw: [Buffer.alloc(100000)] }));
+    const grpcRefused = await suite.grpc.call('ModelInfer', inferRequest({ model: 'echo', inputs: [{ name: 'x', datatype: 'INT8', shape: [100000] }], raw: [Buffer.alloc(100000)] }));
     const problems = [
       errorAnswerProblem('REST', refused, [503], /maxRequestBytesInFlight/),
       refused.status === 503 && refused.headers['retry-after'] === undefined ? 'REST: a 503 without Retry-After' : undefined,
@@ -175,15 +167,7 @@ describe('hostile input: every limit refuses with its setting named (real proces
 
 describe('hostile input: the default limits (real process)', () => {
   const server = new ServerUnderTest(() => startCli(['--config', DEFAULTS], { LOG_LEVEL: 'warn' }, 30000, { nodeFlags: LOOP_MONITOR_FLAGS }));
-  let grpc: RawGrpcClient;
-  beforeAll(async () => {
-    await server.ensure();
-    grpc = new RawGrpcClient(server.cli.grpcPort);
-  }, 60000);
-  afterAll(async () => {
-    grpc?.close();
-    await server.stop();
-  });
+  const suite = sharedServer(server, (port) => new RawGrpcClient(port));
   const post = (body: string): Promise<FullHttpAnswer> => send(server.cli.port, '/v2/models/echo/infer', { body, headers: JSON_TYPE });
 
   it('1025 inputs, 1025 requested outputs, 257 parameters: 400 naming maxInputs, maxOutputs, maxParameters', async () => {
@@ -206,7 +190,7 @@ describe('hostile input: the default limits (real process)', () => {
     const seenOutputs = await server.observe(() => post(outputs), { giveUpMs: 10000 });
     problems.push(errorAnswerProblem('JSON 64k requested outputs', seenOutputs.value, [400], /maxOutputs/));
     const message = inferRequest({ model: 'echo', inputs: many(n, 'x').map((name) => ({ name, datatype: 'INT32', shape: [1] })), raw: many(n, '').map(() => Buffer.alloc(4)) });
-    const seenGrpc = await server.observe(() => grpc.call('ModelInfer', message, {}, 10000), { giveUpMs: 10000 });
+    const seenGrpc = await server.observe(() => suite.grpc.call('ModelInfer', message, {}, 10000), { giveUpMs: 10000 });
     problems.push(grpcProblem('gRPC 64k inputs', seenGrpc.value, [GRPC.INVALID_ARGUMENT], /maxInputs/));
     for (const [what, seen] of [['JSON inputs', seenJson], ['JSON outputs', seenOutputs], ['gRPC inputs', seenGrpc]] as const) {
           console.log(`default limits, 64k ${what}: answered in ${seen.ms} ms, longest loop block ${seen.serverBlockMs} ms (probe gap ${seen.maxGapMs} ms)`);

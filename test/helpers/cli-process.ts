@@ -366,6 +366,28 @@ export function probeLoop(port: number, path = '/v2/health/live'): LoopProbe {
   };
 }
 
+/**
+ * A server a suite shares with a gRPC client of it: started before the suite's tests and the client connected,
+ * the client closed and the server stopped after them (call at the top of a describe block or file).
+ */
+export function sharedServer<C extends { close(): void }>(server: ServerUnderTest, connect: (grpcPort: number) => C): { readonly grpc: C } {
+  let client: C | undefined;
+  beforeAll(async () => {
+    await server.ensure();
+    client = connect(server.cli.grpcPort);
+  }, 60000);
+  afterAll(async () => {
+    client?.close();
+    await server.stop();
+  });
+  return {
+    get grpc(): C {
+      if (client === undefined) throw new Error('the suite\'s server has not been started');
+      return client;
+    },
+  };
+}
+
 /** What {@link ServerUnderTest.observe} saw while a request ran. */
 export interface Observation<T> {
   /** What the request gave. */
