@@ -5,7 +5,7 @@ import { formatShape } from './element-count.util';
 import { bf16BytesToFloat32Array, halfBytesToFloat32Array } from './fp16.util';
 import type { TensorBudget } from './tensor-budget';
 import { MAX_BYTES_TOTAL } from './value-converter.util';
-import { runInSlices } from './time-slice.util';
+import { copyInSlices } from './time-slice.util';
 import type { WireInferenceRequest } from './wire-tensor.interface';
 import type { CodecErrorFactory } from '../errors';
 
@@ -101,18 +101,9 @@ async function alignInSlices(inputs: { raw: Uint8Array }[]): Promise<void> {
   for (const input of inputs) {
     const raw = input.raw;
     const copy = new Uint8Array(raw.byteLength);
-    let offset = 0;
-    await runInSlices({
-      step(deadline) {
-        while (offset < raw.byteLength) {
-          const end = Math.min(offset + ALIGN_SLICE_BYTES, raw.byteLength);
-          copy.set(raw.subarray(offset, end), offset);
-          offset = end;
-          if (performance.now() >= deadline) break;
-        }
-        return offset === raw.byteLength;
-      },
-    });
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < raw.byteLength; at += ALIGN_SLICE_BYTES) pieces.push(raw.subarray(at, at + ALIGN_SLICE_BYTES));
+    await copyInSlices(pieces, copy);
     input.raw = copy;
   }
 }

@@ -24,3 +24,28 @@ function nextTurn(): Promise<void> {
 export async function runInSlices(work: SlicedWork): Promise<void> {
   while (!work.step(performance.now() + SLICE_MS)) await nextTurn();
 }
+
+/**
+ * Copies `parts` one after another into `out` (from offset 0), in slices ({@link runInSlices}); each part is let go
+ * (its slot in `parts` emptied) once copied.
+ *
+ * @internal
+ */
+export function copyInSlices(parts: Uint8Array[], out: Uint8Array): Promise<void> {
+  let next = 0;
+  let offset = 0;
+  return runInSlices({
+    step(deadline) {
+      while (next < parts.length) {
+        const part = parts[next];
+        out.set(part, offset);
+        offset += part.length;
+        parts[next++] = EMPTY_PART;
+        if (performance.now() >= deadline) break;
+      }
+      return next === parts.length;
+    },
+  });
+}
+
+const EMPTY_PART = new Uint8Array(0);

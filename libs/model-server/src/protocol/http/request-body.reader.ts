@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { invalidRequest, payloadTooLarge } from '../../errors';
-import { runInSlices } from '../../codecs/time-slice.util';
+import { copyInSlices } from '../../codecs/time-slice.util';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -71,18 +71,5 @@ function joinChunks(chunks: Buffer[], total: number): Promise<Buffer> {
   if (chunks.length === 1) return Promise.resolve(chunks[0]);
   if (total <= JOIN_AT_ONCE_BYTES) return Promise.resolve(Buffer.concat(chunks, total));
   const out = Buffer.allocUnsafe(total);
-  let next = 0;
-  let offset = 0;
-  return runInSlices({
-    step(deadline) {
-      while (next < chunks.length) {
-        const chunk = chunks[next];
-        chunk.copy(out, offset);
-        offset += chunk.length;
-        chunks[next++] = EMPTY; // let each chunk go as soon as it is copied
-        if (performance.now() >= deadline) break;
-      }
-      return next === chunks.length;
-    },
-  }).then(() => out);
+  return copyInSlices(chunks, out).then(() => out);
 }
