@@ -27,7 +27,12 @@ export default defineConfig(
   {
     // Model files are loaded, and swc (the TypeScript compiler for them) is loaded on first use, through `require`:
     // synchronous, and it goes through the require hooks of swc and of jest.
-    files: ['libs/model-server/src/execution/model-class.loader.ts', 'libs/model-server/src/execution/typescript-require.util.ts'],
+    // A model worker thread loads the trace SDK the same way, only when the server traces.
+    files: [
+      'libs/model-server/src/execution/model-class.loader.ts',
+      'libs/model-server/src/execution/typescript-require.util.ts',
+      'libs/model-server/src/execution/model-worker.entry.ts',
+    ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

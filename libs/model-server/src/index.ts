@@ -45,5 +45,7 @@ export { createFastifyAdapter } from './protocol/http';
 export type { ModelServerAdapterOptions, HttpTimeouts } from './protocol/http';
 export { DataPlane, ModelCatalog } from './inference';
 export type { CallOptions } from './inference';
+// OpenTelemetry: the names and attributes of the framework's spans (docs/observability.md)
+export { SPAN_ATTRIBUTES, SPAN_NAMES } from './tracing';
 // Fault containment outside requests (docs/deployment.md): the guard, and the repository it watches
 export { ModelFaultGuard, ModelRepository } from './repository';

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Context, Span } from '@opentelemetry/api';
 import type { InferenceResponse } from '../model/inference.interface';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
@@ -8,6 +9,7 @@ import { batchKey, batchRows, mergeRequests, splitResult } from './batch-merge.u
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { carryQueueWaits } from './queue-wait.util';
 import { WorkerPoolExecutor } from './worker-pool.executor';
+import { RequestTracer } from '../tracing/request-tracer';
 import { cancelledWhileWaiting, deadlineExceeded, executorClosed, isModelFailure, queueFull, versionLabel } from '../errors';
 
 /** Settings of an {@link AdaptiveBatcher}. @publicApi */
@@ -29,6 +31,10 @@ interface Member {
   readonly arrivedAt: number;
   readonly resolve: (result: InferenceResult) => void;
   readonly reject: (err: unknown) => void;
+  /** The request's trace context (its `predict` span) when traced. */
+  readonly trace: Context | undefined;
+  /** Its `queue wait` span, open until its batch goes, when traced. */
+  readonly queued: Span | null;
 }
 
 interface OpenBatch {
@@ -95,6 +101,7 @@ export class AdaptiveBatcher implements PredictExecutor {
   private waiting = 0;
   private closing = false;
   private lastRerunWarning = -Infinity;
+  private readonly tracer = new RequestTracer();
 
   constructor(
     private readonly inner: PredictExecutor,
@@ -127,7 +134,9 @@ export class AdaptiveBatcher implements PredictExecutor {
         this.open.set(key, batch);
         batch.timer = this.clock.schedule(this.deadlineOf(batch), this.options.maxLatencyMs);
       }
-      batch.members.push({ request, ctx, rows, arrivedAt: this.clock.now(), resolve, reject });
+      const trace = this.tracer.current();
+      const queued = trace === undefined ? null : this.tracer.startQueueWait(trace);
+      batch.members.push({ request, ctx, rows, arrivedAt: this.clock.now(), resolve, reject, trace, queued });
       this.waiting++;
       this.target.observer.queueDepth(this.target.name, this.target.version, this.waiting);
       if (batch.members.length >= this.options.maxBatchSize) {
@@ -160,6 +169,7 @@ export class AdaptiveBatcher implements PredictExecutor {
     this.waiting -= batch.members.length;
     const { name, version, observer } = this.target;
     observer.queueDepth(name, version, this.waiting);
+    for (const m of batch.members) if (m.queued !== null) m.queued.end();
     const members = stillWanted(batch.members);
     if (members.length === 0) return;
     const now = this.clock.now();
@@ -175,13 +185,15 @@ export class AdaptiveBatcher implements PredictExecutor {
 
   private runAlone(m: Member, waits: readonly number[] | null = null): Promise<void> {
     if (waits !== null) carryQueueWaits(m.ctx, waits);
-    return this.inner.run(m.request, m.ctx).then(m.resolve, m.reject);
+    const run = m.trace === undefined ? this.inner.run(m.request, m.ctx) : this.tracer.within(m.trace, () => this.inner.run(m.request, m.ctx));
+    return run.then(m.resolve, m.reject);
   }
 
   private async runMerged(members: Member[], waits: readonly number[] | null): Promise<void> {
     const rows = members.map((m) => m.rows);
     const ctx = new BatchContext(members[0].ctx, latestDeadline(members), members);
     if (waits !== null) carryQueueWaits(ctx, waits);
+    const traced = this.tracer.on ? this.tracer.startBatch(members.map((m) => m.trace)) : undefined;
     let result: InferenceResult;
     try {
       const merged = mergeRequests(
@@ -189,8 +201,10 @@ export class AdaptiveBatcher implements PredictExecutor {
         rows,
         members[0].request.id,
       );
-      result = await this.inner.run(merged, ctx);
+      result = await (traced === undefined ? this.inner.run(merged, ctx) : this.tracer.within(traced.context, () => this.inner.run(merged, ctx)));
+      if (traced !== undefined) this.tracer.end(traced.span);
     } catch (err) {
+      if (traced !== undefined) this.tracer.end(traced.span, err);
       ctx.detach(members);
       if (!isModelFailure(err)) {
         for (const m of members) m.reject(err);

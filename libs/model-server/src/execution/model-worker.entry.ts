@@ -16,6 +16,7 @@ import { loadModelClass } from './model-class.loader';
 import { addOnce, hasOwnKeys, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
 import type { FromWorker, ToWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
 import { fromErrorFacts, notAnInferenceResult, toErrorFacts, workerResultUnsendable } from '../errors';
+import type { WorkerTracing } from '../tracing/worker-tracing';
 
 type PredictMessage = Extract<ToWorker, { kind: 'predict' }>;
 type Predict = (request: InferenceRequest, ctx: RequestContext) => Promise<InferenceResult> | InferenceResult;
@@ -28,6 +29,8 @@ class ModelWorkerRuntime {
   private readonly jobs = new WeakMap<RequestContext, number>();
   private nextCall = 1;
   private readonly logger: ModelLogger;
+  /** Spans of traced requests, when the main thread traces (the SDK is only loaded then). */
+  private tracing: WorkerTracing | null = null;
 
   constructor(
     private readonly port: MessagePort,
@@ -42,6 +45,11 @@ class ModelWorkerRuntime {
   async load(): Promise<void> {
     const init = this.init;
     try {
+      if (init.tracing) {
+        // The trace SDK is loaded only in the workers of a server that traces.
+        const { WorkerTracing: Tracing } = require('../tracing/worker-tracing') as typeof import('../tracing/worker-tracing');
+        this.tracing = new Tracing(init.index);
+      }
       const { model: Model, file } = loadModelClass(init.modulePath, init.className);
       if (Model.name !== init.expectedClassName) {
         throw new Error(
@@ -114,7 +122,8 @@ class ModelWorkerRuntime {
     this.running.set(msg.job, ctx);
     if (facts.state !== undefined) Object.assign(ctx.state, facts.state);
     try {
-      const result = await this.predict!(request, ctx);
+      const predict = this.predict!;
+      const result = this.tracing === null ? await predict(request, ctx) : await this.tracing.run(facts.traceparent, () => predict(request, ctx));
       this.sendResult(msg, request, ctx, result);
     } catch (err) {
       this.sendFailure(msg, request, err);
@@ -163,6 +172,8 @@ class ModelWorkerRuntime {
       state: hasOwnKeys(ctx.state) ? ctx.state : undefined,
     };
     if (result.parameters !== undefined) message.parameters = result.parameters;
+    const spans = this.tracing?.take();
+    if (spans !== undefined) message.spans = spans;
     try {
       this.port.postMessage(message, transfer);
     } catch (err) {
@@ -176,10 +187,11 @@ class ModelWorkerRuntime {
 
   private sendFailure(msg: PredictMessage, request: InferenceRequest, err: unknown): void {
     const error = toErrorFacts(err);
+    const spans = this.tracing?.take();
     try {
       const transfer: ArrayBuffer[] = [];
       const returned = this.returnedInputs(msg, request, transfer);
-      this.port.postMessage({ kind: 'failed', job: msg.job, error, returned } satisfies FromWorker, transfer);
+      this.port.postMessage({ kind: 'failed', job: msg.job, error, returned, spans } satisfies FromWorker, transfer);
     } catch {
       // The inputs could not go back (detached by the model?): the main thread keeps what it has.
       this.port.postMessage({ kind: 'failed', job: msg.job, error, returned: [] } satisfies FromWorker);

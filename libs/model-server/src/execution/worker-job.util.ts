@@ -12,7 +12,7 @@ import type { FromWorker, LoadedFacts, ToWorker, WireWorkerTensor, WorkerInit } 
  *
  * @internal
  */
-export function workerInitOf(target: ExecutorTarget, label: string, workers: number): Omit<WorkerInit, 'index'> {
+export function workerInitOf(target: ExecutorTarget, label: string, workers: number, tracing: boolean): Omit<WorkerInit, 'index'> {
   const modulePath = target.config.modulePath;
   if (typeof modulePath !== 'string' || modulePath === '') {
     throw new Error(
@@ -31,6 +31,7 @@ export function workerInitOf(target: ExecutorTarget, label: string, workers: num
     modelPath: ctx.modelPath,
     parameters: ctx.parameters,
     labels: ctx.labels,
+    tracing,
   };
 }
 
@@ -57,7 +58,12 @@ export function adoptLoadedFacts(model: ModelServer, facts: LoadedFacts, replace
  *
  * @internal
  */
-export function predictMessage(job: number, request: InferenceRequest, ctx: RequestContext): { message: ToWorker; transfer: ArrayBuffer[] } {
+export function predictMessage(
+  job: number,
+  request: InferenceRequest,
+  ctx: RequestContext,
+  traceparent: string | undefined,
+): { message: ToWorker; transfer: ArrayBuffer[] } {
   const transfer: ArrayBuffer[] = [];
   const pinned = pinnedBuffers(request.inputs);
   const movable = (view: OwnedView) => pinned === null || !pinned.has(view.buffer);
@@ -86,6 +92,7 @@ export function predictMessage(job: number, request: InferenceRequest, ctx: Requ
       state: hasOwnKeys(ctx.state) ? ctx.state : undefined,
     },
   };
+  if (traceparent !== undefined) message.ctx.traceparent = traceparent;
   return { message, transfer };
 }
 

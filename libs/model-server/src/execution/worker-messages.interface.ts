@@ -1,6 +1,7 @@
 import type { InferenceResponse } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import type { Parameters, RequestedOutput, TensorSpec } from '../model/tensor.interface';
+import type { WorkerSpanData } from '../tracing/worker-span.interface';
 
 /**
  * The messages between the worker pool (main thread) and a model worker thread.
@@ -45,6 +46,8 @@ export interface WorkerInit {
   labels: Readonly<Record<string, string>>;
   /** 1-based number of this worker, for logs. */
   index: number;
+  /** The main thread traces (OpenTelemetry): the worker records the spans of traced requests and sends them back. */
+  tracing: boolean;
 }
 
 /** The request facts a worker rebuilds its RequestContext from. @internal */
@@ -56,6 +59,8 @@ export interface ContextFacts {
   depth: number;
   /** `ctx.state` as the main thread's hooks left it, when not empty. */
   state: Record<string, unknown> | undefined;
+  /** The W3C `traceparent` of the span `predict` runs under, when the request is traced. */
+  traceparent?: string;
 }
 
 /** Facts of the loaded model the main thread adopts (metadata, model-level metrics). @internal */
@@ -85,8 +90,10 @@ export type FromWorker =
       metrics: Record<string, number> | null;
       statistics: Parameters | null;
       state: Record<string, unknown> | undefined;
+      /** The spans that ended in the worker since its last answer (traced requests only). */
+      spans?: WorkerSpanData[];
     }
-  | { kind: 'failed'; job: number; error: ErrorFacts; returned: unknown[] }
+  | { kind: 'failed'; job: number; error: ErrorFacts; returned: unknown[]; spans?: WorkerSpanData[] }
   | { kind: 'call'; job: number; call: number; name: string; request: ModelCallRequest; options?: ModelCallOptions }
   | { kind: 'log'; level: 'log' | 'warn' | 'error' | 'debug'; message: string }
   | { kind: 'unloaded'; error?: ErrorFacts };

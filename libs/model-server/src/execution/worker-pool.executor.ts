@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import type { Context } from '@opentelemetry/api';
+import { RequestTracer } from '../tracing/request-tracer';
 import { clip } from '../errors/clip.util';
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
@@ -36,6 +38,8 @@ interface Job {
   onAbort: (() => void) | null;
   /** Fires `workerKillGraceMs` after the deadline, while the job still runs. */
   overdue: NodeJS.Timeout | null;
+  /** The request's trace context (the span `predict` runs under), when traced. */
+  readonly trace: Context | undefined;
 }
 
 /** How long closing waits for a worker's running request before it ends the thread anyway. */
@@ -68,6 +72,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
   private restartTimer: NodeJS.Timeout | null = null;
   /** Workers `close` waits on while they finish their last request. */
   private readonly whenIdle = new Map<ModelWorker<Job>, () => void>();
+  private readonly tracer = new RequestTracer();
 
   constructor(
     private readonly target: ExecutorTarget,
@@ -77,7 +82,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     this.logger = new Logger(`model ${this.label}`);
     this.loadsModel = !options.loadInMainThread;
     this.queue = new RingQueue(options.maxQueue);
-    this.init = workerInitOf(target, this.label, options.workers);
+    this.init = workerInitOf(target, this.label, options.workers, this.tracer.on);
     this.killGraceMs = options.workerKillGraceMs ?? DEFAULT_WORKER_KILL_GRACE_MS;
   }
 
@@ -100,7 +105,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(executorClosed(this.label));
     return new Promise<InferenceResult>((resolve, reject) => {
-      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null, overdue: null };
+      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null, overdue: null, trace: this.tracer.current() };
       const worker = this.queue.size === 0 ? this.idle.pop() : undefined;
       if (worker !== undefined) {
         this.dispatch(worker, job);
@@ -156,8 +161,9 @@ export class WorkerPoolExecutor implements PredictExecutor {
     return worker;
   }
 
-  private dispatch(worker: ModelWorker<Job>, job: Job): void {
+  private dispatch(worker: ModelWorker<Job>, job: Job, queued = false): void {
     const { request, ctx } = job;
+    if (queued && job.trace !== undefined) this.tracer.queueWait(job.trace, job.enqueuedAt);
     const observer = this.target.observer;
     const waited = performance.now() - job.enqueuedAt;
     const carried = takeQueueWaits(ctx);
@@ -168,7 +174,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     job.id = this.nextJob++;
     worker.job = job;
     try {
-      const { message, transfer } = predictMessage(job.id, request, ctx);
+      const { message, transfer } = predictMessage(job.id, request, ctx, this.tracer.traceparentOf(job.trace));
       worker.post(message, transfer);
     } catch (err) {
       worker.job = null;
@@ -216,6 +222,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
         worker.job = null;
         settle(job);
         restoreInputs(job.request.inputs, msg.returned);
+        if (msg.spans !== undefined) this.tracer.replay(job.trace, msg.spans);
         if (msg.kind === 'failed') job.reject(fromErrorFacts(msg.error));
         else job.resolve(resultOf(msg, job.ctx));
         this.release(worker);
@@ -237,8 +244,12 @@ export class WorkerPoolExecutor implements PredictExecutor {
   private async forwardCall(worker: ModelWorker<Job>, msg: Extract<FromWorker, { kind: 'call' }>): Promise<void> {
     const job = worker.job;
     try {
-      const caller = msg.job !== 0 && job !== null && job.id === msg.job ? job.ctx : this.target.model.context;
-      const response = await caller.infer(msg.name, msg.request, msg.options);
+      const running = msg.job !== 0 && job !== null && job.id === msg.job ? job : null;
+      const caller = running !== null ? running.ctx : this.target.model.context;
+      // The call continues the request's trace (a child of the span `predict` runs under).
+      const response = await (running?.trace === undefined
+        ? caller.infer(msg.name, msg.request, msg.options)
+        : this.tracer.within(running.trace, () => caller.infer(msg.name, msg.request, msg.options)));
       if (worker.alive) worker.post({ kind: 'call-result', call: msg.call, response });
     } catch (err) {
       if (worker.alive) worker.post({ kind: 'call-result', call: msg.call, error: toErrorFacts(err) });
@@ -260,7 +271,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
       return;
     }
     this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
-    this.dispatch(worker, next);
+    this.dispatch(worker, next, true);
   }
 
   private readonly onCrash = (worker: ModelWorker<Job>, reason: string): void => {

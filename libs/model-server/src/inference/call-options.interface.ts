@@ -20,6 +20,12 @@ export interface CallOptions {
    * Monitoring records log it as it is instead of writing the decoded request out again.
    */
   requestText?: string;
+  /**
+   * The OpenTelemetry context the request runs in, when it is traced: the transport's server span (which then
+   * stands for the request and gets the model attributes) or, for a nested call, the caller's span. Transports
+   * set it from `DataPlane.tracer`; without it the data plane continues the active context.
+   */
+  traceContext?: import('@opentelemetry/api').Context;
 }
 
 /** What a custom operation receives from the transport: a v2 request, or any other body. @publicApi */

@@ -4,6 +4,7 @@ import { ErrorCode } from '../errors/error-code.enum';
 import {
   asInternalError,
   callsTooDeep,
+  errorDetail,
   explainNotImplemented,
   modelNotReady,
   notARouter,
@@ -11,7 +12,8 @@ import {
   tooManyInFlight,
 } from '../errors';
 import { isModelServerError } from '../errors/model-server.error';
-import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
+import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
+import type { PredictExecutor } from '../execution/predict-executor.interface';
 import type { ModelHooks } from '../model/model-hooks';
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
@@ -35,6 +37,7 @@ import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRun
 import { classify, RequestFrame } from './request-frame';
 import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
+import { RequestTracer } from '../tracing/request-tracer';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 const MAX_CALL_DEPTH = 8;
@@ -65,7 +68,7 @@ export class DataPlane {
       name,
       options?.version,
       request as WireInferenceRequest,
-      { protocol: 'internal', deadline: parent.deadline, headers: parent.headers },
+      { protocol: 'internal', deadline: parent.deadline, headers: parent.headers, traceContext: this.tracer.current() },
       parent.depth + 1,
       parent,
       null,
@@ -84,6 +87,9 @@ export class DataPlane {
 
   /** Requests in the data plane now, all models together. */
   private inFlight = 0;
+
+  /** The spans of requests (every call is a no-op unless an OpenTelemetry SDK was registered before the server was made). @internal */
+  readonly tracer = new RequestTracer();
 
   /** Request body bytes held by requests being decoded and served, server-wide; transports take and give back. */
   readonly byteBudget: RequestByteBudget;
@@ -196,7 +202,9 @@ export class DataPlane {
     const ctx = this.context(id, op, mv, call, depth, parent);
     const timer = ctx.deadline === undefined ? null : new DeadlineTimer(ctx.deadline, ctx);
     const trace = this.events.active ? startTrace(mv, ctx, call, raw) : null;
-    return new RequestFrame(mv, serving, call, ctx, timer, trace);
+    const spans = this.tracer.on ? this.tracer.requestSpans({ op, model: mv.name, version: mv.version, id }, depth === 0 ? call.traceContext : undefined, call.traceContext) : null;
+    if (trace !== null) trace.spans = spans;
+    return new RequestFrame(mv, serving, call, ctx, timer, trace, spans);
   }
 
   /** Runs `body` in the frame: every failure gets its catalogue code; the frame is closed and its event emitted. */
@@ -206,12 +214,14 @@ export class DataPlane {
     } catch (err) {
       const coded = classify(err, f.mv, f.stage, f.ctx.id);
       if (f.trace !== null) f.trace.error = coded;
+      if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
       throw coded;
     } finally {
       this.inFlight--;
       f.mv.release(f.serving);
       if (f.timer !== null) f.timer.clear();
       if (f.trace !== null) finishTrace(this.events, f.trace);
+      if (f.spans !== null) f.spans.close();
     }
   }
 
@@ -259,22 +269,22 @@ export class DataPlane {
     f.lap();
     if (hooks.preprocess !== null) {
       f.stage = 'preprocess';
-      request = await f.wait(hooks.preprocess(request, ctx));
+      request = await f.wait(f.within(hooks.preprocess, request, ctx));
       f.lap();
     }
     if (hooks.validate !== null) {
       f.stage = 'validate';
-      await f.wait(hooks.validate(request, ctx));
+      await f.wait(f.within(hooks.validate, request, ctx));
       f.lap();
     }
     if (trace !== null) trace.request = request;
     const infer = ctx.op === 'infer';
     f.stage = infer ? 'predict' : 'explain';
-    let result = await f.wait(infer ? f.serving.executor.run(request, ctx) : explainHook(f, hooks, request));
+    let result = await f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
     f.lap();
     if (hooks.postprocess !== null) {
       f.stage = 'postprocess';
-      result = await f.wait(hooks.postprocess(result, ctx));
+      result = await f.wait(f.within(hooks.postprocess, result, ctx));
       f.lap();
     }
     f.stage = 'encode';
@@ -309,7 +319,7 @@ export class DataPlane {
     f.lap();
     if (trace !== null) trace.request = request;
     f.stage = 'operation';
-    const value: unknown = await f.wait(inModelScope(f.mv, callOperation, f.serving.instance, method, request, ctx));
+    const value: unknown = await f.wait(f.within(inModelScope, f.mv, callOperation, f.serving.instance, method, request, ctx));
     f.lap();
     let output: OperationOutput;
     if (isInferenceResult(value)) {
@@ -338,13 +348,13 @@ export class DataPlane {
   private async edgeChain<T>(f: RequestFrame, edges: RequestEdges<T>): Promise<T> {
     const ready = readyOf(f.mv, f.serving);
     f.stage = 'input';
-    const wire = await f.wait(inModelScope(f.mv, readInput, edges, ready));
+    const wire = await f.wait(f.within(inModelScope, f.mv, readInput<T>, edges, ready));
     f.lap();
     if (f.trace !== null) f.trace.rawRequest = wire;
     if (typeof wire.id === 'string' && wire.id !== f.ctx.id) this.rename(f, wire.id);
     const response = await this.chain(f, wire);
     f.stage = 'output';
-    const answer = await f.wait(inModelScope(f.mv, writeOutput, edges, response, ready));
+    const answer = await f.wait(f.within(inModelScope, f.mv, writeOutput<T>, edges, response, ready));
     f.lap();
     return answer;
   }
@@ -411,6 +421,11 @@ export interface DataPlaneLimits extends RequestLimits {
 }
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };
+
+/** The executor's `predict` (a function, so the frame can call it with the stage's span active). */
+function runPredict(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+  return executor.run(request, ctx);
+}
 
 function explainHook(f: RequestFrame, hooks: ModelHooks, request: InferenceRequest): ReturnType<NonNullable<ModelHooks['explain']>> {
   if (hooks.explain === null) throw explainNotImplemented(f.mv.label); // checked before admission already

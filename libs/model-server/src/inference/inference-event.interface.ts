@@ -65,6 +65,13 @@ export interface InferenceEvent {
   /** Statistics model code added for this request. */
   statistics: Parameters | undefined;
   labels: Readonly<Record<string, string>>;
-  /** W3C trace context of the request, when it had one. */
+  /**
+   * W3C trace context of the request: its own span's when it is traced (OpenTelemetry), else the caller's
+   * `traceparent`, when it sent one.
+   */
   traceparent: string | undefined;
+  /** The trace id of the request's span, when it is traced. */
+  traceId?: string;
+  /** The id of the request's span (the server span, or a nested call's own), when it is traced. */
+  spanId?: string;
 }

@@ -6,6 +6,7 @@ import type { InferenceEventStream } from './inference-event-stream';
 import type { StageTimings } from './inference-event.interface';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions } from './call-options.interface';
+import type { RequestSpans } from '../tracing/request-spans';
 
 /** A stage of one request's journey through the data plane (its timings are kept under this name). @internal */
 export type Stage = keyof StageTimings;
@@ -22,6 +23,8 @@ export interface Trace {
   rawRequest: unknown;
   response: unknown;
   error: ModelServerError | undefined;
+  /** The request's spans, when it is traced. */
+  spans: RequestSpans | null;
 }
 
 /** @internal */
@@ -37,6 +40,7 @@ export function startTrace(mv: ModelVersion, ctx: RequestContext, call: CallOpti
     rawRequest: raw,
     response: undefined,
     error: undefined,
+    spans: null,
   };
 }
 
@@ -50,7 +54,7 @@ export function lap(trace: Trace | null, stage: Stage, since: number): number {
 
 /** Emits the request's one monitoring event. @internal */
 export function finishTrace(events: InferenceEventStream, trace: Trace): void {
-  const { mv, ctx, error, request, call } = trace;
+  const { mv, ctx, error, request, call, spans } = trace;
   const modelMetrics = mv.instance?.context.metrics;
   events.emit({
     id: ctx.id,
@@ -75,6 +79,9 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     requestMetrics: ctx.metrics ?? undefined,
     statistics: ctx.statistics ?? undefined,
     labels: mv.config.labels,
-    traceparent: call.headers?.traceparent,
+    // A traced request's own span (its trace as exported); else the caller's, as received.
+    traceparent: spans === null ? call.headers?.traceparent : spans.traceparent(),
+    traceId: spans === null ? undefined : spans.traceId,
+    spanId: spans === null ? undefined : spans.spanId,
   });
 }

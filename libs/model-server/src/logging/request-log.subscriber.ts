@@ -17,7 +17,7 @@ const CLIENT_CODES = new Set<ErrorCode | undefined>([
 
 /**
  * One structured line per request from the data plane's event stream: id, model, version, op, protocol,
- * outcome, error code, duration. Successes at `debug`, the client's mistakes at `info`, not-ready, overload
+ * outcome, error code, duration, and the trace and span ids when traced. Successes at `debug`, the client's mistakes at `info`, not-ready, overload
  * and deadlines at `warn`, faults at `error` (message only: stack traces stay out of logs of requests).
  *
  * @internal
@@ -57,6 +57,9 @@ export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown
         code: e.errorCode,
         durationMs: Math.round(e.durationMs * 1000) / 1000,
         error: e.error,
+        // The request's span, when traced (OpenTelemetry's log correlation names).
+        trace_id: e.traceId,
+        span_id: e.spanId,
       },
       e.status === 'ok' ? 'request served' : 'request failed',
     );

@@ -7,6 +7,8 @@ import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
+import { startHttpServerSpan, TRACEPARENT_HEADER } from '../http/http-server-span';
+import type { Context } from '@opentelemetry/api';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
 import type { Invocation, SageMakerService } from './sagemaker.service';
@@ -63,8 +65,20 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
-  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
+  /** An invocation, inside its server span when tracing (the answer then carries `traceparent`). */
   private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
+    const span = startHttpServerSpan(this.service.tracer, 'POST', '/invocations', req.url, req.headers, reply.raw);
+    if (span === null) return this.invoke(req, reply, undefined);
+    reply.header(TRACEPARENT_HEADER, span.traceparent());
+    try {
+      return await this.invoke(req, reply, span.context);
+    } finally {
+      span.endHttp(reply.statusCode);
+    }
+  };
+
+  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
+  private async invoke(req: FastifyRequest, reply: FastifyReply, traceContext: Context | undefined): Promise<FastifyReply> {
     const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
     let invocation: Invocation;
     try {
@@ -74,9 +88,9 @@ export class SageMakerRoutes {
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
-      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply) };
+      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply, traceContext) };
     } catch (err) {
-      this.service.refused(targetModel, sageMakerCallOpened(req), err);
+      this.service.refused(targetModel, sageMakerCallOpened(req, traceContext), err);
       return this.fail(req, reply, err);
     }
     try {
@@ -86,7 +100,7 @@ export class SageMakerRoutes {
     } catch (err) {
       return this.fail(req, reply, err);
     }
-  };
+  }
 
   private readonly executionParameters = async (_req: FastifyRequest, reply: FastifyReply) =>
     sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
@@ -117,13 +131,13 @@ function single(value: string | string[] | undefined): string | undefined {
  * The HTTP call options (client disconnect, `X-Request-Timeout`, `traceparent`) labelled `sagemaker`, with the
  * custom attributes passed on to model code (`ctx.headers`) and monitoring.
  */
-function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
-  return completeCallOptions(sageMakerCallOpened(req), req.headers, reply.raw);
+function sageMakerCall(req: FastifyRequest, reply: FastifyReply, traceContext: Context | undefined): CallOptions {
+  return completeCallOptions(sageMakerCallOpened(req, traceContext), req.headers, reply.raw);
 }
 
 /** What is known of an invocation before anything in it is checked (the call of a refusal's monitoring event). */
-function sageMakerCallOpened(req: FastifyRequest): CallOptions {
-  const options: CallOptions = { ...openCallOptions(req.headers), protocol: 'sagemaker' };
+function sageMakerCallOpened(req: FastifyRequest, traceContext?: Context): CallOptions {
+  const options: CallOptions = { ...openCallOptions(req.headers, traceContext), protocol: 'sagemaker' };
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
   return options;

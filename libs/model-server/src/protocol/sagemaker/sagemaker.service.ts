@@ -20,6 +20,7 @@ import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
 import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
 import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
+import type { RequestTracer } from '../../tracing/request-tracer';
 import { invalidRequest, modelNotFound, notAcceptable, sageMakerInputInvalid, sageMakerOutputInvalid, unsupportedMediaType } from '../../errors';
 
 const MIB = 1024 * 1024;
@@ -105,6 +106,11 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** The server-wide budget of request bytes being decoded and served, which large invocations are held in. */
+  /** The data plane's tracer (server spans of invocations). @internal */
+  get tracer(): RequestTracer {
+    return this.dataPlane.tracer;
+  }
+
   get byteBudget(): RequestByteBudget {
     return this.dataPlane.byteBudget;
   }

@@ -1,6 +1,10 @@
-import type { Metadata } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import type { TextMapGetter } from '@opentelemetry/api';
+import { ATTR_RPC_METHOD, ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_VALUE_GRPC } from '@opentelemetry/semantic-conventions';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { CancellationSource } from '../../../model/request-context';
+import type { RequestTracer } from '../../../tracing/request-tracer';
+import type { ServerSpan } from '../../../tracing/server-span';
 
 /** What every gRPC call offers the converter: its deadline, metadata and cancellation. */
 interface GrpcCallLike {
@@ -59,4 +63,41 @@ export function grpcCallOptions(call: GrpcCallLike): GrpcCallOptions {
   const traceparent = call.metadata.get('traceparent');
   if (traceparent.length > 0 && typeof traceparent[0] === 'string') options.headers = { traceparent: traceparent[0] };
   return options;
+}
+
+/** The service whose RPCs get server spans. */
+const SERVICE = 'inference.GRPCInferenceService';
+
+/** Reads `traceparent` / `tracestate` from a call's metadata. */
+const METADATA_GETTER: TextMapGetter<Metadata> = {
+  keys: (metadata) => Object.keys(metadata.getMap()),
+  get: (metadata, key) => {
+    const values = metadata.get(key);
+    return values.length > 0 && typeof values[0] === 'string' ? values[0] : undefined;
+  },
+};
+
+/**
+ * The server span of one inference RPC (a `ModelInfer` call, or one request on a `ModelStreamInfer` stream), named
+ * `inference.GRPCInferenceService/<method>` with the RPC semantic conventions' attributes, continuing the caller's
+ * `traceparent` / `tracestate` metadata; null when tracing is off.
+ *
+ * @internal
+ */
+export function startGrpcServerSpan(tracer: RequestTracer, method: string, metadata: Metadata): ServerSpan | null {
+  if (!tracer.on) return null;
+  const name = `${SERVICE}/${method}`;
+  return tracer.serverSpan(name, { [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC, [ATTR_RPC_METHOD]: name }, metadata, METADATA_GETTER);
+}
+
+/** Ends an RPC's server span with the status it answered (`code`: a gRPC status code). @internal */
+export function endGrpcServerSpan(span: ServerSpan, code: number): void {
+  span.endRpc(code, GrpcStatus[code] ?? String(code));
+}
+
+/** The metadata that names the request's span (sent at the start of a traced answer). @internal */
+export function traceMetadata(span: ServerSpan): Metadata {
+  const metadata = new Metadata();
+  metadata.set('traceparent', span.traceparent());
+  return metadata;
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   type handleUnaryCall,
+  type Metadata,
   type sendUnaryData,
   type ServerDuplexStream,
   type ServerUnaryCall,
@@ -14,7 +15,7 @@ import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog, ModelListing } from '../../../inference/model-catalog';
 import { ModelState } from '../../../model/model-state.enum';
 import type { TensorSpec } from '../../../model/tensor.interface';
-import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';
+import { endGrpcServerSpan, grpcCallOptions, startGrpcServerSpan, traceMetadata, type GrpcCallOptions } from './grpc-call.util';
 import { thrownText } from './grpc-errors.util';
 import { MalformedMessage } from './grpc-service.definition';
 import { toGrpcError, type GrpcErrorAnswer } from './grpc-status.map';
@@ -139,17 +140,22 @@ export class GrpcInferenceHandlers {
     let held = -1;
     let options: GrpcCallOptions | undefined;
     const opened = new Opened(this.dataPlane);
+    const span = startGrpcServerSpan(this.dataPlane.tracer, 'ModelInfer', call.metadata);
     try {
+      if (span !== null) call.sendMetadata(traceMetadata(span));
       budget.acquire(bytes.length);
       held = bytes.length;
       options = opened.call = grpcCallOptions(call);
+      if (span !== null) options.traceContext = span.context;
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       const answer = await this.infer(opened, decoded instanceof Promise ? await decoded : decoded, 0, call);
       options.cancellation.settle();
+      if (span !== null) endGrpcServerSpan(span, 0);
       return answer;
     } catch (err) {
       options?.cancellation.settle();
       opened.request?.refuse(err);
+      if (span !== null) endGrpcServerSpan(span, toGrpcError(err, false).error.code);
       throw err;
     } finally {
       if (held >= 0) budget.release(held);
@@ -177,20 +183,24 @@ export class GrpcInferenceHandlers {
    *
    * @internal
    */
-  async streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall): Promise<Buffer> {
+  async streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer> {
     const budget = this.dataPlane.byteBudget;
     let held = -1;
     let request: DecodedInferRequest | undefined;
     const opened = new Opened(this.dataPlane);
-    opened.call = options;
+    const span = metadata === undefined ? null : startGrpcServerSpan(this.dataPlane.tracer, 'ModelStreamInfer', metadata);
+    opened.call = span === null ? options : { ...options, traceContext: span.context };
     try {
       budget.acquire(bytes.length);
       held = bytes.length;
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       request = decoded instanceof Promise ? await decoded : decoded;
-      return await this.infer(opened, request, 2, call);
+      const encoded = await this.infer(opened, request, 2, call);
+      if (span !== null) endGrpcServerSpan(span, 0);
+      return encoded;
     } catch (err) {
       const answer = toGrpcError(err, this.settings.debug);
+      if (span !== null) endGrpcServerSpan(span, answer.error.code);
       this.logFailure('ModelStreamInfer', err, answer);
       opened.request?.refuse(err);
       return encodeStreamError(answer.error.details, request?.modelName ?? '', request?.modelVersion, request?.wire.id ?? '');

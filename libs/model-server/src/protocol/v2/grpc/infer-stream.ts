@@ -1,4 +1,4 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';
 import type { GrpcErrorAnswer } from './grpc-status.map';
@@ -7,7 +7,8 @@ import type { CancellableCall } from './work-slicer.util';
 /** What a stream needs from the handlers: one answer per request, and what to do with its own faults. */
 export interface StreamAnswerer {
   /** The answer's bytes (a failure is an answer too); never rejects. */
-  streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall): Promise<Buffer>;
+  /** `metadata`: the stream's, which carries the caller's trace context. */
+  streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer>;
   /** Logs a fault of the stream itself. */
   streamFault(err: unknown): void;
   /** The status the stream ends with after such a fault. */
@@ -57,7 +58,7 @@ export class InferStream {
   };
 
   private async answer(bytes: Buffer): Promise<void> {
-    const out = await this.answerer.streamAnswer(bytes, this.options, this.call);
+    const out = await this.answerer.streamAnswer(bytes, this.options, this.call, this.call.metadata);
     if (this.closed) return;
     this.call.write(out, this.onWritten);
   }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Context } from '@opentelemetry/api';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import type { CancellationSource } from '../../../model/request-context';
 import { invalidRequest } from '../../../errors';
@@ -41,11 +42,15 @@ export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse, r
   return completeCallOptions(openCallOptions(headers), headers, res, requestText);
 }
 
-/** What is known of a call before anything in it is checked: the protocol and the headers passed on. @internal */
-export function openCallOptions(headers: IncomingHttpHeaders): CallOptions {
+/**
+ * What is known of a call before anything in it is checked: the protocol, the headers passed on and, when it is
+ * traced, its server span's context. @internal
+ */
+export function openCallOptions(headers: IncomingHttpHeaders, traceContext?: Context): CallOptions {
   const options: CallOptions = { protocol: 'rest' };
   const passed = passedHeaders(headers);
   if (passed !== undefined) options.headers = passed;
+  if (traceContext !== undefined) options.traceContext = traceContext;
   return options;
 }
 

@@ -10,12 +10,14 @@ import { checkRequestLimits, jsonValueCap } from '../../../inference/request-lim
 import type { InferenceResponse } from '../../../model/inference.interface';
 import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
 import { logHttpFault } from '../../http/http-status.map';
+import { startHttpServerSpan, tracedAnswer } from '../../http/http-server-span';
+import type { ServerSpan } from '../../../tracing/server-span';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { completeCallOptions, openCallOptions } from './rest-call-options.util';
 import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
-import type { V2Handler } from './v2-routes.table';
+import { V2_ROUTES, type V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
@@ -94,10 +96,10 @@ export class V2RestEndpoint {
       unloadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
       modelMetadata: (call) => this.guarded(call, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
       modelReady: (call) => this.guarded(call, () => this.modelReady(call.params)),
-      infer: (call) => this.inference(call, 'infer'),
-      explain: (call) => this.inference(call, 'explain'),
-      memberInfer: (call) => this.inference(call, 'infer'),
-      operation: (call) => this.operation(call),
+      infer: (call) => this.traced(call, 'infer'),
+      explain: (call) => this.traced(call, 'explain'),
+      memberInfer: (call) => this.traced(call, 'memberInfer'),
+      operation: (call) => this.traced(call, 'operation'),
     };
   }
 
@@ -109,8 +111,23 @@ export class V2RestEndpoint {
   refused(call: V2Call, handler: V2Handler | undefined, err: unknown): HttpAnswer {
     const op = handler === undefined ? undefined : opOf(handler, call.params);
     const { model, version } = call.params;
-    const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
-    return this.fail(call, err, req, undefined);
+    const span = op === undefined ? null : this.serverSpan(call, handler!);
+    const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
+    const answer = this.fail(call, err, req, undefined);
+    return span === null ? answer : tracedAnswer(span, answer);
+  }
+
+  /** A model route's answer, inside its server span when tracing (the answer then carries `traceparent`). */
+  private traced(call: V2Call, handler: 'infer' | 'explain' | 'memberInfer' | 'operation'): Promise<HttpAnswer> {
+    const span = this.serverSpan(call, handler);
+    const answer = handler === 'operation' ? this.operation(call, span) : this.inference(call, handler === 'explain' ? 'explain' : 'infer', span);
+    return span === null ? answer : answer.then((a) => tracedAnswer(span, a));
+  }
+
+  private serverSpan(call: V2Call, handler: V2Handler): ServerSpan | null {
+    if (!this.dataPlane.tracer.on) return null;
+    const route = ROUTE_PATHS.get(`${handler} ${call.params.version !== undefined}`) ?? call.url;
+    return startHttpServerSpan(this.dataPlane.tracer, call.method, route, call.url, call.headers, call.res);
   }
 
   private async guarded(call: V2Call, run: () => HttpAnswer | Promise<HttpAnswer>): Promise<HttpAnswer> {
@@ -137,9 +154,9 @@ export class V2RestEndpoint {
   }
 
   /** infer, explain, and MLRun's member route (the router's request pinned to one member). */
-  private async inference(call: V2Call, op: 'infer' | 'explain'): Promise<HttpAnswer> {
+  private async inference(call: V2Call, op: 'infer' | 'explain', span: ServerSpan | null): Promise<HttpAnswer> {
     const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
-    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
+    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined;
     try {
       const read = this.read(call);
@@ -156,9 +173,9 @@ export class V2RestEndpoint {
     }
   }
 
-  private async operation(call: V2Call): Promise<HttpAnswer> {
+  private async operation(call: V2Call, span: ServerSpan | null): Promise<HttpAnswer> {
     const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
-    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers));
+    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined;
     try {
       body = await this.read(call);
@@ -249,6 +266,9 @@ async function largeJsonAnswer(response: InferenceResponse): Promise<HttpAnswer>
 function rawBody(body: unknown): unknown {
   return body instanceof BinaryBody ? body.header : body;
 }
+
+/** The route table's path of each model route (`<handler> <versioned>`), the `http.route` of its server span. */
+const ROUTE_PATHS: ReadonlyMap<string, string> = new Map(V2_ROUTES.map((r) => [`${r.handler} ${r.path.includes('/versions/')}`, r.path]));
 
 /** The operation a model route runs, for its monitoring event. */
 function opOf(handler: V2Handler, params: V2Params): string | undefined {

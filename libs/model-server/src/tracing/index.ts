@@ -1,0 +1,1 @@
+export { SPAN_ATTRIBUTES, SPAN_NAMES } from './span-names';

@@ -1,0 +1,187 @@
+import {
+  context,
+  propagation,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
+import { RequestSpans } from './request-spans';
+import { ServerSpan } from './server-span';
+import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
+import type { WorkerSpanData } from './worker-span.interface';
+
+/** The delegate of a tracer provider no SDK was registered with (the API's no-op provider). */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/** True when an OpenTelemetry SDK has registered a tracer provider with the API. @internal */
+export function tracerRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK;
+}
+
+/** Reads `traceparent` / `tracestate` from a plain headers object (lower-case names). */
+const HEADERS_GETTER: TextMapGetter<Readonly<Record<string, string | string[] | undefined>>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+/** What a request span is named and labelled with. */
+export interface RequestFacts {
+  readonly op: string;
+  readonly model: string;
+  readonly version: string | undefined;
+  readonly id: string;
+}
+
+/**
+ * The framework's one door to OpenTelemetry: every span it makes starts here (or in the {@link RequestSpans} and
+ * {@link ServerSpan} it hands out). Whether an SDK is registered is checked once, when it is made; with none,
+ * {@link on} is false and every method returns at once without touching the API, so a server without tracing
+ * pays nothing per request. A request that is sampled out gets no stage spans either.
+ *
+ * @internal
+ */
+export class RequestTracer {
+  /** True when spans are made (an SDK was registered when this tracer was made). */
+  readonly on: boolean;
+  private readonly tracer: Tracer;
+
+  constructor(on: boolean = tracerRegistered()) {
+    this.on = on;
+    this.tracer = trace.getTracer(TRACER_NAME);
+  }
+
+  /**
+   * The server span of a request a transport received, continuing the caller's trace (`traceparent`,
+   * `tracestate` read with the registered propagator); null when tracing is off.
+   */
+  serverSpan<C>(name: string, attributes: Attributes, carrier: C, getter: TextMapGetter<C>): ServerSpan | null {
+    if (!this.on) return null;
+    const parent = propagation.extract(ROOT_CONTEXT, carrier, getter);
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+    return new ServerSpan(span, trace.setSpan(parent, span));
+  }
+
+  /** {@link serverSpan} for HTTP, its trace context read from the request headers. */
+  httpServerSpan(name: string, attributes: Attributes, headers: Readonly<Record<string, string | string[] | undefined>>): ServerSpan | null {
+    return this.serverSpan(name, attributes, headers, HEADERS_GETTER);
+  }
+
+  /**
+   * The spans of one request in the data plane, or null (tracing off, or a nested request that is not sampled).
+   * With a transport's server span (`serverContext`), that span is the request span and gets the model attributes;
+   * otherwise (a nested `ctx.infer` call, a call from an application's own code) the request gets a span of its
+   * own, `<op> <model>`, under `parent` or the active context.
+   */
+  requestSpans(facts: RequestFacts, serverContext: Context | undefined, parent: Context | undefined): RequestSpans | null {
+    if (!this.on) return null;
+    const attributes: Attributes = {
+      [SPAN_ATTRIBUTES.modelName]: facts.model,
+      [SPAN_ATTRIBUTES.operation]: facts.op,
+      [SPAN_ATTRIBUTES.requestId]: facts.id,
+    };
+    if (facts.version !== undefined) attributes[SPAN_ATTRIBUTES.modelVersion] = facts.version;
+    if (serverContext !== undefined) {
+      const server = trace.getSpan(serverContext);
+      if (server === undefined) return null;
+      if (!server.isRecording()) return new RequestSpans(this.tracer, server, serverContext, false, false);
+      server.setAttributes(attributes);
+      return new RequestSpans(this.tracer, server, serverContext, false, true);
+    }
+    const within = parent ?? context.active();
+    const above = trace.getSpan(within);
+    if (above !== undefined && !above.isRecording()) return null;
+    const span = this.tracer.startSpan(`${facts.op} ${facts.model}`, { kind: SpanKind.INTERNAL, attributes }, within);
+    if (!span.isRecording()) {
+      span.end();
+      return null;
+    }
+    return new RequestSpans(this.tracer, span, trace.setSpan(within, span), true, true);
+  }
+
+  /** The active context when it holds a recording span (what a queued request or a nested call continues), else undefined. */
+  current(): Context | undefined {
+    if (!this.on) return undefined;
+    const active = context.active();
+    return trace.getSpan(active)?.isRecording() === true ? active : undefined;
+  }
+
+  /** Calls `fn(...args)` with `ctx` active (or plainly without one). */
+  within<A extends unknown[], R>(ctx: Context | undefined, fn: (...args: A) => R, ...args: A): R {
+    return ctx === undefined ? fn(...args) : context.with(ctx, fn, undefined, ...args);
+  }
+
+  /** A request's wait in a queue under `parent`, from `since` (a `performance.now()` time) until now. */
+  queueWait(parent: Context | undefined, since: number): void {
+    if (parent === undefined) return;
+    this.tracer.startSpan(SPAN_NAMES.queueWait, { startTime: since }, parent).end();
+  }
+
+  /** Starts a request's wait in a queue under `parent` (end it when the wait is over). */
+  startQueueWait(parent: Context): Span {
+    return this.tracer.startSpan(SPAN_NAMES.queueWait, undefined, parent);
+  }
+
+  /**
+   * The span of one `predict` on a merged batch, under the first request's context, linked to the context of
+   * every request it serves; the context to run the batch in, or undefined when none of them is traced.
+   */
+  startBatch(requests: readonly (Context | undefined)[]): { span: Span; context: Context } | undefined {
+    let lead: Context | undefined;
+    const links: Link[] = [];
+    for (const ctx of requests) {
+      if (ctx === undefined) continue;
+      lead ??= ctx;
+      const spanContext = trace.getSpanContext(ctx);
+      if (spanContext !== undefined) links.push({ context: spanContext });
+    }
+    if (lead === undefined) return undefined;
+    const span = this.tracer.startSpan(SPAN_NAMES.batchPredict, { links, attributes: { [SPAN_ATTRIBUTES.batchSize]: requests.length } }, lead);
+    return { span, context: trace.setSpan(lead, span) };
+  }
+
+  /** Ends a span this tracer started, failed with `err` when given. */
+  end(span: Span, err?: unknown): void {
+    if (err !== undefined) {
+      const message = err instanceof Error ? err.message : String(err);
+      span.recordException(err instanceof Error ? err : message);
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+    }
+    span.end();
+  }
+
+  /** The W3C `traceparent` of the span in `ctx` (what crosses to a worker thread), or undefined. */
+  traceparentOf(ctx: Context | undefined): string | undefined {
+    if (ctx === undefined) return undefined;
+    const carrier: Record<string, string> = {};
+    propagation.inject(ctx, carrier);
+    if (carrier.traceparent !== undefined) return carrier.traceparent;
+    const sc = trace.getSpanContext(ctx);
+    return sc === undefined ? undefined : `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+  }
+
+  /**
+   * Makes again, here, the spans a worker thread recorded for a request (in start order, so a parent comes before
+   * its children): each under the span it had in the worker, the first ones under `parent`.
+   */
+  replay(parent: Context | undefined, spans: readonly WorkerSpanData[]): void {
+    if (parent === undefined || spans.length === 0) return;
+    const made = new Map<string, Context>();
+    for (const s of spans) {
+      const within = (s.parent === undefined ? undefined : made.get(s.parent)) ?? parent;
+      const span = this.tracer.startSpan(s.name, { kind: s.kind, startTime: s.start, attributes: s.attributes }, within);
+      for (const e of s.events) span.addEvent(e.name, e.attributes, e.time);
+      if (s.status.code !== SpanStatusCode.UNSET) span.setStatus(s.status);
+      span.end(s.end);
+      made.set(s.id, trace.setSpan(within, span));
+    }
+  }
+}
