@@ -9,6 +9,7 @@ import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
+import { startTracing } from './tracing';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
@@ -66,9 +67,11 @@ async function main(argv: string[]): Promise<number> {
   const faults = new ModelFaultGuard();
   process.on('uncaughtException', faults.onUncaughtException);
   process.on('unhandledRejection', faults.onUnhandledRejection);
+  // The trace SDK starts before the server is made: the library checks then whether there is one.
+  const tracing = config.tracing === false ? undefined : startTracing(config.tracing);
   const app = await startServer(config);
   faults.watch(app.get(ModelRepository));
-  installGracefulShutdown(app, config.shutdownGraceMs);
+  installGracefulShutdown(app, config.shutdownGraceMs, process.exit, tracing?.shutdown);
   if (cluster.isWorker) joinCluster(app);
   process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);
   return -1; // keep running

@@ -2,12 +2,21 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ModelRepository } from 'nest-model-server';
 
+/** The longest the spans still queued may take to be sent at shutdown (a collector that does not answer is not waited for). */
+const TRACE_FLUSH_TIMEOUT_MS = 5000;
+
 /**
  * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC
  * stop taking new work and let in-flight requests finish, the monitoring record pipeline flushes, every model's `unload`
- * runs); after `graceMs` the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
+ * runs), then the spans still queued are sent (`flushTraces`, at most {@link TRACE_FLUSH_TIMEOUT_MS}); after
+ * `graceMs` the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
  */
-export function installGracefulShutdown(app: NestFastifyApplication, graceMs: number, exit: (code: number) => void = process.exit): void {
+export function installGracefulShutdown(
+  app: NestFastifyApplication,
+  graceMs: number,
+  exit: (code: number) => void = process.exit,
+  flushTraces?: () => Promise<void>,
+): void {
   const logger = new Logger('Shutdown');
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -26,8 +35,9 @@ export function installGracefulShutdown(app: NestFastifyApplication, graceMs: nu
     }, graceMs);
     force.unref();
     app.close().then(
-      () => {
+      async () => {
         clearTimeout(force);
+        if (flushTraces !== undefined) await flushWithin(flushTraces, TRACE_FLUSH_TIMEOUT_MS, logger);
         logger.log('stopped');
         exit(0);
       },
@@ -39,4 +49,19 @@ export function installGracefulShutdown(app: NestFastifyApplication, graceMs: nu
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Runs `flush`, waiting at most `ms`; a failure is logged, never thrown. */
+async function flushWithin(flush: () => Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    if ((await Promise.race([flush(), late])) === 'late') logger.warn(`the spans still queued were not all sent within ${ms} ms`);
+  } catch (err) {
+    logger.warn(`sending the spans still queued failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -71,6 +71,13 @@ export const CLI_SETTINGS = {
     shown: '1000 to a file or stdout, else 100',
   },
   metrics: { flag: 'no-metrics', env: 'METRICS', envValue: '0', help: 'no Prometheus metrics at GET /metrics' },
+  tracesExporter: {
+    flag: 'traces-exporter',
+    arg: 'E',
+    env: 'OTEL_TRACES_EXPORTER',
+    help: 'otlp: OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables apply), or none',
+    shown: 'none',
+  },
 } satisfies Record<string, CliSetting>;
 
 type Settings = typeof CLI_SETTINGS;

@@ -12,6 +12,7 @@ import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring'
 import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
 import { parse as parseYaml } from 'yaml';
 import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
+import { tracingConfig, type TracingConfig } from './tracing-config';
 import {
   DEFAULT_HTTP_TIMEOUTS,
   checkRouterMembers,
@@ -44,6 +45,8 @@ export interface ServerConfig {
   sagemaker: SageMakerModuleOptions | false;
   /** The HTTP adapter's settings: timeouts and the fast lane (unset ones take the library's defaults). */
   http: Omit<ModelServerAdapterOptions, 'bodyLimit'>;
+  /** OpenTelemetry traces (`OTEL_TRACES_EXPORTER=otlp`), or false. */
+  tracing: TracingConfig | false;
 }
 
 export type { ConfigFlags } from './cli-settings';
@@ -83,6 +86,8 @@ interface ConfigFile {
   keepAliveTimeoutMs?: number;
   /** Serve plain JSON infer requests before Fastify's request lifecycle (`FAST_LANE`). */
   fastLane?: boolean | 'always';
+  /** OpenTelemetry traces: `exporter: otlp` and the standard settings (the OTEL_* variables win). */
+  tracing?: unknown;
   [key: string]: unknown;
 }
 
@@ -206,7 +211,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = path === undefined ? undefined : resolve(path);
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, tracing, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
@@ -247,6 +252,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
     sagemaker: sageMakerConfig(env, sagemaker),
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
+    tracing: tracingConfig(env, tracing, flags.tracesExporter),
   };
 }
 

@@ -1,0 +1,57 @@
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
+import type { TracingConfig } from './config/tracing-config';
+
+/** The running trace SDK. */
+export interface Tracing {
+  /** Sends the spans still queued and stops (at shutdown). */
+  shutdown(): Promise<void>;
+}
+
+function samplerOf(config: TracingConfig): Sampler {
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(config.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ratio) });
+  }
+}
+
+/**
+ * Starts the OpenTelemetry trace SDK before the server is made (the library checks once, when it is made,
+ * whether an SDK is there): a tracer provider with the configured sampler, the OTLP/HTTP exporter (JSON or
+ * protobuf) behind the SDK's batch span processor (a bounded queue: when the collector is down, spans are
+ * dropped, requests never wait), W3C trace context propagation and the async context manager.
+ */
+export function startTracing(config: TracingConfig): Tracing {
+  const exporterConfig = config.endpoint === undefined ? {} : { url: config.endpoint };
+  const exporter = config.protocol === 'http/json' ? new OtlpJsonExporter(exporterConfig) : new OtlpProtobufExporter(exporterConfig);
+  // Precedence, lowest first: the SDK's own, the server's name and version, the config file's, OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME.
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: MODEL_SERVER_VERSION }))
+    .merge(resourceFromAttributes(config.resourceAttributes))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const provider = new NodeTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register();
+  return { shutdown: () => provider.shutdown() };
+}
