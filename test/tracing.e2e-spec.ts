@@ -4,9 +4,13 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type Rea
 import { ModelServer, SPAN_ATTRIBUTES, SPAN_NAMES, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
 import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
 import { ParallelRun } from 'nest-model-server/routing';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
+import { Test } from '@nestjs/testing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createFastifyAdapter, ModelServerModule } from 'nest-model-server';
 import { ThreadedDoubler } from './fixtures/worker-models';
 import { createGrpcApp, type GrpcTestApp } from './helpers/grpc-client';
-import { send } from './helpers/test-app';
+import { createApp, send } from './helpers/test-app';
 
 // The SDK is registered before the server is made: the framework checks once whether one is there.
 const exporter = new InMemorySpanExporter();
@@ -214,6 +218,40 @@ describe('tracing (OpenTelemetry SDK registered, spans to an in-memory exporter)
     const missing = await t.client.fail('ModelInfer', { model_name: 'nope', inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }] });
     expect(missing.code).toBe(5);
     expect(only(named('inference.GRPCInferenceService/ModelInfer').filter((s) => s !== server)).attributes['rpc.status_code']).toBe('NOT_FOUND');
+  });
+
+  it('traces a request the fast lane answers (the socket door) as one Fastify answers', async () => {
+    const app = await createApp({ models: [{ name: 'echo', model: SpanningEcho }] }, 'socket');
+    try {
+      const answer = await send(app, 'POST', '/v2/models/echo/infer', x(), { traceparent: TRACEPARENT });
+      expect(answer.status).toBe(200);
+      const server = only(named('POST /v2/models/:model/infer'));
+      expect(server.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+      expect(answer.headers.traceparent).toBe(`00-${TRACE_ID}-${server.spanContext().spanId}-01`);
+      expect(childrenOf(server).map((s) => s.name)).toEqual(['decode', 'predict', 'encode']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('traces SageMaker invocations: POST /invocations, its input and output stages', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ModelServerModule.forRoot({ models: [{ name: 'echo', model: SpanningEcho }] }), SageMakerModule.forRoot({})],
+    }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({}), { logger: false });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    try {
+      const answer = await send(app, 'POST', '/invocations', x(), { traceparent: TRACEPARENT });
+      expect(answer.status).toBe(200);
+      const server = only(named('POST /invocations'));
+      expect(server.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+      expect(server.attributes).toMatchObject({ 'http.route': '/invocations', 'http.response.status_code': 200, [SPAN_ATTRIBUTES.modelName]: 'echo' });
+      expect(answer.headers.traceparent).toBe(`00-${TRACE_ID}-${server.spanContext().spanId}-01`);
+      expect(childrenOf(server).map((s) => s.name)).toEqual(['input', 'decode', 'predict', 'encode', 'output']);
+    } finally {
+      await app.close();
+    }
   });
 
   it('makes no stage spans for a request its caller did not sample', async () => {

@@ -56,6 +56,17 @@ describe('RequestLogSubscriber', () => {
     ]);
     expect(lines[0]).toMatchObject({ context: 'request', model: 'iris', version: '2', op: 'infer', protocol: 'rest', outcome: 'error', code: 'INVALID_REQUEST', durationMs: 1.235, msg: 'request failed' });
     expect(lines.some((l) => 'stack' in l)).toBe(false);
+    expect(lines[0]).not.toHaveProperty('trace_id');
+    subscriber.onApplicationShutdown();
+  });
+
+  it("names a traced request's trace and span (OpenTelemetry's log correlation fields)", () => {
+    const { logger, lines } = capture('debug');
+    const events = new InferenceEventStream();
+    const subscriber = new RequestLogSubscriber(events, logger);
+    subscriber.onModuleInit();
+    events.emit(event({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }));
+    expect(lines[0]).toMatchObject({ id: 'r1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' });
     subscriber.onApplicationShutdown();
   });
 
