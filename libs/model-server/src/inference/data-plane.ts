@@ -365,6 +365,7 @@ export class DataPlane {
     f.ctx = new RequestContext(id, old.op, old.deadline, old.headers, old.depth, this.nestedCall, f.call.cancellation, undefined);
     if (f.timer !== null) f.timer.rebind(f.ctx);
     if (f.trace !== null) f.trace.ctx = f.ctx;
+    if (f.spans !== null) f.spans.renamed(id);
   }
 
   /**

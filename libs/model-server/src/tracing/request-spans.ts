@@ -1,5 +1,7 @@
 import { context, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { SPAN_ATTRIBUTES } from './span-names';
+import { formatTraceparent } from './traceparent.util';
 
 /**
  * The spans of one request in the data plane: its request span (the transport's server span, or its own for a
@@ -40,8 +42,7 @@ export class RequestSpans {
 
   /** The request span's W3C `traceparent`. */
   traceparent(): string {
-    const { traceId, spanId, traceFlags } = this.root.spanContext();
-    return `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`;
+    return formatTraceparent(this.root.spanContext());
   }
 
   /** The stage `name` starts: its span opens under the request span. */
@@ -60,11 +61,8 @@ export class RequestSpans {
   leave(name: string, since: number): void {
     if (!this.recording) return;
     const open = this.stage;
-    if (open !== null && this.stageName === name) {
-      open.end();
-    } else {
-      this.tracer.startSpan(name, { startTime: since }, this.rootContext).end();
-    }
+    if (open !== null) open.end();
+    if (open === null || this.stageName !== name) this.tracer.startSpan(name, { startTime: since }, this.rootContext).end();
     this.stage = null;
     this.stageContext = this.rootContext;
   }
@@ -72,6 +70,11 @@ export class RequestSpans {
   /** Calls `fn(...args)` with the current stage's span active (model code's spans become its children). */
   within<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
     return context.with(this.stageContext, fn, undefined, ...args);
+  }
+
+  /** The request took the id its body named (SageMaker's input): the request span says so. */
+  renamed(id: string): void {
+    if (this.recording) this.root.setAttribute(SPAN_ATTRIBUTES.requestId, id);
   }
 
   /**

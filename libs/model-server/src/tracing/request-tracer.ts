@@ -16,6 +16,7 @@ import {
 import { RequestSpans } from './request-spans';
 import { ServerSpan } from './server-span';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
+import { formatTraceparent } from './traceparent.util';
 import type { WorkerSpanData } from './worker-span.interface';
 
 /** The delegate of a tracer provider no SDK was registered with (the API's no-op provider). */
@@ -61,18 +62,18 @@ export class RequestTracer {
 
   /**
    * The server span of a request a transport received, continuing the caller's trace (`traceparent`,
-   * `tracestate` read with the registered propagator); null when tracing is off.
+   * `tracestate` read with the registered propagator). Call only when {@link on}; set its attributes only when it
+   * is recording (a request that is not sampled pays for none).
    */
-  serverSpan<C>(name: string, attributes: Attributes, carrier: C, getter: TextMapGetter<C>): ServerSpan | null {
-    if (!this.on) return null;
+  serverSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>): ServerSpan {
     const parent = propagation.extract(ROOT_CONTEXT, carrier, getter);
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
     return new ServerSpan(span, trace.setSpan(parent, span));
   }
 
   /** {@link serverSpan} for HTTP, its trace context read from the request headers. */
-  httpServerSpan(name: string, attributes: Attributes, headers: Readonly<Record<string, string | string[] | undefined>>): ServerSpan | null {
-    return this.serverSpan(name, attributes, headers, HEADERS_GETTER);
+  httpServerSpan(name: string, headers: Readonly<Record<string, string | string[] | undefined>>): ServerSpan {
+    return this.serverSpan(name, headers, HEADERS_GETTER);
   }
 
   /**
@@ -83,23 +84,17 @@ export class RequestTracer {
    */
   requestSpans(facts: RequestFacts, serverContext: Context | undefined, parent: Context | undefined): RequestSpans | null {
     if (!this.on) return null;
-    const attributes: Attributes = {
-      [SPAN_ATTRIBUTES.modelName]: facts.model,
-      [SPAN_ATTRIBUTES.operation]: facts.op,
-      [SPAN_ATTRIBUTES.requestId]: facts.id,
-    };
-    if (facts.version !== undefined) attributes[SPAN_ATTRIBUTES.modelVersion] = facts.version;
     if (serverContext !== undefined) {
       const server = trace.getSpan(serverContext);
       if (server === undefined) return null;
       if (!server.isRecording()) return new RequestSpans(this.tracer, server, serverContext, false, false);
-      server.setAttributes(attributes);
+      server.setAttributes(modelAttributes(facts));
       return new RequestSpans(this.tracer, server, serverContext, false, true);
     }
     const within = parent ?? context.active();
     const above = trace.getSpan(within);
     if (above !== undefined && !above.isRecording()) return null;
-    const span = this.tracer.startSpan(`${facts.op} ${facts.model}`, { kind: SpanKind.INTERNAL, attributes }, within);
+    const span = this.tracer.startSpan(`${facts.op} ${facts.model}`, { kind: SpanKind.INTERNAL, attributes: modelAttributes(facts) }, within);
     if (!span.isRecording()) {
       span.end();
       return null;
@@ -161,21 +156,22 @@ export class RequestTracer {
   /** The W3C `traceparent` of the span in `ctx` (what crosses to a worker thread), or undefined. */
   traceparentOf(ctx: Context | undefined): string | undefined {
     if (ctx === undefined) return undefined;
-    const carrier: Record<string, string> = {};
-    propagation.inject(ctx, carrier);
-    if (carrier.traceparent !== undefined) return carrier.traceparent;
-    const sc = trace.getSpanContext(ctx);
-    return sc === undefined ? undefined : `00-${sc.traceId}-${sc.spanId}-${sc.traceFlags & 1 ? '01' : '00'}`;
+    const spanContext = trace.getSpanContext(ctx);
+    return spanContext === undefined ? undefined : formatTraceparent(spanContext);
   }
 
   /**
    * Makes again, here, the spans a worker thread recorded for a request (in start order, so a parent comes before
-   * its children): each under the span it had in the worker, the first ones under `parent`.
+   * its children): each under the span it had in the worker, the first ones under `parent`. Spans of another
+   * trace (model code that ended a span after an earlier request's `predict` returned) are left out: their
+   * parents were sent before them.
    */
   replay(parent: Context | undefined, spans: readonly WorkerSpanData[]): void {
-    if (parent === undefined || spans.length === 0) return;
+    const traceId = parent === undefined ? undefined : trace.getSpanContext(parent)?.traceId;
+    if (parent === undefined || traceId === undefined) return;
     const made = new Map<string, Context>();
     for (const s of spans) {
+      if (s.traceId !== traceId) continue;
       const within = (s.parent === undefined ? undefined : made.get(s.parent)) ?? parent;
       const span = this.tracer.startSpan(s.name, { kind: s.kind, startTime: s.start, attributes: s.attributes }, within);
       for (const e of s.events) span.addEvent(e.name, e.attributes, e.time);
@@ -184,4 +180,15 @@ export class RequestTracer {
       made.set(s.id, trace.setSpan(within, span));
     }
   }
+}
+
+/** The model attributes of a request span. */
+function modelAttributes(facts: RequestFacts): Attributes {
+  const attributes: Attributes = {
+    [SPAN_ATTRIBUTES.modelName]: facts.model,
+    [SPAN_ATTRIBUTES.operation]: facts.op,
+    [SPAN_ATTRIBUTES.requestId]: facts.id,
+  };
+  if (facts.version !== undefined) attributes[SPAN_ATTRIBUTES.modelVersion] = facts.version;
+  return attributes;
 }

@@ -7,6 +7,8 @@ import type { Attributes, HrTime, SpanKind, SpanStatus } from '@opentelemetry/ap
  * @internal
  */
 export interface WorkerSpanData {
+  /** Its trace. */
+  readonly traceId: string;
   /** Its span id in the worker. */
   readonly id: string;
   /** Its parent's span id in the worker (undefined, or not among the spans sent: the request's span). */

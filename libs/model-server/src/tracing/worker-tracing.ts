@@ -10,8 +10,10 @@ class Collector implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
+    const { traceId, spanId } = span.spanContext();
     this.done.push({
-      id: span.spanContext().spanId,
+      traceId,
+      id: spanId,
       parent: span.parentSpanContext?.spanId,
       name: span.name,
       kind: span.kind,

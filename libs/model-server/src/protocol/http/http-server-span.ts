@@ -31,6 +31,14 @@ export function startHttpServerSpan(
   res: ServerResponse,
 ): ServerSpan | null {
   if (!tracer.on) return null;
+  const span = tracer.httpServerSpan(`${method} ${route}`, headers);
+  // A request that is not sampled records nothing: its attributes are not even made.
+  if (span.span.isRecording()) span.span.setAttributes(httpAttributes(method, route, url, headers, res));
+  return span;
+}
+
+/** The HTTP semantic conventions' request attributes. */
+function httpAttributes(method: string, route: string, url: string, headers: IncomingHttpHeaders, res: ServerResponse): Attributes {
   const query = url.indexOf('?');
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
@@ -45,7 +53,7 @@ export function startHttpServerSpan(
     if (socket.remoteAddress !== undefined) attributes[ATTR_CLIENT_ADDRESS] = socket.remoteAddress;
     if (socket.localPort !== undefined) attributes[ATTR_SERVER_PORT] = socket.localPort;
   }
-  return tracer.httpServerSpan(`${method} ${route}`, attributes, headers);
+  return attributes;
 }
 
 /** The answer with the span's `traceparent`; the span ends with the answer's status. @internal */

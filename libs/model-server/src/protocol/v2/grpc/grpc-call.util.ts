@@ -87,7 +87,9 @@ const METADATA_GETTER: TextMapGetter<Metadata> = {
 export function startGrpcServerSpan(tracer: RequestTracer, method: string, metadata: Metadata): ServerSpan | null {
   if (!tracer.on) return null;
   const name = `${SERVICE}/${method}`;
-  return tracer.serverSpan(name, { [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC, [ATTR_RPC_METHOD]: name }, metadata, METADATA_GETTER);
+  const span = tracer.serverSpan(name, metadata, METADATA_GETTER);
+  if (span.span.isRecording()) span.span.setAttributes({ [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC, [ATTR_RPC_METHOD]: name });
+  return span;
 }
 
 /** Ends an RPC's server span with the status it answered (`code`: a gRPC status code). @internal */
@@ -95,9 +97,13 @@ export function endGrpcServerSpan(span: ServerSpan, code: number): void {
   span.endRpc(code, GrpcStatus[code] ?? String(code));
 }
 
-/** The metadata that names the request's span (sent at the start of a traced answer). @internal */
-export function traceMetadata(span: ServerSpan): Metadata {
+/** Sends the metadata that names the request's span, at the start of a traced answer (a call already gone takes none). @internal */
+export function sendTraceMetadata(call: { sendMetadata(metadata: Metadata): void }, span: ServerSpan): void {
   const metadata = new Metadata();
   metadata.set('traceparent', span.traceparent());
-  return metadata;
+  try {
+    call.sendMetadata(metadata);
+  } catch {
+    // The client went away: nothing to tell it.
+  }
 }

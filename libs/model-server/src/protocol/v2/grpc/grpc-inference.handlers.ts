@@ -15,7 +15,7 @@ import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog, ModelListing } from '../../../inference/model-catalog';
 import { ModelState } from '../../../model/model-state.enum';
 import type { TensorSpec } from '../../../model/tensor.interface';
-import { endGrpcServerSpan, grpcCallOptions, startGrpcServerSpan, traceMetadata, type GrpcCallOptions } from './grpc-call.util';
+import { endGrpcServerSpan, grpcCallOptions, sendTraceMetadata, startGrpcServerSpan, type GrpcCallOptions } from './grpc-call.util';
 import { thrownText } from './grpc-errors.util';
 import { MalformedMessage } from './grpc-service.definition';
 import { toGrpcError, type GrpcErrorAnswer } from './grpc-status.map';
@@ -142,7 +142,7 @@ export class GrpcInferenceHandlers {
     const opened = new Opened(this.dataPlane);
     const span = startGrpcServerSpan(this.dataPlane.tracer, 'ModelInfer', call.metadata);
     try {
-      if (span !== null) call.sendMetadata(traceMetadata(span));
+      if (span !== null) sendTraceMetadata(call, span);
       budget.acquire(bytes.length);
       held = bytes.length;
       options = opened.call = grpcCallOptions(call);
