@@ -1,0 +1,201 @@
+'use strict';
+/**
+ * The throughput cost of tracing: echo infer over JSON (FP32 [1,4], 64 connections) on four servers in the same
+ * run — the build from before tracing existed (the parent of the commit that added libs/model-server/src/tracing,
+ * exported with `git archive` and built in a temporary directory), this build with tracing off (no SDK), this
+ * build with the SDK and `parentbased_traceidratio` 0.01, and this build with every request sampled. The SDK
+ * variants export OTLP/HTTP JSON to a sink in this process that answers 200 and keeps nothing. Each round starts
+ * fresh server processes; within it the variants alternate in short slices on the same core. Throughput ratios
+ * are medians of per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at most 3% against the
+ * build before tracing, and sampling 1% at most 10% against no SDK.
+ *
+ * Beside throughput, each server's CPU time per request served (/proc/<pid>/stat over the round, divided by the
+ * growth of its `nms_requests_total`, warm-up included on both sides, and the exports' own work included): what a
+ * request costs the server whatever else the machine runs, which on a shared machine moves throughput much more.
+ */
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { interleaved, pairedRatio } = require('../lib/interleave');
+const { startServer } = require('../lib/processes');
+const { modelServer, ROOT } = require('../lib/servers');
+const { median } = require('../lib/stats');
+
+/** CPU seconds a process has used (user + system), from /proc (Linux). */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Requests the server has served (`nms_requests_total`, all series). */
+function served(port) {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`http://127.0.0.1:${port}/metrics`, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let n = 0;
+          for (const line of text.split('\n')) if (line.startsWith('nms_requests_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+          resolve(n);
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+const BODY = JSON.stringify({ inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] });
+const NO_SDK_TARGET = 0.97;
+const SAMPLED_1PCT_TARGET = 0.9;
+
+/** The commit before tracing: the parent of the first commit that added the tracer. */
+function baselineCommit() {
+  const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'libs/model-server/src/tracing/request-tracer.ts'], { cwd: ROOT, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean);
+  if (added.length === 0) throw new Error('no commit added libs/model-server/src/tracing/request-tracer.ts: cannot find the build before tracing');
+  return execFileSync('git', ['rev-parse', `${added[added.length - 1]}^`], { cwd: ROOT, encoding: 'utf8' }).trim();
+}
+
+/** The build before tracing, in a temporary directory (kept between runs, by commit), with this tree's node_modules. */
+function baselineBuild() {
+  const commit = baselineCommit();
+  const dir = path.join(os.tmpdir(), `nms-bench-baseline-${commit.slice(0, 12)}`);
+  const cli = path.join(dir, 'dist', 'src', 'cli.js');
+  if (!fs.existsSync(cli)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    console.log(`building the baseline ${commit.slice(0, 12)} in ${dir}`);
+    const archive = execFileSync('git', ['archive', '--format=tar', commit], { cwd: ROOT, maxBuffer: 1 << 30 });
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    execFileSync(process.execPath, [path.join(dir, 'node_modules', 'typescript-native', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+    const proto = 'libs/model-server/src/protocol/v2/grpc/grpc_predict_v2.proto';
+    fs.copyFileSync(path.join(dir, proto), path.join(dir, 'dist', proto));
+  }
+  return { commit, dir, cli };
+}
+
+/** An OTLP/HTTP receiver that answers every export 200 and keeps nothing (it counts the bytes). */
+async function otlpSink() {
+  let bytes = 0;
+  let posts = 0;
+  const server = http.createServer((req, res) => {
+    req.on('data', (c) => (bytes += c.length));
+    req.on('end', () => {
+      posts++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    stats: () => ({ bytes, posts }),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+module.exports = {
+  name: 'tracing',
+  title: 'Tracing cost: echo infer, JSON, FP32 [1,4], 64 connections: before tracing vs no SDK vs SDK sampling 1% vs every request sampled',
+  targets: [
+    { ratio: 'no SDK / before tracing', min: NO_SDK_TARGET },
+    { ratio: 'SDK, 1% sampled / no SDK', min: SAMPLED_1PCT_TARGET },
+  ],
+  async run({ rounds, durationSec, warmupSec }) {
+    const baseline = baselineBuild();
+    const sink = await otlpSink();
+    const otlp = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
+    const variants = [
+      { label: 'before tracing', port: 18400, baseline: true, env: {} },
+      { label: 'no SDK', port: 18410, env: {} },
+      { label: 'SDK, 1% sampled', port: 18420, env: { ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' } },
+      { label: 'SDK, all sampled', port: 18430, env: { ...otlp, OTEL_TRACES_SAMPLER: 'parentbased_always_on' } },
+    ];
+    const start = (v) =>
+      v.baseline
+        ? startServer({
+            name: `nest-model-server (${baseline.commit.slice(0, 12)})`,
+            script: baseline.cli,
+            args: ['serve', '--config', path.join(baseline.dir, 'test', 'bench', 'servers', 'bench-models.yaml')],
+            env: { PORT: String(v.port), HOST: '127.0.0.1', GRPC_PORT: String(v.port + 1) },
+            readyUrl: `http://127.0.0.1:${v.port}/v2/health/ready`,
+          })
+        : modelServer(v.port, { env: v.env });
+    const results = Object.fromEntries(variants.map((v) => [v.label, []]));
+    /** Microseconds of server CPU per request, per variant and round. */
+    const cpuPerRequest = Object.fromEntries(variants.map((v) => [v.label, []]));
+    try {
+      // Fresh processes each round, started in a rotating order (two processes of one build can differ for life).
+      for (let round = 0; round < rounds; round++) {
+        const servers = [];
+        try {
+          const byLabel = new Map();
+          for (let k = 0; k < variants.length; k++) {
+            const v = variants[(round + k) % variants.length];
+            const server = await start(v);
+            servers.push(server);
+            byLabel.set(v.label, server);
+          }
+          const before = new Map();
+          for (const v of variants) before.set(v.label, { cpu: cpuSeconds(byLabel.get(v.label).pid), served: await served(v.port) });
+          const measured = await interleaved(
+            variants.map((v) => ({ label: v.label, url: `http://127.0.0.1:${v.port}/v2/models/echo/infer` })),
+            { rounds: 1, durationSec, warmupSec, body: BODY },
+          );
+          for (const v of variants) results[v.label].push(...measured[v.label]);
+          // Exports still queued are part of what the requests cost: let them go out first.
+          await new Promise((resolve) => setTimeout(resolve, 6000));
+          for (const v of variants) {
+            const b = before.get(v.label);
+            const cpu = cpuSeconds(byLabel.get(v.label).pid) - b.cpu;
+            cpuPerRequest[v.label].push((cpu * 1e6) / ((await served(v.port)) - b.served));
+          }
+        } finally {
+          for (const s of servers) await s.stop();
+        }
+      }
+    } finally {
+      await sink.close();
+    }
+    const rows = variants.map((v) => {
+      const rs = results[v.label];
+      return {
+        variant: v.label,
+        rps: median(rs.map((r) => r.rps)),
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+        'CPU µs/request': median(cpuPerRequest[v.label]),
+      };
+    });
+    const cpu = (label) => rows.find((r) => r.variant === label)['CPU µs/request'];
+    const noSdk = pairedRatio(results, 'no SDK', 'before tracing');
+    const onePct = pairedRatio(results, 'SDK, 1% sampled', 'no SDK');
+    const all = pairedRatio(results, 'SDK, all sampled', 'no SDK');
+    const exported = sink.stats();
+    return {
+      rows,
+      ratios: [
+        { name: 'no SDK / before tracing', value: noSdk.value, min: NO_SDK_TARGET },
+        { name: 'SDK, 1% sampled / no SDK', value: onePct.value, min: SAMPLED_1PCT_TARGET },
+        { name: 'SDK, all sampled / no SDK', value: all.value },
+        { name: 'CPU per request, before tracing / no SDK', value: cpu('before tracing') / cpu('no SDK') },
+        { name: 'CPU per request, no SDK / SDK 1% sampled', value: cpu('no SDK') / cpu('SDK, 1% sampled') },
+        { name: 'CPU per request, no SDK / SDK all sampled', value: cpu('no SDK') / cpu('SDK, all sampled') },
+      ],
+      notes: [
+        `ratios are medians of ${noSdk.pairs} per-slice ratios each; the baseline is ${baseline.commit.slice(0, 12)} (the commit before tracing)`,
+        `SDK, 1% sampled / before tracing: ${pairedRatio(results, 'SDK, 1% sampled', 'before tracing').value.toFixed(2)} (per-slice median)`,
+        `the OTLP sink took ${exported.posts} exports, ${(exported.bytes / 1e6).toFixed(1)} MB of JSON`,
+        'A sampled request makes 4 spans (server, decode, predict, encode) exported by the batch span processor (default queue 2048: spans past it are dropped, not waited for).',
+        'CPU ratios (per request served, medians of the rounds) read like throughput ratios: 0.95 means a request costs the server 5% more CPU.',
+        `The machine is shared with parallel work (5 other engineers building and testing; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the end): compare ratios, not absolute figures.`,
+      ],
+    };
+  },
+};
