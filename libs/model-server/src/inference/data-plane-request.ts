@@ -75,7 +75,7 @@ export class DataPlaneRequest {
     return this.runner.operation(this, input, raw);
   }
 
-  /** Runs `infer` with the transport's own reading and writing inside the request. */
+  /** Runs `infer` or `explain` (the operation it was opened for) with the transport's own reading and writing inside the request. */
   invoke<T>(edges: RequestEdges<T>): Promise<T> {
     this.settle();
     return this.runner.invoke(this, edges);

@@ -323,10 +323,14 @@ export class DataPlane {
     return output;
   }
 
+  /** Infer or explain (the request's op) with the transport's own reading and writing inside the request. */
   private invokeWith<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T> {
     let f: RequestFrame;
     try {
-      f = this.open('infer', this.lookup(req.name, req.version, 0), randomUUID(), req.call, undefined, 0, undefined);
+      if (req.op !== 'infer' && req.op !== 'explain') throw new Error(`a request for operation '${req.op}' runs with operation(), not invoke()`);
+      const mv = this.lookup(req.name, req.version, 0);
+      if (req.op === 'explain' && mv.hooks?.explain === null) throw explainNotImplemented(mv.label);
+      f = this.open(req.op, mv, randomUUID(), req.call, undefined, 0, undefined);
     } catch (err) {
       this.recordRefusal(req, err, undefined);
       return Promise.reject(err);

@@ -77,6 +77,7 @@ class OptionsRules {
   @IsOptional() @IsString() serverVersion?: string;
   @IsOptional() @IsBoolean() debug?: boolean;
   @IsOptional() @IsBoolean() rest?: boolean;
+  @IsOptional() @IsBoolean() v1?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;

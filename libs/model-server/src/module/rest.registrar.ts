@@ -3,6 +3,8 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
+import { ServerInfo } from '../inference/server-info';
+import { JsonContentCodec } from '../codecs/content/json-content.codec';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { fastLaneSlotOf } from '../protocol/http/fast-lane';
 import { onFastify } from '../protocol/http/fastify-instance.util';
@@ -10,13 +12,16 @@ import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
+import { V1RestEndpoint } from '../protocol/v1/v1-rest.endpoint';
+import { V1RestRoutes } from '../protocol/v1/v1-rest.routes';
+import { V1_API_PATHS } from '../protocol/v1/v1.openapi';
 import { RESOLVED_OPTIONS } from '../options/tokens';
 import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 
 /**
- * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,
- * so no interceptor, pipe or guard runs on the inference path; with an adapter from `createFastifyAdapter`,
- * the JSON infer route is also served from the HTTP server's fast lane.
+ * Puts the v2 REST routes (and KServe's v1 routes, unless `v1: false`) on the application's Fastify instance at
+ * init, outside Nest's router, so no interceptor, pipe or guard runs on the inference path; with an adapter from
+ * `createFastifyAdapter`, the JSON v2 infer route is also served from the HTTP server's fast lane.
  *
  * @internal
  */
@@ -28,6 +33,7 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(ServerInfo) private readonly info: ServerInfo,
     @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
@@ -46,6 +52,10 @@ export class RestRegistrar implements OnModuleInit {
     const endpoint = new V2RestEndpoint(this.dataPlane, this.catalog, { maxBodyBytes, debug, bodyPaths });
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
+    if (this.options.v1) {
+      new V1RestRoutes(new V1RestEndpoint(this.dataPlane, this.catalog, new JsonContentCodec(), { maxBodyBytes, debug }), { maxBodyBytes, debug }).register(app);
+      this.info.addApiPaths(V1_API_PATHS);
+    }
     const slot = fastLaneSlotOf(app);
     const prefix = this.appConfig?.getGlobalPrefix() ?? '';
     if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);

@@ -22,6 +22,11 @@ export interface ModelServerModuleOptions {
   debug?: boolean;
   /** Serve the v2 REST routes on the application's Fastify instance (default true). */
   rest?: boolean;
+  /**
+   * Serve KServe's v1 REST routes beside them (`GET /v1/models[/:m]`, `POST /v1/models/:m:predict` and `:explain`;
+   * default true; only with `rest`).
+   */
+  v1?: boolean;
   /** Serve `GET /openapi.json` and the `/docs` page (default true). */
   docs?: boolean;
   /** Bearer-token / API-key protection (off unless tokens are given). */
@@ -74,13 +79,14 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
  * the data plane). @internal
  */
 export const MODEL_SERVER_DEFAULTS: Readonly<
-  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl'>
+  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'v1' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl'>
 > = {
   loadMode: 'blocking',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   serverName: 'nest-model-server',
   debug: false,
   rest: true,
+  v1: true,
   docs: true,
   maxInFlight: 4096,
   requestTimeoutMs: 0,

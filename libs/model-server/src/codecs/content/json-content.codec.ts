@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
 import { decodeDeferredData } from '../deferred-data.decoder';
+import { inferDatatype, inferDeferredDatatype } from '../infer-datatype.util';
 import { DeferredTensorData } from '../deferred-tensor-data';
 import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
 import { ROWS_SPANS } from '../json-body.scanner';
@@ -65,13 +66,14 @@ export class JsonContentCodec implements ContentCodec {
 
   encode(response: InferenceResponse, context: EncodeContext): string | Promise<Buffer> {
     if (context.format === 'v2') return isLargeResponse(response) ? writeLarge(response) : serializeInferenceResponse(response);
-    return `{"predictions":${predictions(response)}}`;
+    return `{"predictions":${predictionsJson(response)}}`;
   }
 
   private rows(rows: readonly unknown[], target: ContentTarget, where: string): DecodedContent {
     const input = rowsInput(target, TYPE);
     const { shape, values } = flattenRows(rows, where);
-    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
+    const datatype = input.inferDatatype === true ? inferDatatype(values) : input.datatype;
+    return { request: { inputs: [{ name: input.name, datatype, shape, data: values }] }, format: 'rows' };
   }
 
   /**
@@ -103,7 +105,8 @@ export class JsonContentCodec implements ContentCodec {
   private async deferredRows(rows: DeferredTensorData, target: ContentTarget, where: string): Promise<DecodedContent> {
     const input = rowsInput(target, TYPE);
     const shape = await rowsShape(rows, where);
-    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: rows }] }, format: 'rows' };
+    const datatype = input.inferDatatype === true ? inferDeferredDatatype(rows) : input.datatype;
+    return { request: { inputs: [{ name: input.name, datatype, shape, data: rows }] }, format: 'rows' };
   }
 }
 
@@ -138,8 +141,13 @@ class ChunkJoiner implements SlicedWork {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The `predictions` of a rows answer. */
-function predictions(response: InferenceResponse): string {
+/**
+ * The `predictions` of a rows answer, as JSON text: the one output nested by its shape; with several outputs
+ * sharing their first dimension, one object per row; else an object of outputs.
+ *
+ * @internal
+ */
+export function predictionsJson(response: InferenceResponse): string {
   const outputs = response.outputs;
   if (outputs.length === 1) {
     const t = outputs[0];
