@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import {
   ModelServer,
   type ModelConfig,
@@ -10,12 +10,13 @@ import {
 } from 'nest-model-server';
 import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
-import { parse as parseYaml } from 'yaml';
 import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
 import {
   DEFAULT_HTTP_TIMEOUTS,
   checkRouterMembers,
   loadModelClass,
+  loadModelFolder,
+  parseYamlQuietly,
   routerClass,
   type ServerLogLevel,
 } from '../../libs/model-server/src/internal';
@@ -53,6 +54,8 @@ type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
   class?: string;
   /** A built-in router (`VotingEnsemble`, `ParallelRun`, `TrafficSplit`) in place of module / class. */
   router?: string;
+  /** A model folder (`model.ts` / `model.js`, its files, an optional `model.yaml`) in place of module / class. */
+  folder?: string;
   versions?: (Omit<ModelVersionConfig, 'model'> & { module?: string; class?: string })[];
   [key: string]: unknown;
 };
@@ -84,17 +87,6 @@ interface ConfigFile {
   /** Serve plain JSON infer requests before Fastify's request lifecycle (`FAST_LANE`). */
   fastLane?: boolean | 'always';
   [key: string]: unknown;
-}
-
-/** The yaml package dumps its token stream to stdout whenever LOG_STREAM is set, and LOG_STREAM is our setting. */
-function parseYamlQuietly(text: string): unknown {
-  const stream = process.env.LOG_STREAM;
-  delete process.env.LOG_STREAM;
-  try {
-    return parseYaml(text);
-  } finally {
-    if (stream !== undefined) process.env.LOG_STREAM = stream;
-  }
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -160,15 +152,38 @@ function modelClass(
   }
 }
 
+/**
+ * A model folder's entry (see `loadModelFolder`): the class loaded, the folder as its files; a folder that cannot
+ * be read or whose module does not load shows as a failed model with the reason.
+ */
+function modelFolder(folder: string, name: string | undefined): ModelConfig {
+  try {
+    return loadModelFolder(folder, { name });
+  } catch (err) {
+    return { name: name ?? basename(folder), model: unloadable(`cannot load model folder ${folder}: ${(err as Error).message}`), modelPath: folder };
+  }
+}
+
 /** Turns the file's model entries into module options: classes loaded, paths resolved against the file. */
 function resolveModels(models: FileModel[], base: string): ModelConfig[] {
   return failBadRouters(models.map((m, i) => {
     const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
     if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
-    const { module, class: className, versions, router, ...rest } = m;
-    if (router !== undefined && module !== undefined) throw new Error(`${where}: give "router" (a built-in router) or "module" (your class), not both`);
-    const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
-    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
+    const { module, class: className, versions, router, folder, ...rest } = m;
+    if ([router, module, folder].filter((v) => v !== undefined).length > 1) {
+      throw new Error(`${where}: give one of "module" (your class), "folder" (a model folder) or "router" (a built-in router)`);
+    }
+    let config: ModelConfig;
+    if (folder !== undefined) {
+      if (typeof folder !== 'string') throw new Error(`${where}: "folder" must be a path`);
+      const fromFolder = modelFolder(resolve(base, folder), typeof m.name === 'string' ? m.name : undefined);
+      const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
+      config = { ...fromFolder, ...given, name: fromFolder.name };
+      if (fromFolder.parameters !== undefined && given.parameters !== undefined) config.parameters = { ...fromFolder.parameters, ...given.parameters };
+    } else {
+      const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
+      config = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
+    }
     if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
     if (versions !== undefined) {
       if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
