@@ -23,6 +23,10 @@ SageMaker serving contract (GET /ping, POST /invocations, GET /execution-paramet
   SAGEMAKER_BIND_TO_PORT               the HTTP port, over --port and PORT (set by SageMaker in its containers)
   SAGEMAKER_MODEL_SERVER_TIMEOUT       seconds an invocation may take before it answers 504
   SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT response type when a request sends no Accept
+  SAGEMAKER_MULTI_MODEL=true           multi-model endpoint: POST/GET /models, GET/DELETE /models/{name},
+                                       POST /models/{name}/invoke (model folders loaded at run time; one worker)
+  SAGEMAKER_MULTI_MODEL_MAX_MODELS     models loaded at once past which POST /models answers 507 (0: no limit)
+  SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB  resident memory (MiB) at which POST /models answers 507 (0: no limit)
 `;
 
 /** The bundled samples' config, used when neither --config nor CONFIG is given. */

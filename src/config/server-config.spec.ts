@@ -90,3 +90,24 @@ describe('loadServerConfig: auth from the environment', () => {
     expect(config.options.auth).toEqual({ protectMetrics: true, tokens: ['aaaaaaaa', 'bbbbbbbb'], tokensFile: join(process.cwd(), 'tokens.txt') });
   });
 });
+
+describe('loadServerConfig: the SageMaker multi-model mode', () => {
+  it('is off unless SAGEMAKER_MULTI_MODEL or the file turns it on', () => {
+    expect(loadServerConfig({}, {}, SAMPLES).sagemaker).toMatchObject({ multiModel: undefined });
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'true' }, SAMPLES).sagemaker).toMatchObject({ multiModel: true });
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'false' }, SAMPLES).sagemaker).toMatchObject({ multiModel: false });
+  });
+
+  it('takes its budget from the environment, over the file', () => {
+    const file = tempConfig('models.yaml', 'models: []\nsagemaker:\n  multiModel:\n    maxModels: 5\n    pageSize: 10\n');
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'true' }, file).sagemaker).toMatchObject({ multiModel: { maxModels: 5, pageSize: 10 } });
+    const env = { SAGEMAKER_MULTI_MODEL: '1', SAGEMAKER_MULTI_MODEL_MAX_MODELS: '3', SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB: '512' };
+    expect(loadServerConfig({}, env, file).sagemaker).toMatchObject({ multiModel: { maxModels: 3, pageSize: 10, maxResidentBytes: 512 * 1024 * 1024 } });
+    expect(() => loadServerConfig({}, { ...env, SAGEMAKER_MULTI_MODEL_MAX_MODELS: 'many' }, file)).toThrow(/SAGEMAKER_MULTI_MODEL_MAX_MODELS/);
+  });
+
+  it('refuses more than one worker process: the models it loads live in one', () => {
+    expect(() => loadServerConfig({ workers: '2' }, { SAGEMAKER_MULTI_MODEL: 'true' }, SAMPLES)).toThrow(/one worker/);
+    expect(loadServerConfig({ workers: '2' }, {}, SAMPLES).workers).toBe(2);
+  });
+});

@@ -244,6 +244,11 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
       ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
     };
   }
+  const sagemakerOptions = sageMakerConfig(env, sagemaker);
+  const workerCount = Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default));
+  if (sagemakerOptions !== false && sagemakerOptions.multiModel !== undefined && sagemakerOptions.multiModel !== false && workerCount > 1) {
+    throw new Error(`SageMaker's multi-model mode keeps the models it loads in one process: run it with one worker, not ${workerCount}`);
+  }
   return {
     port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
     host: flags.host ?? env.HOST ?? host ?? CLI_SETTINGS.host.default,
@@ -253,14 +258,14 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
       settingName('grpcMaxMessageBytes'),
       CLI_SETTINGS.grpcMaxMessageBytes.default,
     ),
-    workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default)),
+    workers: workerCount,
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,
     options,
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
-    sagemaker: sageMakerConfig(env, sagemaker),
+    sagemaker: sagemakerOptions,
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
   };
 }
@@ -304,7 +309,26 @@ function sageMakerConfig(env: NodeJS.ProcessEnv, section: unknown): SageMakerMod
   if (timeout !== undefined && timeout !== '') options.invocationTimeoutMs = integer(timeout, 'SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds)', 60) * 1000;
   const accept = env.SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT;
   if (accept !== undefined && accept !== '') options.defaultAccept = accept;
+  options.multiModel = multiModelConfig(env, options.multiModel);
   return options;
+}
+
+/**
+ * The multi-model mode: the file's `sagemaker.multiModel` (true, or its settings), then `SAGEMAKER_MULTI_MODEL`
+ * (true / false, as the toolkit's containers set it) and the budget, `SAGEMAKER_MULTI_MODEL_MAX_MODELS` and
+ * `SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB` (resident memory).
+ */
+function multiModelConfig(env: NodeJS.ProcessEnv, section: SageMakerModuleOptions['multiModel']): SageMakerModuleOptions['multiModel'] {
+  const flag = env.SAGEMAKER_MULTI_MODEL;
+  let mode = section;
+  if (flag !== undefined && flag !== '') mode = /^(1|true|yes|on)$/i.test(flag) ? (typeof section === 'object' ? section : true) : false;
+  if (mode === undefined || mode === false) return mode;
+  const settings = typeof mode === 'object' && mode !== null ? { ...mode } : {};
+  const maxModels = env.SAGEMAKER_MULTI_MODEL_MAX_MODELS;
+  if (maxModels !== undefined && maxModels !== '') settings.maxModels = integer(maxModels, 'SAGEMAKER_MULTI_MODEL_MAX_MODELS', 0);
+  const maxMemory = env.SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB;
+  if (maxMemory !== undefined && maxMemory !== '') settings.maxResidentBytes = integer(maxMemory, 'SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB', 0) * 1024 * 1024;
+  return mode === true && Object.keys(settings).length === 0 ? true : settings;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ModelEntry {
 export class ModelRepository {
   private readonly logger = new Logger('ModelRepository');
   private readonly models = new Map<string, ModelEntry>();
+  /** Models added at run time ({@link add}): server readiness does not wait for them, and they can be removed. */
+  private readonly added = new Set<string>();
   private shuttingDown = false;
   /** Epoch ms by which shutdown wants every model released (set by whoever knows the grace period). */
   private shutdownDeadline: number | undefined;
@@ -151,13 +153,42 @@ export class ModelRepository {
     return true;
   }
 
-  /** Readiness of this process alone, gates left out. */
+  /** Readiness of this process alone, gates left out; models added at run time do not count. */
   isLocallyReady(): boolean {
     if (this.shuttingDown) return false;
-    for (const mv of this.versions()) {
-      if (mv.wanted && mv.state !== ModelState.Ready) return false;
+    for (const entry of this.models.values()) {
+      if (this.added.has(entry.name)) continue;
+      for (const mv of entry.all) if (mv.wanted && mv.state !== ModelState.Ready) return false;
     }
     return true;
+  }
+
+  /**
+   * Registers a model at run time (not loaded yet: {@link load} it). Server readiness does not wait for it, and
+   * {@link remove} takes it away again. A name already served is an error.
+   */
+  add(config: ModelConfig): ModelEntry {
+    if (this.shuttingDown) throw new Error(`model '${config.name}' cannot be added: the server is shutting down`);
+    this.register(config);
+    this.added.add(config.name);
+    return this.entry(config.name);
+  }
+
+  /** True when `name` was added at run time (and not removed since). */
+  isAdded(name: string): boolean {
+    return this.added.has(name);
+  }
+
+  /**
+   * Unloads a model added at run time (new requests answer 503 at once, running ones finish first, each version
+   * waiting up to its `unloadWaitMs`), then forgets it: requests naming it are 404s from then on.
+   */
+  async remove(name: string): Promise<void> {
+    const entry = this.entry(name);
+    if (!this.added.has(name)) throw new Error(`model '${name}' is configured, not added at run time: it cannot be removed`);
+    await Promise.all(entry.all.map((mv) => mv.unload()));
+    if (this.models.get(name) === entry) this.models.delete(name);
+    this.added.delete(name);
   }
 
   /** Adds a condition server readiness also depends on. */

@@ -9,8 +9,10 @@ import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/
 import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
+import { parseJson } from '../../codecs/lossless-json';
+import type { MultiModelService } from './multi-model.service';
 import type { Invocation, SageMakerService } from './sagemaker.service';
-import { invocationEncodingUnsupported } from '../../errors';
+import { invalidRequest, invocationEncodingUnsupported } from '../../errors';
 
 /** The header naming the model of a multi-model endpoint. @publicApi */
 export const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
@@ -27,10 +29,14 @@ export interface SageMakerRouteSettings {
   pingNamesModels: boolean;
 }
 
+/** The invoke route of a multi-model endpoint. */
+const MODEL_INVOKE = '/models/:name/invoke';
+
 /**
- * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, in an
- * encapsulated Fastify plugin with its own raw-body parser and `{"error": ...}` handler. The work is the
- * {@link SageMakerService}'s.
+ * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, and,
+ * in multi-model mode, `POST /models`, `GET /models`, `GET /models/:name`, `DELETE /models/:name` and
+ * `POST /models/:name/invoke`, in an encapsulated Fastify plugin with its own raw-body parser and
+ * `{"error": ...}` handler. The work is the {@link SageMakerService}'s and the {@link MultiModelService}'s.
  *
  * @internal
  */
@@ -40,6 +46,8 @@ export class SageMakerRoutes {
   constructor(
     private readonly service: SageMakerService,
     private readonly settings: SageMakerRouteSettings,
+    /** The multi-model API, when that mode is on. */
+    private readonly multiModel?: MultiModelService,
   ) {}
 
   register(app: FastifyInstance): void {
@@ -54,6 +62,20 @@ export class SageMakerRoutes {
     sm.get('/ping', this.ping);
     sm.post('/invocations', this.invocations);
     sm.get('/execution-parameters', this.executionParameters);
+    if (this.multiModel !== undefined) this.multiModelRoutes(sm, this.multiModel);
+  }
+
+  /** SageMaker's multi-model endpoint contract. */
+  private multiModelRoutes(sm: FastifyInstance, mme: MultiModelService): void {
+    // Failures reach onError, which answers them.
+    sm.post('/models', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(jsonBody(req.body)))));
+    sm.get('/models', async (req, reply) => {
+      const query = req.query as Record<string, string | string[] | undefined>;
+      return sendJson(reply, 200, JSON.stringify(mme.list(single(query.next_page_token), single(query.limit))));
+    });
+    sm.get('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(mme.describe((req.params as { name: string }).name))));
+    sm.delete('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.unload((req.params as { name: string }).name))));
+    sm.post(MODEL_INVOKE, (req, reply) => this.invoke(req, reply, (req.params as { name: string }).name));
   }
 
   private readonly ping = async (_req: FastifyRequest, reply: FastifyReply) => {
@@ -63,8 +85,13 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
-  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
-  private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
+  private readonly invocations = (req: FastifyRequest, reply: FastifyReply) => this.invoke(req, reply, undefined);
+
+  /**
+   * `/invocations` (the model from the target header), or a multi-model endpoint's `/models/{model}/invoke`.
+   * Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError.
+   */
+  private async invoke(req: FastifyRequest, reply: FastifyReply, model: string | undefined): Promise<FastifyReply> {
     const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
     let invocation: Invocation;
     try {
@@ -74,9 +101,9 @@ export class SageMakerRoutes {
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
-      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply) };
+      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, model, call: sageMakerCall(req, reply) };
     } catch (err) {
-      this.service.refused(targetModel, sageMakerCallOpened(req), err);
+      this.service.refused(targetModel, sageMakerCallOpened(req), err, model);
       return this.fail(req, reply, err);
     }
     try {
@@ -86,7 +113,7 @@ export class SageMakerRoutes {
     } catch (err) {
       return this.fail(req, reply, err);
     }
-  };
+  }
 
   private readonly executionParameters = async (_req: FastifyRequest, reply: FastifyReply) =>
     sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
@@ -94,7 +121,11 @@ export class SageMakerRoutes {
   /** Fastify's own refusals (body over the limit...): an /invocations one is still a request to its model. */
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
     const coded = fromFastify(error, this.settings.maxBodyBytes);
-    if (req.routeOptions.url === '/invocations') this.service.refused(single(req.headers[TARGET_MODEL_HEADER]), sageMakerCallOpened(req), coded);
+    const route = req.routeOptions.url;
+    if (route === '/invocations' || route === MODEL_INVOKE) {
+      const model = route === MODEL_INVOKE ? (req.params as { name: string }).name : undefined;
+      this.service.refused(single(req.headers[TARGET_MODEL_HEADER]), sageMakerCallOpened(req), coded, model);
+    }
     return this.fail(req, reply, coded);
   };
 
@@ -113,6 +144,12 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A management request's JSON body (bytes from the plugin's parser), or a 400. */
+function jsonBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw invalidRequest('send a JSON body {"model_name": "...", "url": "..."}');
+  return parseJson(body.toString('utf8'));
+}
+
 /**
  * The HTTP call options (client disconnect, `X-Request-Timeout`, `traceparent`) labelled `sagemaker`, with the
  * custom attributes passed on to model code (`ctx.headers`) and monitoring.
@@ -123,8 +160,11 @@ function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
 
 /** What is known of an invocation before anything in it is checked (the call of a refusal's monitoring event). */
 function sageMakerCallOpened(req: FastifyRequest): CallOptions {
-  const options: CallOptions = { ...openCallOptions(req.headers), protocol: 'sagemaker' };
+  const options: CallOptions = openCallOptions(req.headers, 'sagemaker');
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
+  // A multi-model endpoint's invoke names the model in its path; the original target model is for logging.
+  const target = req.routeOptions.url === MODEL_INVOKE ? single(req.headers[TARGET_MODEL_HEADER]) : undefined;
+  if (target !== undefined) options.headers = { ...options.headers, [TARGET_MODEL_HEADER]: target };
   return options;
 }
