@@ -88,6 +88,8 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect((await http(cli.port, 'GET', '/ping')).status).toBe(200);
     const list = await send(cli.port, '/models', { method: 'GET' });
     expect([list.status, JSON.parse(list.body)]).toEqual([200, { models: [] }]);
+    const doc = JSON.parse((await http(cli.port, 'GET', '/openapi.json')).body) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/models', '/models/{name}', '/models/{name}/invoke']));
   });
 
   it('loads a model folder; invoked with CSV, it answers CSV, one line per row', async () => {

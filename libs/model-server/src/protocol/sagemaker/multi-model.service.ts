@@ -4,7 +4,17 @@ import type { ResolvedMultiModelOptions, ResolvedSageMakerOptions } from '../../
 import type { ModelConfig } from '../../repository/model-config.interface';
 import { ModelRepository } from '../../repository/model-repository';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
-import { invalidRequest, isModelServerError, modelAlreadyLoaded, modelBudgetSpent, modelFolderUnusable, modelLoadFailed, modelNotLoaded } from '../../errors';
+import {
+  invalidRequest,
+  isModelServerError,
+  modelAlreadyLoaded,
+  modelBudgetSpent,
+  modelFolderUnusable,
+  modelLoadFailed,
+  modelNotLoaded,
+  modelNotReady,
+  versionLabel,
+} from '../../errors';
 
 /** A model loaded through `POST /models`, as `GET /models` lists it. @publicApi */
 export interface LoadedModelInfo {
@@ -64,7 +74,7 @@ export class MultiModelService {
   /**
    * `POST /models` with `{"model_name", "url"}`: loads the model folder at `url` as `model_name`. Resolves once the
    * model serves requests; rejects with a 400 (bad body, or no usable model at `url`), 409 (the name is loaded or
-   * configured), 507 (the budget is spent) or 500 (the model's `load` failed: its reason).
+   * configured), 507 (the budget is spent), 500 (the model's `load` failed: its reason) or 503 (shutting down).
    */
   load(body: unknown): Promise<LoadedModelInfo> {
     let name: string;
@@ -76,6 +86,7 @@ export class MultiModelService {
     }
     const pending = this.loading.get(name);
     if (pending !== undefined) return pending;
+    if (this.repository.isShuttingDown) return Promise.reject(modelNotReady(versionLabel(name, undefined), 'shutting down', 'no model loads now'));
     if (this.repository.has(name)) return Promise.reject(modelAlreadyLoaded(name));
     const full = this.budgetSpent();
     if (full !== undefined) return Promise.reject(modelBudgetSpent(name, full));
