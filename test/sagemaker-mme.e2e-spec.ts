@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, send, startCli, stopCli, type CliProcess } from './helpers/cli-process';
 import { outsideFolder, writeTree } from './helpers/model-folders';
@@ -168,10 +168,13 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect((await http(cli.port, 'GET', '/ping')).status).toBe(200);
   });
 
-  it('the freed room takes another model; metrics name the models as loaded', async () => {
+  it('the freed room takes another model, from the folder\'s code as it is now; metrics name the models as loaded', async () => {
+    // SageMaker may put new files where an unloaded model was: the next load runs them, not the code loaded before.
+    const file = join(url('adder'), 'model.ts');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('new Float32Array(rows);', 'new Float32Array(rows).fill(100);'));
     const loaded = await load('adder-2', url('adder'));
     expect(loaded.status).toBe(200);
-    expect((await invoke('adder-2', '1,1,1\n')).body).toBe('3\n');
+    expect((await invoke('adder-2', '1,1,1\n')).body).toBe('103\n');
     const metrics = await http(cli.port, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/model="scaler"/);

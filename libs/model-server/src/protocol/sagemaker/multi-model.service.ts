@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { dirname, sep } from 'node:path';
 import { ModelState } from '../../model/model-state.enum';
 import type { ResolvedMultiModelOptions, ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
 import type { ModelConfig } from '../../repository/model-config.interface';
@@ -50,6 +51,8 @@ export class MultiModelService {
   private readonly logger = new Logger('SageMaker');
   /** Loaded models by name, with their url. */
   private readonly loaded = new Map<string, LoadedModelInfo>();
+  /** The folder of each loaded model's module, whose code is dropped from the module cache when it unloads. */
+  private readonly codeFolders = new Map<string, string>();
   /** Loads under way, by name: a second request for the name waits for the same one. */
   private readonly loading = new Map<string, Promise<LoadedModelInfo>>();
   /** Unloads under way, by name. */
@@ -130,6 +133,9 @@ export class MultiModelService {
       .finally(() => {
         this.loaded.delete(name);
         this.unloading.delete(name);
+        const folder = this.codeFolders.get(name);
+        this.codeFolders.delete(name);
+        if (folder !== undefined) forgetModules(folder);
       });
     this.unloading.set(name, unload);
     return unload;
@@ -154,6 +160,7 @@ export class MultiModelService {
     }
     const info: LoadedModelInfo = { modelName: name, modelUrl: url };
     this.loaded.set(name, info);
+    if (config.modulePath !== undefined) this.codeFolders.set(name, dirname(config.modulePath));
     this.logger.log(`model '${name}' loaded from ${url} (${this.loaded.size} loaded)`);
     return info;
   }
@@ -196,4 +203,18 @@ function tokenName(token: string): string {
   const name = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
   if (!MODEL_NAME.test(name)) throw invalidRequest('"next_page_token" is not a token GET /models gave');
   return name;
+}
+
+/**
+ * Drops a model folder's own modules from Node's module cache (not its `node_modules`), so that models loaded and
+ * unloaded for a long time do not keep every module they ever loaded, and a folder loaded again runs its code as
+ * it is now. Instances still running keep their classes. A folder that holds the server itself is left alone.
+ */
+function forgetModules(folder: string): void {
+  const prefix = folder.endsWith(sep) ? folder : folder + sep;
+  if (__filename.startsWith(prefix)) return;
+  const inPackages = `${sep}node_modules${sep}`;
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(prefix) && !key.includes(inPackages, prefix.length - 1)) delete require.cache[key];
+  }
 }
