@@ -39,9 +39,15 @@ class ScalerModel extends ModelServer {
     await new Promise((resolve) => setTimeout(resolve, 300));
     appendFileSync(join(this.context.modelPath, 'loads.txt'), 'x');
   }
-  predict(request) {
+  predict(request, ctx) {
     const x = request.inputs[0];
-    return { outputs: [{ name: 'scaled', datatype: 'FP32', shape: x.shape, data: Array.from(x.data, (v) => v * 10) }] };
+    const target = ctx.headers['x-amzn-sagemaker-target-model'] ?? 'none';
+    return {
+      outputs: [
+        { name: 'scaled', datatype: 'FP32', shape: x.shape, data: Array.from(x.data, (v) => v * 10) },
+        { name: 'target', datatype: 'BYTES', shape: [x.shape[0]], data: Array.from({ length: x.shape[0] }, () => target) },
+      ],
+    };
   }
 }
 module.exports = { ScalerModel };
@@ -118,8 +124,9 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     const [a, b] = await Promise.all([load('scaler'), load('scaler')]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(loads('scaler')).toBe(1);
+    // The original target model reaches model code (for logging), the model itself comes from the path.
     const res = await invoke('scaler', '1,2\n');
-    expect([res.status, res.body]).toEqual([200, '10,20\n']);
+    expect([res.status, res.body]).toEqual([200, '10,20,scaler.tar.gz\n']);
   });
 
   it('lists the loaded models a page at a time (next_page_token / nextPageToken)', async () => {
