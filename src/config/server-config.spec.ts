@@ -83,14 +83,6 @@ describe('loadServerConfig', () => {
   });
 });
 
-describe('loadServerConfig: auth from the environment', () => {
-  it('AUTH_TOKENS (comma-separated) and AUTH_TOKENS_FILE configure auth over the file', () => {
-    const file = tempConfig('c.yaml', 'auth:\n  protectMetrics: true\nmodels: []\n');
-    const config = loadServerConfig({ config: file }, { AUTH_TOKENS: 'aaaaaaaa, bbbbbbbb,', AUTH_TOKENS_FILE: 'tokens.txt' });
-    expect(config.options.auth).toEqual({ protectMetrics: true, tokens: ['aaaaaaaa', 'bbbbbbbb'], tokensFile: join(process.cwd(), 'tokens.txt') });
-  });
-});
-
 describe('loadServerConfig: the SageMaker multi-model mode', () => {
   it('is off unless SAGEMAKER_MULTI_MODEL or the file turns it on', () => {
     expect(loadServerConfig({}, {}, SAMPLES).sagemaker).toMatchObject({ multiModel: undefined });
@@ -109,5 +101,13 @@ describe('loadServerConfig: the SageMaker multi-model mode', () => {
   it('refuses more than one worker process: the models it loads live in one', () => {
     expect(() => loadServerConfig({ workers: '2' }, { SAGEMAKER_MULTI_MODEL: 'true' }, SAMPLES)).toThrow(/one worker/);
     expect(loadServerConfig({ workers: '2' }, {}, SAMPLES).workers).toBe(2);
+  });
+});
+
+describe('loadServerConfig: auth from the environment', () => {
+  it('AUTH_TOKENS (comma-separated) and AUTH_TOKENS_FILE configure auth over the file', () => {
+    const file = tempConfig('c.yaml', 'auth:\n  protectMetrics: true\nmodels: []\n');
+    const config = loadServerConfig({ config: file }, { AUTH_TOKENS: 'aaaaaaaa, bbbbbbbb,', AUTH_TOKENS_FILE: 'tokens.txt' });
+    expect(config.options.auth).toEqual({ protectMetrics: true, tokens: ['aaaaaaaa', 'bbbbbbbb'], tokensFile: join(process.cwd(), 'tokens.txt') });
   });
 });

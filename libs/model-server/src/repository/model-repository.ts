@@ -156,9 +156,8 @@ export class ModelRepository {
   /** Readiness of this process alone, gates left out; models added at run time do not count. */
   isLocallyReady(): boolean {
     if (this.shuttingDown) return false;
-    for (const entry of this.models.values()) {
-      if (this.added.has(entry.name)) continue;
-      for (const mv of entry.all) if (mv.wanted && mv.state !== ModelState.Ready) return false;
+    for (const mv of this.versions()) {
+      if (mv.wanted && mv.state !== ModelState.Ready && !this.added.has(mv.name)) return false;
     }
     return true;
   }
