@@ -237,17 +237,17 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   if (env.MAX_IN_FLIGHT !== undefined) options.maxInFlight = integer(env.MAX_IN_FLIGHT, 'MAX_IN_FLIGHT', 0);
   if (env.MODEL_CONTROL !== undefined && env.MODEL_CONTROL !== '') options.modelControl = /^(1|true|yes|on)$/i.test(env.MODEL_CONTROL);
   if (env.REQUEST_TIMEOUT_MS !== undefined) options.requestTimeoutMs = integer(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 0);
+  const sagemakerOptions = sageMakerConfig(env, sagemaker);
+  const workerCount = Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default));
+  if (sagemakerOptions !== false && sagemakerOptions.multiModel !== undefined && sagemakerOptions.multiModel !== false && workerCount > 1) {
+    throw new Error(`SageMaker's multi-model mode keeps the models it loads in one process: run it with one worker, not ${workerCount}`);
+  }
   if (env.AUTH_TOKENS !== undefined || env.AUTH_TOKENS_FILE !== undefined) {
     options.auth = {
       ...options.auth,
       ...(env.AUTH_TOKENS !== undefined ? { tokens: env.AUTH_TOKENS.split(',').map((t) => t.trim()).filter((t) => t !== '') } : {}),
       ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
     };
-  }
-  const sagemakerOptions = sageMakerConfig(env, sagemaker);
-  const workerCount = Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default));
-  if (sagemakerOptions !== false && sagemakerOptions.multiModel !== undefined && sagemakerOptions.multiModel !== false && workerCount > 1) {
-    throw new Error(`SageMaker's multi-model mode keeps the models it loads in one process: run it with one worker, not ${workerCount}`);
   }
   return {
     port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
