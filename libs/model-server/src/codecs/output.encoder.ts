@@ -5,9 +5,29 @@ import { describeValue } from './codec-error.util';
 import { datatypeOfTypedArray, parseDatatype } from './datatype.util';
 import { countElements } from './element-count.util';
 import { flattenValues } from './flatten.util';
-import { inferDatatype } from './infer-datatype.util';
 import { toTensorData } from './tensor-data.util';
 import { modelOutputError } from '../errors';
+
+/**
+ * The datatype plain (flat) values imply: strings / byte arrays → BYTES, booleans → BOOL, bigints → INT64,
+ * numbers → INT64 when all are integers, else FP64. The first element decides the kind; the conversion
+ * then rejects elements of another kind. No elements: FP32. One rule for model outputs and for rows a model
+ * declares no input for.
+ *
+ * @internal
+ */
+export function inferDatatype(values: readonly unknown[]): Datatype {
+  if (values.length === 0) return 'FP32';
+  const first = values[0];
+  if (typeof first === 'string' || first instanceof Uint8Array) return 'BYTES';
+  if (typeof first === 'boolean') return 'BOOL';
+  if (typeof first === 'bigint') return 'INT64';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && !Number.isInteger(v)) return 'FP64';
+  }
+  return 'INT64';
+}
 
 /**
  * The datatype of typed arrays nested in plain arrays (`[Float32Array, ...]` → FP32), found on the
@@ -21,7 +41,7 @@ function nestedTypedArrayDatatype(data: readonly unknown[]): Datatype | undefine
 
 /**
  * Checks and normalizes an output as model code returned it into a {@link Tensor}. A missing datatype
- * comes from the typed array's class or from the plain values (`inferDatatype`); a missing shape is
+ * comes from the typed array's class or from the plain values (see the rules above); a missing shape is
  * `[number of elements]` (`[]` for a bare scalar). Plain data or a typed array of another class is
  * converted with the same range checks as decoding; the datatype's own container is used as is. BYTES may come
  * as a {@link ByteStrings} (used as is) or as plain strings / Buffers (copied into one ByteStrings).

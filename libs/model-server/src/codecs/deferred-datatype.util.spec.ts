@@ -1,5 +1,6 @@
 import { DeferredTensorData } from './deferred-tensor-data';
-import { inferDatatype, inferDeferredDatatype } from './infer-datatype.util';
+import { inferDeferredDatatype } from './deferred-datatype.util';
+import { inferDatatype } from './output.encoder';
 
 /** The array `text` of a body, as the large-body parser leaves it (elements and strings counted by the test). */
 function deferred(text: string, elements: number, strings = 0): DeferredTensorData {
