@@ -160,7 +160,7 @@ function sageMakerCall(req: FastifyRequest, reply: FastifyReply): CallOptions {
 
 /** What is known of an invocation before anything in it is checked (the call of a refusal's monitoring event). */
 function sageMakerCallOpened(req: FastifyRequest): CallOptions {
-  const options: CallOptions = openCallOptions(req.headers, 'sagemaker');
+  const options: CallOptions = { ...openCallOptions(req.headers), protocol: 'sagemaker' };
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
   // A multi-model endpoint's invoke names the model in its path; the original target model is for logging.

@@ -6,6 +6,7 @@ import { contentTarget } from '../../codecs/content/content-target.util';
 import { mediaTypeOf } from '../../codecs/content/media-type.util';
 import { TensorBudget } from '../../codecs/tensor-budget';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
+import type { CallOptions } from '../../inference/call-options.interface';
 import type { DataPlane } from '../../inference/data-plane';
 import type { DataPlaneRequest, ReadyVersion, RequestEdges } from '../../inference/data-plane-request';
 import type { ModelCatalog } from '../../inference/model-catalog';
@@ -87,7 +88,7 @@ export class V1RestEndpoint {
 
   /** `:predict` or `:explain`: the body decoded inside the request, the answer in v1's shape. */
   async inference(call: V1Call, verb: V1Verb): Promise<HttpAnswer> {
-    const req = this.dataPlane.begin(opOf(verb), call.model!, undefined, openCallOptions(call.headers, V1_PROTOCOL));
+    const req = this.dataPlane.begin(opOf(verb), call.model!, undefined, openV1Call(call.headers));
     try {
       const body = await this.read(call);
       holdBodyBytes(this.dataPlane.byteBudget, body.length, call.res);
@@ -103,7 +104,7 @@ export class V1RestEndpoint {
    * logged, and the refusal's monitoring event when it addressed a model's predict or explain.
    */
   refused(call: V1Call, verb: V1Verb | undefined, err: unknown): HttpAnswer {
-    const req = verb === undefined || call.model === undefined ? undefined : this.dataPlane.begin(opOf(verb), call.model, undefined, openCallOptions(call.headers, V1_PROTOCOL));
+    const req = verb === undefined || call.model === undefined ? undefined : this.dataPlane.begin(opOf(verb), call.model, undefined, openV1Call(call.headers));
     return this.fail(call, err, req);
   }
 
@@ -158,4 +159,9 @@ class V1Edges implements RequestEdges<HttpAnswer> {
 
 function opOf(verb: V1Verb): 'infer' | 'explain' {
   return verb === 'predict' ? 'infer' : 'explain';
+}
+
+/** What is known of a v1 call before anything in it is checked: the REST call's, labelled `v1`. */
+function openV1Call(headers: IncomingHttpHeaders): CallOptions {
+  return { ...openCallOptions(headers), protocol: V1_PROTOCOL };
 }

@@ -41,12 +41,9 @@ export function callOptions(headers: IncomingHttpHeaders, res: ServerResponse, r
   return completeCallOptions(openCallOptions(headers), headers, res, requestText);
 }
 
-/**
- * What is known of a call before anything in it is checked: the protocol (`rest` unless another HTTP transport
- * names its own) and the headers passed on. @internal
- */
-export function openCallOptions(headers: IncomingHttpHeaders, protocol = 'rest'): CallOptions {
-  const options: CallOptions = { protocol };
+/** What is known of a call before anything in it is checked: the protocol and the headers passed on. @internal */
+export function openCallOptions(headers: IncomingHttpHeaders): CallOptions {
+  const options: CallOptions = { protocol: 'rest' };
   const passed = passedHeaders(headers);
   if (passed !== undefined) options.headers = passed;
   return options;
