@@ -19,21 +19,21 @@ import { RESOLVED_OPTIONS } from '../options/tokens';
 import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 
 /**
- * Puts the v2 REST routes (and KServe's v1 routes, unless `v1: false`) on the application's Fastify instance at
- * init, outside Nest's router, so no interceptor, pipe or guard runs on the inference path; with an adapter from
- * `createFastifyAdapter`, the JSON v2 infer route is also served from the HTTP server's fast lane.
+ * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,
+ * so no interceptor, pipe or guard runs on the inference path; with an adapter from `createFastifyAdapter`,
+ * the JSON infer route is also served from the HTTP server's fast lane.
  *
  * @internal
  */
 @Injectable()
 export class RestRegistrar implements OnModuleInit {
   constructor(
+    @Inject(ServerInfo) private readonly info: ServerInfo,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(DataPlane) private readonly dataPlane: DataPlane,
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
-    @Inject(ServerInfo) private readonly info: ServerInfo,
     @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
@@ -52,16 +52,18 @@ export class RestRegistrar implements OnModuleInit {
     const endpoint = new V2RestEndpoint(this.dataPlane, this.catalog, { maxBodyBytes, debug, bodyPaths });
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
-    if (this.options.v1) {
-      new V1RestRoutes(new V1RestEndpoint(this.dataPlane, this.catalog, new JsonContentCodec(), { maxBodyBytes, debug }), { maxBodyBytes, debug }).register(app);
-      this.info.addApiPaths(V1_API_PATHS);
-    }
     const slot = fastLaneSlotOf(app);
     const prefix = this.appConfig?.getGlobalPrefix() ?? '';
     if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);
     if (slot !== undefined) {
       const verifier = this.verifier;
       slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers)).handle;
+    }
+
+    // KServe's v1 routes (unless `v1: false`), beside v2 under /v1; the fast lane declines their paths.
+    if (this.options.v1) {
+      new V1RestRoutes(new V1RestEndpoint(this.dataPlane, this.catalog, new JsonContentCodec(), { maxBodyBytes, debug }), { maxBodyBytes, debug }).register(app);
+      this.info.addApiPaths(V1_API_PATHS);
     }
   }
 }
