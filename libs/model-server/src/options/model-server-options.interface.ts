@@ -22,13 +22,13 @@ export interface ModelServerModuleOptions {
   debug?: boolean;
   /** Serve the v2 REST routes on the application's Fastify instance (default true). */
   rest?: boolean;
+  /** Serve `GET /openapi.json` and the `/docs` page (default true). */
+  docs?: boolean;
   /**
-   * Serve KServe's v1 REST routes beside them (`GET /v1/models[/:m]`, `POST /v1/models/:m:predict` and `:explain`;
+   * Serve KServe's v1 REST routes beside the v2 ones (`GET /v1/models[/:m]`, `POST /v1/models/:m:predict` and `:explain`;
    * default true; only with `rest`).
    */
   v1?: boolean;
-  /** Serve `GET /openapi.json` and the `/docs` page (default true). */
-  docs?: boolean;
   /** Bearer-token / API-key protection (off unless tokens are given). */
   auth?: AuthOptions;
   /**
