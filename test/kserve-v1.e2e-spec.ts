@@ -77,6 +77,9 @@ describe.each(DOORS)('KServe v1 through the %s door', (door) => {
     expect(strings).toMatchObject({ status: 200, body: { predictions: ['a cat', 'a dog'] } });
     const bools = await send(app, 'POST', '/v1/models/echo:predict', { instances: [true, false] });
     expect(bools).toMatchObject({ status: 200, body: { predictions: [true, false] } });
+    // As for a v2 BOOL tensor, 0 and 1 are booleans too.
+    const bits = await send(app, 'POST', '/v1/models/echo:predict', { instances: [true, 0, 1] });
+    expect(bits).toMatchObject({ status: 200, body: { predictions: [true, false, true] } });
     const big = await send(app, 'POST', '/v1/models/echo:predict', '{"instances": [9007199254740993, 1]}');
     expect(big.status).toBe(200);
     expect(big.raw.toString()).toBe('{"predictions":[9007199254740993,1]}');
@@ -120,6 +123,9 @@ describe.each(DOORS)('KServe v1 through the %s door', (door) => {
       ['POST', '/v1/models/echo:predict', '{"instances": [[1, 2], [3]]}', { 'content-type': 'application/json' }, 400],
       ['POST', '/v1/models/echo:predict', '{"instances": [[1, 2]', { 'content-type': 'application/json' }, 400],
       ['POST', '/v1/models/echo:predict', '{"instances": 3}', { 'content-type': 'application/json' }, 400],
+      ['POST', '/v1/models/echo:predict', '{"instances": [1, "a"]}', { 'content-type': 'application/json' }, 400],
+      ['POST', '/v1/models/echo:predict', '{"instances": ["a", 1]}', { 'content-type': 'application/json' }, 400],
+      ['POST', '/v1/models/echo:predict', '{"instances": [1, true]}', { 'content-type': 'application/json' }, 400],
       ['POST', '/v1/models/echo:predict', '', { 'content-type': 'application/json' }, 400],
       ['POST', '/v1/models/echo:predict', '1,2\n', { 'content-type': 'text/csv' }, 415],
       ['POST', '/v1/models/echo:predict', '{"instances": [[1]]}', { 'content-type': 'application/json', 'content-encoding': 'br' }, 415],
