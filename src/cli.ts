@@ -5,14 +5,14 @@ import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
 import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
-import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
+import { KSERVE_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
-Serves the models listed in a config file over the KServe v2 / Open Inference Protocol.
+Serves the models listed in a config file, or a model folder, over the KServe v2 / Open Inference Protocol.
 
 Options:
 ${optionsHelp()}
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   }
-  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig());
+  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), KSERVE_MODEL_DIR);
   if (config.workers > 1 && cluster.isPrimary) {
     runPrimary(config.workers, config.shutdownGraceMs);
     return -1;

@@ -45,3 +45,11 @@ describe('the CLI settings', () => {
     expect(checked).toBeGreaterThanOrEqual(10);
   });
 });
+
+describe('KServe\'s spelling of the flags', () => {
+  it('--http_port and --grpc_port are --port and --grpc-port; --model_dir and --model_name are settings', () => {
+    const values = { http_port: '8080', grpc_port: '8081', model_dir: '/mnt/models', model_name: 'iris' };
+    expect(flagsOf(values)).toMatchObject({ port: '8080', grpcPort: '8081', modelDir: '/mnt/models', modelName: 'iris' });
+    expect(optionsHelp()).toMatch(/^ {2}--port N, --http_port N\n {24}HTTP port \(env PORT; default 8080\)$/m);
+  });
+});

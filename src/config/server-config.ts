@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   ModelServer,
   type ModelConfig,
@@ -212,13 +212,14 @@ function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
 }
 
 /**
- * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
+ * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML; or a model folder, `--model_dir` or
+ * `MODEL_DIR`, else `defaultModelDir` when it exists: its `models.yaml`, or the folder as one model), then the environment
  * (`PORT`, `HOST`, `GRPC_PORT`, `GRPC_MAX_MESSAGE_BYTES`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
  * `SAGEMAKER_BIND_TO_PORT`, when set, is the HTTP port whatever else says.
  */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
-  const path = flags.config ?? env.CONFIG ?? defaultConfig;
-  const configFile = path === undefined ? undefined : resolve(path);
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string, defaultModelDir?: string): ServerConfig {
+  const source = modelSource(flags, env, defaultConfig, defaultModelDir);
+  const configFile = source.configFile;
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
   const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
@@ -228,7 +229,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
     ...(moduleOptions as Partial<ModelServerModuleOptions>),
-    models: resolveModels(models ?? [], base),
+    models: source.singleModel !== undefined ? [source.singleModel] : resolveModels(models ?? [], base),
   };
   if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
@@ -244,10 +245,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
       ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
     };
   }
+  const httpPort = integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default);
+  const grpcPortNumber = integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default);
+  if (httpPort === grpcPortNumber && httpPort !== 0) {
+    // Knative sets PORT to the one port a service declares: an h2c (gRPC) port makes it the gRPC port too.
+    throw new Error(
+      `the HTTP port (${sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port')}) and the gRPC port (${settingName('grpcPort')}) ` +
+        `are both ${httpPort}: each protocol needs its own port (KServe: --http_port=8080 --grpc_port=8081)`,
+    );
+  }
   return {
-    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
+    port: httpPort,
     host: flags.host ?? env.HOST ?? host ?? CLI_SETTINGS.host.default,
-    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default),
+    grpcPort: grpcPortNumber,
     grpcMaxMessageBytes: integer(
       flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
       settingName('grpcMaxMessageBytes'),
@@ -263,6 +273,54 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     sagemaker: sageMakerConfig(env, sagemaker),
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
   };
+}
+
+/** A model repository's config file, looked up in this order in a model folder (`--model_dir`). */
+const REPOSITORY_FILES = ['models.yaml', 'models.yml', 'models.json'];
+
+/** A single model folder holds one of these. */
+const MODEL_FOLDER_FILES = ['model.js', 'model.cjs', 'model.ts', 'model.yaml', 'model.yml'];
+
+/** Where the models come from: a config file, or one model folder served alone. */
+interface ModelSource {
+  configFile?: string;
+  singleModel?: ModelConfig;
+}
+
+/** The value of the first of two settings given at one level (flags, or environment); both is an error. */
+function oneOfTwo(config: string | undefined, dir: string | undefined, level: string): { config?: string; dir?: string } | undefined {
+  const c = config === '' ? undefined : config;
+  const d = dir === '' ? undefined : dir;
+  if (c !== undefined && d !== undefined) throw new Error(`${level}: give a config file (${settingName('config')}) or a model folder (${settingName('modelDir')}), not both`);
+  if (c !== undefined) return { config: c };
+  if (d !== undefined) return { dir: d };
+  return undefined;
+}
+
+/**
+ * Where the models come from: `--config` or `--model_dir` (flags first, then `CONFIG` or `MODEL_DIR`), else
+ * KServe's `/mnt/models` when it exists, else the bundled samples. A model folder holding `models.yaml` is a
+ * model repository served by that file; any other is one model (KServe's single-model storage), served under
+ * `--model_name` / `MODEL_NAME`.
+ */
+function modelSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig: string | undefined, defaultModelDir: string | undefined): ModelSource {
+  const given =
+    oneOfTwo(flags.config, flags.modelDir, 'flags') ??
+    oneOfTwo(env.CONFIG, env.MODEL_DIR, 'environment') ??
+    (defaultModelDir !== undefined && existsSync(defaultModelDir) ? { dir: defaultModelDir } : { config: defaultConfig });
+  if (given.dir === undefined) return { configFile: given.config === undefined ? undefined : resolve(given.config) };
+  const dir = resolve(given.dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`the model folder ${dir} (${settingName('modelDir')}) does not exist or is not a folder`);
+  const repository = REPOSITORY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (repository !== undefined) return { configFile: repository };
+  if (!MODEL_FOLDER_FILES.some((f) => existsSync(join(dir, f)))) {
+    throw new Error(
+      `the model folder ${dir} holds neither a models.yaml (a model repository) nor a model.ts / model.js (one model); ` +
+        `it holds: ${readdirSync(dir).slice(0, 20).join(', ') || 'nothing'}`,
+    );
+  }
+  const name = flags.modelName ?? (env.MODEL_NAME === '' ? undefined : env.MODEL_NAME);
+  return { singleModel: modelFolder(dir, name) };
 }
 
 /**
