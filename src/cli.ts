@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), KSERVE_MODEL_DIR);
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config.workers, config.shutdownGraceMs);
+    runPrimary(config.workers, config.shutdownDelayMs + config.shutdownGraceMs);
     return -1;
   }
   // Faults that escape model code outside requests are logged with the model named and counted (a model that keeps
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', faults.onUnhandledRejection);
   const app = await startServer(config);
   faults.watch(app.get(ModelRepository));
-  installGracefulShutdown(app, config.shutdownGraceMs);
+  installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs });
   if (cluster.isWorker) joinCluster(app);
   process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);
   return -1; // keep running

@@ -65,6 +65,13 @@ export const CLI_SETTINGS = {
     help: 'time in-flight requests get after SIGTERM, HTTP and gRPC',
     default: GRPC_DEFAULTS.shutdownGraceMs,
   },
+  shutdownDelayMs: {
+    flag: 'shutdown-delay-ms',
+    arg: 'N',
+    env: 'SHUTDOWN_DELAY_MS',
+    help: 'after SIGTERM: not ready at once, still serving this long (endpoints are removed), then drain',
+    default: 5000,
+  },
   logLevel: { flag: 'log-level', arg: 'LEVEL', env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal or silent', default: 'info' as const },
   logFormat: { flag: 'log-format', arg: 'FORMAT', env: 'LOG_FORMAT', help: 'json (structured) or text', default: 'json' as const },
   logStream: {

@@ -30,8 +30,10 @@ export interface ServerConfig {
   grpcMaxMessageBytes: number;
   /** Server processes sharing the ports (Node cluster); 1 runs in this process. */
   workers: number;
-  /** Milliseconds in-flight requests get to finish after SIGTERM. */
+  /** Milliseconds in-flight requests get to finish after SIGTERM (after the delay). */
   shutdownGraceMs: number;
+  /** Milliseconds after SIGTERM during which readiness is off but requests are still served. */
+  shutdownDelayMs: number;
   /** Least severe level logged. */
   logLevel: ServerLogLevel;
   /** `json`: structured lines (pino); `text`: Nest's console format, for development. */
@@ -67,6 +69,7 @@ interface ConfigFile {
   grpcMaxMessageBytes?: number;
   workers?: number;
   shutdownGraceMs?: number;
+  shutdownDelayMs?: number;
   logLevel?: string;
   logFormat?: string;
   loadMode?: string;
@@ -222,7 +225,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const configFile = source.configFile;
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, shutdownDelayMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
@@ -265,6 +268,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     ),
     workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default)),
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
+    shutdownDelayMs: integer(flags.shutdownDelayMs ?? env.SHUTDOWN_DELAY_MS ?? shutdownDelayMs, settingName('shutdownDelayMs'), CLI_SETTINGS.shutdownDelayMs.default),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,

@@ -239,7 +239,8 @@ export async function startCli(args: string[], env: Record<string, string> = {},
   const script = launch.script ?? join(__dirname, 'cli-launcher.js');
   const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), script, ...(launch.command ?? ['serve']), ...args], {
     cwd: launch.cwd,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), ...env },
+    // No shutdown delay unless a test asks for one: its stopCli should not wait for endpoints that do not exist.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
