@@ -2,7 +2,7 @@
 /**
  * A health probe for containers: `node dist/src/probe.js [PATH] [--port N]` asks the server on 127.0.0.1 and exits
  * 0 when it answers 200, else 1 (refused, other status, no answer within 2 s). PATH defaults to
- * `/v2/health/ready`, the port to 8080 (the CLI's default HTTP port). Used by the image's HEALTHCHECK and by the
+ * `/v2/health/ready`, the port to `PORT`, else 8080 (the CLI's default HTTP port). Used by the image's HEALTHCHECK and by the
  * ServingRuntime's exec probes, which work on whichever port Knative routes to (REST or gRPC) because they name
  * the HTTP port themselves. It loads nothing but node:http, so each probe costs a bare Node start.
  */
@@ -12,7 +12,7 @@ const TIMEOUT_MS = 2000;
 
 function parse(argv: string[]): { path: string; port: number } {
   let path = '/v2/health/ready';
-  let port = 8080;
+  let port = process.env.PORT !== undefined && process.env.PORT !== '' ? Number(process.env.PORT) : 8080;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const inline = /^--(?:port|http_port)=(.*)$/.exec(arg);
