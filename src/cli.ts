@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
 import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
-import { KSERVE_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
+import { KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   }
-  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), KSERVE_MODEL_DIR);
+  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), [KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR].find((dir) => existsSync(dir)));
   if (config.workers > 1 && cluster.isPrimary) {
     runPrimary(config.workers, config.shutdownDelayMs + config.shutdownGraceMs);
     return -1;

@@ -4,6 +4,8 @@ import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS } from '../../libs/model-server/s
 interface CliSetting {
   /** `--name` as parseArgs takes it (a boolean flag takes no value). */
   flag: string;
+  /** False for a setting the config file cannot hold (where the models come from). */
+  inFile?: false;
   /** The same flag as KServe's model servers spell it (`--http_port`), accepted too. */
   alias?: string;
   /** The value's placeholder in the help text; none for a boolean flag. */
@@ -23,23 +25,35 @@ const MiB = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
 /** Where KServe puts an InferenceService's model storage in the container (its storage initializer's target). */
 export const KSERVE_MODEL_DIR = '/mnt/models';
 
+/** Where SageMaker puts a model's artifacts (the model.tar.gz, extracted) in the container. */
+export const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
+
 /**
  * Every setting the CLI reads from a flag and the environment (and the config file under the same key): the one
  * place their names and defaults are written. The flags, the help text and {@link loadServerConfig} read it.
  */
 export const CLI_SETTINGS = {
-  config: { flag: 'config', arg: 'FILE', env: 'CONFIG', help: 'models and settings, JSON or YAML', shown: `${KSERVE_MODEL_DIR} when it exists, else the bundled samples` },
+  config: {
+    flag: 'config',
+    arg: 'FILE',
+    env: 'CONFIG',
+    inFile: false,
+    help: 'models and settings, JSON or YAML',
+    shown: `the model folder ${KSERVE_MODEL_DIR} or ${SAGEMAKER_MODEL_DIR} when one exists, else the bundled samples`,
+  },
   modelDir: {
     flag: 'model_dir',
     arg: 'DIR',
     env: 'MODEL_DIR',
+    inFile: false,
     help: 'a model repository (its models.yaml) or one model folder (model.ts / model.js, model.yaml); in place of --config',
-    shown: `${KSERVE_MODEL_DIR} when it exists`,
+    shown: `${KSERVE_MODEL_DIR}, else ${SAGEMAKER_MODEL_DIR}, when it exists`,
   },
   modelName: {
     flag: 'model_name',
     arg: 'NAME',
     env: 'MODEL_NAME',
+    inFile: false,
     help: 'the name a single model folder is served under (KServe passes the InferenceService\'s)',
     shown: "model.yaml's name, else the folder's",
   },
