@@ -303,7 +303,8 @@ function oneOfTwo(config: string | undefined, dir: string | undefined, level: st
 
 /**
  * Where the models come from: `--config` or `--model_dir` (flags first, then `CONFIG` or `MODEL_DIR`), else
- * KServe's `/mnt/models` when it exists, else the bundled samples. A model folder holding `models.yaml` is a
+ * `defaultModelDir` when it exists (the CLI passes KServe's `/mnt/models` or SageMaker's `/opt/ml/model`), else the
+ * bundled samples. A model folder holding `models.yaml` is a
  * model repository served by that file; any other is one model (KServe's single-model storage), served under
  * `--model_name` / `MODEL_NAME`.
  */
