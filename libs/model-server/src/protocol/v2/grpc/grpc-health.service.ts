@@ -45,7 +45,8 @@ interface HealthAnswer {
  * @internal
  */
 export class GrpcHealthService {
-  private readonly watchers = new Set<ServerWritableStream<HealthRequest, HealthAnswer>>();
+  /** Open Watch streams: the status each was sent last, and its timer. */
+  private readonly watchers = new Map<ServerWritableStream<HealthRequest, HealthAnswer>, { last: ServingStatus; timer: NodeJS.Timeout }>();
 
   constructor(private readonly catalog: ModelCatalog) {}
 
@@ -61,9 +62,10 @@ export class GrpcHealthService {
 
   /** Ends every `Watch` stream (NOT_SERVING first, where the client was told otherwise): the server is closing. */
   close(): void {
-    for (const call of this.watchers) {
+    for (const [call, { last, timer }] of this.watchers) {
+      clearInterval(timer);
       try {
-        call.write({ status: 'NOT_SERVING' });
+        if (last !== 'NOT_SERVING') call.write({ status: 'NOT_SERVING' });
         call.end();
       } catch {
         // the client went away meanwhile
@@ -95,18 +97,26 @@ export class GrpcHealthService {
 
   private readonly watch = (call: ServerWritableStream<HealthRequest, HealthAnswer>): void => {
     const service = serviceName(call.request);
-    let last = this.statusOf(service);
-    call.write({ status: last });
-    this.watchers.add(call);
-    const timer = setInterval(() => {
-      const now = this.statusOf(service);
-      if (now === last) return;
-      last = now;
-      call.write({ status: now });
-    }, WATCH_INTERVAL_MS);
-    timer.unref();
+    const first = this.statusOf(service);
+    call.write({ status: first });
+    const watcher = {
+      last: first,
+      timer: setInterval(() => {
+        // A timer: nothing may throw out of it (a call that went away is stopped by its events).
+        try {
+          const now = this.statusOf(service);
+          if (now === watcher.last) return;
+          watcher.last = now;
+          call.write({ status: now });
+        } catch {
+          stop();
+        }
+      }, WATCH_INTERVAL_MS),
+    };
+    watcher.timer.unref();
+    this.watchers.set(call, watcher);
     const stop = (): void => {
-      clearInterval(timer);
+      clearInterval(watcher.timer);
       this.watchers.delete(call);
     };
     call.on('cancelled', stop);
