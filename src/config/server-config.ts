@@ -14,6 +14,7 @@ import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
 import {
   DEFAULT_HTTP_TIMEOUTS,
   checkRouterMembers,
+  isModelFolder,
   loadModelClass,
   loadModelFolder,
   parseYamlQuietly,
@@ -282,9 +283,6 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
 /** A model repository's config file, looked up in this order in a model folder (`--model_dir`). */
 const REPOSITORY_FILES = ['models.yaml', 'models.yml', 'models.json'];
 
-/** A single model folder holds one of these. */
-const MODEL_FOLDER_FILES = ['model.js', 'model.cjs', 'model.ts', 'model.yaml', 'model.yml'];
-
 /** Where the models come from: a config file, or one model folder served alone. */
 interface ModelSource {
   configFile?: string;
@@ -318,7 +316,7 @@ function modelSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig: 
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`the model folder ${dir} (${settingName('modelDir')}) does not exist or is not a folder`);
   const repository = REPOSITORY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
   if (repository !== undefined) return { configFile: repository };
-  if (!MODEL_FOLDER_FILES.some((f) => existsSync(join(dir, f)))) {
+  if (!isModelFolder(dir)) {
     throw new Error(
       `the model folder ${dir} holds neither a models.yaml (a model repository) nor a model.ts / model.js (one model); ` +
         `it holds: ${readdirSync(dir).slice(0, 20).join(', ') || 'nothing'}`,
