@@ -1,18 +1,19 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
 import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
-import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
+import { KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
-Serves the models listed in a config file over the KServe v2 / Open Inference Protocol.
+Serves the models listed in a config file, or a model folder, over the KServe v2 / Open Inference Protocol.
 
 Options:
 ${optionsHelp()}
@@ -59,9 +60,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   }
-  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig());
+  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), [KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR].find((dir) => existsSync(dir)));
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config.workers, config.shutdownGraceMs);
+    runPrimary(config.workers, config.shutdownDelayMs + config.shutdownGraceMs);
     return -1;
   }
   // Faults that escape model code outside requests are logged with the model named and counted (a model that keeps
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', faults.onUnhandledRejection);
   const app = await startServer(config);
   faults.watch(app.get(ModelRepository));
-  installGracefulShutdown(app, config.shutdownGraceMs);
+  installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs });
   if (cluster.isWorker) joinCluster(app);
   process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);
   return -1; // keep running

@@ -397,7 +397,7 @@ sagemaker: false
       'unknown router "Majority"; the routers are VotingEnsemble, ParallelRun, TrafficSplit',
     );
     expect(() => loadServerConfig({}, {}, config('both.yaml', `models:\n  - { name: r, router: ParallelRun, module: ${echo} }\n`))).toThrow(
-      'models[0] (r): give "router" (a built-in router) or "module" (your class), not both',
+      'models[0] (r): give one of "module" (your class), "folder" (a model folder) or "router" (a built-in router)',
     );
   });
 });

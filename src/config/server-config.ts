@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   ModelServer,
   type ModelConfig,
@@ -14,6 +14,7 @@ import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
 import {
   DEFAULT_HTTP_TIMEOUTS,
   checkRouterMembers,
+  isModelFolder,
   loadModelClass,
   loadModelFolder,
   parseYamlQuietly,
@@ -30,8 +31,10 @@ export interface ServerConfig {
   grpcMaxMessageBytes: number;
   /** Server processes sharing the ports (Node cluster); 1 runs in this process. */
   workers: number;
-  /** Milliseconds in-flight requests get to finish after SIGTERM. */
+  /** Milliseconds in-flight requests get to finish after SIGTERM (after the delay). */
   shutdownGraceMs: number;
+  /** Milliseconds after SIGTERM during which readiness is off but requests are still served. */
+  shutdownDelayMs: number;
   /** Least severe level logged. */
   logLevel: ServerLogLevel;
   /** `json`: structured lines (pino); `text`: Nest's console format, for development. */
@@ -67,6 +70,7 @@ interface ConfigFile {
   grpcMaxMessageBytes?: number;
   workers?: number;
   shutdownGraceMs?: number;
+  shutdownDelayMs?: number;
   logLevel?: string;
   logFormat?: string;
   loadMode?: string;
@@ -212,23 +216,24 @@ function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
 }
 
 /**
- * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
+ * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML; or a model folder, `--model_dir` or
+ * `MODEL_DIR`, else `defaultModelDir` when it exists: its `models.yaml`, or the folder as one model), then the environment
  * (`PORT`, `HOST`, `GRPC_PORT`, `GRPC_MAX_MESSAGE_BYTES`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
  * `SAGEMAKER_BIND_TO_PORT`, when set, is the HTTP port whatever else says.
  */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
-  const path = flags.config ?? env.CONFIG ?? defaultConfig;
-  const configFile = path === undefined ? undefined : resolve(path);
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string, defaultModelDir?: string): ServerConfig {
+  const source = modelSource(flags, env, defaultConfig, defaultModelDir);
+  const configFile = source.configFile;
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, shutdownDelayMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
     ...(moduleOptions as Partial<ModelServerModuleOptions>),
-    models: resolveModels(models ?? [], base),
+    models: source.singleModel !== undefined ? [source.singleModel] : resolveModels(models ?? [], base),
   };
   if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
@@ -249,10 +254,19 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
       ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
     };
   }
+  const httpPort = integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default);
+  const grpcPortNumber = integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default);
+  if (httpPort === grpcPortNumber && httpPort !== 0) {
+    // Knative sets PORT to the one port a service declares: an h2c (gRPC) port makes it the gRPC port too.
+    throw new Error(
+      `the HTTP port (${sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port')}) and the gRPC port (${settingName('grpcPort')}) ` +
+        `are both ${httpPort}: each protocol needs its own port (KServe: --http_port=8080 --grpc_port=8081)`,
+    );
+  }
   return {
-    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
+    port: httpPort,
     host: flags.host ?? env.HOST ?? host ?? CLI_SETTINGS.host.default,
-    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default),
+    grpcPort: grpcPortNumber,
     grpcMaxMessageBytes: integer(
       flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
       settingName('grpcMaxMessageBytes'),
@@ -260,6 +274,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     ),
     workers: workerCount,
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
+    shutdownDelayMs: integer(flags.shutdownDelayMs ?? env.SHUTDOWN_DELAY_MS ?? shutdownDelayMs, settingName('shutdownDelayMs'), CLI_SETTINGS.shutdownDelayMs.default),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,
@@ -268,6 +283,52 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     sagemaker: sagemakerOptions,
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
   };
+}
+
+/** A model repository's config file, looked up in this order in a model folder (`--model_dir`). */
+const REPOSITORY_FILES = ['models.yaml', 'models.yml', 'models.json'];
+
+/** Where the models come from: a config file, or one model folder served alone. */
+interface ModelSource {
+  configFile?: string;
+  singleModel?: ModelConfig;
+}
+
+/** The value of the first of two settings given at one level (flags, or environment); both is an error. */
+function oneOfTwo(config: string | undefined, dir: string | undefined, level: string): { config?: string; dir?: string } | undefined {
+  const c = config === '' ? undefined : config;
+  const d = dir === '' ? undefined : dir;
+  if (c !== undefined && d !== undefined) throw new Error(`${level}: give a config file (${settingName('config')}) or a model folder (${settingName('modelDir')}), not both`);
+  if (c !== undefined) return { config: c };
+  if (d !== undefined) return { dir: d };
+  return undefined;
+}
+
+/**
+ * Where the models come from: `--config` or `--model_dir` (flags first, then `CONFIG` or `MODEL_DIR`), else
+ * `defaultModelDir` when it exists (the CLI passes KServe's `/mnt/models` or SageMaker's `/opt/ml/model`), else the
+ * bundled samples. A model folder holding `models.yaml` is a
+ * model repository served by that file; any other is one model (KServe's single-model storage), served under
+ * `--model_name` / `MODEL_NAME`.
+ */
+function modelSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig: string | undefined, defaultModelDir: string | undefined): ModelSource {
+  const given =
+    oneOfTwo(flags.config, flags.modelDir, 'flags') ??
+    oneOfTwo(env.CONFIG, env.MODEL_DIR, 'environment') ??
+    (defaultModelDir !== undefined && existsSync(defaultModelDir) ? { dir: defaultModelDir } : { config: defaultConfig });
+  if (given.dir === undefined) return { configFile: given.config === undefined ? undefined : resolve(given.config) };
+  const dir = resolve(given.dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`the model folder ${dir} (${settingName('modelDir')}) does not exist or is not a folder`);
+  const repository = REPOSITORY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (repository !== undefined) return { configFile: repository };
+  if (!isModelFolder(dir)) {
+    throw new Error(
+      `the model folder ${dir} holds neither a models.yaml (a model repository) nor a model.ts / model.js (one model); ` +
+        `it holds: ${readdirSync(dir).slice(0, 20).join(', ') || 'nothing'}`,
+    );
+  }
+  const name = flags.modelName ?? (env.MODEL_NAME === '' ? undefined : env.MODEL_NAME);
+  return { singleModel: modelFolder(dir, name) };
 }
 
 /**

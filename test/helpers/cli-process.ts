@@ -230,16 +230,19 @@ export interface LaunchOptions {
   cwd?: string;
   /** The path that answers 200 once the server is up (default `/v2/health/ready`). */
   readyPath?: string;
+  /** The ports the server will use when the arguments name them (default: two free ones, as PORT and GRPC_PORT). */
+  ports?: { http: number; grpc: number };
 }
 
 /** Starts the CLI from source as a real process on a free loopback port and waits until it answers ready. */
 export async function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30000, launch: LaunchOptions = {}): Promise<CliProcess> {
-  const port = await freePort();
-  const grpcPort = await freePort();
+  const port = launch.ports?.http ?? (await freePort());
+  const grpcPort = launch.ports?.grpc ?? (await freePort());
   const script = launch.script ?? join(__dirname, 'cli-launcher.js');
   const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), script, ...(launch.command ?? ['serve']), ...args], {
     cwd: launch.cwd,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), ...env },
+    // No shutdown delay unless a test asks for one: its stopCli should not wait for endpoints that do not exist.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -93,13 +93,53 @@ export function inferBody(data: number[] = [1, 2]): string {
   return JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [data.length], data }] });
 }
 
+/** The newest modification time of the sources the build compiles. */
+function newestSource(): number {
+  let newest = 0;
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.(ts|proto)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const dir of ['libs', 'src', 'samples']) visit(join(REPO_ROOT, dir));
+  return Math.max(newest, statSync(join(REPO_ROOT, 'package.json')).mtimeMs);
+}
+
 let built = false;
 
-/** Compiles the server (`dist/`) once per test process, as `npm run build` does, for tests of the built CLI. */
+/**
+ * Compiles the server (`dist/`) as `npm run build` does, for tests of the built CLI, unless a build newer than
+ * every source is there. Suites running at the same time take turns (a lock folder), so none rewrites `dist/`
+ * while another's server runs from it.
+ */
 export function buildOnce(): string {
-  if (!built) {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'pipe' });
-    built = true;
+  const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+  if (built) return cli;
+  const lock = join(REPO_ROOT, 'dist.build-lock');
+  const stamp = join(REPO_ROOT, 'dist', '.built-at');
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${lock} is held for 2 minutes: remove it if no build runs`);
+      execFileSync(process.execPath, ['-e', 'setTimeout(() => {}, 200)']);
+    }
   }
-  return join(REPO_ROOT, 'dist', 'src', 'cli.js');
+  try {
+    const fresh = existsSync(stamp) && existsSync(cli) && Number(readFileSync(stamp, 'utf8')) >= newestSource();
+    if (!fresh) {
+      const started = Date.now();
+      execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'pipe' });
+      writeFileSync(stamp, String(started));
+    }
+    built = true;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  return cli;
 }

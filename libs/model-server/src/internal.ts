@@ -7,7 +7,7 @@ import 'reflect-metadata';
 
 // The CLI
 export { loadModelClass } from './execution/model-class.loader';
-export { loadModelFolder } from './repository/model-folder.loader';
+export { isModelFolder, loadModelFolder } from './repository/model-folder.loader';
 export type { ModelFolderDescriptor, ModelFolderOptions } from './repository/model-folder.loader';
 export { parseYamlQuietly } from './repository/yaml-text.util';
 export { routerClass, checkRouterMembers } from './routing/router-config.util';

@@ -4,7 +4,10 @@ import { isModelClass, type ModelClass } from '../model/model-server';
 import { shareServerPackages } from './model-require.util';
 import { registerTypeScript } from './typescript-require.util';
 
-const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
+/** The extensions a model module may have, in the order a path without one tries them. @internal */
+export const MODEL_MODULE_EXTENSIONS = ['.js', '.cjs', '.ts'];
+
+const EXTENSIONS = ['', ...MODEL_MODULE_EXTENSIONS];
 
 /** A model class and where it came from. @publicApi */
 export interface LoadedModelClass {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelServer } from '../model/model-server';
-import { loadModelFolder } from './model-folder.loader';
+import { isModelFolder, loadModelFolder } from './model-folder.loader';
 
 const MODEL_JS = `'use strict';
 const { ModelServer } = require('nest-model-server');
@@ -43,6 +43,12 @@ describe('loadModelFolder', () => {
     expect(loadModelFolder(dir).name).toBe('from-yaml');
     expect(loadModelFolder(dir, { name: 'given' }).name).toBe('given');
     expect(loadModelFolder(dir).modelPath).toBe(join(dir, 'weights'));
+  });
+
+  it('isModelFolder: a model module or a model.yaml makes one; other files do not', () => {
+    expect(isModelFolder(folder('ts-only', { 'model.ts': '' }))).toBe(true);
+    expect(isModelFolder(folder('yaml-only', { 'model.yaml': 'module: ./src/iris\n' }))).toBe(true);
+    expect(isModelFolder(folder('repository', { 'models.yaml': 'models: []\n', 'weights.bin': '' }))).toBe(false);
   });
 
   it.each([

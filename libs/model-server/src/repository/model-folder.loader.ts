@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { loadModelClass } from '../execution/model-class.loader';
+import { MODEL_MODULE_EXTENSIONS, loadModelClass } from '../execution/model-class.loader';
 import type { ModelConfig } from './model-config.interface';
 import { parseYamlQuietly } from './yaml-text.util';
 
@@ -52,6 +52,17 @@ export interface ModelFolderOptions {
   name?: string;
   /** Merged over the descriptor's parameters. */
   parameters?: Record<string, unknown>;
+}
+
+/**
+ * True when a folder looks like a model folder: it holds `model.js`, `model.cjs`, `model.ts` or a `model.yaml`
+ * (which may name another module). The CLI tells a single-model folder from other folders with it.
+ *
+ * @internal
+ */
+export function isModelFolder(folder: string): boolean {
+  const candidates = [...MODEL_MODULE_EXTENSIONS.map((ext) => MODEL_MODULE + ext), ...DESCRIPTORS];
+  return candidates.some((name) => existsSync(join(folder, name)));
 }
 
 /** A model folder's descriptor, checked: an object of known keys, the names and paths as strings. */

@@ -31,6 +31,7 @@ export class ModelRepository {
   /** Models added at run time ({@link add}): server readiness does not wait for them, and they can be removed. */
   private readonly added = new Set<string>();
   private shuttingDown = false;
+  private readinessWithdrawn = false;
   /** Epoch ms by which shutdown wants every model released (set by whoever knows the grace period). */
   private shutdownDeadline: number | undefined;
   private readonly gates: (() => boolean)[] = [];
@@ -155,7 +156,7 @@ export class ModelRepository {
 
   /** Readiness of this process alone, gates left out; models added at run time do not count. */
   isLocallyReady(): boolean {
-    if (this.shuttingDown) return false;
+    if (this.readinessOff) return false;
     for (const mv of this.versions()) {
       if (mv.wanted && mv.state !== ModelState.Ready && !this.added.has(mv.name)) return false;
     }
@@ -197,6 +198,19 @@ export class ModelRepository {
 
   get isShuttingDown(): boolean {
     return this.shuttingDown;
+  }
+
+  /** True once readiness is withdrawn ({@link withdrawReadiness}) or shutdown has begun: every readiness check answers not ready. */
+  get readinessOff(): boolean {
+    return this.readinessWithdrawn || this.shuttingDown;
+  }
+
+  /**
+   * Turns readiness off while requests are still taken and served: the start of a shutdown's delay, so that load
+   * balancers remove the server before it stops taking work ({@link beginShutdown} follows).
+   */
+  withdrawReadiness(): void {
+    this.readinessWithdrawn = true;
   }
 
   /**
