@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, ModuleRef } from '@nestjs/core';
 import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
@@ -17,6 +17,12 @@ import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
 import { RestRegistrar } from './rest.registrar';
+import { collectModelRegistrations, type ModelRegistration } from './model-registrations';
+import { ModelInjector } from './model-injector';
+import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type ModelServerFeatureOptions } from './model-server-feature.module';
+
+/** Every model of the application with the module that registered it (root and features). */
+const MODEL_REGISTRATIONS = Symbol('nest-model-server:model-registrations');
 
 /**
  * Serves models over the KServe v2 / Open Inference Protocol.
@@ -28,16 +34,24 @@ import { RestRegistrar } from './rest.registrar';
 @Module({
   providers: [
     {
+      provide: MODEL_REGISTRATIONS,
+      useFactory: (options: ModelServerModuleOptions, moduleRef: ModuleRef) =>
+        collectModelRegistrations(Array.isArray(options.models) ? options.models : [], ModelServerModule, moduleRef),
+      inject: [MODULE_OPTIONS_TOKEN, ModuleRef],
+    },
+    {
       provide: RESOLVED_OPTIONS,
-      useFactory: (options: ModelServerModuleOptions) => validateOptions(options, MODEL_SERVER_VERSION),
-      inject: [MODULE_OPTIONS_TOKEN],
+      // The root's models and every feature module's, checked together.
+      useFactory: (options: ModelServerModuleOptions, registrations: ModelRegistration[]) =>
+        validateOptions(Array.isArray(options.models) ? { ...options, models: registrations.map((r) => r.config) } : options, MODEL_SERVER_VERSION),
+      inject: [MODULE_OPTIONS_TOKEN, MODEL_REGISTRATIONS],
     },
     { provide: InferenceEventStream, useFactory: () => new InferenceEventStream() },
     {
       provide: ModelRepository,
-      useFactory: (o: ResolvedModelServerOptions) =>
-        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? defaultExecutorFactory),
-      inject: [RESOLVED_OPTIONS],
+      useFactory: (o: ResolvedModelServerOptions, registrations: ModelRegistration[]) =>
+        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? defaultExecutorFactory, new ModelInjector(registrations).build),
+      inject: [RESOLVED_OPTIONS, MODEL_REGISTRATIONS],
     },
     {
       provide: ServerInfo,
@@ -80,4 +94,17 @@ import { RestRegistrar } from './rest.registrar';
   ],
   exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS],
 })
-export class ModelServerModule extends ConfigurableModuleClass {}
+export class ModelServerModule extends ConfigurableModuleClass {
+  /**
+   * Contributes models to the server of `forRoot`/`forRootAsync` from a feature module: they are built by the
+   * importing module's injector, so they may inject its providers. Names must be unique across the application.
+   *
+   * @example
+   * \@Module({ imports: [ModelServerModule.forFeature({ models: [{ name: 'scorer', model: ScorerModel }] })], providers: [FeatureStore] })
+   * export class ScoringModule {}
+   */
+  static forFeature(options: ModelServerFeatureOptions): DynamicModule {
+    const value: FeatureModels = { models: options.models };
+    return { module: ModelServerFeatureModule, providers: [{ provide: FEATURE_MODELS, useValue: value }] };
+  }
+}
