@@ -5,6 +5,9 @@ import type { Module } from '@nestjs/core/injector/module';
 import type { ModelConfig } from '../repository/model-config.interface';
 import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels } from './model-server-feature.module';
 
+/** The token of every model of the application with the module that registered it (root and features). @internal */
+export const MODEL_REGISTRATIONS = Symbol('nest-model-server:model-registrations');
+
 /**
  * One model and where it was registered: the module that imports the `forRoot`/`forRootAsync` or `forFeature`
  * that lists it, whose injector builds the model's instances.

@@ -16,13 +16,10 @@ import { AuthRegistrar } from '../protocol/auth/auth.registrar';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
-import { RestRegistrar } from './rest.registrar';
-import { collectModelRegistrations, type ModelRegistration } from './model-registrations';
+import { RestRegistrar, SERVER_ROUTES_CLASS } from './rest.registrar';
+import { collectModelRegistrations, MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
 import { ModelInjector } from './model-injector';
 import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type ModelServerFeatureOptions } from './model-server-feature.module';
-
-/** Every model of the application with the module that registered it (root and features). */
-const MODEL_REGISTRATIONS = Symbol('nest-model-server:model-registrations');
 
 /**
  * Serves models over the KServe v2 / Open Inference Protocol.
@@ -85,6 +82,7 @@ const MODEL_REGISTRATIONS = Symbol('nest-model-server:model-registrations');
       inject: [ModelRepository, ServerInfo, RESOLVED_OPTIONS],
     },
     ModelServerLifecycle,
+    { provide: SERVER_ROUTES_CLASS, useFactory: () => ModelServerModule },
     RestRegistrar,
     OpenApiRegistrar,
     { provide: TokenVerifier, useFactory: (o: ResolvedModelServerOptions) => new TokenVerifier(o.auth), inject: [RESOLVED_OPTIONS] },

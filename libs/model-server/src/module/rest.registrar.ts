@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit, type Type } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
@@ -12,11 +12,17 @@ import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
 import { RESOLVED_OPTIONS } from '../options/tokens';
 import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
+import { ModelRoutePipelines } from './model-route.pipeline';
+import { MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
+
+/** The class a guard sees (`context.getClass()`) on the server's own routes (`GET /v2`, the repository API). */
+export const SERVER_ROUTES_CLASS = Symbol('nest-model-server:server-routes-class');
 
 /**
- * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router,
- * so no interceptor, pipe or guard runs on the inference path; with an adapter from `createFastifyAdapter`,
- * the JSON infer route is also served from the HTTP server's fast lane.
+ * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router; the
+ * application's guards and interceptors (global ones, and a model class's own) run around every route but the
+ * health ones, with Nest's exception filters for what they throw. With an adapter from `createFastifyAdapter`,
+ * the JSON infer route is also served from the HTTP server's fast lane, for models no guard or interceptor covers.
  *
  * @internal
  */
@@ -28,14 +34,18 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(MODEL_REGISTRATIONS) private readonly registrations: ModelRegistration[],
+    @Inject(SERVER_ROUTES_CLASS) private readonly serverClass: Type,
     @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
-  onModuleInit(): void {
-    if (this.options.rest) onFastify(this.adapterHost, (app) => this.register(app));
+  async onModuleInit(): Promise<void> {
+    if (!this.options.rest) return;
+    const pipelines = this.appConfig === undefined ? undefined : await ModelRoutePipelines.build(this.appConfig, this.registrations, this.serverClass);
+    onFastify(this.adapterHost, (app) => this.register(app, pipelines));
   }
 
-  private register(app: FastifyInstance): void {
+  private register(app: FastifyInstance, pipelines: ModelRoutePipelines | undefined): void {
     const bodyPaths = new Map<string, BodyPaths>();
     for (const m of this.options.models) {
       if (m.inputPath !== undefined || m.resultPath !== undefined) {
@@ -44,14 +54,15 @@ export class RestRegistrar implements OnModuleInit {
     }
     const { maxBodyBytes, debug } = this.options;
     const endpoint = new V2RestEndpoint(this.dataPlane, this.catalog, { maxBodyBytes, debug, bodyPaths });
-    new V2RestRoutes(endpoint, { maxBodyBytes, debug }).register(app);
+    new V2RestRoutes(endpoint, { maxBodyBytes, debug }, pipelines).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
     const slot = fastLaneSlotOf(app);
     const prefix = this.appConfig?.getGlobalPrefix() ?? '';
     if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);
     if (slot !== undefined) {
       const verifier = this.verifier;
-      slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers)).handle;
+      const guarded = pipelines === undefined ? undefined : (model: string) => pipelines.guarded(model);
+      slot.lane = new V2InferLane(endpoint, this.dataPlane, maxBodyBytes, (url, headers) => verifier.admits(url, headers), guarded).handle;
     }
   }
 }
