@@ -21,6 +21,7 @@ import { Test } from '@nestjs/testing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, tap, type Observable } from 'rxjs';
 import { createFastifyAdapter, ModelServer, ModelServerModule, type InferenceRequest, type InferenceResult, type ModelConfig } from 'nest-model-server';
+import { SageMakerModule } from 'nest-model-server/sagemaker';
 import { DOORS, send, type Door } from './helpers/test-app';
 
 /** What a user's auth module holds: the check of a token, injected into the guard. */
@@ -228,6 +229,26 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       expect(res.status).toBe(500);
       expect(res.body.error).toContain('interceptors on model routes may observe the answer, not replace it');
     });
+  });
+});
+
+describe('the SageMaker routes', () => {
+  it('run the global guard and the target model class\'s guard around /invocations; /ping stays open', async () => {
+    const app = await boot([models(['echo', Echo], ['locked', Locked]), SageMakerModule.forRoot({ defaultModel: 'echo' }), AuthModule], 'inject');
+    try {
+      const invoke = (headers: Record<string, string>) => send(app, 'POST', '/invocations', INFER, headers);
+      expect((await invoke({})).status).toBe(401);
+      expect((await invoke({})).body).toEqual({ error: 'a valid bearer token is required' });
+      expect((await invoke(GOOD)).status).toBe(200);
+      const locked = await invoke({ ...GOOD, 'x-amzn-sagemaker-target-model': 'locked' });
+      expect(locked.status).toBe(403);
+      expect(locked.body).toEqual({ error: 'Forbidden resource' });
+      // An unknown target passes the global guards only, then answers its own 404.
+      expect((await invoke({ ...GOOD, 'x-amzn-sagemaker-target-model': 'nope' })).status).toBe(404);
+      expect((await send(app, 'GET', '/ping')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });
 

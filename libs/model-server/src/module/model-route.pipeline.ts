@@ -13,7 +13,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, isObservable, lastValueFrom, mergeAll, type Observable } from 'rxjs';
 import type { HttpAnswer } from '../protocol/http/http-answer';
-import type { V2RoutePipeline } from '../protocol/v2/rest/v2-rest.routes';
+import type { ModelRoutePipelineSource, V2RoutePipeline } from '../protocol/v2/rest/v2-rest.routes';
 import type { ModelRegistration } from './model-registrations';
 
 /** Nest's message when a guard answers false (what its router answers for controllers). */
@@ -128,6 +128,27 @@ export class ModelRoutePipelines implements V2RoutePipeline {
   run(handler: () => unknown, model: string | undefined, req: FastifyRequest, reply: FastifyReply, answer: () => Promise<HttpAnswer>): Promise<HttpAnswer | undefined> {
     const pipeline = (model === undefined ? undefined : this.models.get(model)) ?? this.server;
     return pipeline.empty ? answer() : pipeline.run(handler, req, reply, answer);
+  }
+}
+
+/**
+ * The `MODEL_ROUTE_PIPELINE` provider: the pipelines, built at the first call (a registrar's `onModuleInit`, once
+ * Nest has applied `APP_GUARD`s and the like) and shared by every transport's routes.
+ *
+ * @internal
+ */
+export class ModelRoutePipelineHolder implements ModelRoutePipelineSource {
+  private built: Promise<ModelRoutePipelines | undefined> | undefined;
+
+  constructor(
+    private readonly config: ApplicationConfig | undefined,
+    private readonly registrations: readonly ModelRegistration[],
+    private readonly serverClass: Type,
+  ) {}
+
+  pipeline(): Promise<ModelRoutePipelines | undefined> {
+    this.built ??= this.config === undefined ? Promise.resolve(undefined) : ModelRoutePipelines.build(this.config, this.registrations, this.serverClass);
+    return this.built;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, ModuleRef } from '@nestjs/core';
+import { APP_FILTER, ApplicationConfig, ModuleRef } from '@nestjs/core';
 import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
@@ -7,7 +7,7 @@ import { ServerInfo } from '../inference/server-info';
 import { InferenceEventStream } from '../inference/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 import { MODEL_SERVER_VERSION } from '../version';
-import { RESOLVED_OPTIONS } from '../options/tokens';
+import { MODEL_ROUTE_PIPELINE, RESOLVED_OPTIONS } from '../options/tokens';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from '../options/model-server-options.interface';
 import { ModelServerLifecycle } from './model-server.lifecycle';
@@ -16,7 +16,8 @@ import { AuthRegistrar } from '../protocol/auth/auth.registrar';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
-import { RestRegistrar, SERVER_ROUTES_CLASS } from './rest.registrar';
+import { RestRegistrar } from './rest.registrar';
+import { ModelRoutePipelineHolder } from './model-route.pipeline';
 import { collectModelRegistrations, MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
 import { ModelInjector } from './model-injector';
 import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type ModelServerFeatureOptions } from './model-server-feature.module';
@@ -82,7 +83,12 @@ import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type Mode
       inject: [ModelRepository, ServerInfo, RESOLVED_OPTIONS],
     },
     ModelServerLifecycle,
-    { provide: SERVER_ROUTES_CLASS, useFactory: () => ModelServerModule },
+    {
+      provide: MODEL_ROUTE_PIPELINE,
+      // ModelServerModule is what a guard sees as the class of the server's own routes (GET /v2, the repository API).
+      useFactory: (registrations: ModelRegistration[], config?: ApplicationConfig) => new ModelRoutePipelineHolder(config, registrations, ModelServerModule),
+      inject: [MODEL_REGISTRATIONS, { token: ApplicationConfig, optional: true }],
+    },
     RestRegistrar,
     OpenApiRegistrar,
     { provide: TokenVerifier, useFactory: (o: ResolvedModelServerOptions) => new TokenVerifier(o.auth), inject: [RESOLVED_OPTIONS] },
@@ -90,7 +96,7 @@ import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type Mode
     // Errors that reach Nest (unknown routes, the application's own controllers) answer `{"error"}` like the v2 routes.
     { provide: APP_FILTER, useFactory: (o: ResolvedModelServerOptions) => new HttpErrorFilter(o.debug), inject: [RESOLVED_OPTIONS] },
   ],
-  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS],
+  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS, MODEL_ROUTE_PIPELINE],
 })
 export class ModelServerModule extends ConfigurableModuleClass {
   /**

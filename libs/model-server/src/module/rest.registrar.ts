@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleInit, type Type } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { DataPlane } from '../inference/data-plane';
@@ -10,13 +10,9 @@ import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
-import { RESOLVED_OPTIONS } from '../options/tokens';
+import { MODEL_ROUTE_PIPELINE, RESOLVED_OPTIONS } from '../options/tokens';
 import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
-import { ModelRoutePipelines } from './model-route.pipeline';
-import { MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
-
-/** The class a guard sees (`context.getClass()`) on the server's own routes (`GET /v2`, the repository API). */
-export const SERVER_ROUTES_CLASS = Symbol('nest-model-server:server-routes-class');
+import type { ModelRoutePipelineHolder, ModelRoutePipelines } from './model-route.pipeline';
 
 /**
  * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router; the
@@ -34,14 +30,13 @@ export class RestRegistrar implements OnModuleInit {
     @Inject(ModelCatalog) private readonly catalog: ModelCatalog,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModelServerOptions,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
-    @Inject(MODEL_REGISTRATIONS) private readonly registrations: ModelRegistration[],
-    @Inject(SERVER_ROUTES_CLASS) private readonly serverClass: Type,
+    @Inject(MODEL_ROUTE_PIPELINE) private readonly pipelineSource: ModelRoutePipelineHolder,
     @Optional() @Inject(ApplicationConfig) private readonly appConfig?: ApplicationConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
     if (!this.options.rest) return;
-    const pipelines = this.appConfig === undefined ? undefined : await ModelRoutePipelines.build(this.appConfig, this.registrations, this.serverClass);
+    const pipelines = await this.pipelineSource.pipeline();
     onFastify(this.adapterHost, (app) => this.register(app, pipelines));
   }
 

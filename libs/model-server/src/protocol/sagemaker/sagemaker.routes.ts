@@ -5,10 +5,11 @@ import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
-import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
+import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invocationEncodingUnsupported } from '../../errors';
 
@@ -40,6 +41,8 @@ export class SageMakerRoutes {
   constructor(
     private readonly service: SageMakerService,
     private readonly settings: SageMakerRouteSettings,
+    /** The application's guards and interceptors around `/invocations` (its model's, by the target), when it has any. */
+    private readonly pipeline?: V2RoutePipeline,
   ) {}
 
   register(app: FastifyInstance): void {
@@ -63,8 +66,21 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
-  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
   private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return sendAnswer(reply, await this.invoke(req, reply));
+    let model: string | undefined;
+    try {
+      model = this.service.targetModel(single(req.headers[TARGET_MODEL_HEADER]));
+    } catch {
+      model = undefined; // the invocation answers that itself, behind the global guards
+    }
+    const answer = await pipeline.run(this.invoke, model, req, reply, () => this.invoke(req, reply));
+    return answer === undefined ? reply : sendAnswer(reply, answer);
+  };
+
+  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
+  private readonly invoke = async (req: FastifyRequest, reply: FastifyReply): Promise<HttpAnswer> => {
     const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
     let invocation: Invocation;
     try {
@@ -77,14 +93,14 @@ export class SageMakerRoutes {
       invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply) };
     } catch (err) {
       this.service.refused(targetModel, sageMakerCallOpened(req), err);
-      return this.fail(req, reply, err);
+      return this.failure(req, err);
     }
     try {
       const result = await this.service.invoke(invocation);
       const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
-      return reply.code(200).header('content-type', type).send(result.body);
+      return { status: 200, headers: { 'content-type': type }, body: result.body };
     } catch (err) {
-      return this.fail(req, reply, err);
+      return this.failure(req, err);
     }
   };
 
@@ -99,9 +115,13 @@ export class SageMakerRoutes {
   };
 
   private fail(req: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+    return sendAnswer(reply, this.failure(req, error));
+  }
+
+  private failure(req: FastifyRequest, error: unknown): HttpAnswer {
     const coded = fromFastify(error as FastifyError, this.settings.maxBodyBytes);
     logHttpFault(this.logger, req.method, req.url, coded);
-    return sendAnswer(reply, errorAnswer(coded, this.settings.debug));
+    return errorAnswer(coded, this.settings.debug);
   }
 }
 

@@ -32,6 +32,17 @@ export interface V2RoutePipeline {
 }
 
 /**
+ * Where a transport's routes get the {@link V2RoutePipeline} (the `MODEL_ROUTE_PIPELINE` provider): built once, at
+ * the first call, from what the application has registered by then (call it from `onModuleInit`); `undefined` when
+ * there is no guard or interceptor anywhere.
+ *
+ * @internal
+ */
+export interface ModelRoutePipelineSource {
+  pipeline(): Promise<V2RoutePipeline | undefined>;
+}
+
+/**
  * The v2 REST routes on Fastify: every row of the route table, registered straight on the Fastify instance
  * (no Nest interceptor or pipe on the request path) in an encapsulated plugin whose body parser only collects
  * the bytes. The {@link V2RestEndpoint} does the rest, as it does for the fast lane.
