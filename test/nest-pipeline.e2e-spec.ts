@@ -4,6 +4,7 @@ import {
   Get,
   Injectable,
   Module,
+  Scope,
   UnauthorizedException,
   UseFilters,
   UseGuards,
@@ -230,6 +231,12 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       expect(res.body.error).toContain('interceptors on model routes may observe the answer, not replace it');
     });
   });
+});
+
+it('refuses at boot a request-scoped global guard, which the model routes cannot build per request', async () => {
+  await expect(boot([models(['echo', Echo])], 'inject', { providers: [TokenService, { provide: APP_GUARD, useClass: JwtGuard, scope: Scope.REQUEST }] })).rejects.toThrow(
+    /request-scoped global guards or interceptors \(JwtGuard\) cannot run on the model routes/,
+  );
 });
 
 describe('the SageMaker routes', () => {
