@@ -86,7 +86,12 @@ describe('models as Nest providers', () => {
           ModelServerModule.forRoot(
             rootOptions([
               { name: 'root-scaled', model: ScaledModel },
-              { name: 'offset', model: OffsetModel, useFactory: (m: Multiplier, g: string) => new OffsetModel(m.factor * 100 + g.length), inject: [Multiplier, GREETING] },
+              {
+                name: 'offset',
+                model: OffsetModel,
+                useFactory: (m: Multiplier, g: string, absent?: unknown) => new OffsetModel(m.factor * 100 + g.length + (absent === undefined ? 0 : 1000)),
+                inject: [Multiplier, GREETING, { token: 'not-provided', optional: true }],
+              },
               { name: 'plain', model: ThreadedDoubler },
               { name: 'undecorated', model: Undecorated },
             ]),
@@ -114,7 +119,7 @@ describe('models as Nest providers', () => {
       );
     });
 
-    it('builds a model with useFactory from the providers in inject', async () => {
+    it('builds a model with useFactory from the providers in inject (an optional one absent)', async () => {
       const res = await send(app, 'POST', '/v2/models/offset/infer', body);
       expect(res.status).toBe(200);
       expect(res.body.outputs[0].data).toEqual([305, 306]);
