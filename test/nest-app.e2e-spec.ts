@@ -25,7 +25,7 @@ function postgresAnswers(): boolean {
 /** Whether PostgreSQL answers, after starting the local cluster if it did not. */
 function ensurePostgres(): boolean {
   if (postgresAnswers()) return true;
-  let versions: string[] = [];
+  let versions: string[];
   try {
     versions = readdirSync('/etc/postgresql');
   } catch {
