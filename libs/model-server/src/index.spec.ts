@@ -48,7 +48,7 @@ describe('the public surface', () => {
   it('every subpath of package.json "exports" has a source entry, a tsconfig path and a jest mapping; the private entry none', async () => {
     const paths = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.paths as Record<string, string[]>;
     const { moduleNameMapper: mapper } = (await import(join(ROOT, 'jest.config.js'))) as { moduleNameMapper: Record<string, string> };
-    expect(entries.map(([subpath]) => subpath).sort()).toEqual(['.', './grpc', './monitoring', './onnx', './routing', './sagemaker', './testing']);
+    expect(entries.map(([subpath]) => subpath).sort()).toEqual(['.', './grpc', './integrations', './monitoring', './onnx', './routing', './sagemaker', './testing']);
     for (const [subpath, target] of entries) {
       const name = `nest-model-server${subpath.slice(1)}`;
       const folder = sourceOf(target.default).replace(/\/index\.ts$/, '');

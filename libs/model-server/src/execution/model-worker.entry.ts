@@ -49,7 +49,8 @@ class ModelWorkerRuntime {
             `set className (or the config's "class") to the export that holds ${init.expectedClassName}`,
         );
       }
-      const model = new Model();
+      // A class with constructor dependencies is refused at boot for workers: Nest's container lives in the main thread.
+      const model = new (Model as new () => ModelServer)();
       attachContext(
         model,
         new ModelContext({

@@ -90,8 +90,13 @@ export function attachContext(model: ModelServer, context: ModelContext): void {
 /** The hooks of the base class, to tell which ones a model overrides. @internal */
 export const BASE_HOOKS = ModelServer.prototype;
 
-/** A class that extends {@link ModelServer}. @publicApi */
-export type ModelClass = new () => ModelServer;
+/**
+ * A class that extends {@link ModelServer}. Its constructor may take dependencies when the model is built by
+ * Nest's injector (an `@Injectable()` class served in process); models in worker threads are built with `new`.
+ *
+ * @publicApi
+ */
+export type ModelClass = new (...deps: never[]) => ModelServer;
 
 /** True for a class that extends {@link ModelServer} (what config and model files must name). @internal */
 export function isModelClass(value: unknown): value is ModelClass {

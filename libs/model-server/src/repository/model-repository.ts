@@ -3,7 +3,7 @@ import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver } from '../exe
 import type { ModelCaller } from '../model/model-caller.interface';
 import { ModelState } from '../model/model-state.enum';
 import type { LoadMode, ModelConfig } from './model-config.interface';
-import { ModelVersion, type ResolvedVersionConfig } from './model-version';
+import { constructModel, ModelVersion, type ModelBuilder, type ResolvedVersionConfig } from './model-version';
 import { compareVersions } from './version-order.util';
 import { modelNotFound, versionNotFound } from '../errors';
 
@@ -44,6 +44,8 @@ export class ModelRepository {
     configs: readonly ModelConfig[],
     private readonly defaultLoadMode: LoadMode,
     private readonly createExecutor: ExecutorFactory,
+    /** Builds each version's instance (the module's asks Nest's injector). */
+    private readonly build: ModelBuilder = constructModel,
   ) {
     for (const config of configs) this.register(config);
   }
@@ -54,13 +56,13 @@ export class ModelRepository {
     const versions = new Map<string, ModelVersion>();
     let defaultVersion: ModelVersion | undefined;
     if (config.versions === undefined || config.versions.length === 0) {
-      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor, this.callerRef, this.observerRef);
+      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor, this.callerRef, this.observerRef, this.build);
       all.push(defaultVersion);
     } else {
       const sorted = [...config.versions].sort((a, b) => compareVersions(a.version, b.version));
       for (const v of sorted) {
         if (versions.has(v.version)) throw new Error(`model '${config.name}' lists version '${v.version}' twice`);
-        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor, this.callerRef, this.observerRef);
+        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor, this.callerRef, this.observerRef, this.build);
         versions.set(v.version, mv);
         all.push(mv);
       }

@@ -5,12 +5,13 @@ import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
-import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
 import { parseJson } from '../../codecs/lossless-json';
 import type { MultiModelService } from './multi-model.service';
+import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invalidRequest, invocationEncodingUnsupported } from '../../errors';
 
@@ -46,6 +47,8 @@ export class SageMakerRoutes {
   constructor(
     private readonly service: SageMakerService,
     private readonly settings: SageMakerRouteSettings,
+    /** The application's guards and interceptors around the invocations (its model's, by the target), when it has any. */
+    private readonly pipeline?: V2RoutePipeline,
     /** The multi-model API, when that mode is on. */
     private readonly multiModel?: MultiModelService,
   ) {}
@@ -75,7 +78,7 @@ export class SageMakerRoutes {
     });
     sm.get('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(mme.describe((req.params as { name: string }).name))));
     sm.delete('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.unload((req.params as { name: string }).name))));
-    sm.post(MODEL_INVOKE, (req, reply) => this.invoke(req, reply, (req.params as { name: string }).name));
+    sm.post(MODEL_INVOKE, (req, reply) => this.guarded(req, reply, (req.params as { name: string }).name));
   }
 
   private readonly ping = async (_req: FastifyRequest, reply: FastifyReply) => {
@@ -85,13 +88,29 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
-  private readonly invocations = (req: FastifyRequest, reply: FastifyReply) => this.invoke(req, reply, undefined);
+  private readonly invocations = (req: FastifyRequest, reply: FastifyReply) => this.guarded(req, reply, undefined);
+
+  /** An invocation behind the application's guards and interceptors, when it has any. */
+  private async guarded(req: FastifyRequest, reply: FastifyReply, model: string | undefined): Promise<FastifyReply> {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return sendAnswer(reply, await this.invoke(req, reply, model));
+    let target = model;
+    if (target === undefined) {
+      try {
+        target = this.service.targetModel(single(req.headers[TARGET_MODEL_HEADER]));
+      } catch {
+        target = undefined; // the invocation answers that itself, behind the global guards
+      }
+    }
+    const answer = await pipeline.run(this.invoke, target, req, reply, () => this.invoke(req, reply, model));
+    return answer === undefined ? reply : sendAnswer(reply, answer);
+  }
 
   /**
    * `/invocations` (the model from the target header), or a multi-model endpoint's `/models/{model}/invoke`.
    * Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError.
    */
-  private async invoke(req: FastifyRequest, reply: FastifyReply, model: string | undefined): Promise<FastifyReply> {
+  private readonly invoke = async (req: FastifyRequest, reply: FastifyReply, model?: string): Promise<HttpAnswer> => {
     const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
     let invocation: Invocation;
     try {
@@ -104,16 +123,16 @@ export class SageMakerRoutes {
       invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, model, call: sageMakerCall(req, reply) };
     } catch (err) {
       this.service.refused(targetModel, sageMakerCallOpened(req), err, model);
-      return this.fail(req, reply, err);
+      return this.failure(req, err);
     }
     try {
       const result = await this.service.invoke(invocation);
       const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
-      return reply.code(200).header('content-type', type).send(result.body);
+      return { status: 200, headers: { 'content-type': type }, body: result.body };
     } catch (err) {
-      return this.fail(req, reply, err);
+      return this.failure(req, err);
     }
-  }
+  };
 
   private readonly executionParameters = async (_req: FastifyRequest, reply: FastifyReply) =>
     sendJson(reply, 200, JSON.stringify(this.service.executionParameters()));
@@ -130,9 +149,13 @@ export class SageMakerRoutes {
   };
 
   private fail(req: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+    return sendAnswer(reply, this.failure(req, error));
+  }
+
+  private failure(req: FastifyRequest, error: unknown): HttpAnswer {
     const coded = fromFastify(error as FastifyError, this.settings.maxBodyBytes);
     logHttpFault(this.logger, req.method, req.url, coded);
-    return sendAnswer(reply, errorAnswer(coded, this.settings.debug));
+    return errorAnswer(coded, this.settings.debug);
   }
 }
 
