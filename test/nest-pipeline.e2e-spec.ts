@@ -178,6 +178,16 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       for (const path of ['/v2/health/ready', '/v2/health/live']) expect((await send(app, 'GET', path)).status).toBe(200);
     });
 
+    it('protects KServe\'s v1 routes the same way (no side door)', async () => {
+      const instances = { instances: [[1, 2]] };
+      expect((await send(app, 'POST', '/v1/models/echo:predict', instances)).status).toBe(401);
+      for (const path of ['/v1/models', '/v1/models/echo']) expect((await send(app, 'GET', path)).status).toBe(401);
+      const res = await send(app, 'POST', '/v1/models/echo:predict', instances, GOOD);
+      expect(res.status).toBe(200);
+      expect(res.body).toHaveProperty('predictions');
+      expect((await send(app, 'GET', '/v1/models/echo', undefined, GOOD)).status).toBe(200);
+    });
+
     it('guards the application\'s own controllers the same way', async () => {
       expect((await send(app, 'GET', '/hello')).status).toBe(401);
       expect((await send(app, 'GET', '/hello', undefined, GOOD)).body).toEqual({ hello: 'world' });

@@ -68,7 +68,7 @@ export class RestRegistrar implements OnModuleInit {
 
     // KServe's v1 routes (unless `v1: false`), beside v2 under /v1; the fast lane declines their paths.
     if (this.options.v1) {
-      new V1RestRoutes(new V1RestEndpoint(this.dataPlane, this.catalog, new JsonContentCodec(), { maxBodyBytes, debug }), { maxBodyBytes, debug }).register(app);
+      new V1RestRoutes(new V1RestEndpoint(this.dataPlane, this.catalog, new JsonContentCodec(), { maxBodyBytes, debug }), { maxBodyBytes, debug }, pipelines).register(app);
       this.info.addApiPaths(V1_API_PATHS);
     }
   }

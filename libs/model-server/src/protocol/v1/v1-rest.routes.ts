@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clip } from '../../errors/clip.util';
 import type { ModelServerError } from '../../errors/model-server.error';
-import { errorAnswer, sendAnswer } from '../http/http-answer';
+import { errorAnswer, sendAnswer, type HttpAnswer } from '../http/http-answer';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { V1Call, V1RestEndpoint, V1RestSettings, V1Verb } from './v1-rest.endpoint';
 import { routeNotFound } from '../../errors';
 
@@ -15,8 +16,9 @@ export const V1_PREFIX = '/v1';
 const MODEL_VERB = /^(.+):(predict|explain)$/;
 
 /**
- * The v1 routes on Fastify, straight on the Fastify instance (no Nest interceptor or pipe) in an encapsulated
- * plugin under `/v1` whose body parser only collects the bytes: `GET /models`, `GET /models/:model`, and
+ * The v1 routes on Fastify, straight on the Fastify instance in an encapsulated plugin under `/v1` whose body
+ * parser only collects the bytes (the application's guards and interceptors run around every route, as around
+ * the v2 model routes, when it has any): `GET /models`, `GET /models/:model`, and
  * `POST /models/:model:predict` / `:explain` (one route whose last segment is split at its last colon: model
  * names hold no colon). The {@link V1RestEndpoint} does the rest. The fast lane never takes these paths.
  *
@@ -26,6 +28,8 @@ export class V1RestRoutes {
   constructor(
     private readonly endpoint: V1RestEndpoint,
     private readonly settings: V1RestSettings,
+    /** The application's guards and interceptors (global ones and the target model class's), when it has any. */
+    private readonly pipeline?: V2RoutePipeline,
   ) {}
 
   register(app: FastifyInstance): void {
@@ -40,16 +44,35 @@ export class V1RestRoutes {
     v1.addContentTypeParser('*', bytes);
     v1.setErrorHandler(this.onError);
     v1.setNotFoundHandler(this.onNotFound);
-    v1.get('/models', async (_req, reply) => sendAnswer(reply, this.endpoint.listModels()));
-    v1.get('/models/:model', async (req, reply) => sendAnswer(reply, this.endpoint.modelReady(callOf(req, reply, (req.params as { model: string }).model))));
+    v1.get('/models', (req, reply) => this.answer(this.listModels, undefined, req, reply, async () => this.endpoint.listModels()));
+    v1.get('/models/:model', (req, reply) => {
+      const model = (req.params as { model: string }).model;
+      return this.answer(this.modelReady, model, req, reply, async () => this.endpoint.modelReady(callOf(req, reply, model)));
+    });
     v1.post('/models/:target', this.inference);
   }
+
+  private readonly listModels = () => this.endpoint.listModels();
+  private readonly modelReady = (call: V1Call) => this.endpoint.modelReady(call);
 
   private readonly inference = async (req: FastifyRequest, reply: FastifyReply) => {
     const target = targetOf(req);
     if (target === null) return this.onNotFound(req, reply);
-    return sendAnswer(reply, await this.endpoint.inference(callOf(req, reply, target.model), target.verb));
+    return this.answer(this.inference, target.model, req, reply, () => this.endpoint.inference(callOf(req, reply, target.model), target.verb));
   };
+
+  /** A route's answer, behind the application's guards and interceptors when it has any. */
+  private async answer(
+    handler: (...args: never[]) => unknown,
+    model: string | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    answer: () => Promise<HttpAnswer>,
+  ): Promise<FastifyReply> {
+    if (this.pipeline === undefined) return sendAnswer(reply, await answer());
+    const guarded = await this.pipeline.run(handler, model, req, reply, answer);
+    return guarded === undefined ? reply : sendAnswer(reply, guarded);
+  }
 
   /** Fastify's own refusals (body over the limit...): a predict or explain one is still a request to its model. */
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
