@@ -10,6 +10,7 @@ import type { InferenceRequest, InferenceResponse, InferenceResult } from '../mo
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import { ModelContext, type ModelLogger } from '../model/model-context';
 import { attachContext, type ModelServer } from '../model/model-server';
+import { resolveHooks } from '../model/model-hooks';
 import { RequestContext } from '../model/request-context';
 import type { Tensor } from '../model/tensor.interface';
 import { loadModelClass } from './model-class.loader';
@@ -63,9 +64,9 @@ class ModelWorkerRuntime {
         }),
       );
       await model.load();
-      if (typeof model.predict !== 'function') throw new Error(`${Model.name} does not implement predict()`);
+      const hooks = resolveHooks(model);
       this.model = model;
-      this.predict = model.predict.bind(model);
+      this.predict = hooks.predict;
       this.send({
         kind: 'ready',
         facts: { inputs: model.inputs, outputs: model.outputs, platform: model.platform, metrics: { ...model.context.metrics } },

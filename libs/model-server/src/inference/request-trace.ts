@@ -4,6 +4,7 @@ import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
 import type { InferenceEventStream } from './inference-event-stream';
 import type { StageTimings } from './inference-event.interface';
+import type { StreamFacts } from './response-stream';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions } from './call-options.interface';
 
@@ -22,6 +23,8 @@ export interface Trace {
   rawRequest: unknown;
   response: unknown;
   error: ModelServerError | undefined;
+  /** A streaming request's facts, once it ended. */
+  stream?: StreamFacts;
 }
 
 /** @internal */
@@ -76,5 +79,6 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     statistics: ctx.statistics ?? undefined,
     labels: mv.config.labels,
     traceparent: call.headers?.traceparent,
+    stream: trace.stream,
   });
 }

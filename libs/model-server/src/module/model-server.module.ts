@@ -62,6 +62,7 @@ import { RestRegistrar } from './rest.registrar';
           maxParameters: o.maxParameters,
           maxTensorBytes: o.maxTensorBytes,
           maxRequestBytesInFlight: o.maxRequestBytesInFlight,
+          streamBufferChunks: o.streamBufferChunks,
         }),
       inject: [ModelRepository, InferenceEventStream, RESOLVED_OPTIONS],
     },

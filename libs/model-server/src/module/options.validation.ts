@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -87,6 +88,7 @@ class OptionsRules {
   @IsOptional() @IsInt() @Min(0) maxParameters?: number;
   @IsOptional() @IsInt() @Min(1024) maxTensorBytes?: number;
   @IsOptional() @IsInt() @Min(0) maxRequestBytesInFlight?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1024) streamBufferChunks?: number;
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {

@@ -58,6 +58,11 @@ export interface ModelServerModuleOptions {
    * (default 256 MiB; 0: no limit). A request that does not fit answers 503 with `Retry-After`.
    */
   maxRequestBytesInFlight?: number;
+  /**
+   * Partial results of one stream (`predictStream`) produced ahead of a client that reads slowly (default 2): once
+   * that many wait, the model's iteration is paused until the client takes one. 0: produce only when asked.
+   */
+  streamBufferChunks?: number;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }
@@ -74,7 +79,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
  * the data plane). @internal
  */
 export const MODEL_SERVER_DEFAULTS: Readonly<
-  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl'>
+  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl' | 'streamBufferChunks'>
 > = {
   loadMode: 'blocking',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
@@ -85,4 +90,5 @@ export const MODEL_SERVER_DEFAULTS: Readonly<
   maxInFlight: 4096,
   requestTimeoutMs: 0,
   modelControl: false,
+  streamBufferChunks: 2,
 };
