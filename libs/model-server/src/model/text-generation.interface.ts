@@ -31,7 +31,7 @@ export interface TextGenerationInput {
  * textGeneration: TextGeneration = {
  *   request: (input) => ({ inputs: [{ name: 'text_input', datatype: 'BYTES', shape: [1], data: [input.prompt] }],
  *                          parameters: { max_tokens: input.maxTokens, seed: input.seed } }),
- *   text: (response) => String(response.outputs[0].data[0]),
+ *   text: (response) => (response.outputs[0].data as ByteStrings).text(0),
  * };
  * @publicApi
  */
@@ -40,6 +40,8 @@ export interface TextGeneration {
   request(input: TextGenerationInput): ModelCallRequest;
   /** The text in one response (one chunk of a stream, or the whole answer). */
   text(response: InferenceResponse): string;
+  /** Why the text ended, read from the last response (`stop`, `length`...); default `stop`. */
+  finishReason?(response: InferenceResponse): string | undefined;
   /** The chat's messages as one prompt (default: `role: content` lines, then `assistant:`). */
   chatPrompt?(messages: readonly ChatMessage[]): string;
   /** How many tokens a text counts for `usage` (default: its whitespace-separated words). */
