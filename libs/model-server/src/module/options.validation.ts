@@ -79,6 +79,7 @@ class OptionsRules {
   @IsOptional() @IsBoolean() debug?: boolean;
   @IsOptional() @IsBoolean() rest?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
+  @IsOptional() @IsBoolean() openai?: boolean;
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;

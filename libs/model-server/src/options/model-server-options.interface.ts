@@ -22,6 +22,11 @@ export interface ModelServerModuleOptions {
   debug?: boolean;
   /** Serve the v2 REST routes on the application's Fastify instance (default true). */
   rest?: boolean;
+  /**
+   * Serve the OpenAI-compatible routes under `/openai/v1` (models, completions, chat completions) for the models
+   * that declare a `textGeneration` adapter (default true; only with `rest`).
+   */
+  openai?: boolean;
   /** Serve `GET /openapi.json` and the `/docs` page (default true). */
   docs?: boolean;
   /** Bearer-token / API-key protection (off unless tokens are given). */
@@ -79,7 +84,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
  * the data plane). @internal
  */
 export const MODEL_SERVER_DEFAULTS: Readonly<
-  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl' | 'streamBufferChunks'>
+  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl' | 'streamBufferChunks' | 'openai'>
 > = {
   loadMode: 'blocking',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
@@ -91,4 +96,5 @@ export const MODEL_SERVER_DEFAULTS: Readonly<
   requestTimeoutMs: 0,
   modelControl: false,
   streamBufferChunks: 2,
+  openai: true,
 };

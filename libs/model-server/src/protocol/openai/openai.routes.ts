@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clip } from '../../errors/clip.util';
+import { routeNotFound } from '../../errors';
+import type { ModelServerError } from '../../errors/model-server.error';
+import { sendAnswer } from '../http/http-answer';
+import { fromFastify } from '../http/fastify-errors';
+import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { openAIErrorAnswer } from './openai-answer';
+import type { OpenAICall, OpenAIEndpoint } from './openai.endpoint';
+
+/** Where the OpenAI-compatible routes live. @internal */
+export const OPENAI_PREFIX = '/openai/v1';
+
+/**
+ * The OpenAI-compatible routes on Fastify, in an encapsulated plugin under `/openai/v1` with its own body parser
+ * (the bytes, within the body limit), and its own error and 404 handlers answering in OpenAI's error shape:
+ * `GET /models`, `GET /models/:model`, `POST /completions`, `POST /chat/completions`.
+ *
+ * @internal
+ */
+export class OpenAIRoutes {
+  constructor(
+    private readonly endpoint: OpenAIEndpoint,
+    private readonly settings: { maxBodyBytes: number; debug: boolean },
+  ) {}
+
+  register(app: FastifyInstance): void {
+    app.register(async (api) => this.routes(api), { prefix: OPENAI_PREFIX });
+  }
+
+  private routes(api: FastifyInstance): void {
+    const limit = this.settings.maxBodyBytes;
+    api.removeAllContentTypeParsers();
+    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], limit, done);
+    api.addContentTypeParser('application/json', bytes);
+    api.addContentTypeParser('*', bytes);
+    api.setErrorHandler((error: FastifyError | ModelServerError, _req: FastifyRequest, reply: FastifyReply) =>
+      sendAnswer(reply, openAIErrorAnswer(fromFastify(error, limit), this.settings.debug)),
+    );
+    api.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) =>
+      sendAnswer(reply, openAIErrorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug)),
+    );
+    const endpoint = this.endpoint;
+    api.get('/models', async (_req, reply) => sendAnswer(reply, endpoint.models()));
+    api.get('/models/:model', async (req, reply) => sendAnswer(reply, endpoint.model(callOf(req, reply), (req.params as { model: string }).model)));
+    api.post('/completions', async (req, reply) => sendAnswer(reply, await endpoint.complete(callOf(req, reply), 'completion')));
+    api.post('/chat/completions', async (req, reply) => sendAnswer(reply, await endpoint.complete(callOf(req, reply), 'chat')));
+  }
+}
+
+function callOf(req: FastifyRequest, reply: FastifyReply): OpenAICall {
+  return { method: req.method, url: req.url, headers: req.headers, body: Buffer.isBuffer(req.body) ? req.body : undefined, res: reply.raw };
+}
