@@ -46,7 +46,7 @@ function abandonAfter(port: number, events: number, parameters: Record<string, u
 
 /** The stream records in the monitoring file so far. */
 function streamRecords(file: string): StreamRecord[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
