@@ -107,51 +107,61 @@ export class ResponseStream implements AsyncIterableIterator<InferenceResponse> 
 
   /** Asks the model for results while someone waits or fewer than `maxWaiting` wait already. */
   private pump(): void {
-    if (this.pumping || this.ended) return;
-    if (this.reader === null && this.waiting.length >= this.maxWaiting) return;
+    if (this.pumping || this.ended || !this.wanted()) return;
     this.pumping = true;
-    this.produce().then(this.pumped, this.failed);
+    this.produce().then(undefined, this.failed);
   }
 
-  private readonly pumped = (): void => {
-    this.pumping = false;
-    this.pump();
-  };
+  /** True while a result would be taken at once or may wait. */
+  private wanted(): boolean {
+    return this.reader !== null || this.waiting.length < this.maxWaiting;
+  }
 
   private readonly failed = (err: unknown): void => {
     this.pumping = false;
     this.end(classify(err, this.f.mv, this.f.stage, this.f.ctx.id), 'error');
   };
 
-  /** One result from the model, through postprocess and encoding, to the reader or the waiting list. */
+  /** Results from the model, through postprocess and encoding, to the reader or the waiting list, while wanted. */
   private async produce(): Promise<void> {
     const f = this.f;
-    f.stage = 'predict';
-    const step = await f.wait(this.iterator.next());
-    if (this.ended) return;
-    if (step.done === true) {
-      this.sourceDone = true;
-      this.end(undefined, 'completed');
-      return;
-    }
-    let result = step.value;
     const post = f.serving.hooks.postprocess;
-    if (post !== null) {
-      f.stage = 'postprocess';
-      result = await f.wait(post(result, f.ctx));
-      if (this.ended) return;
-    }
-    f.stage = 'encode';
-    const response = encodeResponse(result, f.mv, this.request, 'predictStream');
-    this.results?.push(result);
-    this.count();
-    const reader = this.reader;
-    if (reader !== null) {
-      this.reader = null;
-      reader.resolve({ value: response, done: false });
-    } else {
-      this.waiting.push(response);
-    }
+    let inTurn = 0;
+    do {
+      // A model that never waits would hold the event loop (and the writes of its own parts) for ever: after a
+      // run of parts in one turn, the next part waits for the next turn.
+      if (++inTurn > PARTS_PER_TURN) {
+        await nextTurn();
+        inTurn = 0;
+        if (this.ended) break;
+      }
+      f.stage = 'predict';
+      const step = await f.wait(this.iterator.next());
+      if (this.ended) break;
+      if (step.done === true) {
+        this.sourceDone = true;
+        this.end(undefined, 'completed');
+        break;
+      }
+      let result = step.value;
+      if (post !== null) {
+        f.stage = 'postprocess';
+        result = await f.wait(post(result, f.ctx));
+        if (this.ended) break;
+      }
+      f.stage = 'encode';
+      const response = encodeResponse(result, f.mv, this.request, 'predictStream');
+      this.results?.push(result);
+      this.count();
+      const reader = this.reader;
+      if (reader !== null) {
+        this.reader = null;
+        reader.resolve({ value: response, done: false });
+      } else {
+        this.waiting.push(response);
+      }
+    } while (!this.ended && this.wanted());
+    this.pumping = false;
   }
 
   private count(): void {
@@ -184,6 +194,13 @@ export class ResponseStream implements AsyncIterableIterator<InferenceResponse> 
 }
 
 const DONE: IteratorResult<InferenceResponse> = { value: undefined, done: true };
+
+/** Parts a stream produces in one turn of the event loop before it lets other work (and its writes) run. */
+const PARTS_PER_TURN = 256;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Ends a model's iteration early (its `finally` runs once the step it is in settles); its own failure is ignored. */
 function closeIterator(iterator: AsyncIterator<InferenceResult>): void {

@@ -9,15 +9,19 @@ export const SSE_HEADERS: Readonly<OutgoingHttpHeaders> = {
 };
 
 /**
- * Writes server-sent events on a raw Node response, one `write` per event, respecting backpressure: when the
- * connection's buffer is full, {@link send} waits for `drain` (or the connection's end) before it returns, so
- * the producer behind it (a model's stream) is paused rather than buffered. Once the client went away every
- * call is a no-op.
+ * Writes server-sent events on a raw Node response. The events of one turn of the event loop leave together, in
+ * one write (one HTTP chunk) at the end of the turn: a model producing several parts at once costs one write, a
+ * part produced alone leaves at once. Backpressure: once a write finds the connection's buffer full, {@link send}
+ * waits for `drain` (or the connection's end) before it returns, so the producer behind it (a model's stream) is
+ * paused rather than buffered. Once the client went away every call is a no-op.
  *
  * @internal
  */
 export class SseWriter {
   private waiter: (() => void) | null = null;
+  private pending = '';
+  private scheduled = false;
+  private full = false;
 
   constructor(private readonly res: ServerResponse) {
     res.on('drain', this.wake);
@@ -32,19 +36,35 @@ export class SseWriter {
   /** One event: `data` is one line of text (JSON), `event` its type when not the default `message`. */
   send(data: string, event?: string): void | Promise<void> {
     if (this.closed) return;
-    const text = event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
-    if (this.res.write(text)) return;
-    return new Promise<void>((resolve) => (this.waiter = resolve));
+    this.pending += event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flush);
+    }
+    if (this.full) return new Promise<void>((resolve) => (this.waiter = resolve));
   }
 
-  /** Ends the answer (nothing when the client already went away). */
+  /** Ends the answer, with the events still pending (nothing when the client already went away). */
   end(): void {
     this.res.off('drain', this.wake);
     this.res.off('close', this.wake);
-    if (!this.closed) this.res.end();
+    if (this.closed) return;
+    const rest = this.pending;
+    this.pending = '';
+    if (rest === '') this.res.end();
+    else this.res.end(rest);
   }
 
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const text = this.pending;
+    this.pending = '';
+    if (text === '' || this.closed) return;
+    if (!this.res.write(text)) this.full = true;
+  };
+
   private readonly wake = (): void => {
+    this.full = false;
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.();

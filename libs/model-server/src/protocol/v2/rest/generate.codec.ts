@@ -1,3 +1,4 @@
+import { stringifyJson } from '../../../codecs/lossless-json';
 import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tensor.interface';
 import { clip } from '../../../errors/clip.util';
 import { invalidRequest } from '../../../errors';
@@ -41,17 +42,44 @@ export function generateRequest(body: unknown, specs: readonly TensorSpec[]): Wi
 }
 
 /**
- * The generate extension's answer (or one event of a stream) from a v2 response: `model_name`, `model_version`,
- * `id`, and each output as a field of its name, a single value when it holds one (`"text_output": "..."`), else a
- * list.
+ * The generate extension's answer (or one event of a stream) from a v2 response, as JSON text: `id`,
+ * `model_name`, `model_version`, and each output as a field of its name, a single value when it holds one
+ * (`"text_output": "..."`), else a list. The prefix is kept from the last response (the parts of one stream share
+ * it); values are written with `JSON.stringify` (the lossless writer when they hold 64-bit integers).
  *
  * @internal
  */
-export function generateResponse(response: InferenceResponse): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: response.id, model_name: response.model_name };
-  if (response.model_version !== undefined) out.model_version = response.model_version;
-  for (const tensor of response.outputs) out[tensor.name] = fieldValue(tensor);
-  return out;
+export class GenerateJsonWriter {
+  private lastId = '';
+  private lastModel = '';
+  private lastVersion: string | undefined;
+  private prefix = '';
+
+  write(response: InferenceResponse): string {
+    if (response.id !== this.lastId || response.model_name !== this.lastModel || response.model_version !== this.lastVersion) {
+      this.lastId = response.id;
+      this.lastModel = response.model_name;
+      this.lastVersion = response.model_version;
+      this.prefix = `{"id":${JSON.stringify(response.id)},"model_name":${JSON.stringify(response.model_name)}`;
+      if (response.model_version !== undefined) this.prefix += `,"model_version":${JSON.stringify(response.model_version)}`;
+    }
+    let text = this.prefix;
+    for (const tensor of response.outputs) {
+      const data = tensor.data as unknown;
+      const value = data instanceof ByteStrings && data.length === 1 ? data.text(0) : fieldValue(tensor);
+      text += `,${JSON.stringify(tensor.name)}:${jsonValue(value)}`;
+    }
+    return `${text}}`;
+  }
+}
+
+/** A field's value as JSON: `JSON.stringify`, or the lossless writer for 64-bit integers. */
+function jsonValue(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return stringifyJson(value); // bigint values: written as bare JSON integers
+  }
 }
 
 function fieldTensor(name: string, value: unknown, spec: TensorSpec | undefined): WireTensor {

@@ -12,7 +12,7 @@ import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, StreamedBody, type Htt
 import { errorBody, logHttpFault, toHttpError } from '../../http/http-status.map';
 import { SSE_HEADERS, SseWriter } from '../../http/sse.writer';
 import type { ResponseStream } from '../../../inference/response-stream';
-import { generateRequest, generateResponse } from './generate.codec';
+import { GenerateJsonWriter, generateRequest } from './generate.codec';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
@@ -178,7 +178,7 @@ export class V2RestEndpoint {
       const wire = generateRequest(body.value, this.catalog.modelMetadata(model, version).inputs);
       checkRequestLimits(wire, this.dataPlane.limits);
       completeCallOptions(req.call, call.headers, call.res, undefined);
-      if (!stream) return jsonAnswer(200, stringifyJson(generateResponse(await req.run(wire, body.value))));
+      if (!stream) return jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value)));
       const parts = await req.stream(wire, body.value);
       return sseAnswer(parts, this.settings.debug, this.logger, call);
     } catch (err) {
@@ -272,9 +272,10 @@ function sseAnswer(parts: ResponseStream, debug: boolean, logger: Logger, call: 
     headers: { ...SSE_HEADERS },
     body: new StreamedBody(async (res) => {
       const sse = new SseWriter(res);
+      const json = new GenerateJsonWriter();
       try {
         for await (const part of parts) {
-          const sent = sse.send(stringifyJson(generateResponse(part)));
+          const sent = sse.send(json.write(part));
           if (sent !== undefined) await sent;
         }
       } catch (err) {
