@@ -89,7 +89,7 @@ module.exports = {
       notes: [
         'Parts per server CPU second: the parts a run produced over the CPU time the server process used meanwhile (/proc), so the ratio is the cost per streamed part whether or not the shared machine or the one-core load generator held the server back; wall-clock parts per second are shown too.',
         'Parts: one `data:` event (SSE), one response before the final one (gRPC); the unary answer counts its 64 words. "First part" of the unary route is its whole answer.',
-        'The raw writer runs the same n-gram model (dist/samples/textgen/ngram.js) with the same seed: the ratio is the framework\'s cost per streamed part (data plane, postprocess check, encoding, monitoring off).',
+        'The raw writer runs the same n-gram model (dist/samples/textgen/ngram.js) with the same seed, its words coming from an async generator as a model\'s predictStream gives them: the ratio is the framework\'s cost per streamed part (data plane, admission, checks, encoding, the request log\'s event; no monitoring records).',
         'The machine was shared with other engineers\' parallel work during the run: absolute figures are noisy, compare ratios.',
         ...errors,
       ],

@@ -347,13 +347,8 @@ export class DataPlane {
       trace.error = error;
       trace.stream = stream.facts;
       trace.stages.predict = performance.now() - trace.start;
-      if (stream.results !== null && stream.results.length > 0) {
-        try {
-          trace.response = encodeResponse(assembleResults(stream.results), f.mv, stream.request, 'predictStream');
-        } catch {
-          trace.response = undefined; // parts that do not assemble into a valid response: the record has none
-        }
-      }
+      const results = stream.results;
+      if (results !== null && results.length > 0) trace.assemble = () => assembledResponse(f, stream, results);
     }
     this.close(f);
   };
@@ -467,6 +462,15 @@ export class DataPlane {
 }
 
 type InferOp = 'infer' | 'explain';
+
+/** A stream's parts as one response, for its monitoring record (undefined when they do not make a valid one). */
+function assembledResponse(f: RequestFrame, stream: ResponseStream, results: InferenceResult[]): InferenceResponse | undefined {
+  try {
+    return encodeResponse(assembleResults(results), f.mv, stream.request, 'predictStream');
+  } catch {
+    return undefined;
+  }
+}
 
 function readyOf(mv: ModelVersion, serving: LoadedModel): ReadyVersion {
   return { version: mv, instance: serving.instance, hooks: serving.hooks, executor: serving.executor, sageMaker: serving.sageMaker };
