@@ -39,6 +39,7 @@ import { classify, RequestFrame } from './request-frame';
 import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
 import { ResponseStream, type StreamEnd } from './response-stream';
+import { DEFAULT_STREAM_BUFFER_CHUNKS } from '../options/model-server-options.interface';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 const MAX_CALL_DEPTH = 8;
@@ -337,7 +338,7 @@ export class DataPlane {
       this.close(f);
       throw coded;
     }
-    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? 2, this.endStream, started);
+    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? DEFAULT_STREAM_BUFFER_CHUNKS, this.endStream, started);
   }
 
   /** A stream ended: its record gets the partial results assembled and the stream's facts; the request closes. */
@@ -486,7 +487,7 @@ export interface DataPlaneLimits extends RequestLimits {
   requestTimeoutMs: number;
   /** Request body bytes held at once by requests being decoded and served (0: no limit). */
   maxRequestBytesInFlight: number;
-  /** Partial results a stream produces ahead of its reader (default 2). */
+  /** Partial results a stream produces ahead of its reader (default {@link DEFAULT_STREAM_BUFFER_CHUNKS}). */
   streamBufferChunks?: number;
 }
 

@@ -76,6 +76,9 @@ export interface ModelServerModuleOptions {
 export type ResolvedModelServerOptions = Required<Omit<ModelServerModuleOptions, 'executorFactory'>> &
   Pick<ModelServerModuleOptions, 'executorFactory'>;
 
+/** Parts a stream produces ahead of a slow reader, by default (`streamBufferChunks`). */
+export const DEFAULT_STREAM_BUFFER_CHUNKS = 2;
+
 /** Default body limit: tensors are large, Fastify's 1 MiB is not enough. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -95,6 +98,6 @@ export const MODEL_SERVER_DEFAULTS: Readonly<
   maxInFlight: 4096,
   requestTimeoutMs: 0,
   modelControl: false,
-  streamBufferChunks: 2,
+  streamBufferChunks: DEFAULT_STREAM_BUFFER_CHUNKS,
   openai: true,
 };
