@@ -188,6 +188,17 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       expect((await send(app, 'GET', '/v1/models/echo', undefined, GOOD)).status).toBe(200);
     });
 
+    it('protects the OpenAI-compatible routes the same way', async () => {
+      const completion = { model: 'echo', prompt: 'hello' };
+      expect((await send(app, 'POST', '/openai/v1/completions', completion)).status).toBe(401);
+      expect((await send(app, 'GET', '/openai/v1/models')).status).toBe(401);
+      // Past the guard, the endpoint answers (echo has no text-generation adapter: OpenAI's 4xx, not the guard's 401).
+      const res = await send(app, 'POST', '/openai/v1/completions', completion, GOOD);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).not.toBe(401);
+      expect((await send(app, 'GET', '/openai/v1/models', undefined, GOOD)).status).toBe(200);
+    });
+
     it('guards the application\'s own controllers the same way', async () => {
       expect((await send(app, 'GET', '/hello')).status).toBe(401);
       expect((await send(app, 'GET', '/hello', undefined, GOOD)).body).toEqual({ hello: 'world' });

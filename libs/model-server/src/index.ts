@@ -26,6 +26,9 @@ export type {
   InferenceRequest,
   InferenceResult,
   InferenceResponse,
+  TextGeneration,
+  TextGenerationInput,
+  ChatMessage,
 } from './model';
 
 // Content types (a model's own codecs)

@@ -8,10 +8,13 @@ import {
   modelNotReady,
   notARouter,
   operationNotFound,
+  streamingNotImplemented,
+  streamingNotInWorkers,
   tooManyInFlight,
 } from '../errors';
 import { isModelServerError } from '../errors/model-server.error';
-import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
+import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
+import { assembleResults } from '../model/stream-results';
 import type { ModelHooks } from '../model/model-hooks';
 import { ModelState } from '../model/model-state.enum';
 import type { ModelCallOptions, ModelCaller, ModelCallRequest } from '../model/model-caller.interface';
@@ -35,6 +38,8 @@ import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRun
 import { classify, RequestFrame } from './request-frame';
 import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
+import { ResponseStream, type StreamEnd } from './response-stream';
+import { DEFAULT_STREAM_BUFFER_CHUNKS } from '../options/model-server-options.interface';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 const MAX_CALL_DEPTH = 8;
@@ -80,6 +85,7 @@ export class DataPlane {
     operation: (req, input, raw) => this.runOperation(req, input, raw),
     invoke: (req, edges) => this.invokeWith(req, edges),
     refuse: (req, err, raw) => this.recordRefusal(req, err, raw),
+    stream: (req, wire, raw) => this.openStream(req, wire, raw),
   };
 
   /** Requests in the data plane now, all models together. */
@@ -208,11 +214,16 @@ export class DataPlane {
       if (f.trace !== null) f.trace.error = coded;
       throw coded;
     } finally {
-      this.inFlight--;
-      f.mv.release(f.serving);
-      if (f.timer !== null) f.timer.clear();
-      if (f.trace !== null) finishTrace(this.events, f.trace);
+      this.close(f);
     }
+  }
+
+  /** The request left: it no longer counts, its generation is released, its deadline cleared, its event emitted. */
+  private close(f: RequestFrame): void {
+    this.inFlight--;
+    f.mv.release(f.serving);
+    if (f.timer !== null) f.timer.clear();
+    if (f.trace !== null) finishTrace(this.events, f.trace);
   }
 
   /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
@@ -253,21 +264,7 @@ export class DataPlane {
   private async chain(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceResponse> {
     const { ctx, trace } = f;
     const hooks = f.serving.hooks;
-    f.stage = 'decode';
-    await this.decodeDeferred(wire);
-    let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
-    f.lap();
-    if (hooks.preprocess !== null) {
-      f.stage = 'preprocess';
-      request = await f.wait(hooks.preprocess(request, ctx));
-      f.lap();
-    }
-    if (hooks.validate !== null) {
-      f.stage = 'validate';
-      await f.wait(hooks.validate(request, ctx));
-      f.lap();
-    }
-    if (trace !== null) trace.request = request;
+    const request = await this.prepare(f, wire);
     const infer = ctx.op === 'infer';
     f.stage = infer ? 'predict' : 'explain';
     let result = await f.wait(infer ? f.serving.executor.run(request, ctx) : explainHook(f, hooks, request));
@@ -283,6 +280,79 @@ export class DataPlane {
     if (trace !== null) trace.response = response;
     return response;
   }
+
+  /** decode → preprocess → validate, in the frame: the request the model gets. */
+  private async prepare(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceRequest> {
+    const { ctx, trace } = f;
+    const hooks = f.serving.hooks;
+    f.stage = 'decode';
+    await this.decodeDeferred(wire);
+    let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    f.lap();
+    if (hooks.preprocess !== null) {
+      f.stage = 'preprocess';
+      request = await f.wait(hooks.preprocess(request, ctx));
+      f.lap();
+    }
+    if (hooks.validate !== null) {
+      f.stage = 'validate';
+      await f.wait(hooks.validate(request, ctx));
+      f.lap();
+    }
+    if (trace !== null) trace.request = request;
+    return request;
+  }
+
+  /**
+   * A streaming request (the model's `predictStream`): admitted like any other (it counts in the in-flight limits
+   * until the stream ends), then decode → preprocess → validate; resolves with the stream of partial responses
+   * once the model started. A model without `predictStream` is a 404 naming what it answers.
+   */
+  private openStream(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): Promise<ResponseStream> {
+    let f: RequestFrame;
+    try {
+      const mv = this.lookup(req.name, req.version, 0);
+      if (mv.hooks !== null && mv.hooks.predictStream === null) throw streamingNotImplemented(mv.label);
+      f = this.open('infer', mv, wire.id ?? randomUUID(), req.call, wire, 0, undefined);
+    } catch (err) {
+      this.recordRefusal(req, err, raw);
+      return Promise.reject(err);
+    }
+    return this.startStream(f, wire);
+  }
+
+  private async startStream(f: RequestFrame, wire: WireInferenceRequest): Promise<ResponseStream> {
+    const started = f.trace === null ? performance.now() : f.trace.start;
+    let source: AsyncIterable<InferenceResult>;
+    let request: InferenceRequest;
+    try {
+      request = await this.prepare(f, wire);
+      const { hooks, executor } = f.serving;
+      if (hooks.predictStream === null) throw streamingNotImplemented(f.mv.label);
+      if (executor.stream === undefined && !f.serving.loadedHere) throw streamingNotInWorkers(f.mv.label);
+      f.stage = 'predict';
+      source = executor.stream !== undefined ? executor.stream(request, f.ctx) : hooks.predictStream(request, f.ctx);
+    } catch (err) {
+      const coded = classify(err, f.mv, f.stage, f.ctx.id);
+      if (f.trace !== null) f.trace.error = coded;
+      this.close(f);
+      throw coded;
+    }
+    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? DEFAULT_STREAM_BUFFER_CHUNKS, this.endStream, started);
+  }
+
+  /** A stream ended: its record gets the partial results assembled and the stream's facts; the request closes. */
+  private readonly endStream: StreamEnd = (f, stream, error) => {
+    const trace = f.trace;
+    if (trace !== null) {
+      trace.error = error;
+      trace.stream = stream.facts;
+      trace.stages.predict = performance.now() - trace.start;
+      const results = stream.results;
+      if (results !== null && results.length > 0) trace.assemble = () => assembledResponse(f, stream, results);
+    }
+    this.close(f);
+  };
 
   private runOperation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput> {
     let f: RequestFrame;
@@ -398,6 +468,15 @@ export class DataPlane {
 
 type InferOp = 'infer' | 'explain';
 
+/** A stream's parts as one response, for its monitoring record (undefined when they do not make a valid one). */
+function assembledResponse(f: RequestFrame, stream: ResponseStream, results: InferenceResult[]): InferenceResponse | undefined {
+  try {
+    return encodeResponse(assembleResults(results), f.mv, stream.request, 'predictStream');
+  } catch {
+    return undefined;
+  }
+}
+
 function readyOf(mv: ModelVersion, serving: LoadedModel): ReadyVersion {
   return { version: mv, instance: serving.instance, hooks: serving.hooks, executor: serving.executor, sageMaker: serving.sageMaker };
 }
@@ -412,6 +491,8 @@ export interface DataPlaneLimits extends RequestLimits {
   requestTimeoutMs: number;
   /** Request body bytes held at once by requests being decoded and served (0: no limit). */
   maxRequestBytesInFlight: number;
+  /** Partial results a stream produces ahead of its reader (default {@link DEFAULT_STREAM_BUFFER_CHUNKS}). */
+  streamBufferChunks?: number;
 }
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/error-code.enum';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Parameters } from '../model/tensor.interface';
+import type { StreamFacts } from './response-stream';
 
 /** Milliseconds spent in each stage of one request; a stage that did not run is absent. @publicApi */
 export interface StageTimings {
@@ -67,4 +68,9 @@ export interface InferenceEvent {
   labels: Readonly<Record<string, string>>;
   /** W3C trace context of the request, when it had one. */
   traceparent: string | undefined;
+  /**
+   * A streaming request's chunk count, time to first chunk, gaps between chunks and how it ended; its `response`
+   * is then the partial results assembled, and `durationMs` the whole stream's time.
+   */
+  stream?: StreamFacts;
 }

@@ -3,7 +3,8 @@ import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
 import type { InferenceEventStream } from './inference-event-stream';
-import type { StageTimings } from './inference-event.interface';
+import type { InferenceEvent, StageTimings } from './inference-event.interface';
+import type { StreamFacts } from './response-stream';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions } from './call-options.interface';
 
@@ -22,6 +23,10 @@ export interface Trace {
   rawRequest: unknown;
   response: unknown;
   error: ModelServerError | undefined;
+  /** A streaming request's facts, once it ended. */
+  stream?: StreamFacts;
+  /** A stream's response (its parts assembled), made only if a subscriber reads the event's `response`. */
+  assemble?: () => unknown;
 }
 
 /** @internal */
@@ -52,7 +57,7 @@ export function lap(trace: Trace | null, stage: Stage, since: number): number {
 export function finishTrace(events: InferenceEventStream, trace: Trace): void {
   const { mv, ctx, error, request, call } = trace;
   const modelMetrics = mv.instance?.context.metrics;
-  events.emit({
+  const event: InferenceEvent = {
     id: ctx.id,
     model: mv.name,
     version: mv.version,
@@ -76,5 +81,29 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     statistics: ctx.statistics ?? undefined,
     labels: mv.config.labels,
     traceparent: call.headers?.traceparent,
+    stream: trace.stream,
+  };
+  if (trace.assemble !== undefined) lazyResponse(event, trace.assemble);
+  events.emit(event);
+}
+
+/** The event's `response`, made once on first read (a stream's parts assembled: most subscribers never read it). */
+function lazyResponse(event: InferenceEvent, make: () => unknown): void {
+  let made = false;
+  let value: unknown;
+  Object.defineProperty(event, 'response', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!made) {
+        made = true;
+        value = make();
+      }
+      return value;
+    },
+    set(v: unknown) {
+      made = true;
+      value = v;
+    },
   });
 }

@@ -13,3 +13,5 @@ export type { NestedCall } from './request-context';
 export type { ModelCaller, ModelCallRequest, ModelCallOptions } from './model-caller.interface';
 export type { RequestOp } from './request-context';
 export { Operation, declaredOperations } from './operation.decorator';
+export { assembleResults, collectResults } from './stream-results';
+export type { TextGeneration, TextGenerationInput, ChatMessage } from './text-generation.interface';

@@ -74,6 +74,7 @@ import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type Mode
           maxParameters: o.maxParameters,
           maxTensorBytes: o.maxTensorBytes,
           maxRequestBytesInFlight: o.maxRequestBytesInFlight,
+          streamBufferChunks: o.streamBufferChunks,
         }),
       inject: [ModelRepository, InferenceEventStream, RESOLVED_OPTIONS],
     },

@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -80,6 +81,7 @@ class OptionsRules {
   @IsOptional() @IsBoolean() rest?: boolean;
   @IsOptional() @IsBoolean() v1?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
+  @IsOptional() @IsBoolean() openai?: boolean;
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;
@@ -89,6 +91,7 @@ class OptionsRules {
   @IsOptional() @IsInt() @Min(0) maxParameters?: number;
   @IsOptional() @IsInt() @Min(1024) maxTensorBytes?: number;
   @IsOptional() @IsInt() @Min(0) maxRequestBytesInFlight?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1024) streamBufferChunks?: number;
 }
 
 /** Why a model that needs Nest's injector cannot run in worker threads. */

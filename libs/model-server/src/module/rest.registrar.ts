@@ -15,12 +15,14 @@ import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
 import { V2_OPEN_PATHS } from '../protocol/v2/rest/v2-routes.table';
+import { OpenAIEndpoint } from '../protocol/openai/openai.endpoint';
+import { OpenAIRoutes } from '../protocol/openai/openai.routes';
 import { MODEL_ROUTE_PIPELINE, RESOLVED_OPTIONS } from '../options/tokens';
 import type { ResolvedModelServerOptions } from '../options/model-server-options.interface';
 import type { ModelRoutePipelineHolder, ModelRoutePipelines } from './model-route.pipeline';
 
 /**
- * Puts the v2 REST routes on the application's Fastify instance at init, outside Nest's router; the
+ * Puts the v2 REST routes (and the v1 and OpenAI-compatible ones) on the application's Fastify instance at init, outside Nest's router; the
  * application's guards and interceptors (global ones, and a model class's own) run around every route but the
  * health ones, with Nest's exception filters for what they throw. With an adapter from `createFastifyAdapter`,
  * the JSON infer route is also served from the HTTP server's fast lane, for models no guard or interceptor covers.
@@ -56,6 +58,7 @@ export class RestRegistrar implements OnModuleInit {
     const { maxBodyBytes, debug } = this.options;
     const endpoint = new V2RestEndpoint(this.dataPlane, this.catalog, { maxBodyBytes, debug, bodyPaths });
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }, pipelines).register(app);
+    if (this.options.openai) new OpenAIRoutes(new OpenAIEndpoint(this.dataPlane, this.catalog, debug), { maxBodyBytes, debug }, pipelines).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
     const slot = fastLaneSlotOf(app);
     const prefix = this.appConfig?.getGlobalPrefix() ?? '';

@@ -43,13 +43,24 @@ function hasKeys(o: object | undefined): boolean {
 }
 
 /**
+ * A stream's facts in its record: parts sent, milliseconds to the first one, the whole stream's milliseconds
+ * and how it ended (`completed`, `cancelled`, `deadline`, `error`).
+ */
+function streamJson(event: InferenceEvent): string {
+  const s = event.stream!;
+  const first = s.firstChunkMs === undefined ? 'null' : String(Math.round(s.firstChunkMs * 1000) / 1000);
+  return '{"chunks":' + s.chunks + ',"first_chunk_ms":' + first + ',"total_ms":' + String(Math.round(event.durationMs * 1000) / 1000) + ',"ending":"' + s.ending + '"}';
+}
+
+/**
  * Writes MLRun's model-monitoring stream record (the `_ModelLogPusher` format, one record per request):
  * `class`, `worker`, `model`, `version` (`""` when unversioned), `host`, `function_uri`, `labels` (only when
  * non-empty), then for a success `request` (after preprocess/validate; the client's JSON text as sent when
  * no hook changed it), `op`, `resp` (after postprocess),
  * `when` (start, `2024-10-23 10:15:52.123456+00:00`), `microsec` (the **total** latency in microseconds, not
  * MLRun's sub-second remainder) and `metrics` (only when set); for a failure `request` (id set), `op`, `when`
- * and `error`. Extra fields other consumers ignore: `model_class` (MLRun 1.8+), `error_code`, `statistics`,
+ * and `error`. A stream's record (`predictStream`) has `resp` as its parts assembled and `stream` (`chunks`,
+ * `first_chunk_ms`, `total_ms`, `ending`), failed or not. Extra fields other consumers ignore: `model_class` (MLRun 1.8+), `error_code`, `statistics`,
  * `traceparent`, and with sampling `sampling_percentage` and `_count` (the weight: requests per record).
  *
  * @publicApi
@@ -93,6 +104,7 @@ export class MlrunRecordFormatter implements RecordFormatter {
         ',"request":' + request + this.op(event.op) + when + ',"error":' + JSON.stringify(event.error ?? 'unknown error') +
         ',"error_code":' + JSON.stringify(event.errorCode ?? 'INTERNAL');
     }
+    if (event.stream !== undefined) text += ',"stream":' + streamJson(event);
     if (hasKeys(event.statistics)) text += ',"statistics":' + valueJson(event.statistics);
     if (event.traceparent !== undefined) text += ',"traceparent":' + JSON.stringify(event.traceparent);
     return text + '}';

@@ -8,8 +8,11 @@ import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
-import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
-import { logHttpFault } from '../../http/http-status.map';
+import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, StreamedBody, type HttpAnswer } from '../../http/http-answer';
+import { errorBody, logHttpFault, toHttpError } from '../../http/http-status.map';
+import { SSE_HEADERS, SseWriter } from '../../http/sse.writer';
+import type { ResponseStream } from '../../../inference/response-stream';
+import { GenerateJsonWriter, generateRequest } from './generate.codec';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
@@ -97,6 +100,8 @@ export class V2RestEndpoint {
       infer: (call) => this.inference(call, 'infer'),
       explain: (call) => this.inference(call, 'explain'),
       memberInfer: (call) => this.inference(call, 'infer'),
+      generate: (call) => this.generate(call, false),
+      generateStream: (call) => this.generate(call, true),
       operation: (call) => this.operation(call),
     };
   }
@@ -151,6 +156,31 @@ export class V2RestEndpoint {
       const response = await req.run(wire, rawBody(body.value));
       const answer = this.inferenceAnswer(model, body.value, wire, response);
       return answer instanceof Promise ? await answer : answer;
+    } catch (err) {
+      return this.fail(call, err, req, body?.value);
+    }
+  }
+
+  /**
+   * Triton's generate extension: input fields in, output fields out (generate.codec.ts). `/generate` answers one
+   * JSON object (a streaming model's parts assembled); `/generate_stream` answers server-sent events, one `data:`
+   * event per part, once the model started (a refusal before that is a plain error answer), and a failure after
+   * that as an `error` event.
+   */
+  private async generate(call: V2Call, stream: boolean): Promise<HttpAnswer> {
+    const { model, version } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+    const req = this.dataPlane.begin('infer', model, version, openCallOptions(call.headers));
+    let body: DecodedBody | undefined;
+    try {
+      body = await this.read(call);
+      holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
+      if (body.value instanceof BinaryBody) throw invalidRequest('the generate routes take a JSON body, not binary tensor framing');
+      const wire = generateRequest(body.value, this.catalog.modelMetadata(model, version).inputs);
+      checkRequestLimits(wire, this.dataPlane.limits);
+      completeCallOptions(req.call, call.headers, call.res, undefined);
+      if (!stream) return jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value)));
+      const parts = await req.stream(wire, body.value);
+      return sseAnswer(parts, this.settings.debug, this.logger, call);
     } catch (err) {
       return this.fail(call, err, req, body?.value);
     }
@@ -235,6 +265,29 @@ export class V2RestEndpoint {
   }
 }
 
+/** Server-sent events of a stream's parts (generate fields); a failure mid-stream is an `error` event, then the end. */
+function sseAnswer(parts: ResponseStream, debug: boolean, logger: Logger, call: V2Call): HttpAnswer {
+  return {
+    status: 200,
+    headers: { ...SSE_HEADERS },
+    body: new StreamedBody(async (res) => {
+      const sse = new SseWriter(res);
+      const json = new GenerateJsonWriter();
+      try {
+        for await (const part of parts) {
+          const sent = sse.send(json.write(part));
+          if (sent !== undefined) await sent;
+        }
+      } catch (err) {
+        logHttpFault(logger, call.method, call.url, err);
+        await sse.send(errorBody(toHttpError(err, debug).message), 'error');
+      } finally {
+        sse.end();
+      }
+    }),
+  };
+}
+
 async function binaryAnswer(response: InferenceResponse, wire: WireInferenceRequest): Promise<HttpAnswer> {
   const binary = await serializeBinaryResponse(response, wire);
   return { status: 200, headers: { 'content-type': BINARY_TYPE, [INFERENCE_HEADER]: String(binary.headerLength) }, body: binary.body };
@@ -255,6 +308,8 @@ function opOf(handler: V2Handler, params: V2Params): string | undefined {
   switch (handler) {
     case 'infer':
     case 'memberInfer':
+    case 'generate':
+    case 'generateStream':
       return 'infer';
     case 'explain':
       return 'explain';

@@ -12,10 +12,12 @@ export type V2Handler =
   | 'infer'
   | 'explain'
   | 'memberInfer'
+  | 'generate'
+  | 'generateStream'
   | 'operation';
 
 /** The schema a documented answer or request body refers to (OpenAPI components). @internal */
-export type V2Schema = 'InferenceRequest' | 'InferenceResponse' | 'ModelMetadata' | 'RepositoryIndexRequest' | 'Any';
+export type V2Schema = 'InferenceRequest' | 'InferenceResponse' | 'ModelMetadata' | 'RepositoryIndexRequest' | 'GenerateRequest' | 'GenerateResponse' | 'Any';
 
 /** How a route is documented in `/openapi.json`. @internal */
 export interface V2RouteDoc {
@@ -75,6 +77,7 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
   const tag = versioned ? 'model versions' : 'models';
   const notFound = 'unknown model or version';
   const infer = { schema: 'InferenceRequest' as const, required: true };
+  const generate = { schema: 'GenerateRequest' as const, required: true };
   return [
     { method: 'GET', path: base, handler: 'modelMetadata', doc: { summary: 'Model metadata', tag, ok: 'ModelMetadata', answers: { '200': 'metadata', '404': notFound } } },
     { method: 'GET', path: `${base}/ready`, handler: 'modelReady', doc: { summary: 'Model readiness', tag, answers: { '200': 'ready', '503': 'not ready', '404': notFound } } },
@@ -91,6 +94,33 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
       handler: 'explain',
       body: 'v2',
       doc: { summary: 'Explanation (same request shape as infer)', tag, body: infer, ok: 'InferenceResponse', answers: { '200': 'the explanation', ...INFER_ANSWERS } },
+    },
+    {
+      method: 'POST',
+      path: `${base}/generate`,
+      handler: 'generate',
+      body: 'v2',
+      doc: {
+        summary: 'Generate (Triton\'s generate extension): input fields in, output fields out; a streaming model\'s parts assembled',
+        tag,
+        operationId: versioned ? 'generateVersion' : 'generate',
+        body: generate,
+        ok: 'GenerateResponse',
+        answers: { '200': 'the output fields', ...INFER_ANSWERS },
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/generate_stream`,
+      handler: 'generateStream',
+      body: 'v2',
+      doc: {
+        summary: 'Generate as server-sent events: one `data:` event per partial result of the model\'s predictStream; a failure mid-stream is an `error` event',
+        tag,
+        operationId: versioned ? 'generateStreamVersion' : 'generateStream',
+        body: generate,
+        answers: { '200': 'text/event-stream of output fields', ...INFER_ANSWERS, '404': 'unknown model or version, or a model that does not stream' },
+      },
     },
     {
       method: 'POST',
