@@ -152,7 +152,8 @@ describe('VotingEnsemble over the Iris forests', () => {
     const direct = await send(app, 'POST', '/v2/models/iris-c/infer', irisRequest(rows));
     const routed = await send(app, 'POST', '/v2/models/iris-ensemble/iris-c/infer', irisRequest(rows));
     expect(routed.status).toBe(200);
-    expect(routed.body.model_name).toBe('iris-ensemble');
+    // Answered as the member (MLRun's member route), through the router (its parameter names the member).
+    expect(routed.body.model_name).toBe('iris-c');
     expect(routed.body.parameters).toEqual({ router_member: 'iris-c' });
     expect(routed.body.outputs).toEqual(direct.body.outputs);
   });
@@ -246,7 +247,8 @@ describe('routers over fixture models', () => {
     expect(v2.body.model_version).toBe('2');
     const pinned = await send(app, 'POST', '/v2/models/vote-versions/versions/2/c/infer', ROW);
     expect(pinned.status).toBe(200);
-    expect(pinned.body).toMatchObject({ model_name: 'vote-versions', model_version: '2', parameters: { member: 'c', router_member: 'c' } });
+    expect(pinned.body).toMatchObject({ model_name: 'c', parameters: { member: 'c', router_member: 'c' } });
+    expect(pinned.body.model_version).toBeUndefined();
     const notMember = await send(app, 'POST', '/v2/models/vote-versions/versions/1/c/infer', ROW);
     expect(notMember.status).toBe(404);
   });

@@ -26,6 +26,7 @@ export type {
   InferenceRequest,
   InferenceResult,
   InferenceResponse,
+  HttpCall,
 } from './model';
 
 // Content types (a model's own codecs)

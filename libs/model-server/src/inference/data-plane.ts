@@ -23,6 +23,7 @@ import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import { isModelRouter } from '../routing/model-router.base';
 import { ROUTER_MEMBER_PARAMETER } from '../routing/router.constants';
+import type { RouterMember } from '../routing/router-member.interface';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
 import { alignLargeRawData } from '../codecs/raw-data.decoder';
@@ -148,11 +149,24 @@ export class DataPlane {
    * pinned to `member` by the `router_member` parameter, so it still runs through the router. A model that is not a
    * router, or a member the router does not have, is a 404; a router that is not ready a 503. @internal
    */
-  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): WireInferenceRequest {
+  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): { wire: WireInferenceRequest; member: RouterMember } {
+    const found = this.memberOf(name, version, member);
+    return { wire: { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } }, member: found };
+  }
+
+  /**
+   * The member `member` of the router `name` (the model and version it calls): a 404 when the model is not a router
+   * or has no such member, a 503 when the router is not ready. @internal
+   */
+  memberOf(name: string, version: string | undefined, member: string): RouterMember {
     const router = this.lookup(name, version, 0).serving().instance;
     if (!isModelRouter(router)) throw notARouter(name, member);
-    router.member(member);
-    return { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } };
+    return router.member(member);
+  }
+
+  /** True when the model version (known, in any state) declares the custom operation `op`. @internal */
+  hasOperation(name: string, version: string | undefined, op: string): boolean {
+    return this.repository.get(name, version).operations.has(op);
   }
 
   /**
@@ -256,6 +270,7 @@ export class DataPlane {
     f.stage = 'decode';
     await this.decodeDeferred(wire);
     let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    if (f.call.body !== undefined) request.body = f.call.body;
     f.lap();
     if (hooks.preprocess !== null) {
       f.stage = 'preprocess';
@@ -278,7 +293,7 @@ export class DataPlane {
       f.lap();
     }
     f.stage = 'encode';
-    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain');
+    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
     f.lap();
     if (trace !== null) trace.response = response;
     return response;
@@ -305,7 +320,9 @@ export class DataPlane {
     const op = ctx.op;
     if (input.wire !== undefined) await this.decodeDeferred(input.wire);
     const request: InferenceRequest =
-      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [], body: input.body };
+      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [] };
+    if (input.body !== undefined) request.body = input.body;
+    if (input.http !== undefined) request.http = input.http;
     f.lap();
     if (trace !== null) trace.request = request;
     f.stage = 'operation';
