@@ -219,7 +219,10 @@ export class DataPlane {
       return await body();
     } catch (err) {
       const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) f.trace.error = coded;
+      if (f.trace !== null) {
+        f.trace.error = coded;
+        f.trace.failedStage = f.stage;
+      }
       throw coded;
     } finally {
       this.inFlight--;

@@ -161,7 +161,7 @@ export class V2RestEndpoint {
       checkBodyOperation(part, op);
       const mlrun = isMlrunBody(part);
       let wire = mlrun ? this.mlrunWire(model, version, part) : this.inferenceRequest(model, body.value);
-      completeCallOptions(req.call, call.headers, call.res, mlrun ? undefined : this.requestText(model, body));
+      completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
       if (mlrun) {
         req.call.form = 'mlrun';
         req.call.body = part;
