@@ -164,6 +164,16 @@ export class DataPlane {
     return router.member(member);
   }
 
+  /** The members of the router `name` (in order), or none when it is not a router or not ready. @internal */
+  routerMembers(name: string, version: string | undefined): readonly RouterMember[] {
+    try {
+      const router = this.lookup(name, version, 0).serving().instance;
+      return isModelRouter(router) ? router.members : [];
+    } catch {
+      return [];
+    }
+  }
+
   /** True when the model version (known, in any state) declares the custom operation `op`. @internal */
   hasOperation(name: string, version: string | undefined, op: string): boolean {
     return this.repository.get(name, version).operations.has(op);

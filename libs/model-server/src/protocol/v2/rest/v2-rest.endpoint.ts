@@ -8,6 +8,7 @@ import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
+import type { TensorSpec } from '../../../model/tensor.interface';
 import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
 import { logHttpFault } from '../../http/http-status.map';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
@@ -160,7 +161,7 @@ export class V2RestEndpoint {
       const part = this.requestPart(model, body.value);
       checkBodyOperation(part, op);
       const mlrun = isMlrunBody(part);
-      let wire = mlrun ? this.mlrunWire(model, version, part) : this.inferenceRequest(model, body.value);
+      let wire = mlrun ? this.mlrunWire(model, version, member, part) : this.inferenceRequest(model, body.value);
       completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
       if (mlrun) {
         req.call.form = 'mlrun';
@@ -178,11 +179,26 @@ export class V2RestEndpoint {
   }
 
   /** An MLRun request's rows as the model's v2 request, within the request limits. */
-  private mlrunWire(model: string, version: string | undefined, body: Parameters<typeof mlrunRequest>[0]): WireInferenceRequest {
-    const inputs = this.catalog.modelMetadata(model, version).inputs;
-    const wire = mlrunRequest(body, contentTarget(model, inputs, this.dataPlane.limits.maxTensorBytes));
+  private mlrunWire(model: string, version: string | undefined, member: string | undefined, body: Parameters<typeof mlrunRequest>[0]): WireInferenceRequest {
+    const wire = mlrunRequest(body, contentTarget(model, this.declaredInputs(model, version, member), this.dataPlane.limits.maxTensorBytes));
     checkRequestLimits(wire, this.dataPlane.limits);
     return wire;
+  }
+
+  /**
+   * The inputs rows are decoded for: the model's declared inputs; for a router that declares none, those of the
+   * member called (or of its first member that declares some), as the members are what reads them.
+   */
+  private declaredInputs(model: string, version: string | undefined, member: string | undefined): TensorSpec[] {
+    const inputs = this.catalog.modelMetadata(model, version).inputs;
+    if (inputs.length > 0) return inputs;
+    const members = this.dataPlane.routerMembers(model, version);
+    const candidates = member === undefined ? members : members.filter((m) => m.name === member);
+    for (const m of candidates) {
+      const declared = this.declaredInputs(m.model, m.version, undefined);
+      if (declared.length > 0) return declared;
+    }
+    return inputs;
   }
 
   /**
