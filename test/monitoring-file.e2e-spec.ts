@@ -1,19 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   ModelServer,
-  ModelServerModule,
   Operation,
   type InferenceRequest,
   type InferenceResult,
-  type ModelConfig,
   type RequestContext,
 } from 'nest-model-server';
-import { ModelServerMonitoringModule, type ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
+import { MLRUN_WHEN, monitoredApp, readRecords } from './helpers/monitoring-app';
 import { send } from './helpers/test-app';
 
 /** A model that logs feature rows (MLRun's logged_results) and adds statistics and metrics per request. */
@@ -38,26 +34,7 @@ class RowsModel extends ModelServer {
   }
 }
 
-async function monitoredApp(models: ModelConfig[], monitoring: ModelServerMonitoringOptions): Promise<NestFastifyApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ModelServerModule.forRoot({ models, serverName: 'model-server' }), ModelServerMonitoringModule.forRoot(monitoring)],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return app;
-}
-
-function readRecords(path: string): Record<string, any>[] {
-  const text = readFileSync(path, 'utf8');
-  expect(text.endsWith('\n')).toBe(true);
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line));
-}
-
-const WHEN = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
+const WHEN = MLRUN_WHEN;
 const fp32 = (id: string, data: number[]) => ({ id, inputs: [{ name: 'x', datatype: 'FP32', shape: [data.length], data }] });
 
 describe('monitoring to a JSON-lines file (MLRun records)', () => {
