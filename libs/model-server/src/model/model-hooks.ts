@@ -38,7 +38,8 @@ export function resolveHooks(model: ModelServer): ModelHooks {
   return {
     preprocess: preprocess === null ? null : preprocess.bind(model),
     validate: validate === null ? null : validate.bind(model),
-    predict: model.predict.bind(model),
+    // Plain values (PlainResult) travel as the result; the response encoder tells them from { outputs }.
+    predict: model.predict.bind(model) as ResultHook,
     explain: explain === null ? null : explain.bind(model),
     postprocess: postprocess === null ? null : postprocess.bind(model),
   };

@@ -1,4 +1,4 @@
-import type { InferenceRequest, InferenceResult } from './inference.interface';
+import type { InferenceRequest, InferenceResult, PlainResult } from './inference.interface';
 import type { ModelContext } from './model-context';
 import type { RequestContext } from './request-context';
 import type { TensorSpec } from './tensor.interface';
@@ -55,8 +55,12 @@ export abstract class ModelServer {
    */
   validate(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<void> {}
 
-  /** Runs the model. */
-  abstract predict(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult>;
+  /**
+   * Runs the model: `{ outputs: [...] }`, or plain values (MLRun's way: an array, one value per row, or an object
+   * of named values), which a v2 request gets as tensors of inferred datatypes and an MLRun request as they are.
+   * Plain values are for models run in process, without batching (worker threads and batches need `outputs`).
+   */
+  abstract predict(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult | PlainResult>;
 
   /** Shapes the model's result before it is checked and sent. */
   postprocess(result: InferenceResult, _ctx: RequestContext): MaybePromise<InferenceResult> {
