@@ -77,6 +77,13 @@ describe.each(DOORS)('MLRun clients (%s)', (door) => {
     }
   });
 
+  it('reads a large rows body (64 KiB and more) as a small one', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => TWO_ROWS[i % 2]);
+    const res = await send(app, 'POST', '/v2/models/ported/infer', { id: 'big', inputs: rows });
+    expect(res.status).toBe(200);
+    expect(res.body.outputs).toEqual(rows.map((_, i) => (i % 2 === 0 ? 0 : 2)));
+  });
+
   it('answers a model\'s tensors as plain values: one object keyed by output name', async () => {
     const res = await send(app, 'POST', '/v2/models/iris/infer', { id: 'r2', inputs: TWO_ROWS });
     expect(res.status).toBe(200);
