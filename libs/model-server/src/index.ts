@@ -29,6 +29,8 @@ export type {
   TextGeneration,
   TextGenerationInput,
   ChatMessage,
+  HttpCall,
+  PlainResult,
 } from './model';
 
 // Content types (a model's own codecs)

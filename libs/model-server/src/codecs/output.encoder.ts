@@ -97,3 +97,41 @@ export function encodeOutput(out: OutputTensor, where: string): Tensor {
   if (out.parameters !== undefined) tensor.parameters = out.parameters;
   return tensor;
 }
+
+/** The shape nested plain arrays give (lengths along the first element of each level), or undefined for others. */
+function nestedShape(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const shape: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe) && shape.length < 64) {
+    shape.push(probe.length);
+    if (probe.length === 0) return shape;
+    probe = probe[0];
+  }
+  if (ArrayBuffer.isView(probe) && !(probe instanceof DataView) && !(probe instanceof Uint8Array)) shape.push((probe as unknown as ArrayLike<unknown>).length);
+  return shape;
+}
+
+/** True when model code returned plain values (an array, a typed array or an object) rather than `{ outputs: [...] }`. @internal */
+export function isPlainResult(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || value instanceof DataView) return false;
+  return !Array.isArray((value as { outputs?: unknown }).outputs) || Array.isArray(value);
+}
+
+/**
+ * Plain values a model returned as output tensors: an array (nested by rows) or a typed array as one output
+ * `output-0`, an object as one output per key (a bare value is a scalar); datatypes inferred as for any output.
+ * Values that make no tensor (ragged rows, mixed types) are model errors (500) naming the output.
+ *
+ * @internal
+ */
+export function plainOutputs(value: unknown): Tensor[] {
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    return [encodeOutput({ name: 'output-0', shape: nestedShape(value), data: value as readonly unknown[] }, "output 'output-0'")];
+  }
+  const out: Tensor[] = [];
+  for (const [name, data] of Object.entries(value as Record<string, unknown>)) {
+    out.push(encodeOutput({ name, shape: nestedShape(data), data: data as readonly unknown[] }, `output '${name}'`));
+  }
+  return out;
+}

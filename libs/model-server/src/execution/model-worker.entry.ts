@@ -72,6 +72,7 @@ class ModelWorkerRuntime {
       await model.load();
       const hooks = resolveHooks(model);
       this.model = model;
+      // A worker sends tensors back: plain values (PlainResult) are refused by sendResult with the reason.
       this.predict = hooks.predict;
       this.predictStream = hooks.predictStream;
       this.send({

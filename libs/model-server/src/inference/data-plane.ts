@@ -26,6 +26,7 @@ import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import { isModelRouter } from '../routing/model-router.base';
 import { ROUTER_MEMBER_PARAMETER } from '../routing/router.constants';
+import type { RouterMember } from '../routing/router-member.interface';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
 import { alignLargeRawData } from '../codecs/raw-data.decoder';
@@ -154,11 +155,34 @@ export class DataPlane {
    * pinned to `member` by the `router_member` parameter, so it still runs through the router. A model that is not a
    * router, or a member the router does not have, is a 404; a router that is not ready a 503. @internal
    */
-  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): WireInferenceRequest {
+  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): { wire: WireInferenceRequest; member: RouterMember } {
+    const found = this.memberOf(name, version, member);
+    return { wire: { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } }, member: found };
+  }
+
+  /**
+   * The member `member` of the router `name` (the model and version it calls): a 404 when the model is not a router
+   * or has no such member, a 503 when the router is not ready. @internal
+   */
+  memberOf(name: string, version: string | undefined, member: string): RouterMember {
     const router = this.lookup(name, version, 0).serving().instance;
     if (!isModelRouter(router)) throw notARouter(name, member);
-    router.member(member);
-    return { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } };
+    return router.member(member);
+  }
+
+  /** The members of the router `name` (in order), or none when it is not a router or not ready. @internal */
+  routerMembers(name: string, version: string | undefined): readonly RouterMember[] {
+    try {
+      const router = this.lookup(name, version, 0).serving().instance;
+      return isModelRouter(router) ? router.members : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** True when the model version (known, in any state) declares the custom operation `op`. @internal */
+  hasOperation(name: string, version: string | undefined, op: string): boolean {
+    return this.repository.get(name, version).operations.has(op);
   }
 
   /**
@@ -211,7 +235,10 @@ export class DataPlane {
       return await body();
     } catch (err) {
       const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) f.trace.error = coded;
+      if (f.trace !== null) {
+        f.trace.error = coded;
+        f.trace.failedStage = f.stage;
+      }
       throw coded;
     } finally {
       this.close(f);
@@ -275,7 +302,7 @@ export class DataPlane {
       f.lap();
     }
     f.stage = 'encode';
-    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain');
+    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
     f.lap();
     if (trace !== null) trace.response = response;
     return response;
@@ -288,6 +315,7 @@ export class DataPlane {
     f.stage = 'decode';
     await this.decodeDeferred(wire);
     let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    if (f.call.body !== undefined) request.body = f.call.body;
     f.lap();
     if (hooks.preprocess !== null) {
       f.stage = 'preprocess';
@@ -334,7 +362,10 @@ export class DataPlane {
       source = executor.stream !== undefined ? executor.stream(request, f.ctx) : hooks.predictStream(request, f.ctx);
     } catch (err) {
       const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) f.trace.error = coded;
+      if (f.trace !== null) {
+        f.trace.error = coded;
+        f.trace.failedStage = f.stage;
+      }
       this.close(f);
       throw coded;
     }
@@ -346,6 +377,7 @@ export class DataPlane {
     const trace = f.trace;
     if (trace !== null) {
       trace.error = error;
+      if (error !== undefined) trace.failedStage = 'predict';
       trace.stream = stream.facts;
       trace.stages.predict = performance.now() - trace.start;
       const results = stream.results;
@@ -375,7 +407,9 @@ export class DataPlane {
     const op = ctx.op;
     if (input.wire !== undefined) await this.decodeDeferred(input.wire);
     const request: InferenceRequest =
-      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [], body: input.body };
+      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [] };
+    if (input.body !== undefined) request.body = input.body;
+    if (input.http !== undefined) request.http = input.http;
     f.lap();
     if (trace !== null) trace.request = request;
     f.stage = 'operation';

@@ -27,6 +27,8 @@ export interface Trace {
   stream?: StreamFacts;
   /** A stream's response (its parts assembled), made only if a subscriber reads the event's `response`. */
   assemble?: () => unknown;
+  /** The stage the request failed in, once admitted (undefined for one refused before it ran). */
+  failedStage?: Stage;
 }
 
 /** @internal */
@@ -70,7 +72,10 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     status: error === undefined ? 'ok' : 'error',
     request,
     // The client's text stands for the request only when no hook could have changed what the model got.
-    requestText: request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null ? call.requestText : undefined,
+    // A failed request's record shows what the client sent.
+    requestText: error !== undefined || (request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null) ? call.requestText : undefined,
+    form: call.form,
+    failedStage: trace.failedStage,
     rawRequest: trace.rawRequest,
     response: trace.response,
     errorCode: error?.code,

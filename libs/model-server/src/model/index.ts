@@ -2,7 +2,7 @@ export { DATATYPES } from './datatype';
 export { ByteStrings } from './byte-strings';
 export type { Datatype, TensorData, TensorDataMap, NumericTypedArray } from './datatype';
 export type { Tensor, AnyTensor, OutputTensor, RequestedOutput, TensorSpec, Parameters } from './tensor.interface';
-export type { InferenceRequest, InferenceResult, InferenceResponse } from './inference.interface';
+export type { InferenceRequest, InferenceResult, InferenceResponse, HttpCall, PlainResult } from './inference.interface';
 export { ModelState } from './model-state.enum';
 export { ModelServer, attachContext, BASE_HOOKS } from './model-server';
 export type { ModelClass, MaybePromise } from './model-server';

@@ -43,7 +43,8 @@ export function resolveHooks(model: ModelServer): ModelHooks {
   return {
     preprocess: preprocess === null ? null : preprocess.bind(model),
     validate: validate === null ? null : validate.bind(model),
-    predict: model.predict === BASE_HOOKS.predict && stream !== null ? (request, ctx) => collectResults(stream(request, ctx)) : model.predict.bind(model),
+    // Plain values (PlainResult) travel as the result; the response encoder tells them from { outputs }.
+    predict: model.predict === BASE_HOOKS.predict && stream !== null ? (request, ctx) => collectResults(stream(request, ctx)) : (model.predict.bind(model) as ResultHook),
     predictStream: stream,
     explain: explain === null ? null : explain.bind(model),
     postprocess: postprocess === null ? null : postprocess.bind(model),

@@ -1,4 +1,4 @@
-import type { InferenceRequest, InferenceResult } from './inference.interface';
+import type { InferenceRequest, InferenceResult, PlainResult } from './inference.interface';
 import type { ModelContext } from './model-context';
 import type { RequestContext } from './request-context';
 import type { TensorSpec } from './tensor.interface';
@@ -57,10 +57,13 @@ export abstract class ModelServer {
   validate(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<void> {}
 
   /**
-   * Runs the model. A model that only overrides {@link predictStream} gets one that runs the stream to its end
-   * and answers the whole result (`assembleResults`); a model with neither fails to load.
+   * Runs the model: `{ outputs: [...] }`, or plain values (MLRun's way: an array, one value per row, or an object
+   * of named values), which a v2 request gets as tensors of inferred datatypes and an MLRun request as they are.
+   * Plain values are for models run in process, without batching (worker threads and batches need `outputs`).
+   * A model that only overrides {@link predictStream} gets one that runs the stream to its end and answers the
+   * whole result (`assembleResults`); a model with neither fails to load.
    */
-  predict(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceResult> {
+  predict(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceResult | PlainResult> {
     throw new Error(`${this.constructor.name} does not implement predict()`);
   }
 

@@ -13,9 +13,9 @@ import { runInSlices, type SlicedWork } from '../time-slice.util';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../v2-json/v2-json.serializer';
 import { checkInferenceRequest } from '../v2-json/v2-request.schema';
 import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
-import { flattenRows, rowsInput } from './rows.util';
+import { rowsInput, rowsToInputs } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
-import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
+import { elementTexts, nestedJson, outputsJson, rowSize } from './tensor-text.util';
 import { invalidRequest } from '../../errors';
 
 const TYPE = 'application/json';
@@ -71,10 +71,7 @@ export class JsonContentCodec implements ContentCodec {
   }
 
   private rows(rows: readonly unknown[], target: ContentTarget, where: string): DecodedContent {
-    const input = rowsInput(target, TYPE);
-    const { shape, values } = flattenRows(rows, where);
-    const datatype = input.inferDatatype === true ? inferDatatype(values) : input.datatype;
-    return { request: { inputs: [{ name: input.name, datatype, shape, data: values }] }, format: 'rows' };
+    return { request: { inputs: rowsToInputs(rows, target, where, TYPE, false) }, format: 'rows' };
   }
 
   /**
@@ -150,17 +147,10 @@ const EMPTY = Buffer.alloc(0);
  */
 export function predictionsJson(response: InferenceResponse): string {
   const outputs = response.outputs;
-  if (outputs.length === 1) {
-    const t = outputs[0];
-    return nestedJson(elementTexts(t, 'json', `output '${t.name}'`), t.shape, 0);
-  }
-  const texts = outputs.map((t) => elementTexts(t, 'json', `output '${t.name}'`));
   const rows = outputs.length > 0 && outputs[0].shape.length > 0 ? outputs[0].shape[0] : -1;
-  const byRow = rows >= 0 && outputs.every((t) => t.shape.length > 0 && t.shape[0] === rows);
-  if (!byRow) {
-    const members = outputs.map((t, k) => `${JSON.stringify(t.name)}:${nestedJson(texts[k], t.shape, 0)}`);
-    return `{${members.join(',')}}`;
-  }
+  const byRow = outputs.length > 1 && rows >= 0 && outputs.every((t) => t.shape.length > 0 && t.shape[0] === rows);
+  if (!byRow) return outputsJson(outputs);
+  const texts = outputs.map((t) => elementTexts(t, 'json', `output '${t.name}'`));
   const keys = outputs.map((t) => JSON.stringify(t.name) + ':');
   const sizes = outputs.map((t) => rowSize(t.shape));
   const inner = outputs.map((t) => t.shape.slice(1));

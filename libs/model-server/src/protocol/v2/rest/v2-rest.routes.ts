@@ -57,12 +57,16 @@ export class V2RestRoutes {
     private readonly pipeline?: V2RoutePipeline,
   ) {}
 
-  /** Registers the `/v2` routes as an encapsulated plugin (its own body parser, error and 404 handlers). */
+  /**
+   * Registers the `/v2` routes as an encapsulated plugin (its own body parser, error and 404 handlers), and the
+   * table's few rows outside `/v2` (MLRun's `GET /`) as another, whose unknown paths stay the application's.
+   */
   register(app: FastifyInstance): void {
-    app.register(async (v2) => this.routes(v2), { prefix: V2_PREFIX });
+    app.register(async (v2) => this.routes(v2, V2_PREFIX), { prefix: V2_PREFIX });
+    if (V2_ROUTES.some((r) => !r.path.startsWith(V2_PREFIX))) app.register(async (root) => this.routes(root, ''));
   }
 
-  private routes(v2: FastifyInstance): void {
+  private routes(v2: FastifyInstance, prefix: string): void {
     const bodyLimit = this.settings.maxBodyBytes;
     v2.removeAllContentTypeParsers();
     const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done);
@@ -70,13 +74,14 @@ export class V2RestRoutes {
     v2.addContentTypeParser('application/json', bytes);
     v2.addContentTypeParser('*', bytes);
     v2.setErrorHandler(this.onError);
-    v2.setNotFoundHandler(this.onNotFound);
+    if (prefix !== '') v2.setNotFoundHandler(this.onNotFound);
     for (const route of V2_ROUTES) {
+      if (route.path.startsWith(V2_PREFIX) !== (prefix !== '')) continue;
       const handler = this.endpoint.handlers[route.handler];
       const pipeline = route.open === undefined ? this.pipeline : undefined;
       v2.route({
         method: route.method,
-        url: route.path.slice(V2_PREFIX.length) || '/',
+        url: route.path.slice(prefix.length) || '/',
         config: { v2: route.handler } satisfies V2RouteConfig,
         ...(route.body === 'json' ? { onRequest: requireJsonType } : {}),
         handler:

@@ -14,7 +14,9 @@ export type V2Handler =
   | 'memberInfer'
   | 'generate'
   | 'generateStream'
-  | 'operation';
+  | 'operation'
+  | 'modelPost'
+  | 'memberOperation';
 
 /** The schema a documented answer or request body refers to (OpenAPI components). @internal */
 export type V2Schema = 'InferenceRequest' | 'InferenceResponse' | 'ModelMetadata' | 'RepositoryIndexRequest' | 'GenerateRequest' | 'GenerateResponse' | 'Any';
@@ -137,6 +139,45 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
     },
     {
       method: 'POST',
+      path: base,
+      handler: 'modelPost',
+      body: 'v2',
+      doc: {
+        summary: 'MLRun\'s model route: the body\'s "operation" (infer, explain or a custom one) runs; infer when it names none',
+        tag,
+        body: infer,
+        ok: 'Any',
+        answers: { '200': 'the operation\'s answer', ...INFER_ANSWERS },
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/predict`,
+      handler: 'infer',
+      body: 'v2',
+      doc: { summary: 'Inference (MLRun\'s name for it)', tag, body: infer, ok: 'InferenceResponse', answers: { '200': 'the inference response', ...INFER_ANSWERS } },
+    },
+    {
+      method: 'POST',
+      path: `${base}/:member/:op`,
+      handler: 'memberOperation',
+      body: 'v2',
+      doc: {
+        summary: 'Any operation of one member of a router (explain, custom operations), answered by the member',
+        tag,
+        body: { schema: 'Any', required: false },
+        ok: 'Any',
+        answers: { '200': 'the member\'s answer', ...INFER_ANSWERS, '404': 'not a router, unknown member or operation' },
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/:member/:op`,
+      handler: 'memberOperation',
+      doc: { summary: 'Readiness (ready) or a custom operation of one member of a router', tag, ok: 'Any', answers: { '200': 'the member\'s answer', '404': 'not a router, unknown member or operation', '503': 'not ready' } },
+    },
+    {
+      method: 'POST',
       path: `${base}/:op`,
       handler: 'operation',
       body: 'v2',
@@ -149,6 +190,15 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
 /** Every route of the v2 REST API. @internal */
 export const V2_ROUTES: readonly V2Route[] = [
   { method: 'GET', path: V2_PREFIX, handler: 'serverMetadata', doc: { summary: 'Server metadata', tag: 'server', answers: { '200': 'name, version, extensions' } } },
+  // MLRun's health routes answer the server's metadata; open like the other health routes.
+  { method: 'GET', path: '/', handler: 'serverMetadata', open: 'health', doc: { summary: 'Server metadata (MLRun\'s health route)', tag: 'server', answers: { '200': 'name, version, extensions' } } },
+  {
+    method: 'GET',
+    path: `${V2_PREFIX}/health`,
+    handler: 'serverMetadata',
+    open: 'health',
+    doc: { summary: 'Server metadata (MLRun\'s health route)', tag: 'server', answers: { '200': 'name, version, extensions' } },
+  },
   { method: 'GET', path: `${V2_PREFIX}/health/live`, handler: 'live', open: 'health', doc: { summary: 'Liveness', tag: 'server', answers: { '200': '{"live":true}' } } },
   {
     method: 'GET',
