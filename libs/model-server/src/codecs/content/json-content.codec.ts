@@ -3,7 +3,6 @@ import type { InferenceResponse } from '../../model/inference.interface';
 import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
 import { decodeDeferredData } from '../deferred-data.decoder';
 import { inferDeferredDatatype } from '../deferred-datatype.util';
-import { inferDatatype } from '../output.encoder';
 import { DeferredTensorData } from '../deferred-tensor-data';
 import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
 import { ROWS_SPANS } from '../json-body.scanner';
