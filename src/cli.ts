@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelFaultGuard, ModelRepository } from 'nest-model-server';
 import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
-import { flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
+import { KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
@@ -13,7 +14,7 @@ import { startTracing } from './tracing';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
-Serves the models listed in a config file over the KServe v2 / Open Inference Protocol.
+Serves the models listed in a config file, or a model folder, over the KServe v2 / Open Inference Protocol.
 
 Options:
 ${optionsHelp()}
@@ -24,6 +25,10 @@ SageMaker serving contract (GET /ping, POST /invocations, GET /execution-paramet
   SAGEMAKER_BIND_TO_PORT               the HTTP port, over --port and PORT (set by SageMaker in its containers)
   SAGEMAKER_MODEL_SERVER_TIMEOUT       seconds an invocation may take before it answers 504
   SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT response type when a request sends no Accept
+  SAGEMAKER_MULTI_MODEL=true           multi-model endpoint: POST/GET /models, GET/DELETE /models/{name},
+                                       POST /models/{name}/invoke (model folders loaded at run time; one worker)
+  SAGEMAKER_MULTI_MODEL_MAX_MODELS     models loaded at once past which POST /models answers 507 (0: no limit)
+  SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB  resident memory (MiB) at which POST /models answers 507 (0: no limit)
 `;
 
 /** The bundled samples' config, used when neither --config nor CONFIG is given. */
@@ -56,9 +61,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   }
-  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig());
+  const config = loadServerConfig(flagsOf(values), process.env, samplesConfig(), [KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR].find((dir) => existsSync(dir)));
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config.workers, config.shutdownGraceMs);
+    runPrimary(config.workers, config.shutdownDelayMs + config.shutdownGraceMs);
     return -1;
   }
   // Faults that escape model code outside requests are logged with the model named and counted (a model that keeps
@@ -71,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   const tracing = config.tracing === false ? undefined : startTracing(config.tracing);
   const app = await startServer(config);
   faults.watch(app.get(ModelRepository));
-  installGracefulShutdown(app, config.shutdownGraceMs, process.exit, tracing?.shutdown);
+  installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs, flushTraces: tracing?.shutdown });
   if (cluster.isWorker) joinCluster(app);
   process.stdout.write(`nest-model-server listening on http://${config.host}:${config.port} (${config.options.models.length} models, pid ${process.pid})\n`);
   return -1; // keep running

@@ -11,9 +11,10 @@ const REPORT_EVERY_MS = 250;
 /**
  * `--workers N`: the primary process forks N server processes that share the listening ports (Node cluster),
  * replaces a process that dies, and tells every process whether all N are ready; each process is ready only
- * when all are. SIGTERM / SIGINT are passed on; the primary exits 0 once every process has exited.
+ * when all are. SIGTERM / SIGINT are passed on; the primary exits 0 once every process has exited (or kills them
+ * `stopMs` + 5 s after the signal: their shutdown delay and grace period).
  */
-export function runPrimary(workers: number, graceMs: number): void {
+export function runPrimary(workers: number, stopMs: number): void {
   const logger = new Logger('Cluster');
   const readiness = new Map<number, boolean>();
   let stopping = false;
@@ -62,7 +63,7 @@ export function runPrimary(workers: number, graceMs: number): void {
     setTimeout(() => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
       process.exit(1);
-    }, graceMs + 5000).unref();
+    }, stopMs + 5000).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -5,30 +5,35 @@ import { ModelRepository } from 'nest-model-server';
 /** The longest the spans still queued may take to be sent at shutdown (a collector that does not answer is not waited for). */
 const TRACE_FLUSH_TIMEOUT_MS = 5000;
 
+/** How the server stops. */
+export interface ShutdownTimes {
+  /** Milliseconds in-flight requests get to finish once the server stops taking work. */
+  graceMs: number;
+  /**
+   * Milliseconds between SIGTERM and the server no longer taking work: readiness is off at once, requests are
+   * still taken and served meanwhile, so that Kubernetes removes the pod from its endpoints before the server
+   * closes. SIGINT (an interactive stop) skips it.
+   */
+  delayMs: number;
+  /** Sends the spans still queued, once the application closed (at most {@link TRACE_FLUSH_TIMEOUT_MS}). */
+  flushTraces?: () => Promise<void>;
+}
+
 /**
- * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; the application closes (REST and gRPC
- * stop taking new work and let in-flight requests finish, the monitoring record pipeline flushes, every model's `unload`
- * runs), then the spans still queued are sent (`flushTraces`, at most {@link TRACE_FLUSH_TIMEOUT_MS}); after
- * `graceMs` the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
+ * Graceful shutdown on SIGTERM / SIGINT: readiness turns false at once; on SIGTERM, requests are still served for
+ * `delayMs`; then the application closes (REST and gRPC stop taking new work and let in-flight requests finish,
+ * the monitoring record pipeline flushes, every model's `unload` runs), then the spans still queued are sent;
+ * `graceMs` later the remaining connections are cut. Exits 0 when done. A second signal exits at once (1).
  */
-export function installGracefulShutdown(
-  app: NestFastifyApplication,
-  graceMs: number,
-  exit: (code: number) => void = process.exit,
-  flushTraces?: () => Promise<void>,
-): void {
+export function installGracefulShutdown(app: NestFastifyApplication, times: ShutdownTimes, exit: (code: number) => void = process.exit): void {
   const logger = new Logger('Shutdown');
+  const repository = app.get(ModelRepository);
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting without waiting`);
-      exit(1);
-      return;
-    }
-    stopping = true;
-    logger.log(`${signal}: not ready any more; draining in-flight requests (up to ${graceMs} ms)`);
+  const close = (): void => {
+    const { graceMs } = times;
+    logger.log(`draining in-flight requests (up to ${graceMs} ms)`);
     // Unloading waits for the requests still running on each model, but not past the grace period.
-    app.get(ModelRepository).beginShutdown(Date.now() + graceMs);
+    repository.beginShutdown(Date.now() + graceMs);
     const force = setTimeout(() => {
       logger.warn(`grace period of ${graceMs} ms over: closing the remaining connections`);
       app.getHttpServer().closeAllConnections();
@@ -37,7 +42,7 @@ export function installGracefulShutdown(
     app.close().then(
       async () => {
         clearTimeout(force);
-        if (flushTraces !== undefined) await flushWithin(flushTraces, TRACE_FLUSH_TIMEOUT_MS, logger);
+        if (times.flushTraces !== undefined) await flushWithin(times.flushTraces, TRACE_FLUSH_TIMEOUT_MS, logger);
         logger.log('stopped');
         exit(0);
       },
@@ -46,6 +51,23 @@ export function installGracefulShutdown(
         exit(1);
       },
     );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      exit(1);
+      return;
+    }
+    stopping = true;
+    repository.withdrawReadiness();
+    const delayMs = signal === 'SIGTERM' ? times.delayMs : 0;
+    if (delayMs === 0) {
+      logger.log(`${signal}: not ready any more`);
+      close();
+      return;
+    }
+    logger.log(`${signal}: not ready any more; still serving for ${delayMs} ms while endpoints are removed`);
+    setTimeout(close, delayMs);
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

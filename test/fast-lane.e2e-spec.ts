@@ -313,10 +313,12 @@ describe('the fast lane', () => {
     try {
       const events: InferenceEvent[] = [];
       const sub = other.app.get(InferenceEventStream).events$.subscribe((e) => events.push(e));
-      const noId = '{"inputs": [{"name":"x","datatype":"FP32","shape":[2,2],"data":[[0.1234567891,2],[3,4]]}]}';
-      const pretty = JSON.stringify(JSON.parse(ECHO), null, 2);
+      // Tensors that are no batch of rows (a 2-D [rows, features] first input is logged as feature rows instead).
+      const flat = JSON.stringify({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [5.1, 3.5, 1.4] }] });
+      const noId = '{"inputs": [{"name":"x","datatype":"FP32","shape":[1,2,2],"data":[[[0.1234567891,2],[3,4]]]}]}';
+      const pretty = JSON.stringify(JSON.parse(flat), null, 2);
       const sum = '{"id":"s-1","inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[1.5,2]}]}';
-      for (const [path, body] of [['/v2/models/echo/infer', ECHO], ['/v2/models/echo/infer', noId], ['/v2/models/echo/infer', pretty], ['/v2/models/sum/infer', sum]]) {
+      for (const [path, body] of [['/v2/models/echo/infer', flat], ['/v2/models/echo/infer', noId], ['/v2/models/echo/infer', pretty], ['/v2/models/sum/infer', sum]]) {
         expect((await other.call('POST', path, body)).status).toBe(200);
       }
       sub.unsubscribe();
@@ -324,15 +326,15 @@ describe('the fast lane', () => {
       await other.app.close(); // flushes the monitoring pipe
       expect(other.seenByFastify).toEqual([]);
       // The event carries the text only when the model has no preprocess/validate hook.
-      expect(events.map((e) => e.requestText)).toEqual([ECHO, noId, pretty, undefined]);
+      expect(events.map((e) => e.requestText)).toEqual([flat, noId, pretty, undefined]);
       const requests = bodies.map((b) => JSON.parse(b).request);
       const generated = events[1].id;
       // As sent: the client's digits and nesting, the generated id put first when the client sent none.
-      expect(bodies[0]).toContain(`"request":${ECHO},"op":"infer"`);
+      expect(bodies[0]).toContain(`"request":${flat},"op":"infer"`);
       expect(bodies[1]).toContain(`"request":{"id":"${generated}",${noId.slice(1)},"op":"infer"`);
       // A body with line breaks would split a JSON-lines record: the decoded request is written out instead.
       expect(bodies[2]).not.toContain('\n');
-      expect(requests[2]).toEqual({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [5.1, 3.5, 1.4] }] });
+      expect(requests[2]).toEqual({ id: 'r-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [5.1, 3.5, 1.4] }] });
       // After preprocess/validate: the request the model got, written from its tensors.
       expect(requests[3]).toEqual({ id: 's-1', inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1.5, 2] }] });
     } finally {

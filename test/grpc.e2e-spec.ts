@@ -375,7 +375,7 @@ describe('gRPC inference.GRPCInferenceService', () => {
         });
       try {
         const list = await ask({ list_services: '*' });
-        expect(list.list_services_response.service.map((s: Message) => s.name)).toContain('inference.GRPCInferenceService');
+        expect(list.list_services_response.service.map((s: Message) => s.name)).toEqual(expect.arrayContaining(['inference.GRPCInferenceService', 'grpc.health.v1.Health']));
         const file = await ask({ file_containing_symbol: 'inference.GRPCInferenceService' });
         const descriptors = Buffer.concat(file.file_descriptor_response.file_descriptor_proto).toString('latin1');
         for (const name of ['ModelInfer', 'ModelStreamInfer', 'RepositoryIndex', 'raw_input_contents', 'uint64_param']) expect(descriptors).toContain(name);

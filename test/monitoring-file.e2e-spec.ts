@@ -1,19 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   ModelServer,
-  ModelServerModule,
   Operation,
   type InferenceRequest,
   type InferenceResult,
-  type ModelConfig,
   type RequestContext,
 } from 'nest-model-server';
-import { ModelServerMonitoringModule, type ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
+import { MLRUN_WHEN, monitoredApp, readRecords } from './helpers/monitoring-app';
 import { send } from './helpers/test-app';
 
 /** A model that logs feature rows (MLRun's logged_results) and adds statistics and metrics per request. */
@@ -38,26 +34,7 @@ class RowsModel extends ModelServer {
   }
 }
 
-async function monitoredApp(models: ModelConfig[], monitoring: ModelServerMonitoringOptions): Promise<NestFastifyApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [ModelServerModule.forRoot({ models, serverName: 'model-server' }), ModelServerMonitoringModule.forRoot(monitoring)],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return app;
-}
-
-function readRecords(path: string): Record<string, any>[] {
-  const text = readFileSync(path, 'utf8');
-  expect(text.endsWith('\n')).toBe(true);
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((line) => JSON.parse(line));
-}
-
-const WHEN = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
+const WHEN = MLRUN_WHEN;
 const fp32 = (id: string, data: number[]) => ({ id, inputs: [{ name: 'x', datatype: 'FP32', shape: [data.length], data }] });
 
 describe('monitoring to a JSON-lines file (MLRun records)', () => {
@@ -67,11 +44,12 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('100 valid and 5 invalid requests give exactly 105 records, ids and fields as MLRun reads them', async () => {
+  it('100 valid and 5 invalid requests give exactly 105 records (client errors logged when asked), ids and fields as MLRun reads them', async () => {
     const path = join(dir, 'echo.jsonl');
     const app = await monitoredApp([{ name: 'echo', model: EchoFixture, versions: [{ version: '1' }, { version: '2' }] }], {
       logStream: `file://${path}`,
       processMetrics: false,
+      logClientErrors: true,
     });
     const started = Date.now();
     for (let i = 0; i < 100; i++) {
@@ -96,7 +74,7 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
     const ok = records.filter((r) => r.error === undefined);
     expect(ok.map((r) => r.request.id)).toEqual(Array.from({ length: 100 }, (_, i) => `ok-${i}`));
     const first = ok[0];
-    expect(Object.keys(first)).toEqual(['class', 'model_class', 'worker', 'model', 'version', 'host', 'function_uri', 'request', 'op', 'resp', 'when', 'microsec']);
+    expect(Object.keys(first)).toEqual(['class', 'model_class', 'worker', 'model', 'version', 'host', 'function_uri', 'endpoint_id', 'request', 'op', 'resp', 'when', 'microsec']);
     expect(first).toMatchObject({
       class: 'EchoFixture',
       model_class: 'EchoFixture',
@@ -116,7 +94,7 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
     const failed = records.filter((r) => r.error !== undefined);
     expect(failed).toHaveLength(5);
     for (const r of failed) {
-      expect(Object.keys(r)).toEqual(['class', 'model_class', 'worker', 'model', 'version', 'host', 'function_uri', 'request', 'op', 'when', 'error', 'error_code']);
+      expect(Object.keys(r)).toEqual(['class', 'model_class', 'worker', 'model', 'version', 'host', 'function_uri', 'endpoint_id', 'request', 'op', 'when', 'error', 'error_code']);
       expect(r).toMatchObject({ model: 'echo', version: '1', op: 'infer', error_code: 'INVALID_REQUEST' });
       expect(r.when).toMatch(WHEN);
       expect(typeof r.request.id).toBe('string');
@@ -147,7 +125,10 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
     expect((await send(app, 'POST', '/v2/models/buggy/infer', fp32('b1', [1]))).status).toBe(500);
     expect((await send(app, 'POST', '/v2/models/sum/infer', fp32('neg', [-1]))).status).toBe(400);
     await app.close();
-    const [rows, explain, op, bug, invalid] = readRecords(path);
+    // No record for the custom operation nor for the request its model's validate refused (a client's mistake).
+    const records = readRecords(path);
+    expect(records.map((r) => r.op)).toEqual(['infer', 'explain', 'infer']);
+    const [rows, explain, bug] = records;
 
     expect(rows).toEqual({
       class: 'RowsModel',
@@ -157,6 +138,7 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
       version: 'v2',
       host: 'pod-abc',
       function_uri: 'fraud/serving:latest',
+      endpoint_id: expect.stringMatching(/^[0-9a-f]{40}$/),
       labels: { team: 'risk', tier: 'gold' },
       request: { id: 'r1', inputs: [[1, 2], [3, 4]] },
       op: 'infer',
@@ -170,10 +152,8 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
     expect(explain).toMatchObject({ model: 'sum', version: '', op: 'explain', resp: { outputs: [{ name: 'contributions', data: [1, 2] }] } });
     expect(explain.labels).toBeUndefined();
     expect(explain.metrics).toBeUndefined();
-    expect(op).toMatchObject({ op: 'describe', request: { inputs: [], body: { anything: true } }, resp: { kind: 'rows', at: '1970-01-01T00:00:00.000Z' } });
     expect(bug).toMatchObject({ model: 'buggy', op: 'infer', error_code: 'MODEL_ERROR', request: { id: 'b1' } });
     expect(bug.error).toMatch(/reading 'weights'/);
-    expect(invalid).toMatchObject({ model: 'sum', error_code: 'INVALID_REQUEST', error: 'x must not hold negative values', request: { id: 'neg' } });
   });
 
   it('samples every Nth success per model but never a failure; records carry the weight', async () => {
@@ -188,7 +168,8 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
       ['s-4', 25, 4],
       ['s-8', 25, 4],
     ]);
-    expect(records.filter((r) => r.error)).toHaveLength(3);
+    // Refused bodies are client mistakes: counted in metrics, no record unless logClientErrors.
+    expect(records.filter((r) => r.error)).toHaveLength(0);
   });
 
   it('refuses a file it cannot open at boot, and a stream URL it does not know, with the setting to fix', async () => {

@@ -105,7 +105,7 @@ describe('VotingEnsemble over the Iris forests', () => {
   });
   afterAll(() => app.close());
 
-  it("answers, on the whole Iris data set, the majority of its members' answers (ties to the first member)", async () => {
+  it("answers, on the whole Iris data set, the majority of its members' answers (ties to the lowest, as MLRun)", async () => {
     const rows = getNumbers();
     const members = ['iris', 'iris-b', 'iris-c'];
     const answers: string[][] = [];
@@ -119,7 +119,7 @@ describe('VotingEnsemble over the Iris forests', () => {
       const counts = new Map<string, number>();
       for (const v of votes) counts.set(v, (counts.get(v) ?? 0) + 1);
       const best = Math.max(...counts.values());
-      return votes.find((v) => counts.get(v) === best)!;
+      return votes.filter((v) => counts.get(v) === best).sort()[0];
     });
     const res = await send(app, 'POST', '/v2/models/iris-ensemble/infer', irisRequest(rows));
     expect(res.status).toBe(200);
@@ -152,7 +152,8 @@ describe('VotingEnsemble over the Iris forests', () => {
     const direct = await send(app, 'POST', '/v2/models/iris-c/infer', irisRequest(rows));
     const routed = await send(app, 'POST', '/v2/models/iris-ensemble/iris-c/infer', irisRequest(rows));
     expect(routed.status).toBe(200);
-    expect(routed.body.model_name).toBe('iris-ensemble');
+    // Answered as the member (MLRun's member route), through the router (its parameter names the member).
+    expect(routed.body.model_name).toBe('iris-c');
     expect(routed.body.parameters).toEqual({ router_member: 'iris-c' });
     expect(routed.body.outputs).toEqual(direct.body.outputs);
   });
@@ -221,8 +222,8 @@ describe('routers over fixture models', () => {
   });
   afterAll(() => app.close());
 
-  it('votes by majority, element by element, and breaks ties towards the first member', async () => {
-    // rows: a=[1,1,2], b=[2,3,2], c=[3,3,1] → row 0 is a three-way tie (a's 1), row 1 → 3, row 2 → 2
+  it('votes by majority, element by element, and breaks ties towards the lowest class (as MLRun)', async () => {
+    // rows: a=[1,1,2], b=[2,3,2], c=[3,3,1] → row 0 is a three-way tie (the lowest, 1), row 1 → 3, row 2 → 2
     const res = await send(app, 'POST', '/v2/models/vote/infer', ROW);
     expect(res.status).toBe(200);
     expect(output(res.body, 'class')).toEqual([1n, 3n, 2n].map(Number));
@@ -242,11 +243,12 @@ describe('routers over fixture models', () => {
     const v1 = await send(app, 'POST', '/v2/models/vote-versions/versions/1/infer', ROW);
     const v2 = await send(app, 'POST', '/v2/models/vote-versions/versions/2/infer', ROW);
     expect(output(v1.body, 'class')).toEqual([1, 1, 2]);
-    expect(output(v2.body, 'class')).toEqual([2, 3, 2]);
+    expect(output(v2.body, 'class')).toEqual([2, 3, 1]); // b=[2,3,2], c=[3,3,1]: rows 0 and 2 tie, the lowest wins
     expect(v2.body.model_version).toBe('2');
     const pinned = await send(app, 'POST', '/v2/models/vote-versions/versions/2/c/infer', ROW);
     expect(pinned.status).toBe(200);
-    expect(pinned.body).toMatchObject({ model_name: 'vote-versions', model_version: '2', parameters: { member: 'c', router_member: 'c' } });
+    expect(pinned.body).toMatchObject({ model_name: 'c', parameters: { member: 'c', router_member: 'c' } });
+    expect(pinned.body.model_version).toBeUndefined();
     const notMember = await send(app, 'POST', '/v2/models/vote-versions/versions/1/c/infer', ROW);
     expect(notMember.status).toBe(404);
   });
@@ -266,8 +268,8 @@ describe('routers over fixture models', () => {
   it('leaves a failing member out when told to, and reports it', async () => {
     const res = await send(app, 'POST', '/v2/models/tolerant/infer', { ...ROW, parameters: { return_members: true } });
     expect(res.status).toBe(200);
-    // a=[1,1,2], c=[3,3,1]: every row ties, the first member wins
-    expect(output(res.body, 'class')).toEqual([1, 1, 2]);
+    // a=[1,1,2], c=[3,3,1]: every row ties, the lowest class wins
+    expect(output(res.body, 'class')).toEqual([1, 1, 1]);
     expect(res.body.parameters.failed_members).toEqual({ broken: expect.stringMatching(BROKEN_MEMBER) });
     expect(res.body.parameters.members.broken).toEqual({ error: expect.stringMatching(BROKEN_MEMBER), code: 'MODEL_ERROR' });
     expect(res.body.parameters.members.a.outputs[0]).toEqual({ name: 'class', datatype: 'INT64', shape: [3], data: [1, 1, 2] });
@@ -397,7 +399,7 @@ sagemaker: false
       'unknown router "Majority"; the routers are VotingEnsemble, ParallelRun, TrafficSplit',
     );
     expect(() => loadServerConfig({}, {}, config('both.yaml', `models:\n  - { name: r, router: ParallelRun, module: ${echo} }\n`))).toThrow(
-      'models[0] (r): give "router" (a built-in router) or "module" (your class), not both',
+      'models[0] (r): give one of "module" (your class), "folder" (a model folder) or "router" (a built-in router)',
     );
   });
 });

@@ -18,7 +18,7 @@ describe('the samples server (npm start)', () => {
   it('is ready with every sample model loaded', async () => {
     expect((await send(app, 'GET', '/v2/health/ready')).status).toBe(200);
     const names = (await send(app, 'GET', '/v2/models')).body.models.map((m: { name: string }) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['echo', 'iris', 'scorecard']));
+    expect(names).toEqual(expect.arrayContaining(['echo', 'iris', 'scorecard', 'textgen']));
   });
 
   it('echo answers on both versions', async () => {
@@ -48,5 +48,17 @@ describe('the samples server (npm start)', () => {
     const res = await send(app, 'POST', '/v2/models/scorecard/weights');
     expect(res.status).toBe(200);
     expect(res.body).toHaveProperty('coefficients');
+  });
+
+  it('textgen streams words over generate_stream and the OpenAI routes, and answers whole on /generate', async () => {
+    const body = { text_input: 'Alice was', parameters: { max_tokens: 4, seed: 1, delay_ms: 0 } };
+    const whole = await send(app, 'POST', '/v2/models/textgen/generate', body);
+    expect(whole.status).toBe(200);
+    expect(whole.body.text_output.trim().split(' ')).toHaveLength(4);
+    const streamed = await send(app, 'POST', '/v2/models/textgen/generate_stream', body);
+    const events = String(streamed.body).split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events.map((e) => JSON.parse(e.slice(6)).text_output).join('')).toBe(whole.body.text_output);
+    const models = await send(app, 'GET', '/openai/v1/models');
+    expect(models.body.data.map((m: { id: string }) => m.id)).toEqual(['textgen']);
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { http, startCli } from './helpers/cli-process';
+import { HealthClient, InferenceClient } from './helpers/grpc-client';
 
 const CONFIG = join(__dirname, 'fixtures', 'slow-models.yaml');
 const STUBBORN_CONFIG = join(__dirname, 'fixtures', 'fault-models.yaml');
@@ -57,4 +58,44 @@ describe('graceful shutdown of the real process', () => {
     expect((await pending).status).toBe(0); // connection cut at the end of the grace period
     expect(cli.output()).toMatch(/model 'stubborn'.*1 request\(s\) still running after \d+ ms \(the shutdown grace period\): the unload releases the instance anyway/);
   }, 40000);
+});
+
+describe('the shutdown delay (SHUTDOWN_DELAY_MS): endpoints are removed before the server stops taking work', () => {
+  const echoBody = JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: [7] }] });
+
+  it('SIGTERM: not ready at once on REST and gRPC, a request sent 50 ms later is served, then the server drains and exits 0', async () => {
+    const cli = await startCli(['--config', CONFIG], { SHUTDOWN_DELAY_MS: '3000' });
+    const health = new HealthClient(cli.grpcPort);
+    const grpc = new InferenceClient(cli.grpcPort);
+    try {
+      const started = Date.now();
+      cli.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 50));
+      const answer = await http(cli.port, 'POST', '/v2/models/echo/infer', echoBody);
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body).outputs[0].data).toEqual([7]);
+      expect((await http(cli.port, 'GET', '/v2/health/ready')).status).toBe(503);
+      expect((await http(cli.port, 'GET', '/v2/models/echo/ready')).status).toBe(503);
+      expect((await http(cli.port, 'GET', '/v2/health/live')).status).toBe(200);
+      expect(await health.check('')).toBe('NOT_SERVING');
+      expect(await grpc.call('ServerReady', {})).toEqual({ ready: false });
+      const viaGrpc = await grpc.call('ModelInfer', { model_name: 'echo', inputs: [{ name: 'x', datatype: 'INT32', shape: [1], contents: { int_contents: [7] } }] });
+      expect(viaGrpc.model_name).toBe('echo');
+      expect(Date.now() - started).toBeLessThan(3000); // all of it within the delay
+      expect(await cli.exited).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      expect(cli.output()).toMatch(/SIGTERM: not ready any more; still serving for 3000 ms/);
+    } finally {
+      health.close();
+      grpc.close();
+    }
+  });
+
+  it('SIGINT (an interactive stop) does not wait', async () => {
+    const cli = await startCli(['--config', CONFIG], { SHUTDOWN_DELAY_MS: '20000' });
+    const started = Date.now();
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
 });

@@ -135,6 +135,19 @@ describe('tracing (OpenTelemetry SDK registered, spans to an in-memory exporter)
     expect(server.parentSpanContext).toBeUndefined();
   });
 
+  it('names the route of MLRun\'s /predict and of KServe\'s v1 :predict on their server spans, continuing the caller', async () => {
+    await send(t.app, 'POST', '/v2/models/echo/predict', x());
+    expect(only(spans().filter((s) => s.kind === SpanKind.SERVER)).name).toBe('POST /v2/models/:model/predict');
+    exporter.reset();
+    const answer = await send(t.app, 'POST', '/v1/models/echo:predict', { instances: [[1, 2]] }, { traceparent: TRACEPARENT });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-`));
+    const server = only(spans().filter((s) => s.kind === SpanKind.SERVER));
+    expect(server.name).toBe('POST /v1/models/{model}:predict');
+    expect(server.spanContext().traceId).toBe(TRACE_ID);
+    expect(spans().some((s) => s.name === 'predict' && s.parentSpanContext?.spanId === server.spanContext().spanId)).toBe(true);
+  });
+
   it('records a failure on the stage that failed and on the server span, with its status', async () => {
     const answer = await send(t.app, 'POST', '/v2/models/failing/infer', x(), { traceparent: TRACEPARENT });
     expect(answer.status).toBe(500);

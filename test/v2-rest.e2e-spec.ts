@@ -109,8 +109,16 @@ describe.each(DOORS)('v2 REST protocol (%s)', (door) => {
     });
 
     it('an undeclared operation is 404', async () => {
-      const res = await send(app, 'POST', `${base}/predict`, fp32([1]));
+      const res = await send(app, 'POST', `${base}/score`, fp32([1]));
       expect(res.status).toBe(404);
+    });
+
+    it('predict and the bare model route are infer (MLRun\'s routes), with the v2 answer', async () => {
+      const infer = await send(app, 'POST', `${base}/infer`, fp32([1]));
+      for (const path of [`${base}/predict`, base]) {
+        const res = await send(app, 'POST', path, fp32([1]));
+        expect([res.status, res.body.outputs, res.body.model_version]).toEqual([200, infer.body.outputs, infer.body.model_version]);
+      }
     });
   });
 
@@ -147,7 +155,8 @@ describe.each(DOORS)('v2 REST protocol (%s)', (door) => {
     it('a declared operation gets a v2 body decoded, or any other body as request.body', async () => {
       const v2 = await send(app, 'POST', `${base}/stats`, fp32([1]));
       expect(v2.status).toBe(200);
-      expect(v2.body).toMatchObject({ inputs: 1, body: null, version: version ?? null });
+      // The whole body too, as MLRun's op_<name>(event) gets it.
+      expect(v2.body).toMatchObject({ inputs: 1, body: fp32([1]), version: version ?? null });
       const other = await send(app, 'POST', `${base}/stats`, { question: 'how many?' });
       expect(other.body).toMatchObject({ inputs: 0, body: { question: 'how many?' } });
       const none = await send(app, 'GET', `${base}/stats`);
@@ -165,7 +174,7 @@ describe.each(DOORS)('v2 REST protocol (%s)', (door) => {
       expect([res.status, res.body]).toEqual([400, { error: 'refused on purpose' }]);
     });
 
-    it.each(['secret', 'load', 'predict', 'constructor', '__proto__', 'toString', 'unload', 'hasOwnProperty'])(
+    it.each(['secret', 'load', 'constructor', '__proto__', 'toString', 'unload', 'hasOwnProperty'])(
       'nothing but declared operations is reachable: %s is 404',
       async (name) => {
         const res = await send(app, 'POST', `${base}/${name}`, {});

@@ -93,7 +93,7 @@ export class ScorecardModel extends ModelServer {
   }
 
   /** Reads the four input tensors into applicant rows and their normalized features. */
-  preprocess(request: InferenceRequest, ctx: RequestContext): InferenceRequest {
+  preprocess(request: InferenceRequest, ctx: RequestContext): InferenceRequest | Promise<InferenceRequest> {
     if (ctx.op !== 'infer' && ctx.op !== 'explain') return request;
     const age = column(request, 'age', 'INT32');
     const income = column(request, 'income', 'FP64');

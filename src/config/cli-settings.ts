@@ -4,6 +4,10 @@ import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS } from '../../libs/model-server/s
 interface CliSetting {
   /** `--name` as parseArgs takes it (a boolean flag takes no value). */
   flag: string;
+  /** False for a setting the config file cannot hold (where the models come from). */
+  inFile?: false;
+  /** The same flag as KServe's model servers spell it (`--http_port`), accepted too. */
+  alias?: string;
   /** The value's placeholder in the help text; none for a boolean flag. */
   arg?: string;
   env: string;
@@ -18,15 +22,44 @@ interface CliSetting {
 
 const MiB = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
 
+/** Where KServe puts an InferenceService's model storage in the container (its storage initializer's target). */
+export const KSERVE_MODEL_DIR = '/mnt/models';
+
+/** Where SageMaker puts a model's artifacts (the model.tar.gz, extracted) in the container. */
+export const SAGEMAKER_MODEL_DIR = '/opt/ml/model';
+
 /**
  * Every setting the CLI reads from a flag and the environment (and the config file under the same key): the one
  * place their names and defaults are written. The flags, the help text and {@link loadServerConfig} read it.
  */
 export const CLI_SETTINGS = {
-  config: { flag: 'config', arg: 'FILE', env: 'CONFIG', help: 'models and settings, JSON or YAML', shown: 'the bundled samples' },
-  port: { flag: 'port', arg: 'N', env: 'PORT', help: 'HTTP port', default: 8080 },
+  config: {
+    flag: 'config',
+    arg: 'FILE',
+    env: 'CONFIG',
+    inFile: false,
+    help: 'models and settings, JSON or YAML',
+    shown: `the model folder ${KSERVE_MODEL_DIR} or ${SAGEMAKER_MODEL_DIR} when one exists, else the bundled samples`,
+  },
+  modelDir: {
+    flag: 'model_dir',
+    arg: 'DIR',
+    env: 'MODEL_DIR',
+    inFile: false,
+    help: 'a model repository (its models.yaml) or one model folder (model.ts / model.js, model.yaml); in place of --config',
+    shown: `${KSERVE_MODEL_DIR}, else ${SAGEMAKER_MODEL_DIR}, when it exists`,
+  },
+  modelName: {
+    flag: 'model_name',
+    arg: 'NAME',
+    env: 'MODEL_NAME',
+    inFile: false,
+    help: 'the name a single model folder is served under (KServe passes the InferenceService\'s)',
+    shown: "model.yaml's name, else the folder's",
+  },
+  port: { flag: 'port', alias: 'http_port', arg: 'N', env: 'PORT', help: 'HTTP port', default: 8080 },
   host: { flag: 'host', arg: 'H', env: 'HOST', help: 'HTTP and gRPC host', default: GRPC_DEFAULTS.host },
-  grpcPort: { flag: 'grpc-port', arg: 'N', env: 'GRPC_PORT', help: 'gRPC port', default: GRPC_DEFAULTS.port },
+  grpcPort: { flag: 'grpc-port', alias: 'grpc_port', arg: 'N', env: 'GRPC_PORT', help: 'gRPC port', default: GRPC_DEFAULTS.port },
   grpcMaxMessageBytes: {
     flag: 'grpc-max-message-bytes',
     arg: 'N',
@@ -45,6 +78,13 @@ export const CLI_SETTINGS = {
     env: 'SHUTDOWN_GRACE_MS',
     help: 'time in-flight requests get after SIGTERM, HTTP and gRPC',
     default: GRPC_DEFAULTS.shutdownGraceMs,
+  },
+  shutdownDelayMs: {
+    flag: 'shutdown-delay-ms',
+    arg: 'N',
+    env: 'SHUTDOWN_DELAY_MS',
+    help: 'after SIGTERM: not ready at once, still serving this long (endpoints are removed), then drain',
+    default: 5000,
   },
   logLevel: { flag: 'log-level', arg: 'LEVEL', env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal or silent', default: 'info' as const },
   logFormat: { flag: 'log-format', arg: 'FORMAT', env: 'LOG_FORMAT', help: 'json (structured) or text', default: 'json' as const },
@@ -93,14 +133,19 @@ export function settingName(key: keyof Settings): string {
 
 /** parseArgs' option table. */
 export function parseArgsOptions(): Record<string, { type: 'string' | 'boolean' }> {
-  return Object.fromEntries(Object.values(CLI_SETTINGS).map((s: CliSetting) => [s.flag, { type: s.arg === undefined ? 'boolean' : 'string' }]));
+  return Object.fromEntries(
+    Object.values(CLI_SETTINGS).flatMap((s: CliSetting) => {
+      const type = s.arg === undefined ? ('boolean' as const) : ('string' as const);
+      return s.alias === undefined ? [[s.flag, { type }]] : [[s.flag, { type }], [s.alias, { type }]];
+    }),
+  );
 }
 
 /** The flags parseArgs read, by setting (`--no-metrics` is `metrics: false`). */
 export function flagsOf(values: Record<string, string | boolean | undefined>): ConfigFlags {
   const flags: Record<string, string | boolean | undefined> = {};
   for (const [key, s] of Object.entries(CLI_SETTINGS) as [keyof Settings, CliSetting][]) {
-    const value = values[s.flag];
+    const value = values[s.flag] ?? (s.alias === undefined ? undefined : values[s.alias]);
     flags[key] = key === 'metrics' ? (value === true ? false : undefined) : value;
   }
   return flags as ConfigFlags;
@@ -110,7 +155,8 @@ export function flagsOf(values: Record<string, string | boolean | undefined>): C
 export function optionsHelp(): string {
   return Object.values(CLI_SETTINGS)
     .map((s: CliSetting) => {
-      const name = `--${s.flag}${s.arg === undefined ? '' : ` ${s.arg}`}`;
+      const arg = s.arg === undefined ? '' : ` ${s.arg}`;
+      const name = `--${s.flag}${arg}${s.alias === undefined ? '' : `, --${s.alias}${arg}`}`;
       const shown = s.shown ?? (s.default === undefined ? undefined : String(s.default));
       const text = `${s.help} (env ${s.env}${s.envValue === undefined ? '' : `=${s.envValue}`}${shown === undefined ? '' : `; default ${shown}`})`;
       return name.length < 22 ? `  ${name.padEnd(22)}${text}` : `  ${name}\n  ${' '.repeat(22)}${text}`;

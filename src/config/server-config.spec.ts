@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HTTP_TIMEOUTS } from '../../libs/model-server/src/internal';
@@ -83,10 +83,82 @@ describe('loadServerConfig', () => {
   });
 });
 
+describe('loadServerConfig: the SageMaker multi-model mode', () => {
+  it('is off unless SAGEMAKER_MULTI_MODEL or the file turns it on', () => {
+    expect(loadServerConfig({}, {}, SAMPLES).sagemaker).toMatchObject({ multiModel: undefined });
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'true' }, SAMPLES).sagemaker).toMatchObject({ multiModel: true });
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'false' }, SAMPLES).sagemaker).toMatchObject({ multiModel: false });
+  });
+
+  it('takes its budget from the environment, over the file', () => {
+    const file = tempConfig('models.yaml', 'models: []\nsagemaker:\n  multiModel:\n    maxModels: 5\n    pageSize: 10\n');
+    expect(loadServerConfig({}, { SAGEMAKER_MULTI_MODEL: 'true' }, file).sagemaker).toMatchObject({ multiModel: { maxModels: 5, pageSize: 10 } });
+    const env = { SAGEMAKER_MULTI_MODEL: '1', SAGEMAKER_MULTI_MODEL_MAX_MODELS: '3', SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB: '512' };
+    expect(loadServerConfig({}, env, file).sagemaker).toMatchObject({ multiModel: { maxModels: 3, pageSize: 10, maxResidentBytes: 512 * 1024 * 1024 } });
+    expect(() => loadServerConfig({}, { ...env, SAGEMAKER_MULTI_MODEL_MAX_MODELS: 'many' }, file)).toThrow(/SAGEMAKER_MULTI_MODEL_MAX_MODELS/);
+  });
+
+  it('refuses more than one worker process: the models it loads live in one', () => {
+    expect(() => loadServerConfig({ workers: '2' }, { SAGEMAKER_MULTI_MODEL: 'true' }, SAMPLES)).toThrow(/one worker/);
+    expect(loadServerConfig({ workers: '2' }, {}, SAMPLES).workers).toBe(2);
+  });
+});
+
 describe('loadServerConfig: auth from the environment', () => {
   it('AUTH_TOKENS (comma-separated) and AUTH_TOKENS_FILE configure auth over the file', () => {
     const file = tempConfig('c.yaml', 'auth:\n  protectMetrics: true\nmodels: []\n');
     const config = loadServerConfig({ config: file }, { AUTH_TOKENS: 'aaaaaaaa, bbbbbbbb,', AUTH_TOKENS_FILE: 'tokens.txt' });
     expect(config.options.auth).toEqual({ protectMetrics: true, tokens: ['aaaaaaaa', 'bbbbbbbb'], tokensFile: join(process.cwd(), 'tokens.txt') });
+  });
+});
+
+describe('loadServerConfig: model folders and KServe conventions', () => {
+  const MODEL_JS = "const { ModelServer } = require('nest-model-server');\nexports.M = class M extends ModelServer { predict(r) { return { outputs: r.inputs }; } };\n";
+  const folderWith = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'nms-model-dir-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('--model_dir with one model: served under --model_name (MODEL_NAME), the folder as its files', () => {
+    const dir = folderWith({ 'model.js': MODEL_JS, 'model.yaml': 'parameters: { k: 1 }\n' });
+    const byFlag = loadServerConfig({ modelDir: dir, modelName: 'iris-isvc' }, { MODEL_NAME: 'other' });
+    expect(byFlag.configFile).toBeUndefined();
+    expect(byFlag.options.models).toHaveLength(1);
+    expect(byFlag.options.models[0]).toMatchObject({ name: 'iris-isvc', className: 'M', modelPath: dir, parameters: { k: 1 } });
+    expect(loadServerConfig({}, { MODEL_DIR: dir, MODEL_NAME: 'from-env' }).options.models[0].name).toBe('from-env');
+  });
+
+  it('--model_dir holding models.yaml: that file is the config, paths relative to it', () => {
+    const dir = folderWith({ 'models.yaml': 'models:\n  - name: a\n    folder: ./a\n' });
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'model.js'), MODEL_JS);
+    const config = loadServerConfig({ modelDir: dir, modelName: 'ignored' }, {});
+    expect(config.configFile).toBe(join(dir, 'models.yaml'));
+    expect(config.options.models.map((m) => [m.name, m.modelPath])).toEqual([['a', join(dir, 'a')]]);
+  });
+
+  it('the default model folder (KServe\'s /mnt/models) is used when it exists and nothing else is given', () => {
+    const dir = folderWith({ 'model.js': MODEL_JS });
+    expect(loadServerConfig({}, { MODEL_NAME: 'm' }, SAMPLES, dir).options.models.map((m) => m.name)).toEqual(['m']);
+    expect(loadServerConfig({}, {}, SAMPLES, join(dir, 'absent')).configFile).toBe(SAMPLES);
+    expect(loadServerConfig({ config: SAMPLES }, {}, undefined, dir).configFile).toBe(SAMPLES);
+  });
+
+  it.each<[string, () => Parameters<typeof loadServerConfig>, RegExp]>([
+    ['a config and a model folder', () => [{ config: SAMPLES, modelDir: '/tmp' }, {}], /flags: give a config file \(CONFIG \/ --config\) or a model folder \(MODEL_DIR \/ --model_dir\), not both/],
+    ['CONFIG and MODEL_DIR', () => [{}, { CONFIG: SAMPLES, MODEL_DIR: '/tmp' }], /environment: give a config file/],
+    ['a missing model folder', () => [{ modelDir: '/no/such/models' }, {}], /the model folder \/no\/such\/models \(MODEL_DIR \/ --model_dir\) does not exist/],
+    ['a folder with no model', () => [{ modelDir: folderWith({ 'weights.bin': 'x' }) }, {}], /holds neither a models\.yaml .* nor a model\.ts \/ model\.js .*it holds: weights\.bin/],
+    ['one port for HTTP and gRPC', () => [{ config: SAMPLES }, { PORT: '8081' }], /the HTTP port \(PORT \/ --port\) and the gRPC port \(GRPC_PORT \/ --grpc-port\) are both 8081: each protocol needs its own port/],
+  ])('%s is refused with a clear message', (_what, args, message) => {
+    expect(() => loadServerConfig(...args())).toThrow(message);
+  });
+
+  it('a model folder whose module does not load is a failed model with the reason, not a crash', () => {
+    const dir = folderWith({ 'model.js': "require('no-such-package-at-all');\n" });
+    const model = loadServerConfig({ modelDir: dir, modelName: 'm' }, {}).options.models[0];
+    expect(model.name).toBe('m');
+    expect(() => new model.model().load()).toThrow(/cannot load model folder .*no-such-package-at-all/);
   });
 });

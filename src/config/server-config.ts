@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   ModelServer,
   type ModelConfig,
@@ -10,13 +10,15 @@ import {
 } from 'nest-model-server';
 import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
-import { parse as parseYaml } from 'yaml';
 import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
 import { tracingConfig, type TracingConfig } from './tracing-config';
 import {
   DEFAULT_HTTP_TIMEOUTS,
   checkRouterMembers,
+  isModelFolder,
   loadModelClass,
+  loadModelFolder,
+  parseYamlQuietly,
   routerClass,
   type ServerLogLevel,
 } from '../../libs/model-server/src/internal';
@@ -30,8 +32,10 @@ export interface ServerConfig {
   grpcMaxMessageBytes: number;
   /** Server processes sharing the ports (Node cluster); 1 runs in this process. */
   workers: number;
-  /** Milliseconds in-flight requests get to finish after SIGTERM. */
+  /** Milliseconds in-flight requests get to finish after SIGTERM (after the delay). */
   shutdownGraceMs: number;
+  /** Milliseconds after SIGTERM during which readiness is off but requests are still served. */
+  shutdownDelayMs: number;
   /** Least severe level logged. */
   logLevel: ServerLogLevel;
   /** `json`: structured lines (pino); `text`: Nest's console format, for development. */
@@ -56,6 +60,8 @@ type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
   class?: string;
   /** A built-in router (`VotingEnsemble`, `ParallelRun`, `TrafficSplit`) in place of module / class. */
   router?: string;
+  /** A model folder (`model.ts` / `model.js`, its files, an optional `model.yaml`) in place of module / class. */
+  folder?: string;
   versions?: (Omit<ModelVersionConfig, 'model'> & { module?: string; class?: string })[];
   [key: string]: unknown;
 };
@@ -67,6 +73,7 @@ interface ConfigFile {
   grpcMaxMessageBytes?: number;
   workers?: number;
   shutdownGraceMs?: number;
+  shutdownDelayMs?: number;
   logLevel?: string;
   logFormat?: string;
   loadMode?: string;
@@ -89,17 +96,6 @@ interface ConfigFile {
   /** OpenTelemetry traces: `exporter: otlp` and the standard settings (the OTEL_* variables win). */
   tracing?: unknown;
   [key: string]: unknown;
-}
-
-/** The yaml package dumps its token stream to stdout whenever LOG_STREAM is set, and LOG_STREAM is our setting. */
-function parseYamlQuietly(text: string): unknown {
-  const stream = process.env.LOG_STREAM;
-  delete process.env.LOG_STREAM;
-  try {
-    return parseYaml(text);
-  } finally {
-    if (stream !== undefined) process.env.LOG_STREAM = stream;
-  }
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -165,15 +161,38 @@ function modelClass(
   }
 }
 
+/**
+ * A model folder's entry (see `loadModelFolder`): the class loaded, the folder as its files; a folder that cannot
+ * be read or whose module does not load shows as a failed model with the reason.
+ */
+function modelFolder(folder: string, name: string | undefined): ModelConfig {
+  try {
+    return loadModelFolder(folder, { name });
+  } catch (err) {
+    return { name: name ?? basename(folder), model: unloadable(`cannot load model folder ${folder}: ${(err as Error).message}`), modelPath: folder };
+  }
+}
+
 /** Turns the file's model entries into module options: classes loaded, paths resolved against the file. */
 function resolveModels(models: FileModel[], base: string): ModelConfig[] {
   return failBadRouters(models.map((m, i) => {
     const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
     if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
-    const { module, class: className, versions, router, ...rest } = m;
-    if (router !== undefined && module !== undefined) throw new Error(`${where}: give "router" (a built-in router) or "module" (your class), not both`);
-    const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
-    const config: ModelConfig = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
+    const { module, class: className, versions, router, folder, ...rest } = m;
+    if ([router, module, folder].filter((v) => v !== undefined).length > 1) {
+      throw new Error(`${where}: give one of "module" (your class), "folder" (a model folder) or "router" (a built-in router)`);
+    }
+    let config: ModelConfig;
+    if (folder !== undefined) {
+      if (typeof folder !== 'string') throw new Error(`${where}: "folder" must be a path`);
+      const fromFolder = modelFolder(resolve(base, folder), typeof m.name === 'string' ? m.name : undefined);
+      const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
+      config = { ...fromFolder, ...given, name: fromFolder.name };
+      if (fromFolder.parameters !== undefined && given.parameters !== undefined) config.parameters = { ...fromFolder.parameters, ...given.parameters };
+    } else {
+      const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
+      config = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
+    }
     if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
     if (versions !== undefined) {
       if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
@@ -202,23 +221,24 @@ function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
 }
 
 /**
- * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML), then the environment
+ * Reads the configuration: the file (`--config` or `CONFIG`, JSON or YAML; or a model folder, `--model_dir` or
+ * `MODEL_DIR`, else `defaultModelDir` when it exists: its `models.yaml`, or the folder as one model), then the environment
  * (`PORT`, `HOST`, `GRPC_PORT`, `GRPC_MAX_MESSAGE_BYTES`, `LOAD_MODE`, `MAX_BODY_BYTES`, `DEBUG`), then the flags, each overriding the last.
  * `SAGEMAKER_BIND_TO_PORT`, when set, is the HTTP port whatever else says.
  */
-export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string): ServerConfig {
-  const path = flags.config ?? env.CONFIG ?? defaultConfig;
-  const configFile = path === undefined ? undefined : resolve(path);
+export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string, defaultModelDir?: string): ServerConfig {
+  const source = modelSource(flags, env, defaultConfig, defaultModelDir);
+  const configFile = source.configFile;
   const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
   const base = configFile === undefined ? process.cwd() : dirname(configFile);
-  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, tracing, ...moduleOptions } = file;
+  const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, shutdownDelayMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, tracing, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
   const resolvedLoadMode = flags.loadMode ?? env.LOAD_MODE ?? loadMode;
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
     ...(moduleOptions as Partial<ModelServerModuleOptions>),
-    models: resolveModels(models ?? [], base),
+    models: source.singleModel !== undefined ? [source.singleModel] : resolveModels(models ?? [], base),
   };
   if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
@@ -227,6 +247,11 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   if (env.MAX_IN_FLIGHT !== undefined) options.maxInFlight = integer(env.MAX_IN_FLIGHT, 'MAX_IN_FLIGHT', 0);
   if (env.MODEL_CONTROL !== undefined && env.MODEL_CONTROL !== '') options.modelControl = /^(1|true|yes|on)$/i.test(env.MODEL_CONTROL);
   if (env.REQUEST_TIMEOUT_MS !== undefined) options.requestTimeoutMs = integer(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 0);
+  const sagemakerOptions = sageMakerConfig(env, sagemaker);
+  const workerCount = Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default));
+  if (sagemakerOptions !== false && sagemakerOptions.multiModel !== undefined && sagemakerOptions.multiModel !== false && workerCount > 1) {
+    throw new Error(`SageMaker's multi-model mode keeps the models it loads in one process: run it with one worker, not ${workerCount}`);
+  }
   if (env.AUTH_TOKENS !== undefined || env.AUTH_TOKENS_FILE !== undefined) {
     options.auth = {
       ...options.auth,
@@ -234,26 +259,82 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
       ...(env.AUTH_TOKENS_FILE !== undefined ? { tokensFile: resolve(env.AUTH_TOKENS_FILE) } : {}),
     };
   }
+  const httpPort = integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default);
+  const grpcPortNumber = integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default);
+  if (httpPort === grpcPortNumber && httpPort !== 0) {
+    // Knative sets PORT to the one port a service declares: an h2c (gRPC) port makes it the gRPC port too.
+    throw new Error(
+      `the HTTP port (${sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port')}) and the gRPC port (${settingName('grpcPort')}) ` +
+        `are both ${httpPort}: each protocol needs its own port (KServe: --http_port=8080 --grpc_port=8081)`,
+    );
+  }
   return {
-    port: integer(sagemakerPort ?? flags.port ?? env.PORT ?? port, sagemakerPort !== undefined ? 'SAGEMAKER_BIND_TO_PORT' : settingName('port'), CLI_SETTINGS.port.default),
+    port: httpPort,
     host: flags.host ?? env.HOST ?? host ?? CLI_SETTINGS.host.default,
-    grpcPort: integer(flags.grpcPort ?? env.GRPC_PORT ?? grpcPort, settingName('grpcPort'), CLI_SETTINGS.grpcPort.default),
+    grpcPort: grpcPortNumber,
     grpcMaxMessageBytes: integer(
       flags.grpcMaxMessageBytes ?? env.GRPC_MAX_MESSAGE_BYTES ?? grpcMaxMessageBytes,
       settingName('grpcMaxMessageBytes'),
       CLI_SETTINGS.grpcMaxMessageBytes.default,
     ),
-    workers: Math.max(1, integer(flags.workers ?? env.WORKERS ?? workers, settingName('workers'), CLI_SETTINGS.workers.default)),
+    workers: workerCount,
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
+    shutdownDelayMs: integer(flags.shutdownDelayMs ?? env.SHUTDOWN_DELAY_MS ?? shutdownDelayMs, settingName('shutdownDelayMs'), CLI_SETTINGS.shutdownDelayMs.default),
     logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,
     options,
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
-    sagemaker: sageMakerConfig(env, sagemaker),
+    sagemaker: sagemakerOptions,
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
     tracing: tracingConfig(env, tracing, flags.tracesExporter),
   };
+}
+
+/** A model repository's config file, looked up in this order in a model folder (`--model_dir`). */
+const REPOSITORY_FILES = ['models.yaml', 'models.yml', 'models.json'];
+
+/** Where the models come from: a config file, or one model folder served alone. */
+interface ModelSource {
+  configFile?: string;
+  singleModel?: ModelConfig;
+}
+
+/** The value of the first of two settings given at one level (flags, or environment); both is an error. */
+function oneOfTwo(config: string | undefined, dir: string | undefined, level: string): { config?: string; dir?: string } | undefined {
+  const c = config === '' ? undefined : config;
+  const d = dir === '' ? undefined : dir;
+  if (c !== undefined && d !== undefined) throw new Error(`${level}: give a config file (${settingName('config')}) or a model folder (${settingName('modelDir')}), not both`);
+  if (c !== undefined) return { config: c };
+  if (d !== undefined) return { dir: d };
+  return undefined;
+}
+
+/**
+ * Where the models come from: `--config` or `--model_dir` (flags first, then `CONFIG` or `MODEL_DIR`), else
+ * `defaultModelDir` when it exists (the CLI passes KServe's `/mnt/models` or SageMaker's `/opt/ml/model`), else the
+ * bundled samples. A model folder holding `models.yaml` is a
+ * model repository served by that file; any other is one model (KServe's single-model storage), served under
+ * `--model_name` / `MODEL_NAME`.
+ */
+function modelSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig: string | undefined, defaultModelDir: string | undefined): ModelSource {
+  const given =
+    oneOfTwo(flags.config, flags.modelDir, 'flags') ??
+    oneOfTwo(env.CONFIG, env.MODEL_DIR, 'environment') ??
+    (defaultModelDir !== undefined && existsSync(defaultModelDir) ? { dir: defaultModelDir } : { config: defaultConfig });
+  if (given.dir === undefined) return { configFile: given.config === undefined ? undefined : resolve(given.config) };
+  const dir = resolve(given.dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`the model folder ${dir} (${settingName('modelDir')}) does not exist or is not a folder`);
+  const repository = REPOSITORY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (repository !== undefined) return { configFile: repository };
+  if (!isModelFolder(dir)) {
+    throw new Error(
+      `the model folder ${dir} holds neither a models.yaml (a model repository) nor a model.ts / model.js (one model); ` +
+        `it holds: ${readdirSync(dir).slice(0, 20).join(', ') || 'nothing'}`,
+    );
+  }
+  const name = flags.modelName ?? (env.MODEL_NAME === '' ? undefined : env.MODEL_NAME);
+  return { singleModel: modelFolder(dir, name) };
 }
 
 /**
@@ -295,7 +376,26 @@ function sageMakerConfig(env: NodeJS.ProcessEnv, section: unknown): SageMakerMod
   if (timeout !== undefined && timeout !== '') options.invocationTimeoutMs = integer(timeout, 'SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds)', 60) * 1000;
   const accept = env.SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT;
   if (accept !== undefined && accept !== '') options.defaultAccept = accept;
+  options.multiModel = multiModelConfig(env, options.multiModel);
   return options;
+}
+
+/**
+ * The multi-model mode: the file's `sagemaker.multiModel` (true, or its settings), then `SAGEMAKER_MULTI_MODEL`
+ * (true / false, as the toolkit's containers set it) and the budget, `SAGEMAKER_MULTI_MODEL_MAX_MODELS` and
+ * `SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB` (resident memory).
+ */
+function multiModelConfig(env: NodeJS.ProcessEnv, section: SageMakerModuleOptions['multiModel']): SageMakerModuleOptions['multiModel'] {
+  const flag = env.SAGEMAKER_MULTI_MODEL;
+  let mode = section;
+  if (flag !== undefined && flag !== '') mode = /^(1|true|yes|on)$/i.test(flag) ? (typeof section === 'object' ? section : true) : false;
+  if (mode === undefined || mode === false) return mode;
+  const settings = typeof mode === 'object' && mode !== null ? { ...mode } : {};
+  const maxModels = env.SAGEMAKER_MULTI_MODEL_MAX_MODELS;
+  if (maxModels !== undefined && maxModels !== '') settings.maxModels = integer(maxModels, 'SAGEMAKER_MULTI_MODEL_MAX_MODELS', 0);
+  const maxMemory = env.SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB;
+  if (maxMemory !== undefined && maxMemory !== '') settings.maxResidentBytes = integer(maxMemory, 'SAGEMAKER_MULTI_MODEL_MAX_MEMORY_MB', 0) * 1024 * 1024;
+  return mode === true && Object.keys(settings).length === 0 ? true : settings;
 }
 
 /**

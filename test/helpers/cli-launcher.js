@@ -17,9 +17,12 @@ const entries = new Map(
     path.join(root, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')),
   ]),
 );
+// Only for the repository's own files: model files elsewhere (a model folder in a temporary directory) resolve the
+// framework through the library's own rule for models outside the server (execution/model-require.util.ts).
 const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  return resolve.call(this, entries.get(request) ?? request, ...rest);
+Module._resolveFilename = function (request, parent, ...rest) {
+  const own = typeof parent?.filename === 'string' && !path.relative(root, parent.filename).startsWith('..');
+  return resolve.call(this, own ? (entries.get(request) ?? request) : request, parent, ...rest);
 };
 require.extensions['.ts'] = (module, filename) => {
   const { code } = swc.transformSync(fs.readFileSync(filename, 'utf8'), {

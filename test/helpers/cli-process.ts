@@ -222,14 +222,27 @@ export interface CliProcess {
 export interface LaunchOptions {
   /** Flags for node itself, before the script: `--max-old-space-size=512`, `--expose-gc`, `--require ...`. */
   nodeFlags?: string[];
+  /** The script node runs (default: the CLI from source, `cli-launcher.js`); e.g. the built `dist/src/cli.js`. */
+  script?: string;
+  /** The arguments before the caller's (default `serve`). */
+  command?: string[];
+  /** The working directory (default this process's). */
+  cwd?: string;
+  /** The path that answers 200 once the server is up (default `/v2/health/ready`). */
+  readyPath?: string;
+  /** The ports the server will use when the arguments name them (default: two free ones, as PORT and GRPC_PORT). */
+  ports?: { http: number; grpc: number };
 }
 
 /** Starts the CLI from source as a real process on a free loopback port and waits until it answers ready. */
 export async function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30000, launch: LaunchOptions = {}): Promise<CliProcess> {
-  const port = await freePort();
-  const grpcPort = await freePort();
-  const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), join(__dirname, 'cli-launcher.js'), 'serve', ...args], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), ...env },
+  const port = launch.ports?.http ?? (await freePort());
+  const grpcPort = launch.ports?.grpc ?? (await freePort());
+  const script = launch.script ?? join(__dirname, 'cli-launcher.js');
+  const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), script, ...(launch.command ?? ['serve']), ...args], {
+    cwd: launch.cwd,
+    // No shutdown delay unless a test asks for one: its stopCli should not wait for endpoints that do not exist.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(grpcPort), SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -239,7 +252,7 @@ export async function startCli(args: string[], env: Record<string, string> = {},
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode}:\n${output}`);
-    if ((await http(port, 'GET', '/v2/health/ready')).status === 200) {
+    if ((await http(port, 'GET', launch.readyPath ?? '/v2/health/ready')).status === 200) {
       return { child, port, grpcPort: Number(env.GRPC_PORT ?? grpcPort), pid: child.pid!, output: () => output, exited };
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ModelServerModule, type ModelServerModuleOptions } from 'nest-model-server';
 import {
+  GRPC_HEALTH_PROTO,
   GRPC_PREDICT_V2_PROTO,
   GrpcInferenceServer,
   ModelServerGrpcModule,
@@ -241,4 +242,47 @@ export function lengthPrefixed(items: (string | Buffer)[]): Buffer {
     parts.push(len, b);
   }
   return Buffer.concat(parts);
+}
+
+const HealthServiceClient = grpc.makeGenericClientConstructor(
+  loadSync(GRPC_HEALTH_PROTO, { keepCase: true, enums: String, defaults: true })['grpc.health.v1.Health'] as grpc.ServiceDefinition,
+  'Health',
+);
+
+/** A real grpc-js client of grpc.health.v1.Health (what Kubernetes gRPC probes call). */
+export class HealthClient {
+  readonly raw: grpc.Client;
+
+  constructor(port: number) {
+    this.raw = new HealthServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  }
+
+  /** `Check`: the status (`SERVING`, `NOT_SERVING`); rejects with the ServiceError (NOT_FOUND for an unknown service). */
+  check(service: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const fn = (this.raw as unknown as Record<string, (...args: unknown[]) => unknown>).Check;
+      fn.call(this.raw, { service }, (err: grpc.ServiceError | null, res: Message) => (err ? reject(err) : resolve(res.status as string)));
+    });
+  }
+
+  /** `Check` expected to fail: its error. */
+  async checkFails(service: string): Promise<grpc.ServiceError> {
+    try {
+      const status = await this.check(service);
+      throw new Error(`Check('${service}') answered ${status}`);
+    } catch (err) {
+      if ((err as grpc.ServiceError).code === undefined) throw err;
+      return err as grpc.ServiceError;
+    }
+  }
+
+  /** `Watch`: the stream of statuses. */
+  watch(service: string): grpc.ClientReadableStream<Message> {
+    const fn = (this.raw as unknown as Record<string, (...args: unknown[]) => unknown>).Watch;
+    return fn.call(this.raw, { service }) as grpc.ClientReadableStream<Message>;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
 }

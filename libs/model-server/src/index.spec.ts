@@ -38,7 +38,7 @@ describe('the public surface', () => {
   });
 
   it('internals reach no public entry', async () => {
-    const internal = ['NO_OBSERVER', 'inProcessExecutor', 'seededRandom', 'valueJson', 'mlrunWhen', 'RecordQueue', 'EventSampler', 'parseRouterMembers', 'ROUTER_CLASSES', 'routerClass', 'loadModelClass', 'registerTypeScript', 'PinoLogger', 'RequestLogSubscriber', 'MODEL_SERVER_VERSION', 'RESOLVED_OPTIONS', 'MODEL_SERVER_OPTIONS', 'GRPC_MODULE_OPTIONS', 'SAGEMAKER_MODULE_OPTIONS', 'HttpErrorFilter'];
+    const internal = ['NO_OBSERVER', 'inProcessExecutor', 'seededRandom', 'valueJson', 'mlrunWhen', 'RecordQueue', 'EventSampler', 'parseRouterMembers', 'ROUTER_CLASSES', 'routerClass', 'loadModelClass', 'loadModelFolder', 'isModelFolder', 'parseYamlQuietly', 'shareServerPackages', 'registerTypeScript', 'PinoLogger', 'RequestLogSubscriber', 'MODEL_SERVER_VERSION', 'RESOLVED_OPTIONS', 'MODEL_SERVER_OPTIONS', 'GRPC_MODULE_OPTIONS', 'SAGEMAKER_MODULE_OPTIONS', 'HttpErrorFilter'];
     for (const [, target] of entries) {
       const exported = Object.keys((await import(sourceOf(target.default))) as object);
       expect({ entry: target.default, leaked: exported.filter((n) => internal.includes(n)) }).toEqual({ entry: target.default, leaked: [] });
@@ -48,7 +48,7 @@ describe('the public surface', () => {
   it('every subpath of package.json "exports" has a source entry, a tsconfig path and a jest mapping; the private entry none', async () => {
     const paths = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.paths as Record<string, string[]>;
     const { moduleNameMapper: mapper } = (await import(join(ROOT, 'jest.config.js'))) as { moduleNameMapper: Record<string, string> };
-    expect(entries.map(([subpath]) => subpath).sort()).toEqual(['.', './grpc', './monitoring', './onnx', './routing', './sagemaker', './testing']);
+    expect(entries.map(([subpath]) => subpath).sort()).toEqual(['.', './grpc', './integrations', './monitoring', './onnx', './routing', './sagemaker', './testing']);
     for (const [subpath, target] of entries) {
       const name = `nest-model-server${subpath.slice(1)}`;
       const folder = sourceOf(target.default).replace(/\/index\.ts$/, '');

@@ -26,6 +26,11 @@ export type {
   InferenceRequest,
   InferenceResult,
   InferenceResponse,
+  TextGeneration,
+  TextGenerationInput,
+  ChatMessage,
+  HttpCall,
+  PlainResult,
 } from './model';
 
 // Content types (a model's own codecs)
@@ -38,7 +43,7 @@ export type { ModelServerErrorOptions } from './errors';
 
 // Serving: the module (it answers errors as `{"error"}` itself) and the HTTP adapter
 export { ModelServerModule } from './module';
-export type { ModelServerModuleOptions } from './module';
+export type { ModelServerModuleOptions, ModelServerFeatureOptions } from './module';
 export type { AuthOptions } from './options/auth-options.interface';
 export type { ModelConfig, ModelVersionConfig, LoadMode } from './repository';
 export { createFastifyAdapter } from './protocol/http';

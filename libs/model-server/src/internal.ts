@@ -7,6 +7,9 @@ import 'reflect-metadata';
 
 // The CLI
 export { loadModelClass } from './execution/model-class.loader';
+export { isModelFolder, loadModelFolder } from './repository/model-folder.loader';
+export type { ModelFolderDescriptor, ModelFolderOptions } from './repository/model-folder.loader';
+export { parseYamlQuietly } from './repository/yaml-text.util';
 export { routerClass, checkRouterMembers } from './routing/router-config.util';
 export { PinoLogger } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';

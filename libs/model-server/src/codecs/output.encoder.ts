@@ -11,9 +11,12 @@ import { modelOutputError } from '../errors';
 /**
  * The datatype plain (flat) values imply: strings / byte arrays → BYTES, booleans → BOOL, bigints → INT64,
  * numbers → INT64 when all are integers, else FP64. The first element decides the kind; the conversion
- * then rejects elements of another kind. No elements: FP32.
+ * then rejects elements of another kind. No elements: FP32. One rule for model outputs and for rows a model
+ * declares no input for.
+ *
+ * @internal
  */
-function inferDatatype(values: readonly unknown[]): Datatype {
+export function inferDatatype(values: readonly unknown[]): Datatype {
   if (values.length === 0) return 'FP32';
   const first = values[0];
   if (typeof first === 'string' || first instanceof Uint8Array) return 'BYTES';
@@ -93,4 +96,42 @@ export function encodeOutput(out: OutputTensor, where: string): Tensor {
   const tensor = { name: out.name, datatype: dt, shape, data: tensorData } as Tensor;
   if (out.parameters !== undefined) tensor.parameters = out.parameters;
   return tensor;
+}
+
+/** The shape nested plain arrays give (lengths along the first element of each level), or undefined for others. */
+function nestedShape(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const shape: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe) && shape.length < 64) {
+    shape.push(probe.length);
+    if (probe.length === 0) return shape;
+    probe = probe[0];
+  }
+  if (ArrayBuffer.isView(probe) && !(probe instanceof DataView) && !(probe instanceof Uint8Array)) shape.push((probe as unknown as ArrayLike<unknown>).length);
+  return shape;
+}
+
+/** True when model code returned plain values (an array, a typed array or an object) rather than `{ outputs: [...] }`. @internal */
+export function isPlainResult(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || value instanceof DataView) return false;
+  return !Array.isArray((value as { outputs?: unknown }).outputs) || Array.isArray(value);
+}
+
+/**
+ * Plain values a model returned as output tensors: an array (nested by rows) or a typed array as one output
+ * `output-0`, an object as one output per key (a bare value is a scalar); datatypes inferred as for any output.
+ * Values that make no tensor (ragged rows, mixed types) are model errors (500) naming the output.
+ *
+ * @internal
+ */
+export function plainOutputs(value: unknown): Tensor[] {
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    return [encodeOutput({ name: 'output-0', shape: nestedShape(value), data: value as readonly unknown[] }, "output 'output-0'")];
+  }
+  const out: Tensor[] = [];
+  for (const [name, data] of Object.entries(value as Record<string, unknown>)) {
+    out.push(encodeOutput({ name, shape: nestedShape(data), data: data as readonly unknown[] }, `output '${name}'`));
+  }
+  return out;
 }

@@ -50,6 +50,11 @@ export function cancelledWhileWaiting(what: string): ModelServerError {
   return new ModelServerError(ErrorCode.Cancelled, `the request was cancelled while it waited for ${what}`);
 }
 
+/** A stream whose client went away before it ended (how its monitoring record says it ended). */
+export function streamCancelled(): ModelServerError {
+  return new ModelServerError(ErrorCode.Cancelled, 'the client went away before the stream ended');
+}
+
 /** The client cancelled the call (or its deadline passed) while the server was still reading its message. */
 export function callCancelled(): ModelServerError {
   return new ModelServerError(ErrorCode.Cancelled, 'the client cancelled the call before its message was read');

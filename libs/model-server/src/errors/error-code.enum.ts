@@ -13,6 +13,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   /** Unknown model, version, operation or route (HTTP 404). */
   NotFound = 'NOT_FOUND',
+  /** The request conflicts with the server's state, e.g. loading a model whose name is already loaded (HTTP 409). */
+  Conflict = 'CONFLICT',
   /** The `Accept` header asks for a representation the server cannot produce (HTTP 406). */
   NotAcceptable = 'NOT_ACCEPTABLE',
   /** The request body is larger than the configured limit (HTTP 413). */
@@ -23,6 +25,11 @@ export enum ErrorCode {
   NotReady = 'NOT_READY',
   /** A bounded queue or in-flight limit is full; retry later (HTTP 503). */
   Overloaded = 'OVERLOADED',
+  /**
+   * No room to load another model: the models' budget (count or resident memory) is spent (HTTP 507, which makes
+   * SageMaker unload unused models and retry).
+   */
+  InsufficientResources = 'INSUFFICIENT_RESOURCES',
   /** The request's deadline passed before it completed (HTTP 504). */
   DeadlineExceeded = 'DEADLINE_EXCEEDED',
   /** The request was cancelled by its client (HTTP 499). */

@@ -12,3 +12,4 @@ export * from './model.errors';
 export * from './codec.errors';
 export * from './execution.errors';
 export * from './routing.errors';
+export * from './multi-model.errors';

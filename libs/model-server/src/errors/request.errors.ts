@@ -26,6 +26,24 @@ export function explainNotImplemented(label: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `model ${label} does not implement explain`);
 }
 
+/** A model that does not stream (no `predictStream`) asked on a streaming route (404), naming what it answers. */
+export function streamingNotImplemented(label: string): ModelServerError {
+  return new ModelServerError(
+    ErrorCode.NotFound,
+    `model ${label} does not stream (it has no predictStream); it answers whole results: /infer, /generate, gRPC ModelInfer`,
+  );
+}
+
+/** A streaming model whose executor runs it elsewhere (worker threads) and cannot stream from there (500). */
+export function streamingNotInWorkers(label: string): ModelServerError {
+  return new ModelServerError(ErrorCode.Internal, `model ${label} runs in worker threads whose executor cannot stream; serve it in process or with loadInMainThread`);
+}
+
+/** A model that has not opted into text generation (no `textGeneration` adapter) asked on a text route (404). */
+export function textGenerationNotImplemented(name: string): ModelServerError {
+  return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' does not take text prompts (it declares no textGeneration adapter); it answers the v2 routes`);
+}
+
 export function routeNotFound(method: string, url: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `no route ${clip(method, 20)} ${clip(url)}`);
 }

@@ -102,12 +102,15 @@ export class AdaptiveBatcher implements PredictExecutor {
   private closing = false;
   private lastRerunWarning = -Infinity;
   private readonly tracer = new RequestTracer();
+  /** Streams are not batched: they go to the executor underneath (worker threads) when it streams. */
+  readonly stream: PredictExecutor['stream'];
 
   constructor(
     private readonly inner: PredictExecutor,
     private readonly target: ExecutorTarget,
     private readonly options: AdaptiveBatcherOptions,
   ) {
+    this.stream = inner.stream === undefined ? undefined : (request, ctx) => inner.stream!(request, ctx);
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.label = versionLabel(target.name, target.version);
     this.logger = new Logger(`model ${this.label}`);

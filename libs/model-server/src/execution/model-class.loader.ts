@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { isModelClass, type ModelClass } from '../model/model-server';
+import { shareServerPackages } from './model-require.util';
 import { registerTypeScript } from './typescript-require.util';
 
-const EXTENSIONS = ['', '.js', '.cjs', '.ts'];
+/** The extensions a model module may have, in the order a path without one tries them. @internal */
+export const MODEL_MODULE_EXTENSIONS = ['.js', '.cjs', '.ts'];
+
+const EXTENSIONS = ['', ...MODEL_MODULE_EXTENSIONS];
 
 /** A model class and where it came from. @publicApi */
 export interface LoadedModelClass {
@@ -25,7 +29,9 @@ function findModule(path: string): string {
 
 /**
  * Loads a model class from a compiled JavaScript or a TypeScript module (compiled on load with swc).
- * The CLI loads configured models with it, and worker threads load their copy of the model with it.
+ * The CLI loads configured models with it, and worker threads load their copy of the model with it. A module
+ * outside the server's package resolves `nest-model-server` and the server's installed packages as one inside
+ * would (see {@link shareServerPackages}).
  *
  * @param modulePath the file, absolute or relative to the working directory, with or without extension
  * @param className the exported class; defaults to the module's only ModelServer subclass
@@ -33,6 +39,7 @@ function findModule(path: string): string {
  */
 export function loadModelClass(modulePath: string, className?: string): LoadedModelClass {
   const file = findModule(resolve(modulePath));
+  shareServerPackages();
   if (file.endsWith('.ts')) registerTypeScript();
   const exports = require(file) as Record<string, unknown>;
   if (className !== undefined) {

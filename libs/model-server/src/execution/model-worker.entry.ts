@@ -10,11 +10,14 @@ import type { InferenceRequest, InferenceResponse, InferenceResult } from '../mo
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import { ModelContext, type ModelLogger } from '../model/model-context';
 import { attachContext, type ModelServer } from '../model/model-server';
+import { resolveHooks } from '../model/model-hooks';
 import { RequestContext } from '../model/request-context';
 import type { Tensor } from '../model/tensor.interface';
 import { loadModelClass } from './model-class.loader';
 import { addOnce, hasOwnKeys, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
 import type { FromWorker, ToWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
+import { WORKER_STREAM_CREDIT } from './worker-stream';
+
 import { fromErrorFacts, notAnInferenceResult, toErrorFacts, workerResultUnsendable } from '../errors';
 import type { WorkerTracing } from '../tracing/worker-tracing';
 
@@ -24,7 +27,10 @@ type Predict = (request: InferenceRequest, ctx: RequestContext) => Promise<Infer
 class ModelWorkerRuntime {
   private model: ModelServer | null = null;
   private predict: Predict | null = null;
+  private predictStream: ((request: InferenceRequest, ctx: RequestContext) => AsyncIterable<InferenceResult>) | null = null;
   private readonly running = new Map<number, RequestContext>();
+  /** The streams running, by job: what a `pull` calls (one more part may go). */
+  private readonly credits = new Map<number, () => void>();
   private readonly pendingCalls = new Map<number, { resolve: (r: InferenceResponse) => void; reject: (e: Error) => void }>();
   private readonly jobs = new WeakMap<RequestContext, number>();
   private nextCall = 1;
@@ -57,7 +63,8 @@ class ModelWorkerRuntime {
             `set className (or the config's "class") to the export that holds ${init.expectedClassName}`,
         );
       }
-      const model = new Model();
+      // A class with constructor dependencies is refused at boot for workers: Nest's container lives in the main thread.
+      const model = new (Model as new () => ModelServer)();
       attachContext(
         model,
         new ModelContext({
@@ -71,9 +78,11 @@ class ModelWorkerRuntime {
         }),
       );
       await model.load();
-      if (typeof model.predict !== 'function') throw new Error(`${Model.name} does not implement predict()`);
+      const hooks = resolveHooks(model);
       this.model = model;
-      this.predict = model.predict.bind(model);
+      // A worker sends tensors back: plain values (PlainResult) are refused by sendResult with the reason.
+      this.predict = hooks.predict;
+      this.predictStream = hooks.predictStream;
       this.send({
         kind: 'ready',
         facts: { inputs: model.inputs, outputs: model.outputs, platform: model.platform, metrics: { ...model.context.metrics } },
@@ -90,6 +99,9 @@ class ModelWorkerRuntime {
         return;
       case 'abort':
         this.running.get(msg.job)?.abort(msg.reason);
+        return;
+      case 'pull':
+        this.credits.get(msg.job)?.();
         return;
       case 'call-result': {
         const pending = this.pendingCalls.get(msg.call);
@@ -123,12 +135,52 @@ class ModelWorkerRuntime {
     if (facts.state !== undefined) Object.assign(ctx.state, facts.state);
     try {
       const predict = this.predict!;
-      const result = this.tracing === null ? await predict(request, ctx) : await this.tracing.run(facts.traceparent, () => predict(request, ctx));
-      this.sendResult(msg, request, ctx, result);
+      const tracing = this.tracing;
+      if (msg.stream === true) {
+        await (tracing === null ? this.stream(msg, request, ctx) : tracing.run(facts.traceparent, () => this.stream(msg, request, ctx)));
+        this.sendResult(msg, request, ctx, { outputs: [] });
+      } else {
+        const result = tracing === null ? await predict(request, ctx) : await tracing.run(facts.traceparent, () => predict(request, ctx));
+        this.sendResult(msg, request, ctx, result);
+      }
     } catch (err) {
       this.sendFailure(msg, request, err);
     } finally {
       this.running.delete(msg.job);
+      this.credits.delete(msg.job);
+    }
+  }
+
+  /**
+   * Runs `predictStream`, sending each part as it comes (its buffers transferred) while the main thread has
+   * taken enough of them: at most {@link WORKER_STREAM_CREDIT} parts are ahead. Stops when the request's signal
+   * fires (the main thread aborted it); the model's iteration is ended with `return`.
+   */
+  private async stream(msg: PredictMessage, request: InferenceRequest, ctx: RequestContext): Promise<void> {
+    if (this.predictStream === null) throw new Error(`${this.init.className} has no predictStream`);
+    let credit = WORKER_STREAM_CREDIT;
+    let wake: (() => void) | null = null;
+    const more = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    this.credits.set(msg.job, () => {
+      credit++;
+      more();
+    });
+    ctx.signal.addEventListener('abort', more, { once: true });
+    for await (const part of this.predictStream(request, ctx)) {
+      if (ctx.aborted) break;
+      if (typeof part !== 'object' || part === null || !Array.isArray(part.outputs)) throw notAnInferenceResult(`'${this.init.name}'`, 'predictStream');
+      const transfer: ArrayBuffer[] = [];
+      const outputs: WireWorkerTensor[] = part.outputs.map((out) => toWireTensor(out as WireWorkerTensor, prepareData(out.data, transfer, ownsBuffer).data));
+      const message: FromWorker = { kind: 'part', job: msg.job, outputs };
+      if (part.parameters !== undefined) message.parameters = part.parameters;
+      this.port.postMessage(message, transfer);
+      credit--;
+      while (credit <= 0 && !ctx.aborted) await new Promise<void>((resolve) => (wake = resolve));
+      if (ctx.aborted) break;
     }
   }
 
@@ -259,4 +311,9 @@ function lowerPriority(): void {
 if (parentPort !== null && (workerData as { init?: WorkerInit } | undefined)?.init !== undefined) {
   lowerPriority();
   void new ModelWorkerRuntime(parentPort, (workerData as { init: WorkerInit }).init).load();
+}
+
+/** A part's output moves to the main thread when it owns its whole buffer; a view of part of one is copied. */
+function ownsBuffer(view: OwnedView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
 }

@@ -10,6 +10,11 @@ import type { RequestContext } from '../model/request-context';
  */
 export interface PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult>;
+  /**
+   * Runs the model's `predictStream` where the executor runs models (worker threads): partial results as they
+   * are produced. Executors without it leave streams to the main thread's instance.
+   */
+  stream?(request: InferenceRequest, ctx: RequestContext): AsyncIterable<InferenceResult>;
   /** Stops taking work and releases threads; pending work finishes or fails. */
   close(): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import type { InferenceRequest, InferenceResult } from '../model/inference.interface';
 import type { ModelServer } from '../model/model-server';
 import type { RequestContext } from '../model/request-context';
-import type { OutputTensor, Tensor } from '../model/tensor.interface';
+import type { OutputTensor, Parameters, Tensor } from '../model/tensor.interface';
 import { hasOwnKeys, pinnedBuffers, prepareData, restoreData, toWireTensor, type OwnedView } from './tensor-transfer.util';
 import type { ExecutorTarget } from './predict-executor.interface';
 import type { FromWorker, LoadedFacts, ToWorker, WireWorkerTensor, WorkerInit } from './worker-messages.interface';
@@ -110,14 +110,19 @@ export function restoreInputs(inputs: Tensor[], returned: readonly unknown[]): v
  * @internal
  */
 export function resultOf(msg: Extract<FromWorker, { kind: 'result' }>, ctx: RequestContext): InferenceResult {
+  if (msg.metrics !== null) for (const key of Object.keys(msg.metrics)) ctx.setMetric(key, msg.metrics[key]);
+  if (msg.statistics !== null) ctx.addStatistics(msg.statistics);
+  if (msg.state !== undefined) Object.assign(ctx.state, msg.state);
+  return partOf(msg);
+}
+
+/** A result's (or a stream part's) outputs and parameters as they came from the worker, data restored. @internal */
+export function partOf(msg: { outputs: WireWorkerTensor[]; parameters?: Parameters }): InferenceResult {
   const outputs: OutputTensor[] = new Array(msg.outputs.length);
   for (let i = 0; i < outputs.length; i++) {
     const t = msg.outputs[i];
     outputs[i] = (typeof t === 'object' && t !== null ? toWireTensor(t, restoreData(t.data)) : t) as OutputTensor;
   }
-  if (msg.metrics !== null) for (const key of Object.keys(msg.metrics)) ctx.setMetric(key, msg.metrics[key]);
-  if (msg.statistics !== null) ctx.addStatistics(msg.statistics);
-  if (msg.state !== undefined) Object.assign(ctx.state, msg.state);
   const result: InferenceResult = { outputs };
   if (msg.parameters !== undefined) result.parameters = msg.parameters;
   return result;

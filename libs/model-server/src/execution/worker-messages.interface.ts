@@ -72,8 +72,21 @@ export interface LoadedFacts {
 }
 
 export type ToWorker =
-  | { kind: 'predict'; job: number; inputs: WireWorkerTensor[]; id: string; parameters?: Parameters; outputs?: RequestedOutput[]; moved: boolean[]; ctx: ContextFacts }
+  | {
+      kind: 'predict';
+      job: number;
+      inputs: WireWorkerTensor[];
+      id: string;
+      parameters?: Parameters;
+      outputs?: RequestedOutput[];
+      moved: boolean[];
+      ctx: ContextFacts;
+      /** Run `predictStream`: its parts come back as `part` messages, as many ahead as `pull`s allowed. */
+      stream?: boolean;
+    }
   | { kind: 'abort'; job: number; reason: string }
+  /** The main thread took a part of the stream: the worker may send one more. */
+  | { kind: 'pull'; job: number }
   | { kind: 'call-result'; call: number; response?: InferenceResponse; error?: ErrorFacts }
   | { kind: 'unload' };
 
@@ -94,6 +107,8 @@ export type FromWorker =
       spans?: WorkerSpanData[];
     }
   | { kind: 'failed'; job: number; error: ErrorFacts; returned: unknown[]; spans?: WorkerSpanData[] }
+  /** One part of a stream (`predictStream`); the stream ends with `result` (no outputs) or `failed`. */
+  | { kind: 'part'; job: number; outputs: WireWorkerTensor[]; parameters?: Parameters }
   | { kind: 'call'; job: number; call: number; name: string; request: ModelCallRequest; options?: ModelCallOptions }
   | { kind: 'log'; level: 'log' | 'warn' | 'error' | 'debug'; message: string }
   | { kind: 'unloaded'; error?: ErrorFacts };

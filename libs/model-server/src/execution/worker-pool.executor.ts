@@ -9,8 +9,9 @@ import { ModelWorker } from './model-worker';
 import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
 import { takeQueueWaits } from './queue-wait.util';
 import { RingQueue } from './ring-queue';
-import type { FromWorker, WorkerInit } from './worker-messages.interface';
-import { adoptLoadedFacts, predictMessage, restoreInputs, resultOf, workerInitOf } from './worker-job.util';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.interface';
+import { adoptLoadedFacts, partOf, predictMessage, restoreInputs, resultOf, workerInitOf } from './worker-job.util';
+import { WorkerPartStream } from './worker-stream';
 import { cancelledWhileWaiting, deadlineExceeded, executorClosed, fromErrorFacts, noRunningWorker, queueFull, toErrorFacts, versionLabel, workerCrashed, workerOverran, workerRequestUnsendable } from '../errors';
 
 /** Settings of a {@link WorkerPoolExecutor}. @publicApi */
@@ -29,6 +30,8 @@ export interface WorkerPoolOptions {
 }
 
 interface Job {
+  /** The stream its parts go to, for a `predictStream` job. */
+  parts: WorkerPartStream | null;
   readonly request: InferenceRequest;
   readonly ctx: RequestContext;
   readonly resolve: (result: InferenceResult) => void;
@@ -105,18 +108,59 @@ export class WorkerPoolExecutor implements PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(executorClosed(this.label));
     return new Promise<InferenceResult>((resolve, reject) => {
-      const job: Job = { request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null, overdue: null, trace: this.tracer.current() };
-      const worker = this.queue.size === 0 ? this.idle.pop() : undefined;
-      if (worker !== undefined) {
-        this.dispatch(worker, job);
-      } else if (!this.queue.push(job)) {
-        reject(queueFull(this.label, 'worker queue', this.options.maxQueue));
-      } else {
-        // Start watching for the client going away, so a request nobody waits for any more is dropped, not run.
-        void ctx.signal;
-        this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
-      }
+      this.enqueue({ parts: null, request, ctx, resolve, reject, enqueuedAt: performance.now(), id: 0, onAbort: null, overdue: null, trace: this.tracer.current() });
     });
+  }
+
+  /**
+   * Runs the model's `predictStream` in a worker thread: the worker is the stream's until it ends, its parts
+   * cross the thread boundary as they are produced (at most WORKER_STREAM_CREDIT ahead of the reader).
+   * It waits for a free worker like a request does.
+   */
+  stream(request: InferenceRequest, ctx: RequestContext): AsyncIterable<InferenceResult> {
+    const job: Job = {
+      parts: null,
+      request,
+      ctx,
+      resolve: () => parts.finish(),
+      reject: (err) => parts.fail(err),
+      enqueuedAt: performance.now(),
+      id: 0,
+      onAbort: null,
+      overdue: null,
+      trace: this.tracer.current(),
+    };
+    const parts = new WorkerPartStream(
+      () => this.post(job, { kind: 'pull', job: job.id }),
+      () => this.post(job, { kind: 'abort', job: job.id, reason: 'the stream was closed' }),
+    );
+    job.parts = parts;
+    if (this.closing) parts.fail(executorClosed(this.label));
+    else this.enqueue(job);
+    return parts;
+  }
+
+  /** Tells the worker running `job` something, if it still does. */
+  private post(job: Job, message: ToWorker): void {
+    for (const w of this.workers) {
+      if (w.job === job) {
+        if (w.alive) w.post(message);
+        return;
+      }
+    }
+  }
+
+  private enqueue(job: Job): void {
+    const worker = this.queue.size === 0 ? this.idle.pop() : undefined;
+    if (worker !== undefined) {
+      this.dispatch(worker, job);
+    } else if (!this.queue.push(job)) {
+      job.reject(queueFull(this.label, 'worker queue', this.options.maxQueue));
+    } else {
+      // Start watching for the client going away, so a request nobody waits for any more is dropped, not run.
+      void job.ctx.signal;
+      this.target.observer.queueDepth(this.target.name, this.target.version, this.queue.size);
+    }
   }
 
   /** Fails waiting requests, lets running ones finish, then unloads and ends every worker. */
@@ -175,6 +219,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     worker.job = job;
     try {
       const { message, transfer } = predictMessage(job.id, request, ctx, this.tracer.traceparentOf(job.trace));
+      if (job.parts !== null) (message as Extract<ToWorker, { kind: 'predict' }>).stream = true;
       worker.post(message, transfer);
     } catch (err) {
       worker.job = null;
@@ -226,6 +271,11 @@ export class WorkerPoolExecutor implements PredictExecutor {
         if (msg.kind === 'failed') job.reject(fromErrorFacts(msg.error));
         else job.resolve(resultOf(msg, job.ctx));
         this.release(worker);
+        return;
+      }
+      case 'part': {
+        const job = worker.job;
+        if (job !== null && job.id === msg.job && job.parts !== null) job.parts.push(partOf(msg));
         return;
       }
       case 'call':

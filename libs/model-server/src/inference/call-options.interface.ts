@@ -26,14 +26,23 @@ export interface CallOptions {
    * set it from `DataPlane.tracer`; without it the data plane continues the active context.
    */
   traceContext?: import('@opentelemetry/api').Context;
+  /**
+   * The request came in MLRun's form (rows in, plain values out): `predict` may return plain values, which the
+   * answer carries as they are, and monitoring records log its rows. Absent for v2 requests.
+   */
+  form?: 'mlrun';
+  /** The whole body an MLRun-form request came in, keys besides `inputs` included: hooks see it as `request.body`. */
+  body?: unknown;
 }
 
 /** What a custom operation receives from the transport: a v2 request, or any other body. @publicApi */
 export interface OperationInput {
   /** The body as a structurally checked v2 request, when it is one (it has `inputs`). */
   wire?: import('../codecs/wire-tensor.interface').WireInferenceRequest;
-  /** The body as sent, when it is not a v2 request. */
+  /** The body as sent (the whole body, also when it holds a v2 request). */
   body?: unknown;
+  /** The HTTP call it came in, when it came over HTTP: method, path and every request header. */
+  http?: import('../model/inference.interface').HttpCall;
 }
 
 /** A custom operation's answer: a v2 response when it returned outputs, else its JSON value. @publicApi */

@@ -7,6 +7,7 @@ import type { ModelServer } from '../model/model-server';
 import type { ResolvedSageMakerHooks } from '../model/sagemaker-hooks';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
+import type { ResponseStream } from './response-stream';
 
 /** A model version that is ready to serve, with the loaded generation serving it now. @internal */
 export interface ReadyVersion {
@@ -37,6 +38,7 @@ export interface RequestRunner {
   operation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput>;
   invoke<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T>;
   refuse(req: DataPlaneRequest, err: unknown, raw: unknown): void;
+  stream(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): Promise<ResponseStream>;
 }
 
 /**
@@ -69,13 +71,22 @@ export class DataPlaneRequest {
     return this.runner.run(this, wire, raw);
   }
 
+  /**
+   * Runs `infer` as a stream (the model's `predictStream`): resolves once `preprocess`/`validate` ran and the
+   * model started, so a refusal is still an error answer; the partial responses are then pulled from the stream.
+   */
+  stream(wire: WireInferenceRequest, raw: unknown = wire): Promise<ResponseStream> {
+    this.settle();
+    return this.runner.stream(this, wire, raw);
+  }
+
   /** Runs the custom operation it was opened for (`raw` as for {@link run}). */
   operation(input: OperationInput, raw: unknown = input.wire ?? input.body): Promise<OperationOutput> {
     this.settle();
     return this.runner.operation(this, input, raw);
   }
 
-  /** Runs `infer` with the transport's own reading and writing inside the request. */
+  /** Runs `infer` or `explain` (the operation it was opened for) with the transport's own reading and writing inside the request. */
   invoke<T>(edges: RequestEdges<T>): Promise<T> {
     this.settle();
     return this.runner.invoke(this, edges);

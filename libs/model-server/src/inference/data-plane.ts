@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
 import {
+  errorDetail,
   asInternalError,
   callsTooDeep,
-  errorDetail,
   explainNotImplemented,
   modelNotReady,
   notARouter,
   operationNotFound,
+  streamingNotImplemented,
+  streamingNotInWorkers,
   tooManyInFlight,
 } from '../errors';
 import { isModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
+import { assembleResults } from '../model/stream-results';
 import type { PredictExecutor } from '../execution/predict-executor.interface';
 import type { ModelHooks } from '../model/model-hooks';
 import { ModelState } from '../model/model-state.enum';
@@ -25,6 +28,7 @@ import { inModelScope } from '../repository/model-scope';
 import type { ModelVersion } from '../repository/model-version';
 import { isModelRouter } from '../routing/model-router.base';
 import { ROUTER_MEMBER_PARAMETER } from '../routing/router.constants';
+import type { RouterMember } from '../routing/router-member.interface';
 import type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 import { decodeDeferredData, hasDeferredData } from '../codecs/deferred-data.decoder';
 import { alignLargeRawData } from '../codecs/raw-data.decoder';
@@ -37,7 +41,9 @@ import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRun
 import { classify, RequestFrame } from './request-frame';
 import { finishTrace, startTrace } from './request-trace';
 import { encodeResponse, isInferenceResult } from './response-encoder';
+import { ResponseStream, type StreamEnd } from './response-stream';
 import { RequestTracer } from '../tracing/request-tracer';
+import { DEFAULT_STREAM_BUFFER_CHUNKS } from '../options/model-server-options.interface';
 
 /** How deep models may call models in-process before the call is refused as a likely cycle. */
 const MAX_CALL_DEPTH = 8;
@@ -83,6 +89,7 @@ export class DataPlane {
     operation: (req, input, raw) => this.runOperation(req, input, raw),
     invoke: (req, edges) => this.invokeWith(req, edges),
     refuse: (req, err, raw) => this.recordRefusal(req, err, raw),
+    stream: (req, wire, raw) => this.openStream(req, wire, raw),
   };
 
   /** Requests in the data plane now, all models together. */
@@ -154,11 +161,34 @@ export class DataPlane {
    * pinned to `member` by the `router_member` parameter, so it still runs through the router. A model that is not a
    * router, or a member the router does not have, is a 404; a router that is not ready a 503. @internal
    */
-  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): WireInferenceRequest {
+  pinToMember(name: string, version: string | undefined, wire: WireInferenceRequest, member: string): { wire: WireInferenceRequest; member: RouterMember } {
+    const found = this.memberOf(name, version, member);
+    return { wire: { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } }, member: found };
+  }
+
+  /**
+   * The member `member` of the router `name` (the model and version it calls): a 404 when the model is not a router
+   * or has no such member, a 503 when the router is not ready. @internal
+   */
+  memberOf(name: string, version: string | undefined, member: string): RouterMember {
     const router = this.lookup(name, version, 0).serving().instance;
     if (!isModelRouter(router)) throw notARouter(name, member);
-    router.member(member);
-    return { ...wire, parameters: { ...wire.parameters, [ROUTER_MEMBER_PARAMETER]: member } };
+    return router.member(member);
+  }
+
+  /** The members of the router `name` (in order), or none when it is not a router or not ready. @internal */
+  routerMembers(name: string, version: string | undefined): readonly RouterMember[] {
+    try {
+      const router = this.lookup(name, version, 0).serving().instance;
+      return isModelRouter(router) ? router.members : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** True when the model version (known, in any state) declares the custom operation `op`. @internal */
+  hasOperation(name: string, version: string | undefined, op: string): boolean {
+    return this.repository.get(name, version).operations.has(op);
   }
 
   /**
@@ -213,16 +243,24 @@ export class DataPlane {
       return await body();
     } catch (err) {
       const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) f.trace.error = coded;
+      if (f.trace !== null) {
+        f.trace.error = coded;
+        f.trace.failedStage = f.stage;
+      }
       if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
       throw coded;
     } finally {
-      this.inFlight--;
-      f.mv.release(f.serving);
-      if (f.timer !== null) f.timer.clear();
-      if (f.trace !== null) finishTrace(this.events, f.trace);
-      if (f.spans !== null) f.spans.close();
+      this.close(f);
     }
+  }
+
+  /** The request left: it no longer counts, its generation is released, its deadline cleared, its event emitted. */
+  private close(f: RequestFrame): void {
+    this.inFlight--;
+    f.mv.release(f.serving);
+    if (f.timer !== null) f.timer.clear();
+    if (f.trace !== null) finishTrace(this.events, f.trace);
+    if (f.spans !== null) f.spans.close();
   }
 
   /** The request's context, with its deadline (the earliest of the client's, the model's and the server's). */
@@ -263,9 +301,31 @@ export class DataPlane {
   private async chain(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceResponse> {
     const { ctx, trace } = f;
     const hooks = f.serving.hooks;
+    const request = await this.prepare(f, wire);
+    const infer = ctx.op === 'infer';
+    f.stage = infer ? 'predict' : 'explain';
+    let result = await f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
+    f.lap();
+    if (hooks.postprocess !== null) {
+      f.stage = 'postprocess';
+      result = await f.wait(f.within(hooks.postprocess, result, ctx));
+      f.lap();
+    }
+    f.stage = 'encode';
+    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
+    f.lap();
+    if (trace !== null) trace.response = response;
+    return response;
+  }
+
+  /** decode → preprocess → validate, in the frame: the request the model gets. */
+  private async prepare(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceRequest> {
+    const { ctx, trace } = f;
+    const hooks = f.serving.hooks;
     f.stage = 'decode';
     await this.decodeDeferred(wire);
     let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    if (f.call.body !== undefined) request.body = f.call.body;
     f.lap();
     if (hooks.preprocess !== null) {
       f.stage = 'preprocess';
@@ -278,21 +338,65 @@ export class DataPlane {
       f.lap();
     }
     if (trace !== null) trace.request = request;
-    const infer = ctx.op === 'infer';
-    f.stage = infer ? 'predict' : 'explain';
-    let result = await f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
-    f.lap();
-    if (hooks.postprocess !== null) {
-      f.stage = 'postprocess';
-      result = await f.wait(f.within(hooks.postprocess, result, ctx));
-      f.lap();
-    }
-    f.stage = 'encode';
-    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain');
-    f.lap();
-    if (trace !== null) trace.response = response;
-    return response;
+    return request;
   }
+
+  /**
+   * A streaming request (the model's `predictStream`): admitted like any other (it counts in the in-flight limits
+   * until the stream ends), then decode → preprocess → validate; resolves with the stream of partial responses
+   * once the model started. A model without `predictStream` is a 404 naming what it answers.
+   */
+  private openStream(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): Promise<ResponseStream> {
+    let f: RequestFrame;
+    try {
+      const mv = this.lookup(req.name, req.version, 0);
+      if (mv.hooks !== null && mv.hooks.predictStream === null) throw streamingNotImplemented(mv.label);
+      f = this.open('infer', mv, wire.id ?? randomUUID(), req.call, wire, 0, undefined);
+    } catch (err) {
+      this.recordRefusal(req, err, raw);
+      return Promise.reject(err);
+    }
+    return this.startStream(f, wire);
+  }
+
+  private async startStream(f: RequestFrame, wire: WireInferenceRequest): Promise<ResponseStream> {
+    const started = f.trace === null ? performance.now() : f.trace.start;
+    let source: AsyncIterable<InferenceResult>;
+    let request: InferenceRequest;
+    try {
+      request = await this.prepare(f, wire);
+      const { hooks, executor } = f.serving;
+      if (hooks.predictStream === null) throw streamingNotImplemented(f.mv.label);
+      if (executor.stream === undefined && !f.serving.loadedHere) throw streamingNotInWorkers(f.mv.label);
+      f.stage = 'predict';
+      source = executor.stream !== undefined ? executor.stream(request, f.ctx) : hooks.predictStream(request, f.ctx);
+    } catch (err) {
+      const coded = classify(err, f.mv, f.stage, f.ctx.id);
+      if (f.trace !== null) {
+        f.trace.error = coded;
+        f.trace.failedStage = f.stage;
+      }
+      if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
+      this.close(f);
+      throw coded;
+    }
+    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? DEFAULT_STREAM_BUFFER_CHUNKS, this.endStream, started);
+  }
+
+  /** A stream ended: its record gets the partial results assembled and the stream's facts; the request closes. */
+  private readonly endStream: StreamEnd = (f, stream, error) => {
+    const trace = f.trace;
+    if (trace !== null) {
+      trace.error = error;
+      if (error !== undefined) trace.failedStage = 'predict';
+      trace.stream = stream.facts;
+      trace.stages.predict = performance.now() - trace.start;
+      const results = stream.results;
+      if (results !== null && results.length > 0) trace.assemble = () => assembledResponse(f, stream, results);
+    }
+    if (error !== undefined && f.spans !== null) f.spans.fail(error.code, errorDetail(error));
+    this.close(f);
+  };
 
   private runOperation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput> {
     let f: RequestFrame;
@@ -315,7 +419,9 @@ export class DataPlane {
     const op = ctx.op;
     if (input.wire !== undefined) await this.decodeDeferred(input.wire);
     const request: InferenceRequest =
-      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [], body: input.body };
+      input.wire !== undefined ? decodeRequest(input.wire, ctx.id, f.mv, op, this.limits.maxTensorBytes) : { id: ctx.id, inputs: [] };
+    if (input.body !== undefined) request.body = input.body;
+    if (input.http !== undefined) request.http = input.http;
     f.lap();
     if (trace !== null) trace.request = request;
     f.stage = 'operation';
@@ -333,10 +439,14 @@ export class DataPlane {
     return output;
   }
 
+  /** Infer or explain (the request's op) with the transport's own reading and writing inside the request. */
   private invokeWith<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T> {
     let f: RequestFrame;
     try {
-      f = this.open('infer', this.lookup(req.name, req.version, 0), randomUUID(), req.call, undefined, 0, undefined);
+      if (req.op !== 'infer' && req.op !== 'explain') throw new Error(`a request for operation '${req.op}' runs with operation(), not invoke()`);
+      const mv = this.lookup(req.name, req.version, 0);
+      if (req.op === 'explain' && mv.hooks?.explain === null) throw explainNotImplemented(mv.label);
+      f = this.open(req.op, mv, randomUUID(), req.call, undefined, 0, undefined);
     } catch (err) {
       this.recordRefusal(req, err, undefined);
       return Promise.reject(err);
@@ -405,6 +515,15 @@ export class DataPlane {
 
 type InferOp = 'infer' | 'explain';
 
+/** A stream's parts as one response, for its monitoring record (undefined when they do not make a valid one). */
+function assembledResponse(f: RequestFrame, stream: ResponseStream, results: InferenceResult[]): InferenceResponse | undefined {
+  try {
+    return encodeResponse(assembleResults(results), f.mv, stream.request, 'predictStream');
+  } catch {
+    return undefined;
+  }
+}
+
 function readyOf(mv: ModelVersion, serving: LoadedModel): ReadyVersion {
   return { version: mv, instance: serving.instance, hooks: serving.hooks, executor: serving.executor, sageMaker: serving.sageMaker };
 }
@@ -419,14 +538,11 @@ export interface DataPlaneLimits extends RequestLimits {
   requestTimeoutMs: number;
   /** Request body bytes held at once by requests being decoded and served (0: no limit). */
   maxRequestBytesInFlight: number;
+  /** Partial results a stream produces ahead of its reader (default {@link DEFAULT_STREAM_BUFFER_CHUNKS}). */
+  streamBufferChunks?: number;
 }
 
 const NO_LIMITS: DataPlaneLimits = { maxInFlight: 0, requestTimeoutMs: 0, ...DEFAULT_REQUEST_LIMITS, maxRequestBytesInFlight: 0 };
-
-/** The executor's `predict` (a function, so the frame can call it with the stage's span active). */
-function runPredict(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
-  return executor.run(request, ctx);
-}
 
 function explainHook(f: RequestFrame, hooks: ModelHooks, request: InferenceRequest): ReturnType<NonNullable<ModelHooks['explain']>> {
   if (hooks.explain === null) throw explainNotImplemented(f.mv.label); // checked before admission already
@@ -444,4 +560,9 @@ function readInput<T>(edges: RequestEdges<T>, ready: ReadyVersion): WireInferenc
 
 function writeOutput<T>(edges: RequestEdges<T>, response: InferenceResponse, ready: ReadyVersion): T | Promise<T> {
   return edges.output(response, ready);
+}
+
+/** The executor's `predict` (a function, so the frame can call it with the stage's span active). */
+function runPredict(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+  return executor.run(request, ctx);
 }

@@ -6,3 +6,4 @@ export { ServerInfo } from './server-info';
 export type { CallOptions, OperationInput, OperationOutput } from './call-options.interface';
 export { DEFAULT_REQUEST_LIMITS } from './request-limits';
 export type { RequestLimits } from './request-limits';
+export type { StreamFacts, StreamEnding } from './response-stream';

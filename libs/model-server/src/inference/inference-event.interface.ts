@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/error-code.enum';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Parameters } from '../model/tensor.interface';
+import type { StreamFacts } from './response-stream';
 
 /** Milliseconds spent in each stage of one request; a stage that did not run is absent. @publicApi */
 export interface StageTimings {
@@ -45,10 +46,17 @@ export interface InferenceEvent {
   request: InferenceRequest | undefined;
   /**
    * `request` as the JSON text the client sent (REST JSON bodies), given only when the model has no preprocess
-   * or validate hook, so the text is the request the model got. Records can log it as it is: numbers keep the
-   * client's digits and nesting.
+   * or validate hook, so the text is the request the model got, or when the request failed (its record shows what
+   * the client sent). Records can log it as it is: numbers keep the client's digits and nesting.
    */
   requestText?: string;
+  /** `mlrun` when the request came in MLRun's form (rows in, plain values out); absent for v2 requests. */
+  form?: 'mlrun';
+  /**
+   * The stage a failed request failed in (`decode`, `preprocess`, `validate`, `predict`...); absent for a request
+   * refused before it ran (malformed body, failed checks, not ready, overloaded) and for successes.
+   */
+  failedStage?: keyof StageTimings;
   /**
    * The request as the transport received it, before decoding and hooks (a structurally checked v2 request,
    * an operation's body, or what a refused request carried; undefined when its body could not be read).
@@ -74,4 +82,9 @@ export interface InferenceEvent {
   traceId?: string;
   /** The id of the request's span (the server span, or a nested call's own), when it is traced. */
   spanId?: string;
+  /**
+   * A streaming request's chunk count, time to first chunk, gaps between chunks and how it ended; its `response`
+   * is then the partial results assembled, and `durationMs` the whole stream's time.
+   */
+  stream?: StreamFacts;
 }

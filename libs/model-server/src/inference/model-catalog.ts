@@ -87,7 +87,7 @@ export class ModelCatalog {
   /** Readiness of one model (its default version) or version; unknown ones are a 404. */
   modelReady(name: string, version: string | undefined): boolean {
     const mv = this.repository.get(name, version);
-    return mv.state === ModelState.Ready && !this.repository.isShuttingDown;
+    return mv.state === ModelState.Ready && !this.repository.readinessOff;
   }
 
   modelMetadata(name: string, version: string | undefined): ModelMetadata {

@@ -3,7 +3,8 @@ import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest } from '../model/inference.interface';
 import type { RequestContext } from '../model/request-context';
 import type { InferenceEventStream } from './inference-event-stream';
-import type { StageTimings } from './inference-event.interface';
+import type { InferenceEvent, StageTimings } from './inference-event.interface';
+import type { StreamFacts } from './response-stream';
 import type { ModelVersion } from '../repository/model-version';
 import type { CallOptions } from './call-options.interface';
 import type { RequestSpans } from '../tracing/request-spans';
@@ -25,6 +26,12 @@ export interface Trace {
   error: ModelServerError | undefined;
   /** The request's spans, when it is traced. */
   spans: RequestSpans | null;
+  /** A streaming request's facts, once it ended. */
+  stream?: StreamFacts;
+  /** A stream's response (its parts assembled), made only if a subscriber reads the event's `response`. */
+  assemble?: () => unknown;
+  /** The stage the request failed in, once admitted (undefined for one refused before it ran). */
+  failedStage?: Stage;
 }
 
 /** @internal */
@@ -56,7 +63,7 @@ export function lap(trace: Trace | null, stage: Stage, since: number): number {
 export function finishTrace(events: InferenceEventStream, trace: Trace): void {
   const { mv, ctx, error, request, call, spans } = trace;
   const modelMetrics = mv.instance?.context.metrics;
-  events.emit({
+  const event: InferenceEvent = {
     id: ctx.id,
     model: mv.name,
     version: mv.version,
@@ -69,7 +76,10 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     status: error === undefined ? 'ok' : 'error',
     request,
     // The client's text stands for the request only when no hook could have changed what the model got.
-    requestText: request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null ? call.requestText : undefined,
+    // A failed request's record shows what the client sent.
+    requestText: error !== undefined || (request !== undefined && mv.hooks?.preprocess === null && mv.hooks.validate === null) ? call.requestText : undefined,
+    form: call.form,
+    failedStage: trace.failedStage,
     rawRequest: trace.rawRequest,
     response: trace.response,
     errorCode: error?.code,
@@ -83,5 +93,29 @@ export function finishTrace(events: InferenceEventStream, trace: Trace): void {
     traceparent: spans === null ? call.headers?.traceparent : spans.traceparent(),
     traceId: spans === null ? undefined : spans.traceId,
     spanId: spans === null ? undefined : spans.spanId,
+    stream: trace.stream,
+  };
+  if (trace.assemble !== undefined) lazyResponse(event, trace.assemble);
+  events.emit(event);
+}
+
+/** The event's `response`, made once on first read (a stream's parts assembled: most subscribers never read it). */
+function lazyResponse(event: InferenceEvent, make: () => unknown): void {
+  let made = false;
+  let value: unknown;
+  Object.defineProperty(event, 'response', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!made) {
+        made = true;
+        value = make();
+      }
+      return value;
+    },
+    set(v: unknown) {
+      made = true;
+      value = v;
+    },
   });
 }

@@ -1,4 +1,5 @@
 import { encodeOutput } from '../codecs';
+import { isPlainResult, plainOutputs } from '../codecs/output.encoder';
 import { clip } from '../errors/clip.util';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';
@@ -27,9 +28,10 @@ function producedByName(produced: readonly OutputTensor[]): Map<string, OutputTe
  *
  * @internal
  */
-export function encodeResponse(result: unknown, mv: ModelVersion, request: InferenceRequest, stage: string): InferenceResponse {
+export function encodeResponse(result: unknown, mv: ModelVersion, request: InferenceRequest, stage: string, keepPlain = false): InferenceResponse {
   if (!isInferenceResult(result)) {
-    throw notAnInferenceResult(mv.label, stage);
+    if (!isPlainResult(result)) throw notAnInferenceResult(mv.label, stage);
+    return plainResponse(result, mv, request, keepPlain);
   }
   const produced = result.outputs;
   const requested = request.outputs;
@@ -54,5 +56,37 @@ export function encodeResponse(result: unknown, mv: ModelVersion, request: Infer
   const response: InferenceResponse = { model_name: mv.name, id: request.id, outputs };
   if (mv.version !== undefined) response.model_version = mv.version;
   if (result.parameters !== undefined) response.parameters = result.parameters;
+  return response;
+}
+
+/** Plain values model code returned, by the response made of them, for answers that carry them as they are. */
+const PLAIN_RESULTS = new WeakMap<InferenceResponse, object>();
+
+/**
+ * The plain values (an array or an object, not `{ outputs }`) model code returned for a request in MLRun's form,
+ * which its answer carries as they are; undefined when the model returned tensors.
+ *
+ * @internal
+ */
+export function plainResultOf(response: InferenceResponse): unknown {
+  return PLAIN_RESULTS.get(response);
+}
+
+/**
+ * The response to plain values: wrapped into tensors with inferred datatypes (a v2 answer needs them); for a
+ * request in MLRun's form (`keepPlain`) the values are also kept as they are, and values that make no tensor
+ * (a list of objects, ragged rows) answer as they are with no tensors.
+ */
+function plainResponse(result: unknown, mv: ModelVersion, request: InferenceRequest, keepPlain: boolean): InferenceResponse {
+  let outputs: Tensor[];
+  try {
+    outputs = plainOutputs(result);
+  } catch (err) {
+    if (!keepPlain) throw err;
+    outputs = [];
+  }
+  const response: InferenceResponse = { model_name: mv.name, id: request.id, outputs };
+  if (mv.version !== undefined) response.model_version = mv.version;
+  if (keepPlain) PLAIN_RESULTS.set(response, result as object);
   return response;
 }

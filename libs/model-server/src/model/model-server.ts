@@ -1,7 +1,8 @@
-import type { InferenceRequest, InferenceResult } from './inference.interface';
+import type { InferenceRequest, InferenceResult, PlainResult } from './inference.interface';
 import type { ModelContext } from './model-context';
 import type { RequestContext } from './request-context';
 import type { TensorSpec } from './tensor.interface';
+import type { TextGeneration } from './text-generation.interface';
 
 const CONTEXT = Symbol('nest-model-server:context');
 
@@ -9,8 +10,8 @@ const CONTEXT = Symbol('nest-model-server:context');
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
- * The base class of every model. Override the hooks you need; only {@link predict} is required.
- * Hooks a subclass does not override are skipped (decided once, at load).
+ * The base class of every model. Override the hooks you need; {@link predict} (or {@link predictStream}, for a
+ * model that answers in parts) is required. Hooks a subclass does not override are skipped (decided once, at load).
  *
  * One request runs `preprocess → validate → predict → postprocess` (`explain` in place of `predict`
  * for `/explain`), each hook awaited once, all sharing the request's {@link RequestContext}.
@@ -55,8 +56,29 @@ export abstract class ModelServer {
    */
   validate(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<void> {}
 
-  /** Runs the model. */
-  abstract predict(request: InferenceRequest, ctx: RequestContext): MaybePromise<InferenceResult>;
+  /**
+   * Runs the model: `{ outputs: [...] }`, or plain values (MLRun's way: an array, one value per row, or an object
+   * of named values), which a v2 request gets as tensors of inferred datatypes and an MLRun request as they are.
+   * Plain values are for models run in process, without batching (worker threads and batches need `outputs`).
+   * A model that only overrides {@link predictStream} gets one that runs the stream to its end and answers the
+   * whole result (`assembleResults`); a model with neither fails to load.
+   */
+  predict(_request: InferenceRequest, _ctx: RequestContext): MaybePromise<InferenceResult | PlainResult> {
+    throw new Error(`${this.constructor.name} does not implement predict()`);
+  }
+
+  /**
+   * Runs the model in parts (a generative model's tokens): each partial result yielded is sent to the client as
+   * it comes (`/generate_stream`, the OpenAI routes with `stream: true`, gRPC `ModelStreamInfer`), after
+   * `preprocess`/`validate` ran once and `postprocess` on each part. The framework stops pulling when the client
+   * reads slowly, and ends the iteration (`return`, so `finally` blocks run) when `ctx.signal` fires (client gone,
+   * deadline passed): wait on the signal between parts to stop within one part. Models without it answer the
+   * streaming routes 404. Adaptive batching does not apply to streams.
+   */
+  predictStream?(request: InferenceRequest, ctx: RequestContext): AsyncIterable<InferenceResult>;
+
+  /** Opts the model into the OpenAI-compatible API: how a prompt maps to its request and text is read back. */
+  textGeneration?: TextGeneration;
 
   /** Shapes the model's result before it is checked and sent. */
   postprocess(result: InferenceResult, _ctx: RequestContext): MaybePromise<InferenceResult> {
@@ -90,8 +112,13 @@ export function attachContext(model: ModelServer, context: ModelContext): void {
 /** The hooks of the base class, to tell which ones a model overrides. @internal */
 export const BASE_HOOKS = ModelServer.prototype;
 
-/** A class that extends {@link ModelServer}. @publicApi */
-export type ModelClass = new () => ModelServer;
+/**
+ * A class that extends {@link ModelServer}. Its constructor may take dependencies when the model is built by
+ * Nest's injector (an `@Injectable()` class served in process); models in worker threads are built with `new`.
+ *
+ * @publicApi
+ */
+export type ModelClass = new (...deps: never[]) => ModelServer;
 
 /** True for a class that extends {@link ModelServer} (what config and model files must name). @internal */
 export function isModelClass(value: unknown): value is ModelClass {

@@ -1,2 +1,3 @@
 export { ModelServerModule } from './model-server.module';
 export type { ModelServerModuleOptions } from '../options/model-server-options.interface';
+export type { ModelServerFeatureOptions } from './model-server-feature.module';

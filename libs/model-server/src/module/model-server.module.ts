@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, ApplicationConfig, ModuleRef } from '@nestjs/core';
 import { defaultExecutorFactory } from '../execution/default-executor.factory';
 import { DataPlane } from '../inference/data-plane';
 import { ModelCatalog } from '../inference/model-catalog';
@@ -7,7 +7,7 @@ import { ServerInfo } from '../inference/server-info';
 import { InferenceEventStream } from '../inference/inference-event-stream';
 import { ModelRepository } from '../repository/model-repository';
 import { MODEL_SERVER_VERSION } from '../version';
-import { RESOLVED_OPTIONS } from '../options/tokens';
+import { MODEL_ROUTE_PIPELINE, RESOLVED_OPTIONS } from '../options/tokens';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './model-server.module-definition';
 import type { ModelServerModuleOptions, ResolvedModelServerOptions } from '../options/model-server-options.interface';
 import { ModelServerLifecycle } from './model-server.lifecycle';
@@ -17,6 +17,10 @@ import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { HttpErrorFilter } from '../protocol/http/http-error.filter';
 import { OpenApiRegistrar } from '../protocol/openapi/openapi.registrar';
 import { RestRegistrar } from './rest.registrar';
+import { ModelRoutePipelineHolder } from './model-route.pipeline';
+import { collectModelRegistrations, MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
+import { ModelInjector } from './model-injector';
+import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type ModelServerFeatureOptions } from './model-server-feature.module';
 
 /**
  * Serves models over the KServe v2 / Open Inference Protocol.
@@ -28,16 +32,24 @@ import { RestRegistrar } from './rest.registrar';
 @Module({
   providers: [
     {
+      provide: MODEL_REGISTRATIONS,
+      useFactory: (options: ModelServerModuleOptions, moduleRef: ModuleRef) =>
+        collectModelRegistrations(Array.isArray(options.models) ? options.models : [], ModelServerModule, moduleRef),
+      inject: [MODULE_OPTIONS_TOKEN, ModuleRef],
+    },
+    {
       provide: RESOLVED_OPTIONS,
-      useFactory: (options: ModelServerModuleOptions) => validateOptions(options, MODEL_SERVER_VERSION),
-      inject: [MODULE_OPTIONS_TOKEN],
+      // The root's models and every feature module's, checked together.
+      useFactory: (options: ModelServerModuleOptions, registrations: ModelRegistration[]) =>
+        validateOptions(Array.isArray(options.models) ? { ...options, models: registrations.map((r) => r.config) } : options, MODEL_SERVER_VERSION),
+      inject: [MODULE_OPTIONS_TOKEN, MODEL_REGISTRATIONS],
     },
     { provide: InferenceEventStream, useFactory: () => new InferenceEventStream() },
     {
       provide: ModelRepository,
-      useFactory: (o: ResolvedModelServerOptions) =>
-        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? defaultExecutorFactory),
-      inject: [RESOLVED_OPTIONS],
+      useFactory: (o: ResolvedModelServerOptions, registrations: ModelRegistration[]) =>
+        new ModelRepository(o.models, o.loadMode, o.executorFactory ?? defaultExecutorFactory, new ModelInjector(registrations).build),
+      inject: [RESOLVED_OPTIONS, MODEL_REGISTRATIONS],
     },
     {
       provide: ServerInfo,
@@ -62,6 +74,7 @@ import { RestRegistrar } from './rest.registrar';
           maxParameters: o.maxParameters,
           maxTensorBytes: o.maxTensorBytes,
           maxRequestBytesInFlight: o.maxRequestBytesInFlight,
+          streamBufferChunks: o.streamBufferChunks,
         }),
       inject: [ModelRepository, InferenceEventStream, RESOLVED_OPTIONS],
     },
@@ -71,6 +84,12 @@ import { RestRegistrar } from './rest.registrar';
       inject: [ModelRepository, ServerInfo, RESOLVED_OPTIONS],
     },
     ModelServerLifecycle,
+    {
+      provide: MODEL_ROUTE_PIPELINE,
+      // ModelServerModule is what a guard sees as the class of the server's own routes (GET /v2, the repository API).
+      useFactory: (registrations: ModelRegistration[], config?: ApplicationConfig) => new ModelRoutePipelineHolder(config, registrations, ModelServerModule),
+      inject: [MODEL_REGISTRATIONS, { token: ApplicationConfig, optional: true }],
+    },
     RestRegistrar,
     OpenApiRegistrar,
     { provide: TokenVerifier, useFactory: (o: ResolvedModelServerOptions) => new TokenVerifier(o.auth), inject: [RESOLVED_OPTIONS] },
@@ -78,6 +97,19 @@ import { RestRegistrar } from './rest.registrar';
     // Errors that reach Nest (unknown routes, the application's own controllers) answer `{"error"}` like the v2 routes.
     { provide: APP_FILTER, useFactory: (o: ResolvedModelServerOptions) => new HttpErrorFilter(o.debug), inject: [RESOLVED_OPTIONS] },
   ],
-  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS],
+  exports: [DataPlane, ModelCatalog, ModelRepository, InferenceEventStream, ServerInfo, TokenVerifier, RESOLVED_OPTIONS, MODEL_ROUTE_PIPELINE],
 })
-export class ModelServerModule extends ConfigurableModuleClass {}
+export class ModelServerModule extends ConfigurableModuleClass {
+  /**
+   * Contributes models to the server of `forRoot`/`forRootAsync` from a feature module: they are built by the
+   * importing module's injector, so they may inject its providers. Names must be unique across the application.
+   *
+   * @example
+   * \@Module({ imports: [ModelServerModule.forFeature({ models: [{ name: 'scorer', model: ScorerModel }] })], providers: [FeatureStore] })
+   * export class ScoringModule {}
+   */
+  static forFeature(options: ModelServerFeatureOptions): DynamicModule {
+    const value: FeatureModels = { models: options.models };
+    return { module: ModelServerFeatureModule, providers: [{ provide: FEATURE_MODELS, useValue: value }] };
+  }
+}

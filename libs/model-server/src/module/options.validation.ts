@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -21,6 +22,7 @@ import {
   type ResolvedModelServerOptions,
 } from '../options/model-server-options.interface';
 import { validateOrThrow, withDefaults } from '../options/validate.util';
+import { constructorDependencies } from './model-injector';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -77,7 +79,9 @@ class OptionsRules {
   @IsOptional() @IsString() serverVersion?: string;
   @IsOptional() @IsBoolean() debug?: boolean;
   @IsOptional() @IsBoolean() rest?: boolean;
+  @IsOptional() @IsBoolean() v1?: boolean;
   @IsOptional() @IsBoolean() docs?: boolean;
+  @IsOptional() @IsBoolean() openai?: boolean;
   @IsOptional() @IsObject() @ValidateNested() auth?: AuthRules;
   @IsOptional() @IsInt() @Min(0) maxInFlight?: number;
   @IsOptional() @IsInt() @Min(0) requestTimeoutMs?: number;
@@ -87,6 +91,16 @@ class OptionsRules {
   @IsOptional() @IsInt() @Min(0) maxParameters?: number;
   @IsOptional() @IsInt() @Min(1024) maxTensorBytes?: number;
   @IsOptional() @IsInt() @Min(0) maxRequestBytesInFlight?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(1024) streamBufferChunks?: number;
+}
+
+/** Why a model that needs Nest's injector cannot run in worker threads. */
+function inWorkers(workers: number, needs: string): string {
+  return (
+    `workers: ${workers} builds the model in each worker thread with \`new\` and no arguments, but ${needs}; ` +
+    "Nest's container lives in the main thread and cannot inject into another thread. Serve it in process (workers: 0), " +
+    'or give the class a constructor without parameters and read its settings in load() (context.getParam)'
+  );
 }
 
 function asRules<T extends object>(Rules: new () => T, value: unknown): T {
@@ -119,6 +133,16 @@ export function validateOptions(options: ModelServerModuleOptions, packageVersio
         problems.push(`models[${i}].versions[${j}].modulePath: this version has its own class and runs in worker threads, which load it from its file: set modulePath (and className)`);
       }
     });
+    if (m?.useFactory !== undefined && typeof m.useFactory !== 'function') problems.push(`models[${i}].useFactory: must be a function that returns the model`);
+    if (m?.inject !== undefined && !Array.isArray(m.inject)) problems.push(`models[${i}].inject: must be a list of providers (tokens) for useFactory`);
+    if (typeof m?.workers === 'number' && m.workers > 0) {
+      const classes = [m.model, ...(m.versions ?? []).map((v) => v?.model)].filter((c) => isModelClass(c));
+      for (const cls of new Set(classes)) {
+        const deps = constructorDependencies(cls);
+        if (deps.length > 0) problems.push(`models[${i}] ('${m.name}'): ${inWorkers(m.workers, `${cls.name}'s constructor asks for ${deps.join(', ')}`)}`);
+      }
+      if (m.useFactory !== undefined) problems.push(`models[${i}] ('${m.name}'): ${inWorkers(m.workers, 'the model is built by its useFactory')}`);
+    }
     if (typeof m?.workers === 'number' && m.workers > 0 && (typeof m.modulePath !== 'string' || m.modulePath === '')) {
       problems.push(
         `models[${i}].modulePath: workers: ${m.workers} loads the model class again in each worker thread, from its file: ` +

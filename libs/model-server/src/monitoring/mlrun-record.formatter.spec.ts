@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCode } from '../errors/error-code.enum';
 import type { InferenceEvent } from '../inference/inference-event.interface';
 import { MlrunRecordFormatter, type LoggedResultsSource } from './mlrun-record.formatter';
@@ -31,6 +32,8 @@ function event(over: Partial<InferenceEvent> = {}): InferenceEvent {
 }
 
 const SETTINGS = { functionUri: 'fraud/serving:latest', host: 'pod-abc', worker: 0 };
+/** MLRun's uid of the endpoint of iris v2 in fraud/serving:latest: sha1 of project_function_tag_model_version. */
+const ENDPOINT = createHash('sha1').update('fraud_serving_latest_iris_v2').digest('hex');
 
 describe('MlrunRecordFormatter', () => {
   it('writes the success record field by field, in MLRun order, with the exact types', () => {
@@ -38,8 +41,9 @@ describe('MlrunRecordFormatter', () => {
     expect(record.cloudEvent).toBeUndefined();
     expect(record.body).toBe(
       '{"class":"IrisModel","model_class":"IrisModel","worker":0,"model":"iris","version":"v2","host":"pod-abc","function_uri":"fraud/serving:latest",' +
-        '"request":{"id":"7f1c","inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]},"op":"infer",' +
-        '"resp":{"model_name":"iris","model_version":"v2","id":"7f1c","outputs":[{"name":"label","datatype":"INT64","shape":[1],"data":[0]}]},' +
+        `"endpoint_id":"${ENDPOINT}",` +
+        '"request":{"id":"7f1c","inputs":[[5.1,3.5,1.4,0.2]]},"op":"infer",' +
+        '"resp":{"id":"7f1c","model_name":"iris","model_version":"v2","outputs":[0]},' +
         '"when":"2026-01-05 09:12:33.104000+00:00","microsec":5235}',
     );
     const parsed = JSON.parse(record.body);
@@ -57,7 +61,7 @@ describe('MlrunRecordFormatter', () => {
       )[0].body,
     );
     expect(rich).toMatchObject({ labels: { team: 'risk' }, metrics: { acc_proxy: 0.93 }, statistics: { rows: 1 }, traceparent: '00-abc-def-01' });
-    expect(Object.keys(rich).indexOf('labels')).toBe(Object.keys(rich).indexOf('function_uri') + 1);
+    expect(Object.keys(rich).indexOf('labels')).toBe(Object.keys(rich).indexOf('endpoint_id') + 1);
   });
 
   it('writes microsec as the total latency, beyond one second too (MLRun\'s own wraps at 1 s)', () => {
@@ -74,17 +78,40 @@ describe('MlrunRecordFormatter', () => {
       error: "input 'x': shape [3] needs 3 elements, got 1",
       metrics: { acc: 1 },
     });
-    expect(new MlrunRecordFormatter(SETTINGS).format(failed)[0].body).toBe(
+    // A client's mistake: counted in metrics, written only when asked (MLRun writes error records for model calls).
+    expect(new MlrunRecordFormatter(SETTINGS).format(failed)).toEqual([]);
+    expect(new MlrunRecordFormatter({ ...SETTINGS, logClientErrors: true }).format(failed)[0].body).toBe(
       '{"class":"IrisModel","model_class":"IrisModel","worker":0,"model":"iris","version":"v2","host":"pod-abc","function_uri":"fraud/serving:latest",' +
+        `"endpoint_id":"${ENDPOINT}",` +
         '"request":{"id":"7f1c","inputs":[{"name":"x","datatype":"FP32","shape":[3],"data":[1]}]},"op":"infer","when":"2026-01-05 09:12:33.104000+00:00",' +
         '"error":"input \'x\': shape [3] needs 3 elements, got 1","error_code":"INVALID_REQUEST"}',
     );
   });
 
-  it('an error after decoding logs the request as the model saw it', () => {
-    const record = JSON.parse(new MlrunRecordFormatter(SETTINGS).format(event({ status: 'error', response: undefined, errorCode: ErrorCode.ModelError, error: 'boom' }))[0].body);
-    expect(record.request.inputs[0].data).toEqual([5.1, 3.5, 1.4, 0.2]);
-    expect(record).toMatchObject({ error: 'boom', error_code: 'MODEL_ERROR' });
+  it('writes a failed model call with the client\'s request as sent, its id set', () => {
+    const sent = '{"inputs":[[5.1,3.5,1.4,0.2]]}';
+    const failed = event({ status: 'error', response: undefined, errorCode: ErrorCode.ModelError, error: 'boom', failedStage: 'predict', requestText: sent, rawRequest: JSON.parse(sent) });
+    const record = JSON.parse(new MlrunRecordFormatter(SETTINGS).format(failed)[0].body);
+    expect(record).toMatchObject({ request: { id: '7f1c', inputs: [[5.1, 3.5, 1.4, 0.2]] }, error: 'boom', error_code: 'MODEL_ERROR', endpoint_id: ENDPOINT });
+    // Without the text (a body read otherwise): the rows as received, never as tensor objects.
+    const noText = JSON.parse(new MlrunRecordFormatter(SETTINGS).format({ ...failed, requestText: undefined })[0].body);
+    expect(noText.request).toEqual({ id: '7f1c', inputs: [[5.1, 3.5, 1.4, 0.2]] });
+  });
+
+  it('computes endpoint_id as MLRun computes a model endpoint uid, or takes the configured one', () => {
+    const id = (uri: string, model: string, version: string | undefined, endpointIds?: Record<string, string>) =>
+      JSON.parse(new MlrunRecordFormatter({ ...SETTINGS, functionUri: uri, endpointIds }).format(event({ model, version }))[0].body).endpoint_id;
+    const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+    expect(id('fraud/serving', 'iris', undefined)).toBe(sha1('fraud_serving_N/A_iris_latest'));
+    expect(id('fraud/serving@abc123', 'iris', '2')).toBe(sha1('fraud_serving_abc123_iris_2'));
+    expect(id('fraud/serving:prod', 'iris', '2', { iris: 'mine' })).toBe('mine');
+    expect(id('fraud/serving:prod', 'iris', '2', { 'iris:2': 'v2-mine', iris: 'mine' })).toBe('v2-mine');
+  });
+
+  it('keeps the tensor form for requests that are no batch of rows', () => {
+    const flat = event({ request: { id: '7f1c', inputs: [{ name: 'x', datatype: 'FP32', shape: [4], data: new Float32Array([1, 2, 3, 4]) }] } });
+    const record = JSON.parse(new MlrunRecordFormatter(SETTINGS).format(flat)[0].body);
+    expect(record.request.inputs[0]).toMatchObject({ name: 'x', shape: [4] });
   });
 
   it("uses the model's loggedResults: rows in place of tensors; the side it leaves out stays as is", () => {
@@ -111,7 +138,7 @@ describe('MlrunRecordFormatter', () => {
     const formatter = new MlrunRecordFormatter(SETTINGS, () => model, (m) => warnings.push(m));
     formatter.format(event());
     const record = JSON.parse(formatter.format(event())[0].body);
-    expect(record.request.inputs[0].name).toBe('x');
+    expect(record.request.inputs).toEqual([[5.1, 3.5, 1.4, 0.2]]);
     expect(warnings).toEqual(["model 'iris': loggedResults threw (no rows here); its records log the request and response as they are"]);
   });
 
@@ -129,13 +156,15 @@ describe('MlrunRecordFormatter', () => {
 
   it('adds sampling_percentage and the weight _count to sampled successes only', () => {
     const formatter = new MlrunRecordFormatter({ ...SETTINGS, sampling: { percentage: 10, weight: 10 } });
-    expect(JSON.parse(formatter.format(event())[0].body)).toMatchObject({ sampling_percentage: 10, _count: 10 });
-    expect(JSON.parse(formatter.format(event({ status: 'error', error: 'x' }))[0].body)._count).toBeUndefined();
+    expect(JSON.parse(formatter.format(event())[0].body)).toMatchObject({ sampling_percentage: 10, effective_sample_count: 10, _count: 10 });
+    const failed = JSON.parse(formatter.format(event({ status: 'error', error: 'x', errorCode: ErrorCode.ModelError, failedStage: 'predict' }))[0].body);
+    expect([failed._count, failed.effective_sample_count]).toEqual([undefined, undefined]);
   });
 
-  it('writes an operation\'s value as resp', () => {
-    const record = JSON.parse(new MlrunRecordFormatter(SETTINGS).format(event({ op: 'stats', request: { id: '7f1c', inputs: [], body: { q: 1 } }, response: { n: 3 } }))[0].body);
-    expect(record).toMatchObject({ op: 'stats', request: { id: '7f1c', inputs: [], body: { q: 1 } }, resp: { n: 3 } });
+  it('writes no record for a custom operation (MLRun writes none)', () => {
+    const formatter = new MlrunRecordFormatter({ ...SETTINGS, logClientErrors: true });
+    const op = event({ op: 'stats', request: { id: '7f1c', inputs: [], body: { q: 1 } }, response: { n: 3 } });
+    expect([formatter.logs(op), formatter.format(op)]).toEqual([false, []]);
   });
 
   it('writes `when` as mlrunWhen does, for any time (the second is cached between records)', () => {

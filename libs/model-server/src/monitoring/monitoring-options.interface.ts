@@ -76,6 +76,17 @@ export interface ModelServerMonitoringOptions {
   redisMaxLen?: number;
   /** MLRun `function_uri`, `<project>/<function>[:<tag>]` (default `default/<serverName>`); the project part is required. */
   functionUri?: string;
+  /**
+   * MLRun `endpoint_id` by model (`<name>`) or model version (`<name>:<version>`), for endpoints registered in MLRun
+   * under ids of their own. Default: the id MLRun computes from `functionUri` and the versioned model name.
+   */
+  endpointIds?: Record<string, string>;
+  /**
+   * MLRun records for requests refused before the model ran too (malformed bodies, failed checks, not ready,
+   * overloaded). Default false: like MLRun, only failed model calls get an error record; every refusal is counted
+   * in the metrics either way.
+   */
+  logClientErrors?: boolean;
   /** MLRun `host` (default: the host name). */
   host?: string;
   /** MLRun `worker` (default: the Node cluster worker id with `--workers N`, else 0). */
@@ -118,6 +129,8 @@ export interface ResolvedMonitoringOptions {
   flushTimeoutMs: number;
   redisMaxLen: number | undefined;
   functionUri: string;
+  endpointIds: Record<string, string>;
+  logClientErrors: boolean;
   host: string;
   worker: number;
   cloudEvents: CloudEventsSettings;

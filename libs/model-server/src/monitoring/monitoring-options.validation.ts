@@ -54,6 +54,8 @@ class MonitoringRules {
   @IsOptional() @IsInt() @Min(0) flushTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(1) redisMaxLen?: number;
   @IsOptional() @IsString() @Matches(FUNCTION_URI, { message: 'functionUri must look like <project>/<function>[:<tag>] (MLRun needs the project)' }) functionUri?: string;
+  @IsOptional() @IsObject() endpointIds?: Record<string, string>;
+  @IsOptional() @IsBoolean() logClientErrors?: boolean;
   @IsOptional() @IsString() host?: string;
   @IsOptional() @IsInt() @Min(0) worker?: number;
   @IsOptional() @IsObject() @ValidateNested() cloudEvents?: CloudEventsRules;
@@ -91,6 +93,10 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
   if (Array.isArray(buckets) && (buckets.length === 0 || buckets.some((b, i) => b <= 0 || (i > 0 && b <= buckets[i - 1])))) {
     problems.push('latencyBuckets: must be positive numbers of seconds in increasing order');
   }
+  const ids = o.endpointIds;
+  if (typeof ids === 'object' && ids !== null && Object.values(ids).some((id) => typeof id !== 'string' || id === '')) {
+    problems.push('endpointIds: each model\'s endpoint id must be a non-empty string');
+  }
   let target: LogStreamTarget | undefined;
   try {
     target = typeof o.logStream === 'string' ? parseLogStream(o.logStream) : undefined;
@@ -121,6 +127,8 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
     flushTimeoutMs: o.flushTimeoutMs ?? 5000,
     redisMaxLen: o.redisMaxLen,
     functionUri: o.functionUri ?? `default/${serverName.replace(/[^A-Za-z0-9_.-]/g, '-') || 'nest-model-server'}`,
+    endpointIds: { ...o.endpointIds },
+    logClientErrors: o.logClientErrors ?? false,
     host,
     worker: o.worker ?? (cluster.isWorker ? (cluster.worker?.id ?? 0) : 0),
     cloudEvents: {

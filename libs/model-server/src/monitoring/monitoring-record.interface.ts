@@ -24,6 +24,8 @@ export interface MonitoringRecord {
  */
 export interface RecordFormatter {
   format(event: InferenceEvent): MonitoringRecord[];
+  /** Whether the format writes a record for the event at all (checked before sampling); default: every event. */
+  logs?(event: InferenceEvent): boolean;
 }
 
 /**

@@ -55,7 +55,11 @@ async function createPipe(
   const sampler = new EventSampler(o.sample, o.sampleProbability, o.random);
   const formatter =
     o.format === 'mlrun'
-      ? new MlrunRecordFormatter({ functionUri: o.functionUri, host: o.host, worker: o.worker, sampling: sampler.info }, loggedResultsOf(repository), (m) => logger.warn(m))
+      ? new MlrunRecordFormatter(
+          { functionUri: o.functionUri, host: o.host, worker: o.worker, sampling: sampler.info, endpointIds: o.endpointIds, logClientErrors: o.logClientErrors },
+          loggedResultsOf(repository),
+          (m) => logger.warn(m),
+        )
       : new CloudEventsFormatter(o.cloudEvents);
   const pipe = new RecordPipeline(sink, formatter, sampler, o, o.scheduler, metrics ?? undefined);
   metrics?.watchPipe(pipe);

@@ -196,6 +196,34 @@ export function wireRequestJson(raw: unknown, id: string): string {
 }
 
 /**
+ * The request of a failed request's record, `request.id` set to the request's id: the client's JSON text as sent
+ * when the event has it, else what the transport received (a v2 request in its layout, any other body's keys after
+ * the id), else the decoded request; `{"id"}` alone when the body could not be read.
+ *
+ * @internal
+ */
+export function errorRequestJson(event: InferenceEvent): string {
+  const id = event.id;
+  if (event.requestText !== undefined) {
+    const sent = sentRequestJson(event.requestText, id, event.rawRequest);
+    if (sent !== undefined) return sent;
+  }
+  const raw = event.rawRequest;
+  if (raw !== undefined && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    const inputs = (raw as WireLike).inputs;
+    if (Array.isArray(inputs) && inputs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t))) return wireRequestJson(raw, id);
+    let text = '{"id":' + JSON.stringify(id);
+    for (const key of Object.keys(raw)) {
+      if (key === 'id') continue;
+      text += ',' + JSON.stringify(key) + ':' + valueJson((raw as Record<string, unknown>)[key]);
+    }
+    return text + '}';
+  }
+  if (event.request !== undefined) return requestJson(event.request, id);
+  return raw === undefined ? '{"id":' + JSON.stringify(id) + '}' : '{"id":' + JSON.stringify(id) + ',"body":' + valueJson(raw) + '}';
+}
+
+/**
  * A request's JSON text as the client sent it, with `id` set: as it is when it carries that id, else with
  * `"id"` put first. Undefined when it cannot go into a record as it is: a line break between its tokens (a
  * JSON-lines record is one line), a body that is not an object, or an id other than `id`.

@@ -72,8 +72,11 @@ export class RecordPipeline {
   /** Subscribes to `events$` (records queue from now on) and opens the sink; rejects if the sink cannot open. */
   async start(events$: Observable<InferenceEvent>): Promise<void> {
     this.sink.onAvailable(this.pump);
-    // Without sampling every event is kept: no filter stage to pass through.
-    const kept = this.sampler.info === undefined ? events$ : events$.pipe(filter(this.sampler.accept));
+    // Events the format writes no record for go before sampling (they take no sample's place); without either,
+    // every event is kept: no filter stage to pass through.
+    const logs = this.formatter.logs?.bind(this.formatter);
+    const written = logs === undefined ? events$ : events$.pipe(filter(logs));
+    const kept = this.sampler.info === undefined ? written : written.pipe(filter(this.sampler.accept));
     this.subscription = kept.subscribe({ next: this.onEvent, complete: () => void this.close() });
     try {
       await this.sink.init();

@@ -22,8 +22,18 @@ export interface ModelServerModuleOptions {
   debug?: boolean;
   /** Serve the v2 REST routes on the application's Fastify instance (default true). */
   rest?: boolean;
+  /**
+   * Serve the OpenAI-compatible routes under `/openai/v1` (models, completions, chat completions) for the models
+   * that declare a `textGeneration` adapter (default true; only with `rest`).
+   */
+  openai?: boolean;
   /** Serve `GET /openapi.json` and the `/docs` page (default true). */
   docs?: boolean;
+  /**
+   * Serve KServe's v1 REST routes beside the v2 ones (`GET /v1/models[/:m]`, `POST /v1/models/:m:predict` and `:explain`;
+   * default true; only with `rest`).
+   */
+  v1?: boolean;
   /** Bearer-token / API-key protection (off unless tokens are given). */
   auth?: AuthOptions;
   /**
@@ -58,6 +68,11 @@ export interface ModelServerModuleOptions {
    * (default 256 MiB; 0: no limit). A request that does not fit answers 503 with `Retry-After`.
    */
   maxRequestBytesInFlight?: number;
+  /**
+   * Partial results of one stream (`predictStream`) produced ahead of a client that reads slowly (default 2): once
+   * that many wait, the model's iteration is paused until the client takes one. 0: produce only when asked.
+   */
+  streamBufferChunks?: number;
   /** Where `predict` runs (default: in process). */
   executorFactory?: ExecutorFactory;
 }
@@ -65,6 +80,9 @@ export interface ModelServerModuleOptions {
 /** The options with their defaults applied. @internal */
 export type ResolvedModelServerOptions = Required<Omit<ModelServerModuleOptions, 'executorFactory'>> &
   Pick<ModelServerModuleOptions, 'executorFactory'>;
+
+/** Parts a stream produces ahead of a slow reader, by default (`streamBufferChunks`). */
+export const DEFAULT_STREAM_BUFFER_CHUNKS = 2;
 
 /** Default body limit: tensors are large, Fastify's 1 MiB is not enough. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -74,15 +92,18 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
  * the data plane). @internal
  */
 export const MODEL_SERVER_DEFAULTS: Readonly<
-  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl'>
+  Pick<ResolvedModelServerOptions, 'loadMode' | 'maxBodyBytes' | 'serverName' | 'debug' | 'rest' | 'v1' | 'docs' | 'maxInFlight' | 'requestTimeoutMs' | 'modelControl' | 'streamBufferChunks' | 'openai'>
 > = {
   loadMode: 'blocking',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   serverName: 'nest-model-server',
   debug: false,
   rest: true,
+  v1: true,
   docs: true,
   maxInFlight: 4096,
   requestTimeoutMs: 0,
   modelControl: false,
+  streamBufferChunks: DEFAULT_STREAM_BUFFER_CHUNKS,
+  openai: true,
 };

@@ -1,5 +1,6 @@
+import type { InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
 import type { ExecutionOptions } from '../execution/execution-options.interface';
-import type { ModelClass } from '../model/model-server';
+import type { ModelClass, ModelServer } from '../model/model-server';
 import type { TensorSpec } from '../model/tensor.interface';
 
 /** `blocking`: load before the server answers; `background`: answer at once, each model ready when loaded. @publicApi */
@@ -28,8 +29,19 @@ export interface ModelVersionConfig {
 export interface ModelConfig extends ExecutionOptions {
   /** The name in `/v2/models/:name`: letters, digits, `_`, `.`, `-`. */
   name: string;
-  /** The class that implements it (a {@link ModelServer} subclass). */
+  /**
+   * The class that implements it (a {@link ModelServer} subclass). Served in process, it is built by Nest's
+   * injector in the module that registers it (`forRoot`'s or `forFeature`'s importer), so an `@Injectable()`
+   * class may take constructor dependencies; in worker threads it is built with `new` and must take none.
+   */
   model: ModelClass;
+  /**
+   * Builds each instance instead of the injector (a fresh one per version and per load), from the providers
+   * listed in {@link inject}; it must return an instance of {@link model}. In-process models only.
+   */
+  useFactory?: (...deps: never[]) => ModelServer | Promise<ModelServer>;
+  /** The providers {@link useFactory} receives, in order, resolved in the module that registers the model. */
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
   /**
    * The file that exports the class and the export's name, for executors that load the model again in
    * worker threads (`workers: N`). The CLI fills both from the config's `module` and `class`.

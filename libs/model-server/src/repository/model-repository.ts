@@ -3,7 +3,7 @@ import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver } from '../exe
 import type { ModelCaller } from '../model/model-caller.interface';
 import { ModelState } from '../model/model-state.enum';
 import type { LoadMode, ModelConfig } from './model-config.interface';
-import { ModelVersion, type ResolvedVersionConfig } from './model-version';
+import { constructModel, ModelVersion, type ModelBuilder, type ResolvedVersionConfig } from './model-version';
 import { compareVersions } from './version-order.util';
 import { modelNotFound, versionNotFound } from '../errors';
 
@@ -28,7 +28,10 @@ export interface ModelEntry {
 export class ModelRepository {
   private readonly logger = new Logger('ModelRepository');
   private readonly models = new Map<string, ModelEntry>();
+  /** Models added at run time ({@link add}): server readiness does not wait for them, and they can be removed. */
+  private readonly added = new Set<string>();
   private shuttingDown = false;
+  private readinessWithdrawn = false;
   /** Epoch ms by which shutdown wants every model released (set by whoever knows the grace period). */
   private shutdownDeadline: number | undefined;
   private readonly gates: (() => boolean)[] = [];
@@ -41,6 +44,8 @@ export class ModelRepository {
     configs: readonly ModelConfig[],
     private readonly defaultLoadMode: LoadMode,
     private readonly createExecutor: ExecutorFactory,
+    /** Builds each version's instance (the module's asks Nest's injector). */
+    private readonly build: ModelBuilder = constructModel,
   ) {
     for (const config of configs) this.register(config);
   }
@@ -51,13 +56,13 @@ export class ModelRepository {
     const versions = new Map<string, ModelVersion>();
     let defaultVersion: ModelVersion | undefined;
     if (config.versions === undefined || config.versions.length === 0) {
-      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor, this.callerRef, this.observerRef);
+      defaultVersion = new ModelVersion(this.resolve(config, undefined), this.createExecutor, this.callerRef, this.observerRef, this.build);
       all.push(defaultVersion);
     } else {
       const sorted = [...config.versions].sort((a, b) => compareVersions(a.version, b.version));
       for (const v of sorted) {
         if (versions.has(v.version)) throw new Error(`model '${config.name}' lists version '${v.version}' twice`);
-        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor, this.callerRef, this.observerRef);
+        const mv = new ModelVersion(this.resolve(config, v.version), this.createExecutor, this.callerRef, this.observerRef, this.build);
         versions.set(v.version, mv);
         all.push(mv);
       }
@@ -151,13 +156,41 @@ export class ModelRepository {
     return true;
   }
 
-  /** Readiness of this process alone, gates left out. */
+  /** Readiness of this process alone, gates left out; models added at run time do not count. */
   isLocallyReady(): boolean {
-    if (this.shuttingDown) return false;
+    if (this.readinessOff) return false;
     for (const mv of this.versions()) {
-      if (mv.wanted && mv.state !== ModelState.Ready) return false;
+      if (mv.wanted && mv.state !== ModelState.Ready && !this.added.has(mv.name)) return false;
     }
     return true;
+  }
+
+  /**
+   * Registers a model at run time (not loaded yet: {@link load} it). Server readiness does not wait for it, and
+   * {@link remove} takes it away again. A name already served is an error.
+   */
+  add(config: ModelConfig): ModelEntry {
+    if (this.shuttingDown) throw new Error(`model '${config.name}' cannot be added: the server is shutting down`);
+    this.register(config);
+    this.added.add(config.name);
+    return this.entry(config.name);
+  }
+
+  /** True when `name` was added at run time (and not removed since). */
+  isAdded(name: string): boolean {
+    return this.added.has(name);
+  }
+
+  /**
+   * Unloads a model added at run time (new requests answer 503 at once, running ones finish first, each version
+   * waiting up to its `unloadWaitMs`), then forgets it: requests naming it are 404s from then on.
+   */
+  async remove(name: string): Promise<void> {
+    const entry = this.entry(name);
+    if (!this.added.has(name)) throw new Error(`model '${name}' is configured, not added at run time: it cannot be removed`);
+    await Promise.all(entry.all.map((mv) => mv.unload()));
+    if (this.models.get(name) === entry) this.models.delete(name);
+    this.added.delete(name);
   }
 
   /** Adds a condition server readiness also depends on. */
@@ -167,6 +200,19 @@ export class ModelRepository {
 
   get isShuttingDown(): boolean {
     return this.shuttingDown;
+  }
+
+  /** True once readiness is withdrawn ({@link withdrawReadiness}) or shutdown has begun: every readiness check answers not ready. */
+  get readinessOff(): boolean {
+    return this.readinessWithdrawn || this.shuttingDown;
+  }
+
+  /**
+   * Turns readiness off while requests are still taken and served: the start of a shutdown's delay, so that load
+   * balancers remove the server before it stops taking work ({@link beginShutdown} follows).
+   */
+  withdrawReadiness(): void {
+    this.readinessWithdrawn = true;
   }
 
   /**

@@ -60,6 +60,7 @@ export function scopeHooks(hooks: ModelHooks, scope: ModelScope): ModelHooks {
     preprocess: hooks.preprocess === null ? null : scoped(scope, hooks.preprocess),
     validate: hooks.validate === null ? null : scoped(scope, hooks.validate),
     predict: scoped(scope, hooks.predict),
+    predictStream: hooks.predictStream === null ? null : scoped(scope, hooks.predictStream),
     explain: hooks.explain === null ? null : scoped(scope, hooks.explain),
     postprocess: hooks.postprocess === null ? null : scoped(scope, hooks.postprocess),
   };

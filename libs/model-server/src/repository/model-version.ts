@@ -5,7 +5,7 @@ import { NO_OBSERVER, type ExecutorFactory, type ExecutorObserver, type PredictE
 import { ModelContext } from '../model/model-context';
 import { resolveHooks, type ModelHooks } from '../model/model-hooks';
 import type { ModelCaller } from '../model/model-caller.interface';
-import { attachContext, type ModelClass, type ModelServer } from '../model/model-server';
+import { attachContext, type MaybePromise, type ModelClass, type ModelServer } from '../model/model-server';
 import { ModelState } from '../model/model-state.enum';
 import { declaredOperations } from '../model/operation.decorator';
 import { resolveSageMakerHooks } from '../model/sagemaker-hooks';
@@ -31,6 +31,15 @@ export interface ResolvedVersionConfig {
   /** The whole config entry, for executors that read their own keys (workers, batching). */
   raw: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * Builds a version's instance (a fresh one for each load): `new` by default; the module passes one that asks
+ * Nest's injector, so model classes can take constructor dependencies. @internal
+ */
+export type ModelBuilder = (config: ResolvedVersionConfig) => MaybePromise<ModelServer>;
+
+/** The builder of models outside Nest: `new Model()`. @internal */
+export const constructModel: ModelBuilder = (config) => new (config.model as new () => ModelServer)();
 
 /** Default of `unloadWaitMs`: how long an unload waits for the requests running on the version. @publicApi */
 export const DEFAULT_UNLOAD_WAIT_MS = 30_000;
@@ -91,6 +100,7 @@ export class ModelVersion implements ModelScope {
     private readonly createExecutor: ExecutorFactory,
     private readonly caller: () => ModelCaller | undefined = () => undefined,
     private readonly observer: () => ExecutorObserver = () => NO_OBSERVER,
+    private readonly build: ModelBuilder = constructModel,
   ) {
     this.label = versionLabel(config.name, config.version);
     this.logger = new Logger(`model ${this.label}`);
@@ -192,7 +202,7 @@ export class ModelVersion implements ModelScope {
     let executor: PredictExecutor | null = null;
     let instanceLoaded = false;
     try {
-      instance = inModelScope(this, construct, this.config.model);
+      instance = await inModelScope(this, this.build, this.config);
       attachContext(
         instance,
         new ModelContext({
@@ -308,10 +318,6 @@ export class ModelVersion implements ModelScope {
     this.state = state;
     this.stateSince = Date.now();
   }
-}
-
-function construct(Model: ModelClass): ModelServer {
-  return new Model();
 }
 
 function loadInstance(instance: ModelServer): unknown {

@@ -46,8 +46,22 @@ export abstract class ModelRouter extends ModelServer {
     return this.memberList;
   }
 
+  /**
+   * The parameters the router reads besides `members`: any other is a load error naming it, so a misspelt or
+   * foreign option is never silently ignored. A subclass that reads parameters of its own adds their names.
+   */
+  protected parameterNames(): readonly string[] {
+    return [];
+  }
+
   /** Reads and checks the members, then the router's own options ({@link configure}). */
   async load(): Promise<void> {
+    const known = ['members', ...this.parameterNames()];
+    for (const key of Object.keys(this.context.parameters)) {
+      if (!known.includes(key)) {
+        throw new Error(`router '${this.context.name}': unknown parameter '${key}'; a ${this.constructor.name} takes ${known.map((k) => `'${k}'`).join(', ')}`);
+      }
+    }
     this.memberList = parseRouterMembers(this.context.getParam('members'), this.context.name, this.weightRule);
     this.byName.clear();
     for (const m of this.memberList) this.byName.set(m.name, m);

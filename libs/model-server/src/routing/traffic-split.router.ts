@@ -30,6 +30,10 @@ export class TrafficSplit extends ModelRouter {
   /** Cumulative weights, normalized to end at 1. */
   private thresholds = new Float64Array(0);
 
+  protected parameterNames(): readonly string[] {
+    return ['seed'];
+  }
+
   protected configure(): void {
     const seed = this.context.getParam<unknown>('seed');
     if (seed !== undefined) {

@@ -7,7 +7,7 @@ function ballot(member: string, tensor: Partial<Tensor> & Pick<Tensor, 'datatype
 }
 
 describe('combineOutput', () => {
-  it('takes the majority of each element, ties going to the value voted first', () => {
+  it('takes the majority of each element, ties going to the lowest value (MLRun\'s lowest class)', () => {
     const out = combineOutput(
       'y',
       [
@@ -19,9 +19,11 @@ describe('combineOutput', () => {
       'r',
     );
     expect(out).toEqual({ name: 'y', datatype: 'INT64', shape: [4], data: BigInt64Array.from([2n, 5n, 7n, 3n]) });
+    const tie = combineOutput('y', [ballot('a', { datatype: 'INT64', data: BigInt64Array.from([9n]) }), ballot('b', { datatype: 'INT64', data: BigInt64Array.from([4n]) })], 'auto', 'r');
+    expect(tie.data).toEqual(BigInt64Array.from([4n]));
   });
 
-  it('lets weights outvote a majority, and a tie of weights go to the earlier member', () => {
+  it('lets weights outvote a majority, and a tie of weights go to the lowest value', () => {
     const ballots = [
       ballot('a', { datatype: 'INT32', data: Int32Array.from([1, 1]) }),
       ballot('b', { datatype: 'INT32', data: Int32Array.from([1, 1]) }),
@@ -45,7 +47,7 @@ describe('combineOutput', () => {
     );
     expect((labels.data as ByteStrings).toStrings()).toEqual(['dog', 'dog']);
     const flags = combineOutput('y', [ballot('a', { datatype: 'BOOL', data: Uint8Array.from([1]) }), ballot('b', { datatype: 'BOOL', data: Uint8Array.from([0]) })], 'auto', 'r');
-    expect(flags.data).toEqual(Uint8Array.from([1]));
+    expect(flags.data).toEqual(Uint8Array.from([0])); // a tie: false is the lower value
   });
 
   it('averages floats (weighted) in their own precision', () => {

@@ -30,7 +30,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Combines the members' tensors for output `name` into one: every ballot must have the same datatype and
- * shape. Classification ties go to the value voted first in member order; regression answers FP32 for 32-bit
+ * shape. Classification ties go to the lowest value (MLRun's lowest class); regression answers FP32 for 32-bit
  * and narrower floats and FP64 otherwise. Disagreeing members are a model error (500) naming them.
  *
  * @internal
@@ -55,7 +55,7 @@ export function combineOutput(name: string, ballots: readonly Ballot[], type: Vo
   return { name, datatype: narrow ? first.datatype : 'FP64', shape: first.shape.slice(), data };
 }
 
-/** Element by element, the value with the largest total weight; a tie goes to the value voted first. */
+/** Element by element, the value with the largest total weight; a tie goes to the lowest value. */
 function majority(ballots: readonly Ballot[]): Tensor['data'] {
   const m = ballots.length;
   const bytes = ballots[0].tensor.datatype === 'BYTES';
@@ -76,11 +76,18 @@ function majority(ballots: readonly Ballot[]): Tensor['data'] {
       while (j < i && !same(columns[j][e], v, bytes)) j++;
       tally[j] += ballots[i].weight;
     }
+    // The value with the most weight; between equal weights the lowest value (MLRun's argmax over classes).
     let best = 0;
-    for (let i = 1; i < m; i++) if (tally[i] > tally[best]) best = i;
+    for (let i = 1; i < m; i++) {
+      if (tally[i] > tally[best] || (tally[i] === tally[best] && tally[i] > 0 && lower(columns[i][e], columns[best][e], bytes))) best = i;
+    }
     out[e] = columns[best][e];
   }
   return (bytes ? ByteStrings.from(out as Buffer[]) : out) as unknown as Tensor['data'];
+}
+
+function lower(a: unknown, b: unknown, bytes: boolean): boolean {
+  return bytes ? Buffer.compare(a as Buffer, b as Buffer) < 0 : (a as number | bigint) < (b as number | bigint);
 }
 
 function same(a: unknown, b: unknown, bytes: boolean): boolean {

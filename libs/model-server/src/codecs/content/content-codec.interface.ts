@@ -23,6 +23,12 @@ export interface ContentInput {
   readonly shape: readonly number[] | undefined;
   /** False when the model declares no input and `name` / `datatype` are defaults (`input-0`, FP32). */
   readonly declared: boolean;
+  /**
+   * True when the values sent decide the datatype (an undeclared input, for a transport that asks for it, such as
+   * KServe v1): numbers INT64 or FP64, strings BYTES, booleans BOOL. `datatype` is then what codecs that cannot
+   * tell (CSV, NPY has its own) use.
+   */
+  readonly inferDatatype?: boolean;
 }
 
 /** The model a body is decoded for. @publicApi */

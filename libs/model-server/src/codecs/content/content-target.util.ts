@@ -4,12 +4,21 @@ import type { ContentInput, ContentTarget } from './content-codec.interface';
 
 /** The input bare values fill when a model declares none. */
 const DEFAULT_INPUT: ContentInput = { name: 'input-0', datatype: 'FP32', shape: undefined, declared: false };
+/** The same, its datatype taken from the values sent. */
+const INFERRED_INPUT: ContentInput = { ...DEFAULT_INPUT, inferDatatype: true };
+
+/** How {@link contentTarget} treats a model that declares no input. @publicApi */
+export interface ContentTargetOptions {
+  /** Take the datatype of the bare values from the values themselves (default false: FP32). */
+  inferUndeclared?: boolean;
+}
 
 /**
  * The {@link ContentTarget} of a model from its declared inputs: bare values go to its only input (or its only
  * required one), or to `input-0` FP32 when it declares none; with several, only a v2 request can address them.
  * `maxTensorBytes` bounds what decoding the body may allocate (the server passes its own setting; the default is
- * the default `maxTensorBytes`, 128 MiB).
+ * the default `maxTensorBytes`, 128 MiB). With `inferUndeclared`, a model without declared inputs gets its datatype
+ * from the values sent (numbers INT64 / FP64, strings BYTES, booleans BOOL), as KServe v1 clients expect.
  *
  * @publicApi
  */
@@ -17,6 +26,7 @@ export function contentTarget(
   model: string,
   inputs: readonly TensorSpec[],
   maxTensorBytes: number = DEFAULT_REQUEST_LIMITS.maxTensorBytes,
+  options: ContentTargetOptions = {},
 ): ContentTarget {
   let spec: TensorSpec | undefined;
   if (inputs.length === 1) spec = inputs[0];
@@ -25,6 +35,6 @@ export function contentTarget(
     if (required.length === 1) spec = required[0];
   }
   const input: ContentInput | undefined =
-    inputs.length === 0 ? DEFAULT_INPUT : spec === undefined ? undefined : { name: spec.name, datatype: spec.datatype, shape: spec.shape, declared: true };
+    inputs.length === 0 ? (options.inferUndeclared === true ? INFERRED_INPUT : DEFAULT_INPUT) : spec === undefined ? undefined : { name: spec.name, datatype: spec.datatype, shape: spec.shape, declared: true };
   return { model, inputs, input, maxTensorBytes };
 }

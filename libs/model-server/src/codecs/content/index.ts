@@ -17,3 +17,4 @@ export { parseMediaType, negotiateMediaType } from './media-type.util';
 export type { MediaType, NegotiatedType } from './media-type.util';
 export { notAcceptable, unsupportedMediaType } from '../../errors';
 export { contentTarget } from './content-target.util';
+export type { ContentTargetOptions } from './content-target.util';

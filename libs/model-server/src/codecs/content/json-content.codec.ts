@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';
 import { decodeDeferredData } from '../deferred-data.decoder';
+import { inferDeferredDatatype } from '../deferred-datatype.util';
 import { DeferredTensorData } from '../deferred-tensor-data';
 import { LARGE_JSON_BODY_BYTES, parseLargeJsonBody } from '../json-body.parser';
 import { ROWS_SPANS } from '../json-body.scanner';
@@ -11,9 +12,9 @@ import { runInSlices, type SlicedWork } from '../time-slice.util';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../v2-json/v2-json.serializer';
 import { checkInferenceRequest } from '../v2-json/v2-request.schema';
 import type { ContentCodec, ContentTarget, DecodedContent, EncodeContext, MediaTypeParams } from './content-codec.interface';
-import { flattenRows, rowsInput } from './rows.util';
+import { rowsInput, rowsToInputs } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
-import { elementTexts, nestedJson, rowSize } from './tensor-text.util';
+import { elementTexts, nestedJson, outputsJson, rowSize } from './tensor-text.util';
 import { invalidRequest } from '../../errors';
 
 const TYPE = 'application/json';
@@ -65,13 +66,11 @@ export class JsonContentCodec implements ContentCodec {
 
   encode(response: InferenceResponse, context: EncodeContext): string | Promise<Buffer> {
     if (context.format === 'v2') return isLargeResponse(response) ? writeLarge(response) : serializeInferenceResponse(response);
-    return `{"predictions":${predictions(response)}}`;
+    return `{"predictions":${predictionsJson(response)}}`;
   }
 
   private rows(rows: readonly unknown[], target: ContentTarget, where: string): DecodedContent {
-    const input = rowsInput(target, TYPE);
-    const { shape, values } = flattenRows(rows, where);
-    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: values }] }, format: 'rows' };
+    return { request: { inputs: rowsToInputs(rows, target, where, TYPE, false) }, format: 'rows' };
   }
 
   /**
@@ -103,7 +102,8 @@ export class JsonContentCodec implements ContentCodec {
   private async deferredRows(rows: DeferredTensorData, target: ContentTarget, where: string): Promise<DecodedContent> {
     const input = rowsInput(target, TYPE);
     const shape = await rowsShape(rows, where);
-    return { request: { inputs: [{ name: input.name, datatype: input.datatype, shape, data: rows }] }, format: 'rows' };
+    const datatype = input.inferDatatype === true ? inferDeferredDatatype(rows) : input.datatype;
+    return { request: { inputs: [{ name: input.name, datatype, shape, data: rows }] }, format: 'rows' };
   }
 }
 
@@ -138,20 +138,18 @@ class ChunkJoiner implements SlicedWork {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The `predictions` of a rows answer. */
-function predictions(response: InferenceResponse): string {
+/**
+ * The `predictions` of a rows answer, as JSON text: the one output nested by its shape; with several outputs
+ * sharing their first dimension, one object per row; else an object of outputs.
+ *
+ * @internal
+ */
+export function predictionsJson(response: InferenceResponse): string {
   const outputs = response.outputs;
-  if (outputs.length === 1) {
-    const t = outputs[0];
-    return nestedJson(elementTexts(t, 'json', `output '${t.name}'`), t.shape, 0);
-  }
-  const texts = outputs.map((t) => elementTexts(t, 'json', `output '${t.name}'`));
   const rows = outputs.length > 0 && outputs[0].shape.length > 0 ? outputs[0].shape[0] : -1;
-  const byRow = rows >= 0 && outputs.every((t) => t.shape.length > 0 && t.shape[0] === rows);
-  if (!byRow) {
-    const members = outputs.map((t, k) => `${JSON.stringify(t.name)}:${nestedJson(texts[k], t.shape, 0)}`);
-    return `{${members.join(',')}}`;
-  }
+  const byRow = outputs.length > 1 && rows >= 0 && outputs.every((t) => t.shape.length > 0 && t.shape[0] === rows);
+  if (!byRow) return outputsJson(outputs);
+  const texts = outputs.map((t) => elementTexts(t, 'json', `output '${t.name}'`));
   const keys = outputs.map((t) => JSON.stringify(t.name) + ':');
   const sizes = outputs.map((t) => rowSize(t.shape));
   const inner = outputs.map((t) => t.shape.slice(1));

@@ -3,7 +3,8 @@ import { DeferredTensorData } from '../deferred-tensor-data';
 import { parseLargeJsonBody } from '../json-body.parser';
 import { ROWS_SPANS } from '../json-body.scanner';
 import { parseJson } from '../lossless-json';
-import { flattenRows, MAX_RANK } from './rows.util';
+import { contentTarget } from './content-target.util';
+import { columnsToInputs, flattenRows, MAX_RANK, rowsToInputs } from './rows.util';
 import { rowsShape } from './rows-span.scanner';
 import { invalidRequest } from '../../errors';
 import { generator, type Next } from '../../../../../test/helpers/seeded-random';
@@ -139,5 +140,48 @@ describe('rowsShape (rows in a large body, from its bytes)', () => {
     const text = '['.repeat(40) + '1' + ']'.repeat(40);
     const span = (await parseLargeJsonBody(Buffer.from(text), ROWS_SPANS)) as DeferredTensorData;
     await expect(rowsShape(span, '"inputs"')).rejects.toThrow('"inputs": rows nest deeper than 32 levels');
+  });
+});
+
+describe('rowsToInputs and columnsToInputs (MLRun rows, strict)', () => {
+  const IRIS = contentTarget('iris', [{ name: 'input-0', datatype: 'FP32', shape: [-1, 4] }]);
+  const NONE = contentTarget('free', []);
+  const TWO = contentTarget('two', [
+    { name: 'a', datatype: 'FP64', shape: [-1] },
+    { name: 'b', datatype: 'INT32', shape: [-1, 1] },
+  ]);
+  const rows = (value: unknown[], target = IRIS) => rowsToInputs(value, target, '"inputs"', 'an MLRun request', true);
+
+  it('fills the declared input, a flat list being one row of an input of rank 2', () => {
+    expect(rows([[1, 2, 3, 4]])).toEqual([{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }]);
+    expect(rows([1, 2, 3, 4])).toEqual([{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }]);
+  });
+
+  it('infers the datatype of an undeclared input; without strict it keeps the default', () => {
+    expect(rows([[1, 2]], NONE)[0].datatype).toBe('INT64');
+    expect(rows([[1.5, 2]], NONE)[0].datatype).toBe('FP64');
+    expect(rows(['x'], NONE)[0].datatype).toBe('BYTES');
+    expect(rows([true], NONE)[0].datatype).toBe('BOOL');
+    expect(rowsToInputs([[1, 2]], NONE, 'the body', 'application/json', false)[0].datatype).toBe('FP32');
+  });
+
+  it('gives one column to each of several inputs, and feature lists by name', () => {
+    expect(rows([[1.5, 2], [3.5, 4]], TWO)).toEqual([
+      { name: 'a', datatype: 'FP64', shape: [2], data: [1.5, 3.5] },
+      { name: 'b', datatype: 'INT32', shape: [2, 1], data: [2, 4] },
+    ]);
+    const byName = columnsToInputs({ b: [[2], [4]], a: [1.5, 3.5] }, TWO, '"inputs"', 'an MLRun request', true);
+    expect(byName.map((t) => [t.name, t.shape])).toEqual([['a', [2]], ['b', [2, 1]]]);
+    expect(columnsToInputs({ sl: [1, 5], sw: [2, 6], pl: [3, 7], pw: [4, 8] }, IRIS, '"inputs"', 'x', true)[0].data).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('names the row and column of mixed types, nulls and widths that contradict the declaration', () => {
+    expect(() => rows([[1, 2, 3, 4], [1, 'x', 3, 4]])).toThrow('"inputs": row 1, column 1 is a string where row 0, column 0 is a number');
+    expect(() => rows([[1, 2, null, 4]])).toThrow('"inputs": row 0, column 2 is null');
+    expect(() => rows([[1, 2, 3]])).toThrow("\"inputs\": row 0 has 3 columns where input 'input-0' declares 4 (shape [-1, 4])");
+    expect(() => rows([[[1, 2, 3, 4]]])).toThrow("\"inputs\": rows of shape [1, 1, 4] do not fit input 'input-0', declared [-1, 4]");
+    expect(() => columnsToInputs({ a: [1, 2], b: [1] }, IRIS, '"inputs"', 'x', true)).toThrow('"inputs".b has 1 values where "inputs".a has 2');
+    expect(() => columnsToInputs({ a: [1], c: [2] }, TWO, '"inputs"', 'x', true)).toThrow(`"inputs".c is not an input of model 'two'; its inputs are 'a', 'b'`);
+    expect(() => columnsToInputs({ a: [1] }, TWO, '"inputs"', 'x', true)).toThrow(`"inputs" has no 'b'`);
   });
 });

@@ -104,3 +104,19 @@ export function rowSize(shape: readonly number[]): number {
   for (let i = 1; i < shape.length; i++) size *= shape[i];
   return size;
 }
+
+/**
+ * Outputs as plain JSON values: one output as its values nested by its shape, several as an object keyed by
+ * output name (each nested by its shape). NaN and infinities are refused (406), as JSON cannot carry them.
+ *
+ * @internal
+ */
+export function outputsJson(outputs: readonly Tensor[]): string {
+  if (outputs.length === 1) return tensorValuesJson(outputs[0]);
+  return '{' + outputs.map((t) => `${JSON.stringify(t.name)}:${tensorValuesJson(t)}`).join(',') + '}';
+}
+
+/** One tensor's values as JSON, nested by its shape. */
+function tensorValuesJson(t: Tensor): string {
+  return nestedJson(elementTexts(t, 'json', `output '${t.name}'`), t.shape, 0);
+}

@@ -4,6 +4,7 @@ import { ModelState } from '../../model/model-state.enum';
 import type { ModelRepository } from '../../repository/model-repository';
 import type { InferenceEventStream } from '../../inference/inference-event-stream';
 import type { InferenceEvent, StageTimings } from '../../inference/inference-event.interface';
+import type { StreamFacts } from '../../inference/response-stream';
 import type { RecordPipeline } from '../record-pipeline';
 import type { DropReason, PipeObserver } from '../record-pipeline.interface';
 import {
@@ -38,6 +39,8 @@ interface RequestSeries {
   count: CounterSeries;
   duration: HistogramSeries;
   stages: Partial<Record<keyof StageTimings, HistogramSeries>>;
+  firstChunk?: HistogramSeries;
+  chunkGap?: HistogramSeries;
   model: string;
   version: string;
   op: string;
@@ -57,6 +60,7 @@ interface ExecutorSeries {
  * - `<p>model_metric{model,version,name}` (`this.context.setMetric` in model code) and the summary
  *   `<p>request_custom_metric{model,version,name}` (`_sum`, `_count` of `ctx.setMetric` values per request);
  * - `<p>batch_size`, `<p>queue_wait_seconds`, `<p>queue_depth` `{model,version}` from executors (batching, workers);
+ * - `<p>stream_first_chunk_seconds`, `<p>stream_chunk_gap_seconds` `{model,version}` of streams (`predictStream`);
  * - `<p>monitoring_records_sent_total{sink}`, `<p>monitoring_records_dropped_total{sink,reason}`, `<p>monitoring_buffer_records{sink}`;
  * - the standard process metrics (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...).
  * `version` is `""` for an unversioned model. Request series are updated from the inference event stream.
@@ -73,6 +77,8 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
   private readonly batchSize: HistogramFamily;
   private readonly queueWaitSeconds: HistogramFamily;
   private readonly queueDepthGauge: GaugeFamily;
+  private readonly firstChunk: HistogramFamily;
+  private readonly chunkGap: HistogramFamily;
   private readonly recordsSent: CounterFamily;
   private readonly recordsDropped: CounterFamily;
   private readonly requestSeries = new Map<string, RequestSeries>();
@@ -100,6 +106,8 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
     this.requestMetric = add(new SumCountFamily(`${p}request_custom_metric`, 'Values model code set per request with ctx.setMetric (sum and count).', [...modelLabels, 'name']));
     this.batchSize = add(new HistogramFamily(`${p}batch_size`, 'Requests per batch sent to predict.', modelLabels, BATCH_BUCKETS));
     this.queueWaitSeconds = add(new HistogramFamily(`${p}queue_wait_seconds`, 'Time a request waited in a queue before predict ran.', modelLabels, buckets));
+    this.firstChunk = add(new HistogramFamily(`${p}stream_first_chunk_seconds`, 'Time from taking a streaming request to its first partial result (predictStream).', modelLabels, buckets));
+    this.chunkGap = add(new HistogramFamily(`${p}stream_chunk_gap_seconds`, 'Time between consecutive partial results of a stream.', modelLabels, buckets));
     this.queueDepthGauge = add(new GaugeFamily(`${p}queue_depth`, 'Requests waiting in a queue now.', modelLabels));
     this.recordsSent = add(new CounterFamily(`${p}monitoring_records_sent_total`, 'Monitoring records delivered to the sink.', ['sink']));
     this.recordsDropped = add(new CounterFamily(`${p}monitoring_records_dropped_total`, 'Monitoring records dropped (overflow, failed, rejected, shutdown, unformattable).', ['sink', 'reason']));
@@ -199,7 +207,17 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
     if (custom !== undefined) {
       for (const name in custom) this.requestMetric.child([series.model, series.version, name]).observe(custom[name]);
     }
+    if (e.stream !== undefined) this.observeStream(series, e.stream);
   };
+
+  /** A stream's time to its first part and the gaps between its parts. */
+  private observeStream(series: RequestSeries, stream: StreamFacts): void {
+    const labels = [series.model, series.version];
+    if (stream.firstChunkMs !== undefined) (series.firstChunk ??= this.firstChunk.child(labels)).observe(stream.firstChunkMs / 1000);
+    if (stream.gapsMs.length === 0) return;
+    const gaps = (series.chunkGap ??= this.chunkGap.child(labels));
+    for (const ms of stream.gapsMs) gaps.observe(ms / 1000);
+  }
 
   private seriesOf(e: InferenceEvent): RequestSeries {
     const key = e.model + '\u0000' + (e.version ?? '') + '\u0000' + e.op + '\u0000' + e.protocol + '\u0000' + (e.errorCode ?? '');

@@ -18,12 +18,26 @@ export interface HttpAnswer {
   status: number;
   /** Headers besides Content-Length (the writer sets it). */
   headers: OutgoingHttpHeaders;
-  /** The body: text, bytes, or bytes in parts (a large answer, written part after part without a copy). */
-  body: string | Uint8Array | readonly Uint8Array[];
+  /**
+   * The body: text, bytes, bytes in parts (a large answer, written part after part without a copy), or a stream
+   * that writes itself on the raw response (server-sent events), without a Content-Length.
+   */
+  body: string | Uint8Array | readonly Uint8Array[] | StreamedBody;
 }
 
-/** The byte length of an answer's body. */
-function bodyLength(body: HttpAnswer['body']): number {
+/**
+ * A body written as it is produced (server-sent events): the writer gets the raw response once the status and
+ * headers are out, and writes and ends it; it never rejects (a failure is written into the stream, or the
+ * connection is closed).
+ *
+ * @internal
+ */
+export class StreamedBody {
+  constructor(readonly write: (res: ServerResponse) => Promise<void>) {}
+}
+
+/** The byte length of an answer's body (not a streamed one). */
+function bodyLength(body: Exclude<HttpAnswer['body'], StreamedBody>): number {
   if (typeof body === 'string') return Buffer.byteLength(body);
   if (body instanceof Uint8Array) return body.byteLength;
   let n = 0;
@@ -64,6 +78,11 @@ export function statusErrorAnswer(status: number, message: string, retryAfterSec
 export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   if (res.destroyed) return;
   const { body, headers } = answer;
+  if (body instanceof StreamedBody) {
+    res.writeHead(answer.status, headers);
+    void body.write(res);
+    return;
+  }
   headers['content-length'] = bodyLength(body);
   res.writeHead(answer.status, headers);
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -77,6 +96,12 @@ export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
 /** Sends an answer through Fastify's reply (a body in parts as a stream of them). @internal */
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   const { body } = answer;
+  if (body instanceof StreamedBody) {
+    // Fastify steps aside: the body writes the raw response itself, event by event, as the client reads.
+    reply.hijack();
+    writeAnswer(reply.raw, answer);
+    return reply;
+  }
   reply.code(answer.status).headers(answer.headers);
   if (typeof body === 'string' || body instanceof Uint8Array) return reply.send(body);
   return reply.header('content-length', bodyLength(body)).send(Readable.from(body));

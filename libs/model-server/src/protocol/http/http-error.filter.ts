@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from './http-answer';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from './http-answer';
 import { logHttpFault } from './http-status.map';
 
 /**
@@ -20,7 +20,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     let answer: HttpAnswer;
-    if (exception instanceof HttpException) {
+    if (exception instanceof HttpException && typeof exception.getResponse() === 'object' && !('message' in (exception.getResponse() as object))) {
+      answer = jsonAnswer(exception.getStatus(), JSON.stringify(exception.getResponse()));
+    } else if (exception instanceof HttpException) {
       const response = exception.getResponse();
       const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
       const message = Array.isArray(text) ? text.join('; ') : typeof text === 'string' ? text : exception.message;

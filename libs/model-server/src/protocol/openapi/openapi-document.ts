@@ -112,6 +112,20 @@ function schemaOf(name: V2Schema): unknown {
       return {};
     case 'RepositoryIndexRequest':
       return { type: 'object', properties: { ready: { type: 'boolean' } } };
+    case 'GenerateRequest':
+      return {
+        type: 'object',
+        description: 'input fields by name (text, number, true/false or a flat list), e.g. text_input',
+        properties: { id: { type: 'string' }, text_input: { type: 'string' }, parameters: { type: 'object' } },
+        additionalProperties: true,
+      };
+    case 'GenerateResponse':
+      return {
+        type: 'object',
+        description: 'output fields by name, e.g. text_output',
+        properties: { id: { type: 'string' }, model_name: { type: 'string' }, model_version: { type: 'string' }, text_output: { type: 'string' } },
+        additionalProperties: true,
+      };
     default:
       return ref(name);
   }

@@ -5,11 +5,13 @@ import type { SageMakerModuleOptions } from '../../options/sagemaker-options.int
 import { validateSageMakerOptions } from './sagemaker-options.validation';
 import { SageMakerRegistrar } from './sagemaker.registrar';
 import { SageMakerService } from './sagemaker.service';
+import { MultiModelService } from './multi-model.service';
 
 /**
  * Serves the models of {@link ModelServerModule} (which it needs, imported beside it) over the SageMaker serving
  * contract as well: `GET /ping`, `POST /invocations` (model from `X-Amzn-SageMaker-Target-Model`, else the default
- * model; bodies through the content codecs or the model's `input` / `output` hooks) and `GET /execution-parameters`.
+ * model; bodies through the content codecs or the model's `input` / `output` hooks) and `GET /execution-parameters`;
+ * with `multiModel`, SageMaker's multi-model endpoint API too (models loaded from their folders at run time).
  *
  * @example
  * @Module({ imports: [ModelServerModule.forRoot({ models }), SageMakerModule.forRoot({ defaultModel: 'iris' })] })
@@ -25,8 +27,9 @@ import { SageMakerService } from './sagemaker.service';
       inject: [SAGEMAKER_MODULE_OPTIONS],
     },
     SageMakerService,
+    MultiModelService,
     SageMakerRegistrar,
   ],
-  exports: [SageMakerService],
+  exports: [SageMakerService, MultiModelService],
 })
 export class SageMakerModule extends SageMakerConfigurableModule {}

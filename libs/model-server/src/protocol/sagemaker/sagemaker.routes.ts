@@ -5,14 +5,17 @@ import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
-import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer } from '../http/http-answer';
+import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { startHttpServerSpan, TRACEPARENT_HEADER } from '../http/http-server-span';
 import type { Context } from '@opentelemetry/api';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
+import { parseJson } from '../../codecs/lossless-json';
+import type { MultiModelService } from './multi-model.service';
+import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
-import { invocationEncodingUnsupported } from '../../errors';
+import { invalidRequest, invocationEncodingUnsupported } from '../../errors';
 
 /** The header naming the model of a multi-model endpoint. @publicApi */
 export const TARGET_MODEL_HEADER = 'x-amzn-sagemaker-target-model';
@@ -29,10 +32,14 @@ export interface SageMakerRouteSettings {
   pingNamesModels: boolean;
 }
 
+/** The invoke route of a multi-model endpoint. */
+const MODEL_INVOKE = '/models/:name/invoke';
+
 /**
- * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, in an
- * encapsulated Fastify plugin with its own raw-body parser and `{"error": ...}` handler. The work is the
- * {@link SageMakerService}'s.
+ * The SageMaker serving contract over HTTP: `GET /ping`, `POST /invocations`, `GET /execution-parameters`, and,
+ * in multi-model mode, `POST /models`, `GET /models`, `GET /models/:name`, `DELETE /models/:name` and
+ * `POST /models/:name/invoke`, in an encapsulated Fastify plugin with its own raw-body parser and
+ * `{"error": ...}` handler. The work is the {@link SageMakerService}'s and the {@link MultiModelService}'s.
  *
  * @internal
  */
@@ -42,6 +49,10 @@ export class SageMakerRoutes {
   constructor(
     private readonly service: SageMakerService,
     private readonly settings: SageMakerRouteSettings,
+    /** The application's guards and interceptors around the invocations (its model's, by the target), when it has any. */
+    private readonly pipeline?: V2RoutePipeline,
+    /** The multi-model API, when that mode is on. */
+    private readonly multiModel?: MultiModelService,
   ) {}
 
   register(app: FastifyInstance): void {
@@ -56,6 +67,20 @@ export class SageMakerRoutes {
     sm.get('/ping', this.ping);
     sm.post('/invocations', this.invocations);
     sm.get('/execution-parameters', this.executionParameters);
+    if (this.multiModel !== undefined) this.multiModelRoutes(sm, this.multiModel);
+  }
+
+  /** SageMaker's multi-model endpoint contract. */
+  private multiModelRoutes(sm: FastifyInstance, mme: MultiModelService): void {
+    // Failures reach onError, which answers them.
+    sm.post('/models', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(jsonBody(req.body)))));
+    sm.get('/models', async (req, reply) => {
+      const query = req.query as Record<string, string | string[] | undefined>;
+      return sendJson(reply, 200, JSON.stringify(mme.list(single(query.next_page_token), single(query.limit))));
+    });
+    sm.get('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(mme.describe((req.params as { name: string }).name))));
+    sm.delete('/models/:name', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.unload((req.params as { name: string }).name))));
+    sm.post(MODEL_INVOKE, (req, reply) => this.spanned(req, reply, (req.params as { name: string }).name));
   }
 
   private readonly ping = async (_req: FastifyRequest, reply: FastifyReply) => {
@@ -65,20 +90,41 @@ export class SageMakerRoutes {
     return sendAnswer(reply, statusErrorAnswer(503, reason));
   };
 
+  private readonly invocations = (req: FastifyRequest, reply: FastifyReply) => this.spanned(req, reply, undefined);
+
   /** An invocation, inside its server span when tracing (the answer then carries `traceparent`). */
-  private readonly invocations = async (req: FastifyRequest, reply: FastifyReply) => {
-    const span = startHttpServerSpan(this.service.tracer, 'POST', '/invocations', req.url, req.headers, reply.raw);
-    if (span === null) return this.invoke(req, reply, undefined);
+  private async spanned(req: FastifyRequest, reply: FastifyReply, model: string | undefined): Promise<FastifyReply> {
+    const span = startHttpServerSpan(this.service.tracer, 'POST', req.routeOptions.url ?? '/invocations', req.url, req.headers, reply.raw);
+    if (span === null) return this.guarded(req, reply, model, undefined);
     reply.header(TRACEPARENT_HEADER, span.traceparent());
     try {
-      return await this.invoke(req, reply, span.context);
+      return await this.guarded(req, reply, model, span.context);
     } finally {
       span.endHttp(reply.statusCode);
     }
-  };
+  }
 
-  /** Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError. */
-  private async invoke(req: FastifyRequest, reply: FastifyReply, traceContext: Context | undefined): Promise<FastifyReply> {
+  /** An invocation behind the application's guards and interceptors, when it has any. */
+  private async guarded(req: FastifyRequest, reply: FastifyReply, model: string | undefined, traceContext: Context | undefined): Promise<FastifyReply> {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return sendAnswer(reply, await this.invoke(req, reply, model, traceContext));
+    let target = model;
+    if (target === undefined) {
+      try {
+        target = this.service.targetModel(single(req.headers[TARGET_MODEL_HEADER]));
+      } catch {
+        target = undefined; // the invocation answers that itself, behind the global guards
+      }
+    }
+    const answer = await pipeline.run(this.invoke, target, req, reply, () => this.invoke(req, reply, model, traceContext));
+    return answer === undefined ? reply : sendAnswer(reply, answer);
+  }
+
+  /**
+   * `/invocations` (the model from the target header), or a multi-model endpoint's `/models/{model}/invoke`.
+   * Answers its own failures (the service gave the request its monitoring event); only Fastify's reach onError.
+   */
+  private readonly invoke = async (req: FastifyRequest, reply: FastifyReply, model?: string, traceContext?: Context): Promise<HttpAnswer> => {
     const targetModel = single(req.headers[TARGET_MODEL_HEADER]);
     let invocation: Invocation;
     try {
@@ -88,17 +134,17 @@ export class SageMakerRoutes {
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       holdBodyBytes(this.service.byteBudget, body.length, reply.raw);
-      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, call: sageMakerCall(req, reply, traceContext) };
+      invocation = { body, contentType: req.headers['content-type'], accept: req.headers.accept, targetModel, model, call: sageMakerCall(req, reply, traceContext) };
     } catch (err) {
-      this.service.refused(targetModel, sageMakerCallOpened(req, traceContext), err);
-      return this.fail(req, reply, err);
+      this.service.refused(targetModel, sageMakerCallOpened(req, traceContext), err, model);
+      return this.failure(req, err);
     }
     try {
       const result = await this.service.invoke(invocation);
       const type = typeof result.body === 'string' && !/;\s*charset=/i.test(result.contentType) ? `${result.contentType}; charset=utf-8` : result.contentType;
-      return reply.code(200).header('content-type', type).send(result.body);
+      return { status: 200, headers: { 'content-type': type }, body: result.body };
     } catch (err) {
-      return this.fail(req, reply, err);
+      return this.failure(req, err);
     }
   }
 
@@ -108,14 +154,22 @@ export class SageMakerRoutes {
   /** Fastify's own refusals (body over the limit...): an /invocations one is still a request to its model. */
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {
     const coded = fromFastify(error, this.settings.maxBodyBytes);
-    if (req.routeOptions.url === '/invocations') this.service.refused(single(req.headers[TARGET_MODEL_HEADER]), sageMakerCallOpened(req), coded);
+    const route = req.routeOptions.url;
+    if (route === '/invocations' || route === MODEL_INVOKE) {
+      const model = route === MODEL_INVOKE ? (req.params as { name: string }).name : undefined;
+      this.service.refused(single(req.headers[TARGET_MODEL_HEADER]), sageMakerCallOpened(req), coded, model);
+    }
     return this.fail(req, reply, coded);
   };
 
   private fail(req: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+    return sendAnswer(reply, this.failure(req, error));
+  }
+
+  private failure(req: FastifyRequest, error: unknown): HttpAnswer {
     const coded = fromFastify(error as FastifyError, this.settings.maxBodyBytes);
     logHttpFault(this.logger, req.method, req.url, coded);
-    return sendAnswer(reply, errorAnswer(coded, this.settings.debug));
+    return errorAnswer(coded, this.settings.debug);
   }
 }
 
@@ -125,6 +179,12 @@ function sendJson(reply: FastifyReply, status: number, text: string): FastifyRep
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A management request's JSON body (bytes from the plugin's parser), or a 400. */
+function jsonBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) || body.length === 0) throw invalidRequest('send a JSON body {"model_name": "...", "url": "..."}');
+  return parseJson(body.toString('utf8'));
 }
 
 /**
@@ -140,5 +200,8 @@ function sageMakerCallOpened(req: FastifyRequest, traceContext?: Context): CallO
   const options: CallOptions = { ...openCallOptions(req.headers, traceContext), protocol: 'sagemaker' };
   const attributes = single(req.headers[CUSTOM_ATTRIBUTES_HEADER]);
   if (attributes !== undefined) options.headers = { ...options.headers, [CUSTOM_ATTRIBUTES_HEADER]: attributes };
+  // A multi-model endpoint's invoke names the model in its path; the original target model is for logging.
+  const target = req.routeOptions.url === MODEL_INVOKE ? single(req.headers[TARGET_MODEL_HEADER]) : undefined;
+  if (target !== undefined) options.headers = { ...options.headers, [TARGET_MODEL_HEADER]: target };
   return options;
 }

@@ -34,6 +34,11 @@ export interface Invocation {
   accept: string | undefined;
   /** `X-Amzn-SageMaker-Target-Model` as sent. */
   targetModel: string | undefined;
+  /**
+   * The model the path names (`POST /models/{name}/invoke` of a multi-model endpoint), over `targetModel`, which
+   * is then only passed on to model code and monitoring (as SageMaker means it, for logging).
+   */
+  model?: string;
   /** What the transport knows of the call: deadline, cancellation, headers for model code (protocol `sagemaker`). */
   call: CallOptions;
 }
@@ -125,7 +130,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
    * A request to a known model gets one monitoring event, refused or not.
    */
   invoke(call: Invocation): Promise<InvocationResult> {
-    const name = this.targetModel(call.targetModel);
+    const name = call.model ?? this.targetModel(call.targetModel);
     return this.dataPlane.begin('infer', name, undefined, this.callOptions(call)).invoke(new InvocationEdges(this.reading, name, call));
   }
 
@@ -133,20 +138,25 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
    * Gives an invocation the transport refused before {@link invoke} (body over the limit, an encoding it does
    * not read) its monitoring event, as a request to the model it addressed (none when it addressed no model).
    */
-  refused(targetModel: string | undefined, call: CallOptions, err: unknown): void {
+  refused(targetModel: string | undefined, call: CallOptions, err: unknown, model?: string): void {
     let name: string;
     try {
-      name = this.targetModel(targetModel);
+      name = model ?? this.targetModel(targetModel);
     } catch {
       return;
     }
     this.dataPlane.begin('infer', name, undefined, call).refuse(err);
   }
 
-  /** Ready when every model is ready, no shutdown has begun and every `ping` hook says yes in time. */
+  /**
+   * Ready when every configured model is ready (models loaded at run time, by a multi-model endpoint, do not
+   * count), no shutdown has begun and every `ping` hook says yes in time.
+   */
   async ping(): Promise<PingResult> {
     if (!this.repository.isReady()) {
-      const waiting = [...this.repository.versions()].filter((mv) => mv.wanted && mv.state !== ModelState.Ready).map((mv) => `${mv.label} (${mv.state})`);
+      const waiting = [...this.repository.versions()]
+        .filter((mv) => mv.wanted && mv.state !== ModelState.Ready && !this.repository.isAdded(mv.name))
+        .map((mv) => `${mv.label} (${mv.state})`);
       return { ready: false, reason: waiting.length > 0 ? `not ready: ${waiting.join(', ')}` : 'shutting down' };
     }
     const checks: Promise<string | null>[] = [];

@@ -8,6 +8,8 @@ const SERVICE = '/inference.GRPCInferenceService/';
  * REST's `/v2/models/:name/ready`, protected like every route that names or touches a model.
  */
 const HEALTH = new Set([`${SERVICE}ServerLive`, `${SERVICE}ServerReady`]);
+/** `grpc.health.v1.Health` (Check, Watch): Kubernetes gRPC probes send no credentials. */
+const HEALTH_SERVICE = '/grpc.health.v1.Health/';
 const REFLECTION = '/grpc.reflection.';
 const DETAILS = 'missing or invalid credentials: send the metadata "authorization: Bearer <token>" or the API-key header';
 
@@ -19,7 +21,7 @@ function firstString(metadata: Metadata, key: string): string | undefined {
 /**
  * The token check of the REST routes, for gRPC, with the same reach: every call's metadata must carry
  * `authorization: Bearer <token>` or the API-key header, else UNAUTHENTICATED (checked before the request message
- * is read). ServerLive and ServerReady stay open unless `protectHealth`, reflection (which lists services, not
+ * is read). ServerLive, ServerReady and grpc.health.v1.Health stay open unless `protectHealth`, reflection (which lists services, not
  * models) unless `protectDocs`; every RPC that names or touches a model (ModelReady, ModelMetadata, ModelInfer,
  * ModelStreamInfer, the repository RPCs) and ServerMetadata always need credentials. Only installed when tokens
  * are configured.
@@ -29,7 +31,7 @@ function firstString(metadata: Metadata, key: string): string | undefined {
 export function grpcAuthInterceptor(verifier: TokenVerifier, options: AuthOptions): ServerInterceptor {
   const apiKeyHeader = verifier.apiKeyHeader;
   const isOpen = (path: string): boolean =>
-    (!options.protectHealth && HEALTH.has(path)) || (!options.protectDocs && path.startsWith(REFLECTION));
+    (!options.protectHealth && (HEALTH.has(path) || path.startsWith(HEALTH_SERVICE))) || (!options.protectDocs && path.startsWith(REFLECTION));
   return (method, call) => {
     if (isOpen(method.path)) return call as unknown as ServerInterceptingCall;
     const checked: ServerInterceptingCall = new ServerInterceptingCall(call, {

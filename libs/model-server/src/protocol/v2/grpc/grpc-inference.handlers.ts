@@ -22,6 +22,8 @@ import { toGrpcError, type GrpcErrorAnswer } from './grpc-status.map';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-request.decoder';
 import { encodeInferResponse, encodeStreamError, needsRawResponse } from './infer-response.encoder';
 import { InferStream } from './infer-stream';
+import type { ResponseStream } from '../../../inference/response-stream';
+import type { InferenceResponse } from '../../../model/inference.interface';
 import type { CancellableCall } from './work-slicer.util';
 import { errorLogLevel, invalidRequest } from '../../../errors';
 
@@ -183,7 +185,7 @@ export class GrpcInferenceHandlers {
    *
    * @internal
    */
-  async streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer> {
+  async streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer | AsyncIterable<Buffer>> {
     const budget = this.dataPlane.byteBudget;
     let held = -1;
     let request: DecodedInferRequest | undefined;
@@ -195,6 +197,12 @@ export class GrpcInferenceHandlers {
       held = bytes.length;
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       request = decoded instanceof Promise ? await decoded : decoded;
+      if (this.streams(request)) {
+        // The stream's span covers starting the model; its parts follow on the same call.
+        const parts = this.decoupled(await opened.open(request.modelName, request.modelVersion).stream(request.wire), request, call);
+        if (span !== null) endGrpcServerSpan(span, 0);
+        return parts;
+      }
       const encoded = await this.infer(opened, request, 2, call);
       if (span !== null) endGrpcServerSpan(span, 0);
       return encoded;
@@ -207,6 +215,43 @@ export class GrpcInferenceHandlers {
     } finally {
       if (held >= 0) budget.release(held);
     }
+  }
+
+  /** Whether the model a stream's request names streams (`predictStream`): it is then answered in parts. */
+  private streams(request: DecodedInferRequest): boolean {
+    try {
+      return this.dataPlane.readyVersion(request.modelName, request.modelVersion).hooks.predictStream !== null;
+    } catch {
+      return false; // not there or not ready: the plain run answers why
+    }
+  }
+
+  /**
+   * A streaming model's answers to one ModelStreamInfer request, as Triton's decoupled models give them: one
+   * response per part with the parameter `triton_final_response` false, a failure as an `error_message`, and
+   * last an empty response with `triton_final_response` true (what Triton's clients wait for to end the request).
+   * Stopping the iteration (the call was cancelled) ends the model's stream.
+   */
+  private async *decoupled(parts: ResponseStream, request: DecodedInferRequest, call: CancellableCall): AsyncGenerator<Buffer> {
+    let name = request.modelName;
+    let version = request.modelVersion;
+    try {
+      for await (const part of parts) {
+        name = part.model_name;
+        version = part.model_version;
+        part.parameters = { ...part.parameters, [FINAL_RESPONSE]: false };
+        const encoded = encodeInferResponse(part, needsRawResponse(part, request.raw), this.settings.maxSendMessageBytes, 2, call);
+        yield encoded instanceof Promise ? await encoded : encoded;
+      }
+    } catch (err) {
+      const answer = toGrpcError(err, this.settings.debug);
+      this.logFailure('ModelStreamInfer', err, answer);
+      yield encodeStreamError(answer.error.details, name, version, parts.id);
+    }
+    const final: InferenceResponse = { model_name: name, id: parts.id, outputs: [], parameters: { [FINAL_RESPONSE]: true } };
+    if (version !== undefined) final.model_version = version;
+    const encoded = encodeInferResponse(final, false, this.settings.maxSendMessageBytes, 2, call);
+    yield encoded instanceof Promise ? await encoded : encoded;
   }
 
   /** Logs a fault of the stream itself (not of one request on it). @internal */
@@ -295,6 +340,9 @@ class Opened {
 }
 
 const GRPC_CALL: CallOptions = { protocol: 'grpc' };
+
+/** The response parameter Triton's clients read to know a decoupled request's responses are complete. */
+const FINAL_RESPONSE = 'triton_final_response';
 
 function checked<T>(request: T | MalformedMessage, message: string): T {
   if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${clip(request.reason)}`);

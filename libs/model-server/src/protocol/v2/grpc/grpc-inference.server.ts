@@ -7,6 +7,7 @@ import { RESOLVED_OPTIONS } from '../../../options/tokens';
 import { TokenVerifier } from '../../auth/token-verifier';
 import type { ResolvedModelServerOptions } from '../../../options/model-server-options.interface';
 import { grpcAuthInterceptor } from './grpc-auth.interceptor';
+import { GrpcHealthService } from './grpc-health.service';
 import { GrpcInferenceHandlers } from './grpc-inference.handlers';
 import type { ResolvedGrpcOptions } from '../../../options/grpc-options.interface';
 import { loadInferenceService } from './grpc-service.definition';
@@ -15,7 +16,8 @@ import { messageLimitInterceptor } from './message-limit.interceptor';
 import { RESOLVED_GRPC_OPTIONS } from './model-server-grpc.module-definition';
 
 /**
- * The gRPC server of the application: `inference.GRPCInferenceService` (and server reflection) on its own port,
+ * The gRPC server of the application: `inference.GRPCInferenceService`, `grpc.health.v1.Health` (readiness, for
+ * Kubernetes gRPC probes) and server reflection on its own port,
  * bound when the application bootstraps (after blocking model loads) and drained when it shuts down: new calls
  * are refused, in-flight ones get `shutdownGraceMs` to finish, then are cancelled.
  *
@@ -25,6 +27,7 @@ import { RESOLVED_GRPC_OPTIONS } from './model-server-grpc.module-definition';
 export class GrpcInferenceServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('GrpcInferenceServer');
   private server: Server | null = null;
+  private health: GrpcHealthService | null = null;
   private boundPort = 0;
 
   constructor(
@@ -60,7 +63,11 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, BeforeApplic
       debug: this.serverOptions.debug,
     });
     server.addService(definition, handlers.implementation());
-    if (this.options.reflection) new ReflectionService(packageDefinition).addToServer(server);
+    const health = new GrpcHealthService(this.catalog);
+    const healthService = GrpcHealthService.load();
+    server.addService(healthService.definition, health.implementation());
+    this.health = health;
+    if (this.options.reflection) new ReflectionService({ ...packageDefinition, ...healthService.packageDefinition }).addToServer(server);
     const target = `${bindHost(this.options.host)}:${this.options.port}`;
     this.boundPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
@@ -79,6 +86,7 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, BeforeApplic
     const server = this.server;
     if (server === null) return;
     this.server = null;
+    this.health?.close();
     const forced = await shutdownGracefully(server, this.options.shutdownGraceMs);
     if (forced) this.logger.warn(`cancelled the gRPC calls still running after ${this.options.shutdownGraceMs} ms`);
   }

@@ -11,6 +11,8 @@ describe('the error catalogue as gRPC status codes', () => {
     [ErrorCode.PayloadTooLarge, status.RESOURCE_EXHAUSTED],
     [ErrorCode.NotReady, status.UNAVAILABLE],
     [ErrorCode.Overloaded, status.UNAVAILABLE],
+    [ErrorCode.Conflict, status.ALREADY_EXISTS],
+    [ErrorCode.InsufficientResources, status.RESOURCE_EXHAUSTED],
     [ErrorCode.DeadlineExceeded, status.DEADLINE_EXCEEDED],
     [ErrorCode.Cancelled, status.CANCELLED],
     [ErrorCode.ModelError, status.INTERNAL],

@@ -6,9 +6,11 @@ import type { CancellableCall } from './work-slicer.util';
 
 /** What a stream needs from the handlers: one answer per request, and what to do with its own faults. */
 export interface StreamAnswerer {
-  /** The answer's bytes (a failure is an answer too); never rejects. */
-  /** `metadata`: the stream's, which carries the caller's trace context. */
-  streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer>;
+  /**
+   * The answer's bytes (a failure is an answer too), or a streaming model's answers in parts, the last one final;
+   * never rejects. `metadata`: the stream's, which carries the caller's trace context.
+   */
+  streamAnswer(bytes: Buffer, options: CallOptions, call: CancellableCall, metadata?: Metadata): Promise<Buffer | AsyncIterable<Buffer>>;
   /** Logs a fault of the stream itself. */
   streamFault(err: unknown): void;
   /** The status the stream ends with after such a fault. */
@@ -17,7 +19,9 @@ export interface StreamAnswerer {
 
 /**
  * One ModelStreamInfer stream. Each request runs through the data plane as it arrives and is answered as soon
- * as it completes (order of completion; responses carry the request's id, failures an `error_message`).
+ * as it completes (order of completion; responses carry the request's id, failures an `error_message`). A
+ * request to a streaming model is answered in parts as they come (Triton's decoupled mode), its last response
+ * flagged `triton_final_response`.
  *
  * A request counts against `maxInFlight` from its arrival until its answer has been handed to the connection
  * (the write's callback), so at most `maxInFlight` requests run or wait for a client that does not read: at
@@ -59,8 +63,33 @@ export class InferStream {
 
   private async answer(bytes: Buffer): Promise<void> {
     const out = await this.answerer.streamAnswer(bytes, this.options, this.call, this.call.metadata);
-    if (this.closed) return;
-    this.call.write(out, this.onWritten);
+    if (Buffer.isBuffer(out)) {
+      if (!this.closed) this.call.write(out, this.onWritten);
+      return;
+    }
+    // A streaming model's parts: each written as it comes, waiting for the connection when its buffer is full, so
+    // a client that reads slowly pauses the model; a cancelled call stops the iteration (and the model's stream).
+    for await (const message of out) {
+      if (this.closed) break;
+      if (!this.call.write(message)) await this.drained();
+    }
+    if (!this.closed) this.onWritten();
+  }
+
+  /** Resolves once the call can take more (or is over). */
+  private drained(): Promise<void> {
+    const call = this.call;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        call.off('drain', done);
+        call.off('cancelled', done);
+        call.off('close', done);
+        resolve();
+      };
+      call.on('drain', done);
+      call.on('cancelled', done);
+      call.on('close', done);
+    });
   }
 
   /** An answer left for the connection (or failed to): its request no longer counts. */

@@ -105,8 +105,8 @@ function splitBinaryBody(body: Buffer, header: string, maxValues: number | undef
 const gunzipAsync = promisify(gunzip) as (input: InputType, options: ZlibOptions) => Promise<Buffer>;
 const inflateAsync = promisify(inflate) as (input: InputType, options: ZlibOptions) => Promise<Buffer>;
 
-/** Inflates gzip / deflate bodies (tritonclient's compression), the body limit applying after inflation. */
-async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number): Promise<Buffer> {
+/** Inflates gzip / deflate bodies (tritonclient's compression), the body limit applying after inflation. @internal */
+export async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number): Promise<Buffer> {
   const name = encoding.trim().toLowerCase();
   if (name === 'identity' || name === '') return body;
   if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {

@@ -10,7 +10,7 @@ import { matchInferPath, type InferTarget } from './v2-routes.table';
 /**
  * The second door of the v2 infer route: the HTTP server offers it each request before Fastify's request
  * lifecycle, and it takes `POST …/infer` with a Content-Length within the body limit from an admitted client,
- * while the server is not shutting down; it reads the body and gives it to the same {@link V2RestEndpoint} the
+ * while the server is not shutting down, for a model whose requests no Nest guard or interceptor must see; it reads the body and gives it to the same {@link V2RestEndpoint} the
  * Fastify route calls, so the answer and the monitoring event are the same. Everything else (chunked or
  * oversized bodies, refused credentials, other routes, a query string) goes to Fastify, whose hooks answer it.
  *
@@ -25,13 +25,15 @@ export class V2InferLane {
     private readonly maxBodyBytes: number,
     /** The server's credentials check (the one Fastify's auth hook calls). */
     private readonly admits: (url: string, headers: IncomingHttpHeaders) => boolean,
+    /** Models whose requests go through the application's guards or interceptors, in Fastify's route (none when absent). */
+    private readonly guarded?: (model: string) => boolean,
   ) {}
 
   readonly handle: FastLane = (req, res) => {
     if (req.method !== 'POST' || this.dataPlane.draining) return false;
     const url = req.url ?? '';
     const target = matchInferPath(url);
-    if (target === null) return false;
+    if (target === null || (this.guarded !== undefined && this.guarded(target.model))) return false;
     const headers = req.headers;
     const length = headers['content-length'];
     if (length === undefined || headers['transfer-encoding'] !== undefined || !(Number(length) <= this.maxBodyBytes) || !this.admits(url, headers)) {

@@ -8,10 +8,14 @@ import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
-import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, type HttpAnswer } from '../../http/http-answer';
-import { logHttpFault } from '../../http/http-status.map';
+import type { TensorSpec } from '../../../model/tensor.interface';
+import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, StreamedBody, type HttpAnswer } from '../../http/http-answer';
+import { errorBody, logHttpFault, toHttpError } from '../../http/http-status.map';
+import { SSE_HEADERS, SseWriter } from '../../http/sse.writer';
 import { startHttpServerSpan, tracedAnswer } from '../../http/http-server-span';
 import type { ServerSpan } from '../../../tracing/server-span';
+import type { ResponseStream } from '../../../inference/response-stream';
+import { GenerateJsonWriter, generateRequest } from './generate.codec';
 import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from './binary-tensor.framing';
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
@@ -21,7 +25,11 @@ import { V2_ROUTES, type V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
-import { invalidRequest } from '../../../errors';
+import { clip, invalidRequest } from '../../../errors';
+import { contentTarget } from '../../../codecs/content/content-target.util';
+import { plainResultOf } from '../../../inference/response-encoder';
+import type { RouterMember } from '../../../routing/router-member.interface';
+import { isMlrunBody, mlrunRequest, mlrunResponseJson } from './mlrun-form.util';
 
 /** Per-model body paths (MLRun's `input_path` / `result_path`). @internal */
 export interface BodyPaths {
@@ -96,10 +104,14 @@ export class V2RestEndpoint {
       unloadModel: (call) => this.guarded(call, async () => jsonAnswer(200, JSON.stringify(await this.catalog.unloadModel(call.params.model!)))),
       modelMetadata: (call) => this.guarded(call, () => jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(call.params.model!, call.params.version)))),
       modelReady: (call) => this.guarded(call, () => this.modelReady(call.params)),
-      infer: (call) => this.traced(call, 'infer'),
-      explain: (call) => this.traced(call, 'explain'),
-      memberInfer: (call) => this.traced(call, 'memberInfer'),
-      operation: (call) => this.traced(call, 'operation'),
+      infer: (call) => this.traced(call, 'infer', (span) => this.inference(call, 'infer', span)),
+      explain: (call) => this.traced(call, 'explain', (span) => this.inference(call, 'explain', span)),
+      memberInfer: (call) => this.traced(call, 'memberInfer', (span) => this.inference(call, 'infer', span)),
+      generate: (call) => this.traced(call, 'generate', (span) => this.generate(call, false, span)),
+      generateStream: (call) => this.traced(call, 'generateStream', (span) => this.generate(call, true, span)),
+      operation: (call) => this.traced(call, 'operation', (span) => this.operation(call, span)),
+      modelPost: (call) => this.traced(call, 'modelPost', (span) => this.modelPost(call, span)),
+      memberOperation: (call) => this.traced(call, 'memberOperation', (span) => this.memberOperation(call, span)),
     };
   }
 
@@ -118,15 +130,15 @@ export class V2RestEndpoint {
   }
 
   /** A model route's answer, inside its server span when tracing (the answer then carries `traceparent`). */
-  private traced(call: V2Call, handler: 'infer' | 'explain' | 'memberInfer' | 'operation'): Promise<HttpAnswer> {
+  private traced(call: V2Call, handler: V2Handler, run: (span: ServerSpan | null) => Promise<HttpAnswer>): Promise<HttpAnswer> {
     const span = this.serverSpan(call, handler);
-    const answer = handler === 'operation' ? this.operation(call, span) : this.inference(call, handler === 'explain' ? 'explain' : 'infer', span);
+    const answer = run(span);
     return span === null ? answer : answer.then((a) => tracedAnswer(span, a));
   }
 
   private serverSpan(call: V2Call, handler: V2Handler): ServerSpan | null {
     if (!this.dataPlane.tracer.on) return null;
-    const route = ROUTE_PATHS.get(`${handler} ${call.params.version !== undefined}`) ?? call.url;
+    const route = routePath(handler, call);
     return startHttpServerSpan(this.dataPlane.tracer, call.method, route, call.url, call.headers, call.res);
   }
 
@@ -153,41 +165,150 @@ export class V2RestEndpoint {
       : jsonAnswer(503, JSON.stringify({ name: model, ready: false, error: `model '${model}' is not ready` }));
   }
 
-  /** infer, explain, and MLRun's member route (the router's request pinned to one member). */
-  private async inference(call: V2Call, op: 'infer' | 'explain', span: ServerSpan | null): Promise<HttpAnswer> {
+  /**
+   * infer, explain, and MLRun's member route (the router's request pinned to one member). A body in MLRun's form
+   * (rows) is decoded by the rows codec for the model's declared inputs and answered in MLRun's form; a body whose
+   * `operation` names another operation than the route's is a 400. `read`: the body, when the route read it already.
+   */
+  private async inference(call: V2Call, op: 'infer' | 'explain', span: ServerSpan | null, read?: DecodedBody): Promise<HttpAnswer> {
     const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
     const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
-    let body: DecodedBody | undefined;
+    let body: DecodedBody | undefined = read;
     try {
-      const read = this.read(call);
-      body = read instanceof Promise ? await read : read;
+      if (body === undefined) {
+        const pending = this.read(call);
+        body = pending instanceof Promise ? await pending : pending;
+      }
       holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
-      let wire = this.inferenceRequest(model, body.value);
+      const part = this.requestPart(model, body.value);
+      checkBodyOperation(part, op);
+      const mlrun = isMlrunBody(part);
+      let wire = mlrun ? this.mlrunWire(model, version, member, part) : this.inferenceRequest(model, body.value);
       completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
-      if (member !== undefined) wire = this.dataPlane.pinToMember(model, version, wire, member);
+      if (mlrun) {
+        req.call.form = 'mlrun';
+        req.call.body = part;
+      }
+      let pinned: RouterMember | undefined;
+      if (member !== undefined) ({ wire, member: pinned } = this.dataPlane.pinToMember(model, version, wire, member));
       const response = await req.run(wire, rawBody(body.value));
-      const answer = this.inferenceAnswer(model, body.value, wire, response);
+      if (mlrun) return this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version));
+      const answer = this.inferenceAnswer(model, body.value, wire, pinned === undefined ? response : asMember(response, pinned));
       return answer instanceof Promise ? await answer : answer;
     } catch (err) {
       return this.fail(call, err, req, body?.value);
     }
   }
 
-  private async operation(call: V2Call, span: ServerSpan | null): Promise<HttpAnswer> {
-    const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
-    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
+  /**
+   * Triton's generate extension: input fields in, output fields out (generate.codec.ts). `/generate` answers one
+   * JSON object (a streaming model's parts assembled); `/generate_stream` answers server-sent events, one `data:`
+   * event per part, once the model started (a refusal before that is a plain error answer), and a failure after
+   * that as an `error` event.
+   */
+  private async generate(call: V2Call, stream: boolean, span: ServerSpan | null): Promise<HttpAnswer> {
+    const { model, version } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+    const req = this.dataPlane.begin('infer', model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined;
     try {
       body = await this.read(call);
       holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
+      if (body.value instanceof BinaryBody) throw invalidRequest('the generate routes take a JSON body, not binary tensor framing');
+      const wire = generateRequest(body.value, this.catalog.modelMetadata(model, version).inputs);
+      checkRequestLimits(wire, this.dataPlane.limits);
+      completeCallOptions(req.call, call.headers, call.res, undefined);
+      if (!stream) return jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value)));
+      const parts = await req.stream(wire, body.value);
+      return sseAnswer(parts, this.settings.debug, this.logger, call);
+    } catch (err) {
+      return this.fail(call, err, req, body?.value);
+    }
+  }
+
+  /** An MLRun request's rows as the model's v2 request, within the request limits. */
+  private mlrunWire(model: string, version: string | undefined, member: string | undefined, body: Parameters<typeof mlrunRequest>[0]): WireInferenceRequest {
+    const wire = mlrunRequest(body, contentTarget(model, this.declaredInputs(model, version, member), this.dataPlane.limits.maxTensorBytes));
+    checkRequestLimits(wire, this.dataPlane.limits);
+    return wire;
+  }
+
+  /**
+   * The inputs rows are decoded for: the model's declared inputs; for a router that declares none, those of the
+   * member called (or of its first member that declares some), as the members are what reads them.
+   */
+  private declaredInputs(model: string, version: string | undefined, member: string | undefined): TensorSpec[] {
+    const inputs = this.catalog.modelMetadata(model, version).inputs;
+    if (inputs.length > 0) return inputs;
+    const members = this.dataPlane.routerMembers(model, version);
+    const candidates = member === undefined ? members : members.filter((m) => m.name === member);
+    for (const m of candidates) {
+      const declared = this.declaredInputs(m.model, m.version, undefined);
+      if (declared.length > 0) return declared;
+    }
+    return inputs;
+  }
+
+  /**
+   * MLRun's bare model route (`POST /v2/models/:model[/versions/:version]`): the body's `operation` picks what runs
+   * (`infer` when it names none; `predict` is `infer`), as MLRun's event body does.
+   */
+  private async modelPost(call: V2Call, span: ServerSpan | null): Promise<HttpAnswer> {
+    let body: DecodedBody;
+    let op: string;
+    try {
+      body = await this.read(call);
+      op = bodyOperation(this.requestPart(call.params.model!, body.value)) ?? 'infer';
+    } catch (err) {
+      return this.refused(call, 'infer', err);
+    }
+    if (op === 'infer' || op === 'explain') return this.inference(call, op, span, body);
+    return this.operation({ ...call, params: { ...call.params, op } }, span, body);
+  }
+
+  /**
+   * Any operation of one member through its router (`/v2/models/:router/:member/:op`), as MLRun's router passes the
+   * event to the member: infer runs through the router pinned to the member; explain, readiness and custom
+   * operations go to the member's model (version) itself.
+   */
+  private async memberOperation(call: V2Call, span: ServerSpan | null): Promise<HttpAnswer> {
+    const { model, version, member, op } = call.params as Required<Pick<V2Params, 'model' | 'member' | 'op'>> & V2Params;
+    if (call.method === 'POST' && (op === 'infer' || op === 'predict')) return this.inference(call, 'infer', span);
+    let target: RouterMember;
+    try {
+      target = this.dataPlane.memberOf(model, version, member);
+    } catch (err) {
+      return this.fail(call, err, undefined, undefined);
+    }
+    const params: V2Params = { model: target.model, version: target.version, op };
+    const routed = { ...call, params };
+    if (call.method === 'GET' && op === 'ready') return this.guarded(routed, () => this.modelReady(params));
+    if (call.method === 'POST' && op === 'explain') return this.inference(routed, 'explain', span);
+    return this.operation(routed, span);
+  }
+
+  private async operation(call: V2Call, span: ServerSpan | null, read?: DecodedBody): Promise<HttpAnswer> {
+    const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
+    if (call.method === 'GET' && read === undefined) {
+      const member = this.routerMemberMetadata(model, version, op);
+      if (member !== undefined) return member;
+    }
+    const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
+    let body: DecodedBody | undefined = read;
+    try {
+      if (body === undefined) body = await this.read(call);
+      holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
       const part = this.requestPart(model, body.value);
+      checkBodyOperation(part, op);
       let input: OperationInput;
-      if (looksLikeInferenceRequest(part)) {
+      if (looksLikeInferenceRequest(part) && !isMlrunBody(part)) {
         input = { wire: this.inferenceRequest(model, body.value) };
       } else {
         if (part instanceof BinaryBody) throw invalidRequest('a binary-framed body must be a v2 inference request');
-        input = { body: part };
+        input = {};
       }
+      // What MLRun's op_<name>(event) gets: the method, the path, every header and the whole body.
+      input.body = part instanceof BinaryBody ? part.header : part;
+      input.http = { method: call.method, path: call.url, headers: call.headers };
       completeCallOptions(req.call, call.headers, call.res, input.wire === undefined ? undefined : this.requestText(model, body));
       const output = await req.operation(input, rawBody(body.value));
       if (output.kind === 'inference') {
@@ -197,6 +318,25 @@ export class V2RestEndpoint {
       return this.jsonAt(model, body.value, stringifyJson(output.value));
     } catch (err) {
       return this.fail(call, err, req, body?.value);
+    }
+  }
+
+  /**
+   * `GET /v2/models/:router/:member` (MLRun's member metadata through its router), when `model` is a router with a
+   * member named `name` and no operation of that name; undefined otherwise.
+   */
+  private routerMemberMetadata(model: string, version: string | undefined, name: string): HttpAnswer | undefined {
+    let target: RouterMember;
+    try {
+      if (this.dataPlane.hasOperation(model, version, name)) return undefined;
+      target = this.dataPlane.memberOf(model, version, name);
+    } catch {
+      return undefined;
+    }
+    try {
+      return jsonAnswer(200, JSON.stringify(this.catalog.modelMetadata(target.model, target.version)));
+    } catch (err) {
+      return errorAnswer(err, this.settings.debug);
     }
   }
 
@@ -252,6 +392,29 @@ export class V2RestEndpoint {
   }
 }
 
+/** Server-sent events of a stream's parts (generate fields); a failure mid-stream is an `error` event, then the end. */
+function sseAnswer(parts: ResponseStream, debug: boolean, logger: Logger, call: V2Call): HttpAnswer {
+  return {
+    status: 200,
+    headers: { ...SSE_HEADERS },
+    body: new StreamedBody(async (res) => {
+      const sse = new SseWriter(res);
+      const json = new GenerateJsonWriter();
+      try {
+        for await (const part of parts) {
+          const sent = sse.send(json.write(part));
+          if (sent !== undefined) await sent;
+        }
+      } catch (err) {
+        logHttpFault(logger, call.method, call.url, err);
+        await sse.send(errorBody(toHttpError(err, debug).message), 'error');
+      } finally {
+        sse.end();
+      }
+    }),
+  };
+}
+
 async function binaryAnswer(response: InferenceResponse, wire: WireInferenceRequest): Promise<HttpAnswer> {
   const binary = await serializeBinaryResponse(response, wire);
   return { status: 200, headers: { 'content-type': BINARY_TYPE, [INFERENCE_HEADER]: String(binary.headerLength) }, body: binary.body };
@@ -262,23 +425,67 @@ async function largeJsonAnswer(response: InferenceResponse): Promise<HttpAnswer>
   return { status: 200, headers: { 'content-type': JSON_TYPE }, body: await serializeInferenceResponseChunks(response) };
 }
 
+/** A router's response as its member's: the member's model name and version (MLRun's member route answers so). */
+function asMember(response: InferenceResponse, member: RouterMember): InferenceResponse {
+  const answer: InferenceResponse = { ...response, model_name: member.model };
+  if (member.version === undefined) delete answer.model_version;
+  else answer.model_version = member.version;
+  return answer;
+}
+
+/** The operation a body names with MLRun's `operation` key (`predict` is `infer`), if any; a 400 when it is not a name. */
+function bodyOperation(part: unknown): string | undefined {
+  if (typeof part !== 'object' || part === null || Array.isArray(part) || part instanceof BinaryBody) return undefined;
+  const op = (part as { operation?: unknown }).operation;
+  if (op === undefined || op === null) return undefined;
+  if (typeof op !== 'string' || op === '') throw invalidRequest('"operation" must be the name of an operation (infer, explain or a custom one)');
+  return op === 'predict' ? 'infer' : op;
+}
+
+/** A 400 when the body's `operation` names another operation than the route's (never a silent choice of one). */
+function checkBodyOperation(part: unknown, op: string): void {
+  const named = bodyOperation(part);
+  const routed = op === 'predict' ? 'infer' : op;
+  if (named !== undefined && named !== routed) {
+    throw invalidRequest(`the body's "operation" is '${clip(named)}' but the path calls '${clip(routed)}'; send it to /v2/models/<model> or drop one of them`);
+  }
+}
+
 /** The body as monitoring shows a refused request: its JSON (a binary-framed body's JSON header). */
 function rawBody(body: unknown): unknown {
   return body instanceof BinaryBody ? body.header : body;
 }
 
 /** The route table's path of each model route (`<handler> <versioned>`), the `http.route` of its server span. */
-const ROUTE_PATHS: ReadonlyMap<string, string> = new Map(V2_ROUTES.map((r) => [`${r.handler} ${r.path.includes('/versions/')}`, r.path]));
+const ROUTE_PATHS: ReadonlyMap<string, readonly string[]> = V2_ROUTES.reduce((paths, r) => {
+  const key = `${r.handler} ${r.path.includes('/versions/')}`;
+  paths.set(key, [...(paths.get(key) ?? []), r.path]);
+  return paths;
+}, new Map<string, string[]>());
+
+/** The route path a model request matched: of its handler's rows, the one whose last segment the URL ends with. */
+function routePath(handler: V2Handler, call: V2Call): string {
+  const paths = ROUTE_PATHS.get(`${handler} ${call.params.version !== undefined}`);
+  if (paths === undefined) return call.url;
+  if (paths.length === 1) return paths[0];
+  const path = call.url.split('?')[0];
+  return paths.find((p) => !p.endsWith('}') && !p.split('/').pop()!.startsWith(':') && path.endsWith(`/${p.split('/').pop()}`)) ?? paths[0];
+}
 
 /** The operation a model route runs, for its monitoring event. */
 function opOf(handler: V2Handler, params: V2Params): string | undefined {
   switch (handler) {
     case 'infer':
     case 'memberInfer':
+    case 'generate':
+    case 'generateStream':
       return 'infer';
     case 'explain':
       return 'explain';
+    case 'modelPost':
+      return 'infer';
     case 'operation':
+    case 'memberOperation':
       return params.op;
     default:
       return undefined;

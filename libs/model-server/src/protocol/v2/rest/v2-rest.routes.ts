@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clip } from '../../../errors/clip.util';
 import type { ModelServerError } from '../../../errors/model-server.error';
-import { errorAnswer, sendAnswer } from '../../http/http-answer';
+import { errorAnswer, sendAnswer, type HttpAnswer } from '../../http/http-answer';
 import { fromFastify } from '../../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
@@ -16,6 +16,33 @@ interface V2RouteConfig {
 }
 
 /**
+ * The application's request pipeline around the routes that are not open (Nest guards, interceptors, filters):
+ * `run` answers the request through it, or returns `undefined` when the pipeline answered itself (a filter).
+ *
+ * @internal
+ */
+export interface V2RoutePipeline {
+  run(
+    handler: (...args: never[]) => unknown,
+    model: string | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    answer: () => Promise<HttpAnswer>,
+  ): Promise<HttpAnswer | undefined>;
+}
+
+/**
+ * Where a transport's routes get the {@link V2RoutePipeline} (the `MODEL_ROUTE_PIPELINE` provider): built once, at
+ * the first call, from what the application has registered by then (call it from `onModuleInit`); `undefined` when
+ * there is no guard or interceptor anywhere.
+ *
+ * @internal
+ */
+export interface ModelRoutePipelineSource {
+  pipeline(): Promise<V2RoutePipeline | undefined>;
+}
+
+/**
  * The v2 REST routes on Fastify: every row of the route table, registered straight on the Fastify instance
  * (no Nest interceptor or pipe on the request path) in an encapsulated plugin whose body parser only collects
  * the bytes. The {@link V2RestEndpoint} does the rest, as it does for the fast lane.
@@ -26,14 +53,20 @@ export class V2RestRoutes {
   constructor(
     private readonly endpoint: V2RestEndpoint,
     private readonly settings: { maxBodyBytes: number; debug: boolean },
+    /** Around every route but the open ones (health), when the application has guards or interceptors. */
+    private readonly pipeline?: V2RoutePipeline,
   ) {}
 
-  /** Registers the `/v2` routes as an encapsulated plugin (its own body parser, error and 404 handlers). */
+  /**
+   * Registers the `/v2` routes as an encapsulated plugin (its own body parser, error and 404 handlers), and the
+   * table's few rows outside `/v2` (MLRun's `GET /`) as another, whose unknown paths stay the application's.
+   */
   register(app: FastifyInstance): void {
-    app.register(async (v2) => this.routes(v2), { prefix: V2_PREFIX });
+    app.register(async (v2) => this.routes(v2, V2_PREFIX), { prefix: V2_PREFIX });
+    if (V2_ROUTES.some((r) => !r.path.startsWith(V2_PREFIX))) app.register(async (root) => this.routes(root, ''));
   }
 
-  private routes(v2: FastifyInstance): void {
+  private routes(v2: FastifyInstance, prefix: string): void {
     const bodyLimit = this.settings.maxBodyBytes;
     v2.removeAllContentTypeParsers();
     const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done);
@@ -41,15 +74,24 @@ export class V2RestRoutes {
     v2.addContentTypeParser('application/json', bytes);
     v2.addContentTypeParser('*', bytes);
     v2.setErrorHandler(this.onError);
-    v2.setNotFoundHandler(this.onNotFound);
+    if (prefix !== '') v2.setNotFoundHandler(this.onNotFound);
     for (const route of V2_ROUTES) {
+      if (route.path.startsWith(V2_PREFIX) !== (prefix !== '')) continue;
       const handler = this.endpoint.handlers[route.handler];
+      const pipeline = route.open === undefined ? this.pipeline : undefined;
       v2.route({
         method: route.method,
-        url: route.path.slice(V2_PREFIX.length) || '/',
+        url: route.path.slice(prefix.length) || '/',
         config: { v2: route.handler } satisfies V2RouteConfig,
         ...(route.body === 'json' ? { onRequest: requireJsonType } : {}),
-        handler: async (req: FastifyRequest, reply: FastifyReply) => sendAnswer(reply, await handler(callOf(req, reply))),
+        handler:
+          pipeline === undefined
+            ? async (req: FastifyRequest, reply: FastifyReply) => sendAnswer(reply, await handler(callOf(req, reply)))
+            : async (req: FastifyRequest, reply: FastifyReply) => {
+                const model = (req.params as Partial<V2Params>).model;
+                const answer = await pipeline.run(handler, model, req, reply, async () => handler(callOf(req, reply)));
+                return answer === undefined ? reply : sendAnswer(reply, answer);
+              },
       });
     }
   }

@@ -12,10 +12,14 @@ export type V2Handler =
   | 'infer'
   | 'explain'
   | 'memberInfer'
-  | 'operation';
+  | 'generate'
+  | 'generateStream'
+  | 'operation'
+  | 'modelPost'
+  | 'memberOperation';
 
 /** The schema a documented answer or request body refers to (OpenAPI components). @internal */
-export type V2Schema = 'InferenceRequest' | 'InferenceResponse' | 'ModelMetadata' | 'RepositoryIndexRequest' | 'Any';
+export type V2Schema = 'InferenceRequest' | 'InferenceResponse' | 'ModelMetadata' | 'RepositoryIndexRequest' | 'GenerateRequest' | 'GenerateResponse' | 'Any';
 
 /** How a route is documented in `/openapi.json`. @internal */
 export interface V2RouteDoc {
@@ -75,6 +79,7 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
   const tag = versioned ? 'model versions' : 'models';
   const notFound = 'unknown model or version';
   const infer = { schema: 'InferenceRequest' as const, required: true };
+  const generate = { schema: 'GenerateRequest' as const, required: true };
   return [
     { method: 'GET', path: base, handler: 'modelMetadata', doc: { summary: 'Model metadata', tag, ok: 'ModelMetadata', answers: { '200': 'metadata', '404': notFound } } },
     { method: 'GET', path: `${base}/ready`, handler: 'modelReady', doc: { summary: 'Model readiness', tag, answers: { '200': 'ready', '503': 'not ready', '404': notFound } } },
@@ -94,6 +99,33 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
     },
     {
       method: 'POST',
+      path: `${base}/generate`,
+      handler: 'generate',
+      body: 'v2',
+      doc: {
+        summary: 'Generate (Triton\'s generate extension): input fields in, output fields out; a streaming model\'s parts assembled',
+        tag,
+        operationId: versioned ? 'generateVersion' : 'generate',
+        body: generate,
+        ok: 'GenerateResponse',
+        answers: { '200': 'the output fields', ...INFER_ANSWERS },
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/generate_stream`,
+      handler: 'generateStream',
+      body: 'v2',
+      doc: {
+        summary: 'Generate as server-sent events: one `data:` event per partial result of the model\'s predictStream; a failure mid-stream is an `error` event',
+        tag,
+        operationId: versioned ? 'generateStreamVersion' : 'generateStream',
+        body: generate,
+        answers: { '200': 'text/event-stream of output fields', ...INFER_ANSWERS, '404': 'unknown model or version, or a model that does not stream' },
+      },
+    },
+    {
+      method: 'POST',
       path: `${base}/:member/infer`,
       handler: 'memberInfer',
       body: 'v2',
@@ -104,6 +136,45 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
         ok: 'InferenceResponse',
         answers: { '200': 'the member\'s inference response', ...INFER_ANSWERS },
       },
+    },
+    {
+      method: 'POST',
+      path: base,
+      handler: 'modelPost',
+      body: 'v2',
+      doc: {
+        summary: 'MLRun\'s model route: the body\'s "operation" (infer, explain or a custom one) runs; infer when it names none',
+        tag,
+        body: infer,
+        ok: 'Any',
+        answers: { '200': 'the operation\'s answer', ...INFER_ANSWERS },
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/predict`,
+      handler: 'infer',
+      body: 'v2',
+      doc: { summary: 'Inference (MLRun\'s name for it)', tag, body: infer, ok: 'InferenceResponse', answers: { '200': 'the inference response', ...INFER_ANSWERS } },
+    },
+    {
+      method: 'POST',
+      path: `${base}/:member/:op`,
+      handler: 'memberOperation',
+      body: 'v2',
+      doc: {
+        summary: 'Any operation of one member of a router (explain, custom operations), answered by the member',
+        tag,
+        body: { schema: 'Any', required: false },
+        ok: 'Any',
+        answers: { '200': 'the member\'s answer', ...INFER_ANSWERS, '404': 'not a router, unknown member or operation' },
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/:member/:op`,
+      handler: 'memberOperation',
+      doc: { summary: 'Readiness (ready) or a custom operation of one member of a router', tag, ok: 'Any', answers: { '200': 'the member\'s answer', '404': 'not a router, unknown member or operation', '503': 'not ready' } },
     },
     {
       method: 'POST',
@@ -119,6 +190,15 @@ function modelRoutes(base: string, versioned: boolean): V2Route[] {
 /** Every route of the v2 REST API. @internal */
 export const V2_ROUTES: readonly V2Route[] = [
   { method: 'GET', path: V2_PREFIX, handler: 'serverMetadata', doc: { summary: 'Server metadata', tag: 'server', answers: { '200': 'name, version, extensions' } } },
+  // MLRun's health routes answer the server's metadata; open like the other health routes.
+  { method: 'GET', path: '/', handler: 'serverMetadata', open: 'health', doc: { summary: 'Server metadata (MLRun\'s health route)', tag: 'server', answers: { '200': 'name, version, extensions' } } },
+  {
+    method: 'GET',
+    path: `${V2_PREFIX}/health`,
+    handler: 'serverMetadata',
+    open: 'health',
+    doc: { summary: 'Server metadata (MLRun\'s health route)', tag: 'server', answers: { '200': 'name, version, extensions' } },
+  },
   { method: 'GET', path: `${V2_PREFIX}/health/live`, handler: 'live', open: 'health', doc: { summary: 'Liveness', tag: 'server', answers: { '200': '{"live":true}' } } },
   {
     method: 'GET',

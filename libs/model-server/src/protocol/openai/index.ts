@@ -1,0 +1,2 @@
+export { OpenAIEndpoint } from './openai.endpoint';
+export { OpenAIRoutes, OPENAI_PREFIX } from './openai.routes';

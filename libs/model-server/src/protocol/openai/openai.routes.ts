@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { clip } from '../../errors/clip.util';
+import { routeNotFound } from '../../errors';
+import type { ModelServerError } from '../../errors/model-server.error';
+import { sendAnswer, type HttpAnswer } from '../http/http-answer';
+import { fromFastify } from '../http/fastify-errors';
+import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { openAIErrorAnswer } from './openai-answer';
+import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
+import type { OpenAICall, OpenAIEndpoint } from './openai.endpoint';
+
+/** Where the OpenAI-compatible routes live. @internal */
+export const OPENAI_PREFIX = '/openai/v1';
+
+/**
+ * The OpenAI-compatible routes on Fastify, in an encapsulated plugin under `/openai/v1` with its own body parser
+ * (the bytes, within the body limit), and its own error and 404 handlers answering in OpenAI's error shape:
+ * `GET /models`, `GET /models/:model`, `POST /completions`, `POST /chat/completions`. The application's guards and
+ * interceptors (global ones and the requested model class's) run around them, as around the v2 model routes.
+ *
+ * @internal
+ */
+export class OpenAIRoutes {
+  constructor(
+    private readonly endpoint: OpenAIEndpoint,
+    private readonly settings: { maxBodyBytes: number; debug: boolean },
+    /** The application's guards and interceptors, when it has any. */
+    private readonly pipeline?: V2RoutePipeline,
+  ) {}
+
+  register(app: FastifyInstance): void {
+    app.register(async (api) => this.routes(api), { prefix: OPENAI_PREFIX });
+  }
+
+  private routes(api: FastifyInstance): void {
+    const limit = this.settings.maxBodyBytes;
+    api.removeAllContentTypeParsers();
+    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], limit, done);
+    api.addContentTypeParser('application/json', bytes);
+    api.addContentTypeParser('*', bytes);
+    api.setErrorHandler((error: FastifyError | ModelServerError, _req: FastifyRequest, reply: FastifyReply) =>
+      sendAnswer(reply, openAIErrorAnswer(fromFastify(error, limit), this.settings.debug)),
+    );
+    api.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) =>
+      sendAnswer(reply, openAIErrorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug)),
+    );
+    const endpoint = this.endpoint;
+    api.get('/models', (req, reply) => this.answer(this.models, undefined, req, reply, async () => endpoint.models()));
+    api.get('/models/:model', (req, reply) => {
+      const model = (req.params as { model: string }).model;
+      return this.answer(this.models, model, req, reply, async () => endpoint.model(callOf(req, reply), model));
+    });
+    api.post('/completions', (req, reply) => this.answer(this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
+    api.post('/chat/completions', (req, reply) => this.answer(this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
+  }
+
+  private readonly models = () => this.endpoint.models();
+  private readonly completions = (call: OpenAICall) => this.endpoint.complete(call, 'completion');
+
+  /** A route's answer, behind the application's guards and interceptors when it has any. */
+  private async answer(
+    handler: (...args: never[]) => unknown,
+    model: string | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    answer: () => Promise<HttpAnswer>,
+  ): Promise<FastifyReply> {
+    if (this.pipeline === undefined) return sendAnswer(reply, await answer());
+    const guarded = await this.pipeline.run(handler, model, req, reply, answer);
+    return guarded === undefined ? reply : sendAnswer(reply, guarded);
+  }
+}
+
+/** The `model` a completion body names, for its class's guards (the endpoint reads and checks the body itself). */
+function requestedModel(req: FastifyRequest): string | undefined {
+  if (!Buffer.isBuffer(req.body)) return undefined;
+  try {
+    const model = (JSON.parse(req.body.toString('utf8')) as { model?: unknown } | null)?.model;
+    return typeof model === 'string' ? model : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function callOf(req: FastifyRequest, reply: FastifyReply): OpenAICall {
+  return { method: req.method, url: req.url, headers: req.headers, body: Buffer.isBuffer(req.body) ? req.body : undefined, res: reply.raw };
+}
