@@ -13,7 +13,7 @@ import {
   streamingNotInWorkers,
   tooManyInFlight,
 } from '../errors';
-import { isModelServerError } from '../errors/model-server.error';
+import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';
 import { assembleResults } from '../model/stream-results';
 import type { PredictExecutor } from '../execution/predict-executor.interface';
@@ -242,16 +242,22 @@ export class DataPlane {
     try {
       return await body();
     } catch (err) {
-      const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) {
-        f.trace.error = coded;
-        f.trace.failedStage = f.stage;
-      }
-      if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
+      const coded = this.failed(f, err);
       throw coded;
     } finally {
       this.close(f);
     }
+  }
+
+  /** A failure of the admitted request `f`, with its catalogue code, noted on its record and its span. */
+  private failed(f: RequestFrame, err: unknown): ModelServerError {
+    const coded = classify(err, f.mv, f.stage, f.ctx.id);
+    if (f.trace !== null) {
+      f.trace.error = coded;
+      f.trace.failedStage = f.stage;
+    }
+    if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
+    return coded;
   }
 
   /** The request left: it no longer counts, its generation is released, its deadline cleared, its event emitted. */
@@ -371,12 +377,7 @@ export class DataPlane {
       f.stage = 'predict';
       source = executor.stream !== undefined ? executor.stream(request, f.ctx) : hooks.predictStream(request, f.ctx);
     } catch (err) {
-      const coded = classify(err, f.mv, f.stage, f.ctx.id);
-      if (f.trace !== null) {
-        f.trace.error = coded;
-        f.trace.failedStage = f.stage;
-      }
-      if (f.spans !== null) f.spans.fail(coded.code, errorDetail(coded));
+      const coded = this.failed(f, err);
       this.close(f);
       throw coded;
     }

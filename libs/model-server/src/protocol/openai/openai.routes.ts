@@ -3,11 +3,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { clip } from '../../errors/clip.util';
 import { routeNotFound } from '../../errors';
 import type { ModelServerError } from '../../errors/model-server.error';
-import { sendAnswer, type HttpAnswer } from '../http/http-answer';
+import { sendAnswer } from '../http/http-answer';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
 import { openAIErrorAnswer } from './openai-answer';
-import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
+import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { OpenAICall, OpenAIEndpoint } from './openai.endpoint';
 
 /** Where the OpenAI-compatible routes live. @internal */
@@ -46,30 +46,18 @@ export class OpenAIRoutes {
       sendAnswer(reply, openAIErrorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug)),
     );
     const endpoint = this.endpoint;
-    api.get('/models', (req, reply) => this.answer(this.models, undefined, req, reply, async () => endpoint.models()));
+    api.get('/models', (req, reply) => sendThroughPipeline(this.pipeline, this.models, undefined, req, reply, async () => endpoint.models()));
     api.get('/models/:model', (req, reply) => {
       const model = (req.params as { model: string }).model;
-      return this.answer(this.models, model, req, reply, async () => endpoint.model(callOf(req, reply), model));
+      return sendThroughPipeline(this.pipeline, this.models, model, req, reply, async () => endpoint.model(callOf(req, reply), model));
     });
-    api.post('/completions', (req, reply) => this.answer(this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
-    api.post('/chat/completions', (req, reply) => this.answer(this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
+    api.post('/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
+    api.post('/chat/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
   }
 
   private readonly models = () => this.endpoint.models();
   private readonly completions = (call: OpenAICall) => this.endpoint.complete(call, 'completion');
 
-  /** A route's answer, behind the application's guards and interceptors when it has any. */
-  private async answer(
-    handler: (...args: never[]) => unknown,
-    model: string | undefined,
-    req: FastifyRequest,
-    reply: FastifyReply,
-    answer: () => Promise<HttpAnswer>,
-  ): Promise<FastifyReply> {
-    if (this.pipeline === undefined) return sendAnswer(reply, await answer());
-    const guarded = await this.pipeline.run(handler, model, req, reply, answer);
-    return guarded === undefined ? reply : sendAnswer(reply, guarded);
-  }
 }
 
 /** The `model` a completion body names, for its class's guards (the endpoint reads and checks the body itself). */

@@ -13,7 +13,7 @@ import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
 import { parseJson } from '../../codecs/lossless-json';
 import type { MultiModelService } from './multi-model.service';
-import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
+import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invalidRequest, invocationEncodingUnsupported } from '../../errors';
 
@@ -106,18 +106,15 @@ export class SageMakerRoutes {
 
   /** An invocation behind the application's guards and interceptors, when it has any. */
   private async guarded(req: FastifyRequest, reply: FastifyReply, model: string | undefined, traceContext: Context | undefined): Promise<FastifyReply> {
-    const pipeline = this.pipeline;
-    if (pipeline === undefined) return sendAnswer(reply, await this.invoke(req, reply, model, traceContext));
     let target = model;
-    if (target === undefined) {
+    if (target === undefined && this.pipeline !== undefined) {
       try {
         target = this.service.targetModel(single(req.headers[TARGET_MODEL_HEADER]));
       } catch {
         target = undefined; // the invocation answers that itself, behind the global guards
       }
     }
-    const answer = await pipeline.run(this.invoke, target, req, reply, () => this.invoke(req, reply, model, traceContext));
-    return answer === undefined ? reply : sendAnswer(reply, answer);
+    return sendThroughPipeline(this.pipeline, this.invoke, target, req, reply, () => this.invoke(req, reply, model, traceContext));
   }
 
   /**

@@ -2,10 +2,10 @@ import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { clip } from '../../errors/clip.util';
 import type { ModelServerError } from '../../errors/model-server.error';
-import { errorAnswer, sendAnswer, type HttpAnswer } from '../http/http-answer';
+import { errorAnswer, sendAnswer } from '../http/http-answer';
 import { fromFastify } from '../http/fastify-errors';
 import { readRequestBody, type BodyDone } from '../http/request-body.reader';
-import type { V2RoutePipeline } from '../v2/rest/v2-rest.routes';
+import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { V1Call, V1RestEndpoint, V1RestSettings, V1Verb } from './v1-rest.endpoint';
 import { routeNotFound } from '../../errors';
 
@@ -44,10 +44,10 @@ export class V1RestRoutes {
     v1.addContentTypeParser('*', bytes);
     v1.setErrorHandler(this.onError);
     v1.setNotFoundHandler(this.onNotFound);
-    v1.get('/models', (req, reply) => this.answer(this.listModels, undefined, req, reply, async () => this.endpoint.listModels()));
+    v1.get('/models', (req, reply) => sendThroughPipeline(this.pipeline, this.listModels, undefined, req, reply, async () => this.endpoint.listModels()));
     v1.get('/models/:model', (req, reply) => {
       const model = (req.params as { model: string }).model;
-      return this.answer(this.modelReady, model, req, reply, async () => this.endpoint.modelReady(callOf(req, reply, model)));
+      return sendThroughPipeline(this.pipeline, this.modelReady, model, req, reply, async () => this.endpoint.modelReady(callOf(req, reply, model)));
     });
     v1.post('/models/:target', this.inference);
   }
@@ -58,21 +58,9 @@ export class V1RestRoutes {
   private readonly inference = async (req: FastifyRequest, reply: FastifyReply) => {
     const target = targetOf(req);
     if (target === null) return this.onNotFound(req, reply);
-    return this.answer(this.inference, target.model, req, reply, () => this.endpoint.inference(callOf(req, reply, target.model), target.verb));
+    return sendThroughPipeline(this.pipeline, this.inference, target.model, req, reply, () => this.endpoint.inference(callOf(req, reply, target.model), target.verb));
   };
 
-  /** A route's answer, behind the application's guards and interceptors when it has any. */
-  private async answer(
-    handler: (...args: never[]) => unknown,
-    model: string | undefined,
-    req: FastifyRequest,
-    reply: FastifyReply,
-    answer: () => Promise<HttpAnswer>,
-  ): Promise<FastifyReply> {
-    if (this.pipeline === undefined) return sendAnswer(reply, await answer());
-    const guarded = await this.pipeline.run(handler, model, req, reply, answer);
-    return guarded === undefined ? reply : sendAnswer(reply, guarded);
-  }
 
   /** Fastify's own refusals (body over the limit...): a predict or explain one is still a request to its model. */
   private readonly onError = (error: FastifyError | ModelServerError, req: FastifyRequest, reply: FastifyReply) => {

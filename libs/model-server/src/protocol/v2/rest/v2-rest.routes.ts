@@ -32,6 +32,25 @@ export interface V2RoutePipeline {
 }
 
 /**
+ * Sends a route's answer, made behind the application's guards and interceptors when it has any (`pipeline`):
+ * what every REST door (v2, v1, OpenAI, SageMaker) calls, so none of them is a side door around a guard.
+ *
+ * @internal
+ */
+export async function sendThroughPipeline(
+  pipeline: V2RoutePipeline | undefined,
+  handler: (...args: never[]) => unknown,
+  model: string | undefined,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  answer: () => Promise<HttpAnswer>,
+): Promise<FastifyReply> {
+  if (pipeline === undefined) return sendAnswer(reply, await answer());
+  const guarded = await pipeline.run(handler, model, req, reply, answer);
+  return guarded === undefined ? reply : sendAnswer(reply, guarded);
+}
+
+/**
  * Where a transport's routes get the {@link V2RoutePipeline} (the `MODEL_ROUTE_PIPELINE` provider): built once, at
  * the first call, from what the application has registered by then (call it from `onModuleInit`); `undefined` when
  * there is no guard or interceptor anywhere.
@@ -87,11 +106,8 @@ export class V2RestRoutes {
         handler:
           pipeline === undefined
             ? async (req: FastifyRequest, reply: FastifyReply) => sendAnswer(reply, await handler(callOf(req, reply)))
-            : async (req: FastifyRequest, reply: FastifyReply) => {
-                const model = (req.params as Partial<V2Params>).model;
-                const answer = await pipeline.run(handler, model, req, reply, async () => handler(callOf(req, reply)));
-                return answer === undefined ? reply : sendAnswer(reply, answer);
-              },
+            : async (req: FastifyRequest, reply: FastifyReply) =>
+                sendThroughPipeline(pipeline, handler, (req.params as Partial<V2Params>).model, req, reply, async () => handler(callOf(req, reply))),
       });
     }
   }
