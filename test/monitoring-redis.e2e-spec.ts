@@ -122,8 +122,8 @@ describeRedis('monitoring to Redis Streams (REDIS_URL)', () => {
     redis.disconnect();
   });
 
-  it('100 valid and 5 invalid requests give exactly 105 entries, each an MLRun record in field "data"', async () => {
-    const app = await monitoredApp([{ name: 'echo', model: EchoFixture, versions: [{ version: '1' }, { version: '2' }] }], { logStream: streamUrl(key) });
+  it('100 valid and 5 invalid requests give exactly 105 entries (client errors logged by option), each an MLRun record in field "data"', async () => {
+    const app = await monitoredApp([{ name: 'echo', model: EchoFixture, versions: [{ version: '1' }, { version: '2' }] }], { logStream: streamUrl(key), logClientErrors: true });
     for (let i = 0; i < 100; i++) expect((await send(app, 'POST', '/v2/models/echo/infer', fp32(`ok-${i}`, [i]))).status).toBe(200);
     const invalid = ['{"inputs": [', { id: 'bad-1', inputs: 3 }, { id: 'bad-2', inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1] }] }, { id: 'bad-3' }, { id: 'bad-4', inputs: [{ name: 'x', datatype: 'INT8', shape: [1], data: [999] }] }];
     for (const body of invalid) {
@@ -209,7 +209,8 @@ describeRedis('monitoring through a Redis restart (a redis-server of our own)', 
       // The samples' echo model (versions 1 and 2), as `npm start` serves it, without the slower samples.
       const config = join(dir, 'models.yaml');
       const echo = join(__dirname, '..', 'samples', 'echo', 'echo.model');
-      writeFileSync(config, `models:\n  - name: echo\n    module: ${echo}\n    class: EchoModel\n    versions:\n      - version: "1"\n      - version: "2"\n`);
+      // Client errors are logged by option (MLRun logs only failed model calls by default).
+      writeFileSync(config, `monitoring:\n  logClientErrors: true\nmodels:\n  - name: echo\n    module: ${echo}\n    class: EchoModel\n    versions:\n      - version: "1"\n      - version: "2"\n`);
       cli = await startCli(['--config', config], { LOG_STREAM: url, LOG_LEVEL: 'warn' });
       const port = cli.port;
       const infer = (body: string) => http(port, 'POST', '/v2/models/echo/infer', body);
