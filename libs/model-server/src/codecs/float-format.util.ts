@@ -19,8 +19,27 @@ function unscale(d: number, k: number): number {
   return k >= 0 ? d / POW10[k] : d * POW10[-k];
 }
 
-/** floor(log10(a)) for a positive double, corrected where Math.log10 is off at powers of ten. */
+/** 10^k for k in -24..23 as doubles (10^-k correctly rounded, as 1 / 10^k gives it), at index k + 24. */
+const POW10_BOUNDS = new Float64Array(48);
+for (let k = -24; k < 24; k++) POW10_BOUNDS[k + 24] = k >= 0 ? POW10[k] : 1 / POW10[-k];
+/** A double's bits, to read its binary exponent. */
+const BITS = new Float64Array(1);
+const BITS_WORDS = new Uint32Array(BITS.buffer);
+/** The index of the high 32-bit word (sign, exponent) on this host. */
+const BITS_HI = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/**
+ * floor(log10(a)) for a positive double, corrected where Math.log10 is off at powers of ten. Within about
+ * 1e-22..1e22 it comes from the binary exponent and the table of powers of ten (no logarithm).
+ */
 function decimalExponent(a: number): number {
+  BITS[0] = a;
+  const binary = ((BITS_WORDS[BITS_HI] >>> 20) & 0x7ff) - 1023;
+  if (binary > -70 && binary < 70) {
+    // a is in [2^binary, 2^(binary+1)): floor(log10(a)) is this estimate or one more.
+    const e = Math.floor(binary * 0.30102999566398120);
+    return a >= POW10_BOUNDS[e + 25] ? e + 1 : e;
+  }
   const e = Math.floor(Math.log10(a));
   if (e < -22 || e > 21) return e;
   if (a < (e >= 0 ? POW10[e] : 1 / POW10[-e])) return e - 1;
@@ -44,26 +63,6 @@ function digitsFor(a: number, p: number, e: number, round: (x: number) => number
 }
 
 /**
- * Writes the decimal `digits` × 10^-k the way `Number.prototype.toString` writes that number
- * (fixed notation for 1e-7 ≤ x < 1e21, else exponential), with `sign` in front.
- */
-function writeDecimal(sign: string, digits: number, k: number): string {
-  while (digits % 10 === 0) {
-    digits /= 10;
-    k--;
-  }
-  const s = String(digits);
-  const len = s.length;
-  const n = len - k; // the decimal point sits after n digits
-  if (len <= n && n <= 21) return sign + s + '0'.repeat(n - len);
-  if (0 < n && n <= 21) return sign + s.slice(0, n) + '.' + s.slice(n);
-  if (-6 < n && n <= 0) return sign + '0.' + '0'.repeat(-n) + s;
-  const exponent = n - 1;
-  const mantissa = len === 1 ? s : s[0] + '.' + s.slice(1);
-  return sign + mantissa + (exponent < 0 ? 'e' : 'e+') + exponent;
-}
-
-/**
  * Significant digits of a number as `String()` writes it (leading zeros and trailing zeros of an
  * integer part not counted; the exponent ignored).
  */
@@ -82,44 +81,68 @@ function significantDigits(s: string): number {
 }
 
 /**
- * The shortest decimal text that `round` (the format's rounding of a parsed double) maps back to `v`,
- * written like `String()` would write that decimal. `v` must be finite and a value of the format;
+ * The shortest decimal that `round` (the format's rounding of a parsed double) maps back to `v`, as the double a
+ * client parses from it: `String()` (and `JSON.stringify`) of the result writes that decimal. NaN when only the text search ({@link shortestByPrecision}) finds it
+ * (`v` outside about 1e-13..1e21) or when `v` is -0 (written `-0.0`). `v` must be finite and a value of the format;
  * `maxDigits` digits always suffice for the format.
  *
  * - Cheap path: when `v` is itself a decimal of at most `cheapDigits` significant digits (a client's `0.5`,
- *   `12`), `String(v)` is taken: within the format's precision no shorter decimal can round back.
- * - Otherwise the fewest digits p are binary-searched with plain arithmetic (whether some p-digit decimal
- *   rounds back is monotonic in p), and the digits found are written directly; when `v` is itself a
- *   short decimal or an integer that is no longer, `String(v)` wins (65504 stays 65504 rather than 65500).
- * - Outside about 1e-13..1e21, where that arithmetic would not be exact, `toPrecision(p)` is searched.
+ *   `12`), `v` is the answer: within the format's precision no shorter decimal can round back.
+ * - Otherwise the fewest digits p are searched with plain arithmetic (whether some p-digit decimal rounds back
+ *   is monotonic in p; `cheapDigits` and one fewer are tried first, then up or down from there), and those
+ *   digits scaled by an exact power of ten (correctly rounded: the double nearest the decimal, whose shortest
+ *   form is that decimal); when `v` is itself a short decimal or an
+ *   integer that is no longer, `v` wins (65504 stays 65504 rather than 65500).
  */
-function shortestDecimal(v: number, round: (x: number) => number, cheapDigits: number, maxDigits: number): string {
-  if (v === 0) return 1 / v < 0 ? '-0.0' : '0';
+function shortestValue(v: number, round: (x: number) => number, cheapDigits: number, maxDigits: number): number {
+  if (v === 0) return 1 / v < 0 ? NaN : 0;
   const a = v < 0 ? -v : v;
   const e = decimalExponent(a);
-  if (e < FAST_MIN_EXPONENT || e > FAST_MAX_EXPONENT) return shortestByPrecision(v, round, maxDigits);
+  if (e < FAST_MIN_EXPONENT || e > FAST_MAX_EXPONENT) return NaN;
   // Is v itself a short decimal (an integer, or at most maxDigits digits)? Then String(v) is short too.
   const exactK = maxDigits - 1 - e;
   const exactScaled = scale(a, exactK);
   let exact: string | undefined;
   if (Number.isInteger(a) || (Number.isInteger(exactScaled) && unscale(exactScaled, exactK) === a)) {
     exact = String(v);
-    if (significantDigits(exact) <= cheapDigits) return exact;
+    if (significantDigits(exact) <= cheapDigits) return v;
   }
-  let lo = 1;
-  let hi = maxDigits;
-  let digits = digitsFor(a, hi, e, round);
-  if (digits < 0) return shortestByPrecision(v, round, maxDigits);
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const found = digitsFor(a, mid, e, round);
-    if (found >= 0) {
-      hi = mid;
-      digits = found;
-    } else lo = mid + 1;
+  // Most values need about cheapDigits digits (what a client wrote): look there first, then one digit fewer.
+  let p = cheapDigits;
+  let digits = digitsFor(a, p, e, round);
+  if (digits < 0) {
+    do {
+      if (++p > maxDigits) return NaN;
+      digits = digitsFor(a, p, e, round);
+    } while (digits < 0);
+  } else {
+    const fewer = digitsFor(a, p - 1, e, round);
+    if (fewer >= 0) {
+      // Shorter still: binary-search 1 .. p-1.
+      let lo = 1;
+      let hi = p - 1;
+      digits = fewer;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const found = digitsFor(a, mid, e, round);
+        if (found >= 0) {
+          hi = mid;
+          digits = found;
+        } else lo = mid + 1;
+      }
+      p = lo;
+    }
   }
-  const text = writeDecimal(v < 0 ? '-' : '', digits, lo - 1 - e);
-  return exact !== undefined && exact.length <= text.length ? exact : text;
+  const d = unscale(digits, p - 1 - e);
+  const value = v < 0 ? -d : d;
+  return exact !== undefined && exact.length <= String(value).length ? v : value;
+}
+
+/** The text of {@link shortestValue}: `-0.0` for -0, the slow search where it gives NaN. */
+function shortestDecimal(v: number, round: (x: number) => number, cheapDigits: number, maxDigits: number): string {
+  if (v === 0 && 1 / v < 0) return '-0.0';
+  const d = shortestValue(v, round, cheapDigits, maxDigits);
+  return d === d ? String(d) : shortestByPrecision(v, round, maxDigits);
 }
 
 /** The slow search: the fewest digits p for which `v.toPrecision(p)` rounds back to `v`. */
@@ -172,4 +195,15 @@ export function formatBf16(v: number): string {
  */
 export function formatFloat64(v: number): string {
   return v === 0 && 1 / v < 0 ? '-0.0' : String(v);
+}
+
+/**
+ * {@link formatFloat32}, {@link formatHalf} (format 1) or {@link formatBf16} (format 2) as a double whose `String()`
+ * is that text, or NaN when the text must be written by the format function (-0, magnitudes outside about
+ * 1e-13..1e21). `v` must be finite and a value of the format.
+ *
+ * @internal
+ */
+export function shortestFormatValue(v: number, format: 0 | 1 | 2): number {
+  return format === 0 ? shortestValue(v, Math.fround, 7, 9) : format === 1 ? shortestValue(v, roundToHalf, 3, 5) : shortestValue(v, roundToBf16, 2, 4);
 }
