@@ -1,7 +1,7 @@
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { isTensorContainer } from './datatype.util';
-import { formatBf16, formatFloat32, formatFloat64, formatHalf, shortestFormatValue } from './float-format.util';
+import { formatFloat64, MAX_SHORTEST_BYTES, writeShortest } from './float-format.util';
 import { roundToBf16, roundToHalf } from './fp16.util';
 import { modelOutputError } from '../errors';
 
@@ -82,36 +82,31 @@ function writeBool(data: Uint8Array, start: number, end: number): string {
   return parts.join(',');
 }
 
+/** Bytes of ASCII the float writer reuses between calls (a larger one is let go after its call). */
+let scratch = Buffer.alloc(0);
+const KEPT_SCRATCH_BYTES = 1 << 20;
+
 /**
- * FP32 (format 0), FP16 (1) or BF16 (2) values held in a Float32Array. Each element's shortest text is found as
- * the double it reads back as (no string per element), and `JSON.stringify` of those doubles writes them all at
- * once; a range holding a value that must be written as text (-0, magnitudes beyond about 1e-13..1e21) is
- * written element by element instead.
+ * FP32 (format 0), FP16 (1) or BF16 (2) values held in a Float32Array. Each element's shortest text is written as
+ * ASCII straight into a buffer (no string per element), which becomes the text in one native conversion.
  */
 function writeRounded(data: Float32Array, start: number, end: number, where: string, format: 0 | 1 | 2): string {
-  const shortest: number[] = [];
+  const need = (end - start) * (MAX_SHORTEST_BYTES + 1);
+  let out = scratch;
+  if (out.length < need) {
+    out = Buffer.allocUnsafe(need);
+    if (need <= KEPT_SCRATCH_BYTES) scratch = out;
+  }
+  let at = 0;
   for (let i = start; i < end; i++) {
     let v = data[i];
     if (format === 1) v = roundToHalf(v);
     else if (format === 2) v = roundToBf16(v);
     if (v - v !== 0) throw notFinite(where);
-    const d = shortestFormatValue(v, format);
-    if (d !== d) return writeRoundedTexts(data, start, end, format);
-    shortest.push(d);
+    if (i > start) out[at++] = 0x2c;
+    at = writeShortest(v, format, out, at);
   }
-  // JSON.stringify of an array of doubles is the native writer's fastest path; the brackets are cut off again.
-  const text = JSON.stringify(shortest);
-  return text.slice(1, text.length - 1);
-}
-
-/** {@link writeRounded} element by element, the texts joined at the end (finite values, checked). */
-function writeRoundedTexts(data: Float32Array, start: number, end: number, format: 0 | 1 | 2): string {
-  const parts = new Array<string>(end - start);
-  for (let i = start; i < end; i++) {
-    const v = data[i];
-    parts[i - start] = format === 0 ? formatFloat32(v) : format === 1 ? formatHalf(roundToHalf(v)) : formatBf16(roundToBf16(v));
-  }
-  return parts.join(',');
+  return out.toString('latin1', 0, at);
 }
 
 function writeFloat64(data: Float64Array, start: number, end: number, where: string): string {
