@@ -111,13 +111,19 @@ function writeRounded(data: Float32Array, start: number, end: number, where: str
 
 function writeFloat64(data: Float64Array, start: number, end: number, where: string): string {
   let plain = true;
+  const values: number[] = [];
   for (let i = start; i < end; i++) {
     const v = data[i];
     if (v - v !== 0) throw notFinite(where);
     if (v === 0 && 1 / v < 0) plain = false;
+    values.push(v);
   }
-  // String(v) is already the shortest round-trip form, so the native join writes it all at once.
-  if (plain) return (start === 0 && end === data.length ? data : data.subarray(start, end)).join(',');
+  // String(v) is already the shortest round-trip form, and JSON.stringify of an array of doubles (the native
+  // writer's fast path, about twice as fast as a typed array's join) writes it all at once; -0 it would write as 0.
+  if (plain) {
+    const text = JSON.stringify(values);
+    return text.slice(1, text.length - 1);
+  }
   const parts = new Array<string>(end - start);
   for (let i = start; i < end; i++) parts[i - start] = formatFloat64(data[i]);
   return parts.join(',');
