@@ -1,6 +1,8 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
+import { formatBf16, formatFloat32, formatHalf } from './float-format.util';
+import { roundToBf16, roundToHalf } from './fp16.util';
 import { writeJsonData } from './json-data.writer';
 import { errorOf } from '../../../../test/helpers/error-of';
 
@@ -25,6 +27,19 @@ describe('writeJsonData', () => {
   it('writes FP32 values in their shortest form', () => {
     const data = new Float32Array([0.1, 1, 2.5, 3.4028234663852886e38, 1.401298464324817e-45, -0]);
     expect(write({ datatype: 'FP32', shape: [6], data })).toBe('[0.1,1,2.5,3.4028235e+38,1e-45,-0.0]');
+  });
+
+  it('writes every layout of Number.prototype.toString the element texts have, and reads back exactly', () => {
+    // Fixed, fractional, 0.000ddd, exponential (small and large), integers longer than the search, -0, zero.
+    const values = [123456.7, 1234567936, 16777216, 1.5e-7, 0.000123, 9.5e20, 3e21, -4.25e-13, 0.0000012345678, -0, 0, 1e-45, 7];
+    for (let i = 0; i < 2000; i++) values.push(Number((Math.sin(i) * 10 ** ((i % 40) - 15)).toPrecision(1 + (i % 9))));
+    const data = Float32Array.from(values);
+    const text = write({ datatype: 'FP32', shape: [data.length], data });
+    expect(text).toBe('[' + Array.from(data, (v) => formatFloat32(v)).join(',') + ']');
+    expect(Float32Array.from(JSON.parse(text) as number[])).toEqual(data);
+    const halves = Float32Array.from(values.filter((v) => Math.abs(v) < 65504));
+    expect(write({ datatype: 'FP16', shape: [halves.length], data: halves })).toBe('[' + Array.from(halves, (v) => formatHalf(roundToHalf(v))).join(',') + ']');
+    expect(write({ datatype: 'BF16', shape: [data.length], data })).toBe('[' + Array.from(data, (v) => formatBf16(roundToBf16(v))).join(',') + ']');
   });
 
   it('writes FP16 and BF16 at their precision', () => {

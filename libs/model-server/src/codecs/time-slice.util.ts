@@ -11,18 +11,60 @@ export interface SlicedWork {
   step(deadline: number): boolean;
 }
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** A {@link SlicedWork} waiting for its next slice, and its promise's settlers. */
+interface Job {
+  work: SlicedWork;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Work waiting for a slice, oldest first (the oldest is finished first: its request's answer comes soonest). */
+const waiting: Job[] = [];
+let drainScheduled = false;
+
+/**
+ * One turn's slices: the waiting work runs, oldest first, until {@link SLICE_MS} is spent, then the event loop
+ * polls I/O before the next turn. Work that a finished slice starts (a continuation) waits for the next turn.
+ */
+function drain(): void {
+  drainScheduled = false;
+  const deadline = performance.now() + SLICE_MS;
+  do {
+    const job = waiting[0];
+    let done: boolean;
+    try {
+      done = job.work.step(deadline);
+    } catch (err) {
+      waiting.shift();
+      job.reject(err);
+      continue;
+    }
+    if (!done) break;
+    waiting.shift();
+    job.resolve();
+  } while (waiting.length > 0 && performance.now() < deadline);
+  if (waiting.length > 0 && !drainScheduled) {
+    drainScheduled = true;
+    setImmediate(drain);
+  }
 }
 
 /**
- * Runs `work` to completion, one slice per turn of the event loop (`setImmediate`, so I/O is served between
- * slices). The first slice runs at once. Errors thrown by a step reject the promise.
+ * Runs `work` to completion in slices. All sliced work shares one budget of {@link SLICE_MS} per turn of the event
+ * loop (`setImmediate`, so I/O is served between turns): however many large bodies are in flight, the loop is held
+ * for about that long at a time, not that long per body. Work runs oldest first, from the next turn. Errors thrown
+ * by a step reject the promise.
  *
  * @internal
  */
-export async function runInSlices(work: SlicedWork): Promise<void> {
-  while (!work.step(performance.now() + SLICE_MS)) await nextTurn();
+export function runInSlices(work: SlicedWork): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    waiting.push({ work, resolve, reject });
+    if (!drainScheduled) {
+      drainScheduled = true;
+      setImmediate(drain);
+    }
+  });
 }
 
 /**
