@@ -1,22 +1,15 @@
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ModelServerModuleOptions } from 'nest-model-server';
 import { InferenceEventStream, type InferenceEvent } from 'nest-model-server/monitoring';
-import { loadServerConfig } from '../src/config/server-config';
-import { createServer } from '../src/server';
 import { SlowModel } from '../samples/slow/slow.model';
 import { BrokenFixture, EchoFixture, SumFixture } from './fixtures/test-models';
-import { createApp, DOORS, send } from './helpers/test-app';
-
-const SAMPLES_CONFIG = join(__dirname, '..', 'samples', 'models.yaml');
+import { createApp, DOORS, samplesServer, send } from './helpers/test-app';
 
 describe('KServe v1 on the samples server (npm start)', () => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await createServer(loadServerConfig({ host: '127.0.0.1', grpcPort: '0' }, {}, SAMPLES_CONFIG), { logger: false });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await samplesServer();
   });
   afterAll(() => app.close());
 

