@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest, payloadTooLarge } from '../../errors';
 import { copyInSlices } from '../../codecs/time-slice.util';
 
@@ -72,4 +73,18 @@ function joinChunks(chunks: Buffer[], total: number): Promise<Buffer> {
   if (total <= JOIN_AT_ONCE_BYTES) return Promise.resolve(Buffer.concat(chunks, total));
   const out = Buffer.allocUnsafe(total);
   return copyInSlices(chunks, out).then(() => out);
+}
+
+/**
+ * Makes an encapsulated Fastify plugin read every body as its bytes (within `limit`), whatever its type: the
+ * transport decodes them itself. The same parser twice: Fastify finds an exact media type much faster than it
+ * falls back to the catch-all.
+ *
+ * @internal
+ */
+export function collectBodyBytes(app: FastifyInstance, limit: number): void {
+  app.removeAllContentTypeParsers();
+  const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], limit, done);
+  app.addContentTypeParser('application/json', bytes);
+  app.addContentTypeParser('*', bytes);
 }

@@ -1,11 +1,8 @@
-import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clip } from '../../errors/clip.util';
-import { routeNotFound } from '../../errors';
 import type { ModelServerError } from '../../errors/model-server.error';
 import { sendAnswer } from '../http/http-answer';
-import { fromFastify } from '../http/fastify-errors';
-import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { fromFastify, unknownRoute } from '../http/fastify-errors';
+import { collectBodyBytes } from '../http/request-body.reader';
 import { openAIErrorAnswer } from './openai-answer';
 import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { OpenAICall, OpenAIEndpoint } from './openai.endpoint';
@@ -35,15 +32,12 @@ export class OpenAIRoutes {
 
   private routes(api: FastifyInstance): void {
     const limit = this.settings.maxBodyBytes;
-    api.removeAllContentTypeParsers();
-    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], limit, done);
-    api.addContentTypeParser('application/json', bytes);
-    api.addContentTypeParser('*', bytes);
+    collectBodyBytes(api, limit);
     api.setErrorHandler((error: FastifyError | ModelServerError, _req: FastifyRequest, reply: FastifyReply) =>
       sendAnswer(reply, openAIErrorAnswer(fromFastify(error, limit), this.settings.debug)),
     );
     api.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) =>
-      sendAnswer(reply, openAIErrorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug)),
+      sendAnswer(reply, openAIErrorAnswer(unknownRoute(req), this.settings.debug)),
     );
     const endpoint = this.endpoint;
     api.get('/models', (req, reply) => sendThroughPipeline(this.pipeline, this.models, undefined, req, reply, async () => endpoint.models()));

@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
-import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
-import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { collectBodyBytes } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
 import { startHttpServerSpan, TRACEPARENT_HEADER } from '../http/http-server-span';
@@ -61,8 +60,7 @@ export class SageMakerRoutes {
 
   private routes(sm: FastifyInstance): void {
     const bodyLimit = this.settings.maxBodyBytes;
-    sm.removeAllContentTypeParsers();
-    sm.addContentTypeParser('*', (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done));
+    collectBodyBytes(sm, bodyLimit);
     sm.setErrorHandler(this.onError);
     sm.get('/ping', this.ping);
     sm.post('/invocations', this.invocations);

@@ -1,13 +1,10 @@
-import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clip } from '../../errors/clip.util';
 import type { ModelServerError } from '../../errors/model-server.error';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
-import { fromFastify } from '../http/fastify-errors';
-import { readRequestBody, type BodyDone } from '../http/request-body.reader';
+import { fromFastify, unknownRoute } from '../http/fastify-errors';
+import { collectBodyBytes } from '../http/request-body.reader';
 import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { V1Call, V1RestEndpoint, V1RestSettings, V1Verb } from './v1-rest.endpoint';
-import { routeNotFound } from '../../errors';
 
 /** The path every v1 route lives under. @internal */
 export const V1_PREFIX = '/v1';
@@ -38,10 +35,7 @@ export class V1RestRoutes {
 
   private routes(v1: FastifyInstance): void {
     const bodyLimit = this.settings.maxBodyBytes;
-    v1.removeAllContentTypeParsers();
-    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done);
-    v1.addContentTypeParser('application/json', bytes);
-    v1.addContentTypeParser('*', bytes);
+    collectBodyBytes(v1, bodyLimit);
     v1.setErrorHandler(this.onError);
     v1.setNotFoundHandler(this.onNotFound);
     v1.get('/models', (req, reply) => sendThroughPipeline(this.pipeline, this.listModels, undefined, req, reply, async () => this.endpoint.listModels()));
@@ -70,7 +64,7 @@ export class V1RestRoutes {
   };
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
-    sendAnswer(reply, errorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug));
+    sendAnswer(reply, errorAnswer(unknownRoute(req), this.settings.debug));
 }
 
 /** The model and verb of a `POST /v1/models/<model>:<verb>`, or null for any other last segment. */

@@ -1,14 +1,12 @@
-import type { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clip } from '../../../errors/clip.util';
 import type { ModelServerError } from '../../../errors/model-server.error';
 import { errorAnswer, sendAnswer, type HttpAnswer } from '../../http/http-answer';
-import { fromFastify } from '../../http/fastify-errors';
-import { readRequestBody, type BodyDone } from '../../http/request-body.reader';
+import { fromFastify, unknownRoute } from '../../http/fastify-errors';
+import { collectBodyBytes } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
 import { isStrictJsonMediaType } from './v2-body.parser';
 import { V2_PREFIX, V2_ROUTES, type V2Handler } from './v2-routes.table';
-import { routeNotFound, unsupportedContentType } from '../../../errors';
+import { unsupportedContentType } from '../../../errors';
 
 /** What a route registered from the table carries in its config: the handler's name. */
 interface V2RouteConfig {
@@ -87,11 +85,7 @@ export class V2RestRoutes {
 
   private routes(v2: FastifyInstance, prefix: string): void {
     const bodyLimit = this.settings.maxBodyBytes;
-    v2.removeAllContentTypeParsers();
-    const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], bodyLimit, done);
-    // The same parser twice: Fastify finds an exact media type much faster than it falls back to the catch-all.
-    v2.addContentTypeParser('application/json', bytes);
-    v2.addContentTypeParser('*', bytes);
+    collectBodyBytes(v2, bodyLimit);
     v2.setErrorHandler(this.onError);
     if (prefix !== '') v2.setNotFoundHandler(this.onNotFound);
     for (const route of V2_ROUTES) {
@@ -119,7 +113,7 @@ export class V2RestRoutes {
   };
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
-    sendAnswer(reply, errorAnswer(routeNotFound(req.method, clip(req.url.split('?')[0])), this.settings.debug));
+    sendAnswer(reply, errorAnswer(unknownRoute(req), this.settings.debug));
 }
 
 function callOf(req: FastifyRequest, reply: FastifyReply): V2Call {
