@@ -456,20 +456,30 @@ function rawBody(body: unknown): unknown {
   return body instanceof BinaryBody ? body.header : body;
 }
 
-/** The route table's path of each model route (`<handler> <versioned>`), the `http.route` of its server span. */
-const ROUTE_PATHS: ReadonlyMap<string, readonly string[]> = V2_ROUTES.reduce((paths, r) => {
-  const key = `${r.handler} ${r.path.includes('/versions/')}`;
-  paths.set(key, [...(paths.get(key) ?? []), r.path]);
+/** A route table path, with the literal last segment (`/infer`) that tells it from its handler's other paths, if any. */
+interface RoutePathRow {
+  readonly path: string;
+  readonly suffix: string | null;
+}
+
+/** The route table's paths of each handler: [unversioned, versioned], built once (the `http.route` of server spans). */
+const ROUTE_PATHS: ReadonlyMap<V2Handler, readonly [RoutePathRow[], RoutePathRow[]]> = V2_ROUTES.reduce((paths, r) => {
+  const rows = paths.get(r.handler) ?? [[], []];
+  const last = r.path.split('/').pop()!;
+  rows[r.path.includes('/versions/') ? 1 : 0].push({ path: r.path, suffix: r.path.endsWith('}') || last.startsWith(':') ? null : `/${last}` });
+  paths.set(r.handler, rows);
   return paths;
-}, new Map<string, string[]>());
+}, new Map<V2Handler, [RoutePathRow[], RoutePathRow[]]>());
 
 /** The route path a model request matched: of its handler's rows, the one whose last segment the URL ends with. */
 function routePath(handler: V2Handler, call: V2Call): string {
-  const paths = ROUTE_PATHS.get(`${handler} ${call.params.version !== undefined}`);
-  if (paths === undefined) return call.url;
-  if (paths.length === 1) return paths[0];
-  const path = call.url.split('?')[0];
-  return paths.find((p) => !p.endsWith('}') && !p.split('/').pop()!.startsWith(':') && path.endsWith(`/${p.split('/').pop()}`)) ?? paths[0];
+  const rows = ROUTE_PATHS.get(handler)?.[call.params.version === undefined ? 0 : 1];
+  if (rows === undefined || rows.length === 0) return call.url;
+  if (rows.length === 1) return rows[0].path;
+  const query = call.url.indexOf('?');
+  const path = query < 0 ? call.url : call.url.slice(0, query);
+  for (const row of rows) if (row.suffix !== null && path.endsWith(row.suffix)) return row.path;
+  return rows[0].path;
 }
 
 /** The operation a model route runs, for its monitoring event. */
