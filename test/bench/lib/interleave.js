@@ -51,4 +51,27 @@ function pairedRatio(results, label, baseline) {
   return { value: median(ratios), pairs: ratios.length };
 }
 
-module.exports = { interleaved, pairedRatio };
+/**
+ * {@link interleaved} on fresh server processes every round: each variant `{ label, url, start }` has its server
+ * started (`start()` resolves to `{ stop() }`) at the round's beginning, in an order that rotates from round to
+ * round, and stopped at its end. Two processes of the same build can differ by 5-15% for their whole life (JIT
+ * decisions, memory layout): with one process per variant a ratio would be a draw between processes. `afterRound`
+ * runs while the round's servers are still up (to read their counters). Returns what {@link interleaved} returns.
+ */
+async function interleavedFresh(variants, { rounds, ...options }, afterRound = async () => {}) {
+  const results = Object.fromEntries(variants.map((v) => [v.label, []]));
+  for (let round = 0; round < rounds; round++) {
+    const servers = [];
+    try {
+      for (let k = 0; k < variants.length; k++) servers.push(await variants[(round + k) % variants.length].start());
+      const one = await interleaved(variants, { ...options, rounds: 1 });
+      for (const v of variants) results[v.label].push(...one[v.label]);
+      await afterRound(round);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }
+  return results;
+}
+
+module.exports = { interleaved, interleavedFresh, pairedRatio };

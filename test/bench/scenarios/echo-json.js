@@ -1,10 +1,10 @@
 'use strict';
 /**
  * Echo infer over JSON (FP32 [1,4], 64 connections) against the raw node:http floor: the two servers alternate
- * in short slices within each round, on the same core (lib/interleave.js). The ratio is the median of per-slice
- * ratios (`pairedRatio`); the ratio of the table's medians is printed beside it.
+ * in short slices within each round, on the same core, on fresh processes every round (lib/interleave.js). The
+ * ratio is the median of per-slice ratios (`pairedRatio`); the ratio of the table's medians is printed beside it.
  */
-const { interleaved, pairedRatio } = require('../lib/interleave');
+const { interleavedFresh, pairedRatio } = require('../lib/interleave');
 const { rawEcho, modelServer } = require('../lib/servers');
 const { summarize } = require('../lib/stats');
 
@@ -15,21 +15,13 @@ module.exports = {
   title: 'Echo infer, JSON, FP32 [1,4], 64 connections: model server vs raw node:http',
   targets: [{ ratio: 'nest-model-server / raw node:http', min: 0.75 }],
   async run({ rounds, durationSec, warmupSec }) {
-    const raw = await rawEcho(18090);
-    const nest = await modelServer(18100);
-    let results;
-    try {
-      results = await interleaved(
-        [
-          { label: 'raw node:http', url: 'http://127.0.0.1:18090/' },
-          { label: 'nest-model-server', url: 'http://127.0.0.1:18100/v2/models/echo/infer' },
-        ],
-        { rounds, durationSec, warmupSec, body: BODY },
-      );
-    } finally {
-      await raw.stop();
-      await nest.stop();
-    }
+    const results = await interleavedFresh(
+      [
+        { label: 'raw node:http', url: 'http://127.0.0.1:18090/', start: () => rawEcho(18090) },
+        { label: 'nest-model-server', url: 'http://127.0.0.1:18100/v2/models/echo/infer', start: () => modelServer(18100) },
+      ],
+      { rounds, durationSec, warmupSec, body: BODY },
+    );
     const rows = summarize(results);
     const paired = pairedRatio(results, 'nest-model-server', 'raw node:http');
     return {

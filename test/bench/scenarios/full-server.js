@@ -3,10 +3,10 @@
  * Echo infer over JSON (FP32 [1,4], 64 connections) on `npm start`'s configuration (samples/models.yaml: 13 models,
  * two versions of echo, worker threads, batching, ONNX sessions, a streaming model) against the raw node:http
  * floor, with the benchmark's echo-only server beside them for scale. The three alternate in short slices within
- * each round (lib/interleave.js); ratios are medians of per-slice ratios.
+ * each round, on fresh processes every round (lib/interleave.js); ratios are medians of per-slice ratios.
  */
 const path = require('node:path');
-const { interleaved, pairedRatio } = require('../lib/interleave');
+const { interleavedFresh, pairedRatio } = require('../lib/interleave');
 const { rawEcho, modelServer, ROOT } = require('../lib/servers');
 const { summarize } = require('../lib/stats');
 
@@ -19,22 +19,14 @@ module.exports = {
   name: 'full-server',
   title: "Echo infer, JSON, FP32 [1,4], 64 connections: npm start's full sample set vs raw node:http (and vs echo alone)",
   async run({ rounds, durationSec, warmupSec }) {
-    const raw = await rawEcho(18130);
-    const full = await modelServer(18140, { config: path.join(ROOT, 'samples', 'models.yaml') });
-    const alone = await modelServer(18150);
-    let results;
-    try {
-      results = await interleaved(
-        [
-          { label: RAW, url: 'http://127.0.0.1:18130/' },
-          { label: FULL, url: 'http://127.0.0.1:18140/v2/models/echo/infer' },
-          { label: ALONE, url: 'http://127.0.0.1:18150/v2/models/echo/infer' },
-        ],
-        { rounds, durationSec, warmupSec, body: BODY },
-      );
-    } finally {
-      await Promise.all([raw.stop(), full.stop(), alone.stop()]);
-    }
+    const results = await interleavedFresh(
+      [
+        { label: RAW, url: 'http://127.0.0.1:18130/', start: () => rawEcho(18130) },
+        { label: FULL, url: 'http://127.0.0.1:18140/v2/models/echo/infer', start: () => modelServer(18140, { config: path.join(ROOT, 'samples', 'models.yaml') }) },
+        { label: ALONE, url: 'http://127.0.0.1:18150/v2/models/echo/infer', start: () => modelServer(18150) },
+      ],
+      { rounds, durationSec, warmupSec, body: BODY },
+    );
     const rows = summarize(results);
     const vsRaw = pairedRatio(results, FULL, RAW);
     const vsAlone = pairedRatio(results, FULL, ALONE);

@@ -3,14 +3,14 @@
  * The throughput cost of monitoring: echo infer over JSON (FP32 [1,4], 64 connections) on three servers in the
  * same run — monitoring off (no records, METRICS=0), Prometheus metrics only (the default), and every request
  * recorded to a JSON-lines file (MLRun records, LOG_STREAM=file://...) with metrics. Each round starts fresh server
- * processes; within it the variants alternate in short slices on the same core (latency: the median slice). The ratio is the median of per-slice
+ * processes (lib/interleave.js `interleavedFresh`); within it the variants alternate in short slices on the same core (latency: the median slice). The ratio is the median of per-slice
  * ratios (lib/interleave.js `pairedRatio`): each file-sink slice against the "off" slice of the same cycle, so a
  * burst of other load on this shared machine does not decide it. Target: the file sink costs under 15% of throughput.
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { interleaved, pairedRatio } = require('../lib/interleave');
+const { interleavedFresh, pairedRatio } = require('../lib/interleave');
 const { get } = require('../lib/processes');
 const { modelServer } = require('../lib/servers');
 const { median } = require('../lib/stats');
@@ -46,36 +46,25 @@ module.exports = {
       { label: 'metrics only', port: 18310, env: {} },
       { label: 'file sink + metrics', port: 18320, env: { LOG_STREAM: `file://${file}` } },
     ];
-    const results = Object.fromEntries(variants.map((v) => [v.label, []]));
     let records = 0;
     let dropped = 0;
-    // Each round runs on fresh server processes, started in a rotating order: two processes of the same build
-    // can differ by 5-15% for their whole life (JIT decisions, memory layout), so one process per variant would
-    // make the ratio a draw between two processes rather than the cost of monitoring.
-    for (let round = 0; round < rounds; round++) {
-      const servers = [];
-      try {
-        for (let k = 0; k < variants.length; k++) {
-          const v = variants[(round + k) % variants.length];
-          servers.push(await modelServer(v.port, { env: v.env }));
-        }
-        if ((await get('http://127.0.0.1:18300/metrics')) !== 404) throw new Error('the "monitoring off" server still serves /metrics');
-        // Within the round the variants alternate in short slices (lib/interleave.js): a burst of other load on
-        // the machine hits all three alike.
-        const round1 = await interleaved(
-          variants.map((v) => ({ label: v.label, url: `http://127.0.0.1:${v.port}/v2/models/echo/infer` })),
-          { rounds: 1, durationSec, warmupSec, body: BODY },
-        );
-        for (const v of variants) results[v.label].push(...round1[v.label]);
-        records += await metric(18320, 'nms_monitoring_records_sent_total{sink="file"}');
-        for (const reason of ['overflow', 'failed', 'shutdown', 'rejected', 'unformattable']) {
-          dropped += await metric(18320, `nms_monitoring_records_dropped_total{sink="file",reason="${reason}"}`);
-        }
-      } finally {
-        for (const s of servers) await s.stop();
-        // Keep the disk use of long runs small.
-        fs.rmSync(file, { force: true });
-      }
+    let results;
+    try {
+      results = await interleavedFresh(
+        variants.map((v) => ({ label: v.label, url: `http://127.0.0.1:${v.port}/v2/models/echo/infer`, start: () => modelServer(v.port, { env: v.env }) })),
+        { rounds, durationSec, warmupSec, body: BODY },
+        async () => {
+          if ((await get('http://127.0.0.1:18300/metrics')) !== 404) throw new Error('the "monitoring off" server still serves /metrics');
+          records += await metric(18320, 'nms_monitoring_records_sent_total{sink="file"}');
+          for (const reason of ['overflow', 'failed', 'shutdown', 'rejected', 'unformattable']) {
+            dropped += await metric(18320, `nms_monitoring_records_dropped_total{sink="file",reason="${reason}"}`);
+          }
+          // Keep the disk use of long runs small.
+          fs.rmSync(file, { force: true });
+        },
+      );
+    } finally {
+      fs.rmSync(file, { force: true });
     }
     const rows = variants.map((v) => {
       const rs = results[v.label];
