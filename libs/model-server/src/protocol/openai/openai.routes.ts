@@ -45,8 +45,8 @@ export class OpenAIRoutes {
       const model = (req.params as { model: string }).model;
       return sendThroughPipeline(this.pipeline, this.models, model, req, reply, async () => endpoint.model(callOf(req, reply), model));
     });
-    api.post('/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
-    api.post('/chat/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
+    api.post('/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
+    api.post('/chat/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
   }
 
   private readonly models = () => this.endpoint.models();
@@ -54,7 +54,7 @@ export class OpenAIRoutes {
 
 }
 
-/** The `model` a completion body names, for its class's guards (the endpoint reads and checks the body itself). */
+/** The `model` a completion body names, for its class's guards (the endpoint reads and checks the body itself); read only when a guard or interceptor exists. */
 function requestedModel(req: FastifyRequest): string | undefined {
   if (!Buffer.isBuffer(req.body)) return undefined;
   try {

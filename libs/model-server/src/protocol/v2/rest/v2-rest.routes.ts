@@ -30,7 +30,8 @@ export interface V2RoutePipeline {
 }
 
 /**
- * Sends a route's answer, made behind the application's guards and interceptors when it has any (`pipeline`):
+ * Sends a route's answer, made behind the application's guards and interceptors when it has any (`pipeline`; `model`, the
+ * model the request addresses, may be given as a function, called only then):
  * what every REST door (v2, v1, OpenAI, SageMaker) calls, so none of them is a side door around a guard.
  *
  * @internal
@@ -38,13 +39,13 @@ export interface V2RoutePipeline {
 export async function sendThroughPipeline(
   pipeline: V2RoutePipeline | undefined,
   handler: (...args: never[]) => unknown,
-  model: string | undefined,
+  model: string | undefined | (() => string | undefined),
   req: FastifyRequest,
   reply: FastifyReply,
   answer: () => Promise<HttpAnswer>,
 ): Promise<FastifyReply> {
   if (pipeline === undefined) return sendAnswer(reply, await answer());
-  const guarded = await pipeline.run(handler, model, req, reply, answer);
+  const guarded = await pipeline.run(handler, typeof model === 'function' ? model() : model, req, reply, answer);
   return guarded === undefined ? reply : sendAnswer(reply, guarded);
 }
 
