@@ -5,7 +5,7 @@ import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Tensor } from '../../../model/tensor.interface';
 import { encodeParameterEntries } from './infer-parameter.codec';
 import { responseTooLarge } from './message-limit.interceptor';
-import { delimitedSize, ProtoWriter, utf8Length, varint32Size, varint64Size, WT_BYTES } from './proto-wire.util';
+import { delimitedSize, ProtoWriter, varint32Size, varint64Size, WT_BYTES } from './proto-wire.util';
 import { copySliced, COPY_CHUNK, runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
 const TWO_32 = 4294967296;
@@ -73,9 +73,9 @@ export function encodeInferResponse(
 function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: number, wrapField: number, s: WorkSlicer): SlicedWork<Buffer> {
   const outputs = response.outputs;
   const plans = new Array<OutputPlan>(outputs.length);
-  const nameLength = utf8Length(response.model_name);
-  const versionLength = response.model_version === undefined ? 0 : utf8Length(response.model_version);
-  const idLength = utf8Length(response.id);
+  const nameLength = Buffer.byteLength(response.model_name, 'utf8');
+  const versionLength = response.model_version === undefined ? 0 : Buffer.byteLength(response.model_version, 'utf8');
+  const idLength = Buffer.byteLength(response.id, 'utf8');
   const parameters = encodeParameterEntries(response.parameters, 4);
   let size = delimitedSize(nameLength) + delimitedSize(idLength);
   if (response.model_version !== undefined) size += delimitedSize(versionLength);
@@ -136,7 +136,7 @@ export function encodeStreamError(message: string, modelName: string, modelVersi
 }
 
 function newPlan(tensor: Tensor): OutputPlan {
-  const nameLength = utf8Length(tensor.name);
+  const nameLength = Buffer.byteLength(tensor.name, 'utf8');
   let shapeBytes = 0;
   for (const d of tensor.shape) shapeBytes += varint64Size(d % TWO_32, Math.floor(d / TWO_32));
   const shapeSize = tensor.shape.length === 0 ? 0 : delimitedSize(shapeBytes);

@@ -193,19 +193,8 @@ export function varint64Size(lo: number, hi: number): number {
   return 10;
 }
 
-/** Strings up to this length are measured and written char by char: cheaper than a native call each. */
+/** Strings up to this length are written char by char when ASCII: cheaper than a native call each. */
 const SHORT_STRING = 64;
-
-/**
- * The UTF-8 byte length of `s`. Short ASCII strings (model names, datatypes, tensor names, request ids) are
- * counted in JS; anything else is measured by Buffer.byteLength. @internal
- */
-export function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8');
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
-  return n;
-}
 
 /** Bytes a length-delimited field takes, tag included (field numbers below 16). @internal */
 export function delimitedSize(len: number): number {
