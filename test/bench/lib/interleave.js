@@ -4,11 +4,13 @@ const { load } = require('./load');
 const { median } = require('./stats');
 
 /**
- * Measures each variant `{ label, url }` for `rounds` rounds. A round gives each variant `durationSec` of load,
- * cut into slices (at most 5, two seconds or more each) that alternate between the variants, so a burst of
- * other load on the shared machine hits all of them alike. A round's figure per variant is the mean of its
- * slices' throughput and the median of their latencies. Returns { [label]: roundResult[] }; each round result
- * also lists its slices' throughput (`sliceRps`), in order, for {@link pairedRatio}.
+ * Measures each variant for `rounds` rounds: `{ label, url }` is loaded by autocannon, `{ label, measure }` by
+ * its own function (`measure({ durationSec, warmupSec })` resolves to a result of autocannon's shape, for another
+ * load generator). A round gives each variant `durationSec` of load, cut into slices (at most 5, two seconds or
+ * more each) that alternate between the variants, so a burst of other load on the shared machine hits all of them
+ * alike. A round's figure per variant is the mean of its slices' throughput and the median of their latencies.
+ * Returns { [label]: roundResult[] }; each round result also lists its slices' throughput (`sliceRps`), in
+ * order, for {@link pairedRatio}.
  */
 async function interleaved(variants, { rounds, durationSec, warmupSec, body, headers = { 'content-type': 'application/json' }, connections = 64 }) {
   const results = Object.fromEntries(variants.map((v) => [v.label, []]));
@@ -20,7 +22,8 @@ async function interleaved(variants, { rounds, durationSec, warmupSec, body, hea
       // The order alternates too: no variant always runs right after another one's load.
       const order = (i + s) % 2 === 0 ? variants : [...variants].reverse();
       for (const v of order) {
-        round[v.label].push(await load({ url: v.url, body, headers, connections, durationSec: sliceSec, warmupSec: s === 0 ? warmupSec : 0 }));
+        const slice = { durationSec: sliceSec, warmupSec: s === 0 ? warmupSec : 0 };
+        round[v.label].push(await (v.measure !== undefined ? v.measure(slice) : load({ url: v.url, body, headers, connections, ...slice })));
       }
     }
     for (const v of variants) {

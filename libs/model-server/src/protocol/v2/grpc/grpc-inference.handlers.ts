@@ -129,20 +129,26 @@ export class GrpcInferenceHandlers {
     return { model_name: name, isUnloaded: listing.versions.every((v) => v.state === ModelState.Unloaded) };
   });
 
-  private readonly modelInfer = this.unary('ModelInfer', (call: ServerUnaryCall<Buffer, Buffer>) => this.serveInfer(call));
+  /** ModelInfer answers from its one async function (no promise chained after it), else as {@link unary} does. */
+  private readonly modelInfer = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
+    void this.serveInfer(call, callback);
+  };
 
   /**
    * One ModelInfer: holds the message's bytes in the data plane's byte budget from before decoding until
    * answered (UNAVAILABLE + retry-after when the budget is full), decodes (sliced when large, stopping if the
-   * call is cancelled), runs the data plane, encodes.
+   * call is cancelled), runs the data plane, encodes, and answers: the bytes, or the failure's status through
+   * the one map, logged once. Never rejects.
    */
-  private async serveInfer(call: ServerUnaryCall<Buffer, Buffer>): Promise<Buffer> {
+  private async serveInfer(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
     const bytes = call.request;
     const budget = this.dataPlane.byteBudget;
     let held = -1;
     let options: GrpcCallOptions | undefined;
     const opened = new Opened(this.dataPlane);
     const span = startGrpcServerSpan(this.dataPlane.tracer, 'ModelInfer', call.metadata);
+    let answer: Buffer | undefined;
+    let failure: unknown;
     try {
       if (span !== null) sendTraceMetadata(call, span);
       budget.acquire(bytes.length);
@@ -150,32 +156,31 @@ export class GrpcInferenceHandlers {
       options = opened.call = grpcCallOptions(call);
       if (span !== null) options.traceContext = span.context;
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
-      const answer = await this.infer(opened, decoded instanceof Promise ? await decoded : decoded, 0, call);
+      const request = decoded instanceof Promise ? await decoded : decoded;
+      const response = await opened.open(request.modelName, request.modelVersion).run(request.wire);
+      const encoded = this.encode(response, request, 0, call);
+      answer = encoded instanceof Promise ? await encoded : encoded;
       options.cancellation.settle();
       if (span !== null) endGrpcServerSpan(span, 0);
-      return answer;
     } catch (err) {
+      failure = err;
       options?.cancellation.settle();
       opened.request?.refuse(err);
       if (span !== null) endGrpcServerSpan(span, toGrpcError(err, false).error.code);
-      throw err;
     } finally {
       if (held >= 0) budget.release(held);
     }
+    if (answer !== undefined) this.reply(callback, answer, 'ModelInfer');
+    else this.fail(callback, failure, 'ModelInfer');
   }
 
   private readonly modelStreamInfer = (call: ServerDuplexStream<Buffer, Buffer>): void => {
     new InferStream(call, this, this.settings.maxStreamInFlight).start();
   };
 
-  /**
-   * Runs one decoded request through the data plane, in the request opened once its model was read (a refusal
-   * from then on is that request's one monitoring event), and encodes the answer, within the send limit.
-   */
-  private async infer(opened: Opened, request: DecodedInferRequest, wrapField: number, call: CancellableCall): Promise<Buffer> {
-    const response = await opened.open(request.modelName, request.modelVersion).run(request.wire);
-    const encoded = encodeInferResponse(response, needsRawResponse(response, request.raw), this.settings.maxSendMessageBytes, wrapField, call);
-    return encoded instanceof Promise ? await encoded : encoded;
+  /** The answer to a decoded request: its response encoded within the send limit (a Promise when sliced). */
+  private encode(response: InferenceResponse, request: DecodedInferRequest, wrapField: number, call: CancellableCall): Buffer | Promise<Buffer> {
+    return encodeInferResponse(response, needsRawResponse(response, request.raw), this.settings.maxSendMessageBytes, wrapField, call);
   }
 
   /**
@@ -203,9 +208,11 @@ export class GrpcInferenceHandlers {
         if (span !== null) endGrpcServerSpan(span, 0);
         return parts;
       }
-      const encoded = await this.infer(opened, request, 2, call);
+      const response = await opened.open(request.modelName, request.modelVersion).run(request.wire);
+      const encoded = this.encode(response, request, 2, call);
+      const answer = encoded instanceof Promise ? await encoded : encoded;
       if (span !== null) endGrpcServerSpan(span, 0);
-      return encoded;
+      return answer;
     } catch (err) {
       const answer = toGrpcError(err, this.settings.debug);
       if (span !== null) endGrpcServerSpan(span, answer.error.code);
@@ -267,7 +274,7 @@ export class GrpcInferenceHandlers {
   /**
    * A unary RPC's handler from what computes its answer: the answer is sent, and whatever `run` throws or
    * rejects with becomes the call's status through the one map, logged once. The one try/catch of every unary
-   * RPC; it never throws or rejects itself.
+   * RPC but ModelInfer (whose serveInfer answers through the same reply and fail); it never throws or rejects itself.
    */
   private unary<Req, Res>(rpc: string, run: (call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
     return (call, callback) => {

@@ -66,6 +66,32 @@ describe('decodeInferRequest', () => {
     expect(decoded.wire.inputs[1].raw!.length).toBe(0);
   });
 
+  it('hands small raw entries over at an offset their elements can be viewed from, large ones as they lie', async () => {
+    const values = new Float32Array([5.1, 3.5, 1.4, 0.2]);
+    const large = Buffer.alloc(8192, 1);
+    const message = encode({
+      model_name: 'm',
+      inputs: [
+        { name: 'a', datatype: 'FP32', shape: [1, 4] },
+        { name: 'b', datatype: 'INT8', shape: [3] },
+        { name: 'c', datatype: 'FP64', shape: [1024] },
+      ],
+      raw_input_contents: [Buffer.from(values.buffer), Buffer.from([1, 2, 3]), large],
+    });
+    // Every offset of the message in memory, so that some put the raw entries off their alignment.
+    for (let shift = 0; shift < 8; shift++) {
+      const bytes = Buffer.alloc(message.length + shift).subarray(shift);
+      message.copy(bytes);
+      const [a, b, c] = (await decode(bytes)).wire.inputs.map((t) => t.raw!);
+      expect(a.byteOffset % 4).toBe(0);
+      expect(new Float32Array(a.buffer, a.byteOffset, 4)).toEqual(values);
+      expect([...b]).toEqual([1, 2, 3]);
+      expect(b.buffer).toBe(bytes.buffer);
+      expect(c.buffer).toBe(bytes.buffer);
+      expect(Buffer.from(c.buffer, c.byteOffset, c.byteLength).equals(large)).toBe(true);
+    }
+  });
+
   it('reads parameters of every kind: int64/uint64 as numbers when exact, else bigints', async () => {
     const decoded = await decode(
       encode({

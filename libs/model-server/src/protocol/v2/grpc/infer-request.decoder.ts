@@ -1,4 +1,4 @@
-import { elementCount, normalizeDatatype } from '../../../codecs';
+import { elementCount, elementSize, normalizeDatatype } from '../../../codecs';
 import { formatShape } from '../../../codecs/element-count.util';
 import { TensorBudget } from '../../../codecs/tensor-budget';
 import type { WireInferenceRequest, WireTensor } from '../../../codecs/wire-tensor.interface';
@@ -274,9 +274,26 @@ function attachRaw(inputs: readonly InputDraft[], raw: readonly Buffer[], rawCou
         `${where(tensor)}: has both contents and raw_input_contents; send every input's values one way (raw_input_contents for all, or contents for all)`,
       );
     }
-    if (normalizeDatatype(tensor.datatype) === 'BYTES') checkRawBytesCount(tensor, raw[i]);
-    tensor.raw = raw[i];
+    const dt = normalizeDatatype(tensor.datatype);
+    if (dt === 'BYTES') checkRawBytesCount(tensor, raw[i]);
+    tensor.raw = dt === undefined || dt === 'BYTES' ? raw[i] : aligned(raw[i], elementSize(dt));
   }
+}
+
+/** Raw entries up to this size that lie at an offset their element size does not divide are copied here. */
+const SMALL_RAW = 4096;
+
+/**
+ * A small raw entry at an offset its elements cannot be viewed from, copied to memory that can (Buffer's
+ * pool hands out 8-byte aligned slices): the codec then views it in place, where it would otherwise make a
+ * copy of its own in a fresh ArrayBuffer per tensor, which costs more than the copy. Larger entries are left
+ * to the codec, which aligns them in slices.
+ */
+function aligned(raw: Buffer, size: number): Buffer {
+  if (size === 1 || raw.byteOffset % size === 0 || raw.length > SMALL_RAW) return raw;
+  const copy = Buffer.allocUnsafe(raw.length);
+  copy.set(raw);
+  return copy;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { int64ToNumber, ProtoReader, ProtoWriter, varint64Size } from './proto-wire.util';
+import { delimitedSize, int64ToNumber, ProtoReader, ProtoWriter, varint64Size } from './proto-wire.util';
 
 const PAIRS: [number, number][] = [
   [0, 0],
@@ -33,5 +33,20 @@ describe('protobuf varints', () => {
     expect(() => new ProtoReader(long, 0, long.length, 'Test').varint()).toThrow(/longer than 10 bytes/);
     const cut = Buffer.from([0x80, 0x80]);
     expect(() => new ProtoReader(cut, 0, cut.length, 'Test').varint()).toThrow(/cut short/);
+  });
+});
+
+describe('protobuf strings', () => {
+  const STRINGS = ['', 'echo', 'input-0', 'é', 'model-ü', '🙂', '\u007f', 'a'.repeat(64), 'a'.repeat(65), `${'a'.repeat(63)}é`, 'é'.repeat(100), '\ud800'];
+
+  it.each(STRINGS)('%j is written as its UTF-8 bytes', (s) => {
+    const len = Buffer.byteLength(s, 'utf8');
+    const w = new ProtoWriter(delimitedSize(len));
+    w.stringField(1, s, len);
+    expect(w.pos).toBe(w.buf.length);
+    const r = new ProtoReader(w.buf, 0, w.buf.length, 'Test');
+    r.tag();
+    const end = r.delimited();
+    expect(w.buf.subarray(r.pos, end).equals(Buffer.from(s, 'utf8'))).toBe(true);
   });
 });

@@ -193,6 +193,9 @@ export function varint64Size(lo: number, hi: number): number {
   return 10;
 }
 
+/** Strings up to this length are written char by char when ASCII: cheaper than a native call each. */
+const SHORT_STRING = 64;
+
 /** Bytes a length-delimited field takes, tag included (field numbers below 16). @internal */
 export function delimitedSize(len: number): number {
   return 1 + varint32Size(len) + len;
@@ -260,11 +263,21 @@ export class ProtoWriter {
     this.pos += src.byteLength;
   }
 
-  /** A length-delimited string field whose UTF-8 length is `len`. */
+  /**
+   * A length-delimited string field whose UTF-8 length is `len`. A short string whose UTF-8 length is its
+   * length is ASCII: its chars are its bytes, copied without a native call.
+   */
   stringField(field: number, s: string, len: number): void {
     this.tag(field, WT_BYTES);
     this.uint32(len);
-    if (len > 0) this.pos += this.buf.write(s, this.pos, len, 'utf8');
+    if (len === s.length && len <= SHORT_STRING) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+      this.pos = pos;
+    } else if (len > 0) {
+      this.pos += this.buf.write(s, this.pos, len, 'utf8');
+    }
   }
 
   /** Bytes already encoded (nested fields encoded elsewhere). */
