@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '../errors/error-code.enum';
+import { ByteStrings } from '../model/byte-strings';
 import type { InferenceEvent } from '../inference/inference-event.interface';
 import { MlrunRecordFormatter, type LoggedResultsSource } from './mlrun-record.formatter';
 import { mlrunWhen } from './record-time.util';
@@ -106,6 +107,33 @@ describe('MlrunRecordFormatter', () => {
     expect(id('fraud/serving@abc123', 'iris', '2')).toBe(sha1('fraud_serving_abc123_iris_2'));
     expect(id('fraud/serving:prod', 'iris', '2', { iris: 'mine' })).toBe('mine');
     expect(id('fraud/serving:prod', 'iris', '2', { 'iris:2': 'v2-mine', iris: 'mine' })).toBe('v2-mine');
+  });
+
+  it('writes each row of every row-by-row tensor, NaN and infinities as null, BYTES as strings', () => {
+    const rows = event({
+      request: {
+        id: '7f1c',
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [2, 2], data: new Float32Array([0.1, NaN, 3.5, Infinity]) },
+          { name: 'n', datatype: 'INT64', shape: [2, 1], data: new BigInt64Array([9007199254740993n, -1n]) },
+          { name: 'empty', datatype: 'FP32', shape: [2, 0], data: new Float32Array(0) },
+          { name: 's', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['a"b', 'c']) },
+        ],
+      },
+      response: {
+        model_name: 'iris',
+        id: '7f1c',
+        outputs: [
+          { name: 'p', datatype: 'FP64', shape: [2, 2], data: new Float64Array([0.25, 0.75, 1e21, -0]) },
+          { name: 'label', datatype: 'INT32', shape: [2], data: new Int32Array([1, 2]) },
+        ],
+      },
+    });
+    const body = new MlrunRecordFormatter(SETTINGS).format(rows)[0].body;
+    expect(body).toContain('"inputs":[[0.1,null,9007199254740993,"a\\"b"],[3.5,null,-1,"c"]]');
+    expect(body).toContain('"outputs":[[0.25,0.75,1],[1e+21,-0.0,2]]');
+    const single = new MlrunRecordFormatter(SETTINGS).format(event({ response: { model_name: 'iris', id: '7f1c', outputs: [{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array([NaN]) }] } }));
+    expect(single[0].body).toContain('"outputs":[null]');
   });
 
   it('keeps the tensor form for requests that are no batch of rows', () => {

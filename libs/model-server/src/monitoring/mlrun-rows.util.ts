@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { elementTexts } from '../codecs/content/tensor-text.util';
+import { checkJsonWritable, writeJsonElements } from '../codecs/json-data.writer';
 import { plainResultOf } from '../inference/response-encoder';
 import type { InferenceEvent } from '../inference/inference-event.interface';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
@@ -41,30 +42,66 @@ export function mlrunEndpointId(functionUri: string, model: string, version: str
 /** Each element of a tensor as JSON text (NaN and infinities as null, as records write them). */
 function texts(t: Tensor): string[] {
   try {
-    return elementTexts(t, 'json', `tensor '${t.name}'`);
+    return elementTexts(t, 'json-record', `tensor '${t.name}'`);
   } catch {
+    // Data not in its typed container: each value as it is.
     const data = t.data as unknown as ArrayLike<unknown>;
     return Array.from({ length: data.length }, (_, i) => valueJson(data[i]));
   }
 }
 
-/** The tensors whose first dimension is `rows`, with their element texts and the number of elements per row. */
-function byRow(tensors: readonly Tensor[], rows: number): { texts: string[]; size: number }[] {
-  const out: { texts: string[]; size: number }[] = [];
+/** A tensor whose first dimension is the batch's rows, with the number of elements per row. */
+interface RowPart {
+  readonly t: Tensor;
+  readonly size: number;
+  /** Each element's text, made only when the tensor writer cannot write the data (see {@link rowElements}). */
+  texts: string[] | null;
+}
+
+/** The tensors whose first dimension is `rows`, with the number of elements per row. */
+function byRow(tensors: readonly Tensor[], rows: number): RowPart[] {
+  const out: RowPart[] = [];
   for (const t of tensors) {
     if (typeof t !== 'object' || t === null || !Array.isArray(t.shape) || t.shape.length === 0 || t.shape[0] !== rows) continue;
     let size = 1;
     for (let k = 1; k < t.shape.length; k++) size *= t.shape[k];
-    out.push({ texts: texts(t), size });
+    out.push({ t, size, texts: null });
   }
   return out;
 }
 
+/**
+ * Elements `start .. end - 1` of a part as JSON values separated by commas: written by the tensor JSON writer
+ * straight from the data (no string per element) when it can write them, else from each element's text (NaN and
+ * infinities as null, data not in its typed container).
+ */
+function rowElements(p: RowPart, start: number, end: number): string {
+  if (p.texts === null) {
+    if (p.t.datatype !== 'BYTES') {
+      try {
+        const where = `tensor '${p.t.name}'`;
+        checkJsonWritable(p.t, where);
+        return writeJsonElements(p.t, start, end, where);
+      } catch {
+        // Values JSON cannot carry: written one by one below.
+      }
+    }
+    p.texts = texts(p.t);
+  }
+  return p.texts.slice(start, end).join(',');
+}
+
 /** Row `r` of the tensors as one flat JSON list. */
-function rowList(parts: readonly { texts: string[]; size: number }[], r: number): string {
-  const values: string[] = [];
-  for (const p of parts) for (let i = r * p.size; i < (r + 1) * p.size; i++) values.push(p.texts[i]);
-  return '[' + values.join(',') + ']';
+function rowList(parts: readonly RowPart[], r: number): string {
+  let list = '[';
+  let first = true;
+  for (const p of parts) {
+    if (p.size === 0) continue;
+    if (!first) list += ',';
+    list += rowElements(p, r * p.size, (r + 1) * p.size);
+    first = false;
+  }
+  return list + ']';
 }
 
 /**
@@ -108,6 +145,6 @@ export function outputRowsJson(response: unknown, rows: number): string | undefi
   if (parts.length === 0) return undefined;
   const single = parts.length === 1 && parts[0].size === 1;
   const lines = new Array<string>(rows);
-  for (let r = 0; r < rows; r++) lines[r] = single ? parts[0].texts[r] : rowList(parts, r);
+  for (let r = 0; r < rows; r++) lines[r] = single ? rowElements(parts[0], r, r + 1) : rowList(parts, r);
   return '[' + lines.join(',') + ']';
 }

@@ -4,8 +4,11 @@ import { formatBf16, formatFloat32, formatFloat64, formatHalf } from '../float-f
 import { roundToBf16, roundToHalf } from '../fp16.util';
 import { notAcceptable } from '../../errors';
 
-/** How text formats write values: JSON (NaN/Infinity refused, strings quoted) or CSV (RFC 4180 fields). @internal */
-export type TextFlavour = 'json' | 'csv';
+/**
+ * How text formats write values: JSON (NaN/Infinity refused, strings quoted), JSON for records (NaN/Infinity as
+ * `null`, as monitoring records write them) or CSV (RFC 4180 fields). @internal
+ */
+export type TextFlavour = 'json' | 'json-record' | 'csv';
 
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
@@ -13,13 +16,14 @@ function csvField(text: string): string {
 
 function nonFinite(v: number, flavour: TextFlavour, where: string): string {
   if (flavour === 'csv') return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+  if (flavour === 'json-record') return 'null';
   throw notAcceptable(`${where} holds NaN or Infinity, which JSON cannot carry; ask for application/x-npy`);
 }
 
 /**
  * Every element of a tensor as text: floats in their shortest round-trip form at the tensor's precision,
  * 64-bit integers exact, BOOL as true/false, BYTES as UTF-8 text (a JSON string, or a CSV field quoted when it
- * needs it). CSV writes NaN and infinities as `nan`, `inf`, `-inf`; JSON refuses them (406).
+ * needs it). CSV writes NaN and infinities as `nan`, `inf`, `-inf`; JSON refuses them (406); records write `null`.
  *
  * @internal
  */
@@ -61,7 +65,7 @@ function bytesTexts(data: ByteStrings, flavour: TextFlavour): string[] {
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const s = data.text(i);
-    out[i] = flavour === 'json' ? JSON.stringify(s) : csvField(s);
+    out[i] = flavour === 'csv' ? csvField(s) : JSON.stringify(s);
   }
   return out;
 }
