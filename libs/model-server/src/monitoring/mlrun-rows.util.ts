@@ -58,6 +58,17 @@ interface RowPart {
   texts: string[] | null;
 }
 
+/** Whether the tensor JSON writer can write the tensor's data (numbers in their typed container). */
+function writable(t: Tensor): boolean {
+  if (t.datatype === 'BYTES') return false;
+  try {
+    checkJsonWritable(t, `tensor '${t.name}'`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The tensors whose first dimension is `rows`, with the number of elements per row. */
 function byRow(tensors: readonly Tensor[], rows: number): RowPart[] {
   const out: RowPart[] = [];
@@ -65,28 +76,23 @@ function byRow(tensors: readonly Tensor[], rows: number): RowPart[] {
     if (typeof t !== 'object' || t === null || !Array.isArray(t.shape) || t.shape.length === 0 || t.shape[0] !== rows) continue;
     let size = 1;
     for (let k = 1; k < t.shape.length; k++) size *= t.shape[k];
-    out.push({ t, size, texts: null });
+    out.push({ t, size, texts: writable(t) ? null : texts(t) });
   }
   return out;
 }
 
 /**
  * Elements `start .. end - 1` of a part as JSON values separated by commas: written by the tensor JSON writer
- * straight from the data (no string per element) when it can write them, else from each element's text (NaN and
- * infinities as null, data not in its typed container).
+ * straight from the data (no string per element), or from each element's text once the writer met a value JSON
+ * cannot carry (NaN and infinities are null in records) or the data is not in its typed container.
  */
 function rowElements(p: RowPart, start: number, end: number): string {
   if (p.texts === null) {
-    if (p.t.datatype !== 'BYTES') {
-      try {
-        const where = `tensor '${p.t.name}'`;
-        checkJsonWritable(p.t, where);
-        return writeJsonElements(p.t, start, end, where);
-      } catch {
-        // Values JSON cannot carry: written one by one below.
-      }
+    try {
+      return writeJsonElements(p.t, start, end, `tensor '${p.t.name}'`);
+    } catch {
+      p.texts = texts(p.t);
     }
-    p.texts = texts(p.t);
   }
   return p.texts.slice(start, end).join(',');
 }
