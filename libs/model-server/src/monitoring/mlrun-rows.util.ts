@@ -40,9 +40,9 @@ export function mlrunEndpointId(functionUri: string, model: string, version: str
 }
 
 /** Each element of a tensor as JSON text (NaN and infinities as null, as records write them). */
-function texts(t: Tensor): string[] {
+function texts(t: Tensor, where: string): string[] {
   try {
-    return elementTexts(t, 'json-record', `tensor '${t.name}'`);
+    return elementTexts(t, 'json-record', where);
   } catch {
     // Data not in its typed container: each value as it is.
     const data = t.data as unknown as ArrayLike<unknown>;
@@ -54,15 +54,17 @@ function texts(t: Tensor): string[] {
 interface RowPart {
   readonly t: Tensor;
   readonly size: number;
+  /** How errors name the tensor (`tensor 'x'`). */
+  readonly where: string;
   /** Each element's text, made only when the tensor writer cannot write the data (see {@link rowElements}). */
   texts: string[] | null;
 }
 
 /** Whether the tensor JSON writer can write the tensor's data (numbers in their typed container). */
-function writable(t: Tensor): boolean {
+function writable(t: Tensor, where: string): boolean {
   if (t.datatype === 'BYTES') return false;
   try {
-    checkJsonWritable(t, `tensor '${t.name}'`);
+    checkJsonWritable(t, where);
     return true;
   } catch {
     return false;
@@ -76,7 +78,8 @@ function byRow(tensors: readonly Tensor[], rows: number): RowPart[] {
     if (typeof t !== 'object' || t === null || !Array.isArray(t.shape) || t.shape.length === 0 || t.shape[0] !== rows) continue;
     let size = 1;
     for (let k = 1; k < t.shape.length; k++) size *= t.shape[k];
-    out.push({ t, size, texts: writable(t) ? null : texts(t) });
+    const where = `tensor '${t.name}'`;
+    out.push({ t, size, where, texts: writable(t, where) ? null : texts(t, where) });
   }
   return out;
 }
@@ -89,9 +92,9 @@ function byRow(tensors: readonly Tensor[], rows: number): RowPart[] {
 function rowElements(p: RowPart, start: number, end: number): string {
   if (p.texts === null) {
     try {
-      return writeJsonElements(p.t, start, end, `tensor '${p.t.name}'`);
+      return writeJsonElements(p.t, start, end, p.where);
     } catch {
-      p.texts = texts(p.t);
+      p.texts = texts(p.t, p.where);
     }
   }
   return p.texts.slice(start, end).join(',');
