@@ -84,14 +84,19 @@ export function decodeRawData(
  *
  * @internal
  */
-export function alignLargeRawData(wire: WireInferenceRequest): void | Promise<void> {
-  const pending = wire.inputs.filter((input) => {
-    const raw = input.raw;
-    if (raw === undefined || raw === null || raw.byteLength <= ALIGN_AT_ONCE_BYTES) return false;
-    const size = ALIGNED_SIZES[input.datatype as Datatype];
-    return size !== undefined && raw.byteOffset % size !== 0;
-  });
-  if (pending.length > 0) return alignInSlices(pending as { raw: Uint8Array }[]);
+export function alignLargeRawData(wire: WireInferenceRequest): undefined | Promise<void> {
+  let pending: { raw: Uint8Array }[] | undefined;
+  for (const input of wire.inputs) {
+    if (needsAligning(input)) (pending ??= []).push(input as { raw: Uint8Array });
+  }
+  return pending === undefined ? undefined : alignInSlices(pending);
+}
+
+function needsAligning(input: WireInferenceRequest['inputs'][number]): boolean {
+  const raw = input.raw;
+  if (raw === undefined || raw === null || raw.byteLength <= ALIGN_AT_ONCE_BYTES) return false;
+  const size = ALIGNED_SIZES[input.datatype as Datatype];
+  return size !== undefined && raw.byteOffset % size !== 0;
 }
 
 /** Element sizes of the datatypes {@link decodeRawData} views in place when aligned. */

@@ -6,7 +6,7 @@ import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.i
 import { RequestContext } from '../model/request-context';
 import { SYSTEM_CLOCK, type BatchClock } from './batch-clock.interface';
 import { batchKey, batchRows, mergeRequests, splitResult } from './batch-merge.util';
-import type { ExecutorTarget, PredictExecutor } from './predict-executor.interface';
+import { runAsPromise, type ExecutorTarget, type PredictExecutor } from './predict-executor.interface';
 import { carryQueueWaits } from './queue-wait.util';
 import { WorkerPoolExecutor } from './worker-pool.executor';
 import { RequestTracer } from '../tracing/request-tracer';
@@ -127,7 +127,7 @@ export class AdaptiveBatcher implements PredictExecutor {
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(executorClosed(this.label));
     const rows = batchRows(request);
-    if (rows < 0) return this.inner.run(request, ctx);
+    if (rows < 0) return runAsPromise(this.inner, request, ctx);
     if (this.waiting >= this.options.maxQueue) return Promise.reject(queueFull(this.label, 'batch queue', this.options.maxQueue));
     const key = batchKey(request);
     return new Promise<InferenceResult>((resolve, reject) => {
@@ -188,7 +188,7 @@ export class AdaptiveBatcher implements PredictExecutor {
 
   private runAlone(m: Member, waits: readonly number[] | null = null): Promise<void> {
     if (waits !== null) carryQueueWaits(m.ctx, waits);
-    const run = m.trace === undefined ? this.inner.run(m.request, m.ctx) : this.tracer.within(m.trace, () => this.inner.run(m.request, m.ctx));
+    const run = m.trace === undefined ? runAsPromise(this.inner, m.request, m.ctx) : this.tracer.within(m.trace, runAsPromise, this.inner, m.request, m.ctx);
     return run.then(m.resolve, m.reject);
   }
 

@@ -10,14 +10,9 @@ export class InProcessExecutor implements PredictExecutor {
     this.predict = target.predict;
   }
 
-  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
-    // Not `async`: a predict that returns a promise is handed on as is, without extra turns of the loop.
-    try {
-      const result = this.predict(request, ctx);
-      return result instanceof Promise ? result : Promise.resolve(result);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> | InferenceResult {
+    // As predict answers: a synchronous model's result costs no promise and no turn of the loop; what it throws, the caller catches.
+    return this.predict(request, ctx);
   }
 
   async close(): Promise<void> {}

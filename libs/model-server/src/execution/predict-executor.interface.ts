@@ -9,7 +9,8 @@ import type { RequestContext } from '../model/request-context';
  * @publicApi
  */
 export interface PredictExecutor {
-  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult>;
+  /** The result of `predict` for one request: synchronously when it is at hand (in-process synchronous models), else a promise. */
+  run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> | InferenceResult;
   /**
    * Runs the model's `predictStream` where the executor runs models (worker threads): partial results as they
    * are produced. Executors without it leave streams to the main thread's instance.
@@ -27,6 +28,15 @@ export interface PredictExecutor {
    * main-thread instance is not loaded (see `loadInMainThread`).
    */
   readonly loadsModel?: boolean;
+}
+
+/** `executor.run` as a promise, whether it answered at once, later, or threw. @internal */
+export function runAsPromise(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+  try {
+    return Promise.resolve(executor.run(request, ctx));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**

@@ -300,39 +300,70 @@ export class DataPlane {
       if (req !== null) this.recordRefusal(req, err, raw);
       return Promise.reject(err);
     }
-    return this.framed(f, () => this.chain(f, wire));
+    return this.chain(f, wire, true);
   }
 
-  /** decode → preprocess → validate → predict (or explain) → postprocess → encode, in the frame. */
-  private async chain(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceResponse> {
-    const { ctx, trace } = f;
-    const hooks = f.serving.hooks;
-    const request = await this.prepare(f, wire);
-    const infer = ctx.op === 'infer';
-    f.stage = infer ? 'predict' : 'explain';
-    let result = await f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
-    f.lap();
-    if (hooks.postprocess !== null) {
-      f.stage = 'postprocess';
-      result = await f.wait(f.within(hooks.postprocess, result, ctx));
+  /**
+   * decode → preprocess → validate → predict (or explain) → postprocess → encode. With `own`, the chain is the
+   * whole of the frame's work (what {@link framed} does is done here, one async function fewer per request):
+   * every failure gets its catalogue code and the frame is closed when it settles. A stage whose work is already
+   * done (synchronous model code, no deferred data) is not awaited.
+   */
+  private async chain(f: RequestFrame, wire: WireInferenceRequest, own: boolean): Promise<InferenceResponse> {
+    try {
+      const { ctx, trace } = f;
+      const hooks = f.serving.hooks;
+      const prepared = this.prepare(f, wire);
+      const request = isPromiseLike(prepared) ? await prepared : prepared;
+      const infer = ctx.op === 'infer';
+      f.stage = infer ? 'predict' : 'explain';
+      const predicted = f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
+      let result = isPromiseLike(predicted) ? await predicted : predicted;
       f.lap();
+      if (hooks.postprocess !== null) {
+        f.stage = 'postprocess';
+        const post = f.wait(f.within(hooks.postprocess, result, ctx));
+        result = isPromiseLike(post) ? await post : post;
+        f.lap();
+      }
+      f.stage = 'encode';
+      const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
+      f.lap();
+      if (trace !== null) trace.response = response;
+      return response;
+    } catch (err) {
+      throw own ? this.failed(f, err) : err;
+    } finally {
+      if (own) this.close(f);
     }
-    f.stage = 'encode';
-    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
-    f.lap();
-    if (trace !== null) trace.response = response;
-    return response;
   }
 
-  /** decode → preprocess → validate, in the frame: the request the model gets. */
-  private async prepare(f: RequestFrame, wire: WireInferenceRequest): Promise<InferenceRequest> {
+  /** decode → preprocess → validate, in the frame: the request the model gets (at once when nothing is asynchronous). */
+  private prepare(f: RequestFrame, wire: WireInferenceRequest): InferenceRequest | Promise<InferenceRequest> {
+    f.stage = 'decode';
+    const deferred = this.decodeDeferred(wire);
+    return deferred === undefined ? this.decoded(f, wire) : deferred.then(() => this.decoded(f, wire));
+  }
+
+  /** The decoded request, through the model's preprocess and validate hooks when it has them. */
+  private decoded(f: RequestFrame, wire: WireInferenceRequest): InferenceRequest | Promise<InferenceRequest> {
     const { ctx, trace } = f;
     const hooks = f.serving.hooks;
-    f.stage = 'decode';
-    await this.decodeDeferred(wire);
-    let request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
+    const request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
     if (f.call.body !== undefined) request.body = f.call.body;
     f.lap();
+    if (hooks.preprocess === null && hooks.validate === null) {
+      if (trace !== null) trace.request = request;
+      return request;
+    }
+    return this.checked(f, request);
+  }
+
+  /** preprocess → validate, for a model that has either hook. */
+  private async checked(f: RequestFrame, decoded: InferenceRequest): Promise<InferenceRequest> {
+    const { ctx, trace } = f;
+    const hooks = f.serving.hooks;
+    let request = decoded;
     if (hooks.preprocess !== null) {
       f.stage = 'preprocess';
       request = await f.wait(f.within(hooks.preprocess, request, ctx));
@@ -463,7 +494,7 @@ export class DataPlane {
     f.lap();
     if (f.trace !== null) f.trace.rawRequest = wire;
     if (typeof wire.id === 'string' && wire.id !== f.ctx.id) this.rename(f, wire.id);
-    const response = await this.chain(f, wire);
+    const response = await this.chain(f, wire, false);
     f.stage = 'output';
     const answer = await f.wait(f.within(inModelScope, f.mv, writeOutput<T>, edges, response, ready));
     f.lap();
@@ -483,10 +514,12 @@ export class DataPlane {
    * Decodes tensor data a transport left undecoded (a large JSON body's arrays, still bytes of the body), in
    * slices and within the request's tensor budget, once the model is known to be there and ready.
    */
-  private decodeDeferred(wire: WireInferenceRequest): void | Promise<void> {
+  private decodeDeferred(wire: WireInferenceRequest): undefined | Promise<void> {
     const aligned = alignLargeRawData(wire);
     if (aligned !== undefined) return aligned.then(() => this.decodeDeferred(wire));
-    if (hasDeferredData(wire)) return decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
+    if (!hasDeferredData(wire)) return undefined;
+    const decoding = decodeDeferredData(wire, new TensorBudget(this.limits.maxTensorBytes));
+    return decoding instanceof Promise ? decoding : undefined;
   }
 
   /**
@@ -564,6 +597,11 @@ function writeOutput<T>(edges: RequestEdges<T>, response: InferenceResponse, rea
 }
 
 /** The executor's `predict` (a function, so the frame can call it with the stage's span active). */
-function runPredict(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
+function runPredict(executor: PredictExecutor, request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> | InferenceResult {
   return executor.run(request, ctx);
+}
+
+/** True for a promise or another thenable (what model code may return), which the chain awaits; anything else is the value itself. */
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value instanceof Promise || (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function');
 }
