@@ -76,6 +76,31 @@ export function writeJsonElements(t: Tensor, start: number, end: number, where: 
   }
 }
 
+/** The most bytes {@link writeJsonElementsInto} writes for `count` elements. @internal */
+export function jsonElementsRoom(count: number): number {
+  return count * (MAX_SHORTEST_BYTES + 1);
+}
+
+/**
+ * {@link writeJsonElements} of an FP32, FP16 or BF16 tensor as ASCII bytes into `out` from `at`, which must have
+ * room for {@link jsonElementsRoom}`(end - start)` bytes; returns the offset after them. Returns -1 (writing
+ * nothing) for other datatypes, which {@link writeJsonElements} writes as text.
+ *
+ * @internal
+ */
+export function writeJsonElementsInto(t: Tensor, start: number, end: number, where: string, out: Buffer, at: number): number {
+  switch (t.datatype) {
+    case 'FP32':
+      return writeRoundedInto(t.data as Float32Array, start, end, where, 0, out, at);
+    case 'FP16':
+      return writeRoundedInto(t.data as Float32Array, start, end, where, 1, out, at);
+    case 'BF16':
+      return writeRoundedInto(t.data as Float32Array, start, end, where, 2, out, at);
+    default:
+      return -1;
+  }
+}
+
 function writeBool(data: Uint8Array, start: number, end: number): string {
   const parts = new Array<string>(end - start);
   for (let i = start; i < end; i++) parts[i - start] = data[i] === 0 ? 'false' : 'true';
@@ -91,13 +116,17 @@ const KEPT_SCRATCH_BYTES = 1 << 20;
  * ASCII straight into a buffer (no string per element), which becomes the text in one native conversion.
  */
 function writeRounded(data: Float32Array, start: number, end: number, where: string, format: 0 | 1 | 2): string {
-  const need = (end - start) * (MAX_SHORTEST_BYTES + 1);
+  const need = jsonElementsRoom(end - start);
   let out = scratch;
   if (out.length < need) {
     out = Buffer.allocUnsafe(need);
     if (need <= KEPT_SCRATCH_BYTES) scratch = out;
   }
-  let at = 0;
+  return out.toString('latin1', 0, writeRoundedInto(data, start, end, where, format, out, 0));
+}
+
+function writeRoundedInto(data: Float32Array, start: number, end: number, where: string, format: 0 | 1 | 2, out: Buffer, from: number): number {
+  let at = from;
   for (let i = start; i < end; i++) {
     let v = data[i];
     if (format === 1) v = roundToHalf(v);
@@ -106,7 +135,7 @@ function writeRounded(data: Float32Array, start: number, end: number, where: str
     if (i > start) out[at++] = 0x2c;
     at = writeShortest(v, format, out, at);
   }
-  return out.toString('latin1', 0, at);
+  return at;
 }
 
 function writeFloat64(data: Float64Array, start: number, end: number, where: string): string {

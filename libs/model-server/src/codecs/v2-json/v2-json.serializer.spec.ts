@@ -83,6 +83,24 @@ describe('serializeInferenceResponseChunks', () => {
     }
   });
 
+  it('writes large float outputs byte for byte as the synchronous writer, across chunks of at most 1 MiB', async () => {
+    const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + seed) * 10 ** ((i % 9) - 4));
+    const response: InferenceResponse = {
+      model_name: 'm',
+      id: '1',
+      outputs: [
+        { name: 'a', datatype: 'FP32', shape: [300_001], data: values(300_001, 1) },
+        { name: 'é', datatype: 'FP16', shape: [20_000], data: values(20_000, 2), parameters: { note: 'ü' } },
+        { name: 'b', datatype: 'BF16', shape: [9_000], data: values(9_000, 3) },
+        { name: 'c', datatype: 'INT64', shape: [3], data: BigInt64Array.from([1n, -2n, 9007199254740993n]) },
+      ],
+    };
+    const chunks = await serializeInferenceResponseChunks(response);
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(1024 * 1024);
+    expect(Buffer.concat(chunks).toString('utf8') === serializeInferenceResponse(response)).toBe(true);
+  });
+
   it('yields to the event loop while writing a large response', async () => {
     const response: InferenceResponse = {
       model_name: 'm',

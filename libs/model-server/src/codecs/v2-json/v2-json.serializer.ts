@@ -1,7 +1,7 @@
 import { ByteStrings } from '../../model/byte-strings';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
-import { checkJsonWritable, writeJsonData, writeJsonElements } from '../json-data.writer';
+import { checkJsonWritable, jsonElementsRoom, writeJsonData, writeJsonElements, writeJsonElementsInto } from '../json-data.writer';
 import { stringifyJson } from '../lossless-json';
 import { tensorToRaw } from '../raw-data.encoder';
 import { runInSlices, type SlicedWork } from '../time-slice.util';
@@ -139,19 +139,21 @@ export function isLargeResponse(response: InferenceResponse): boolean {
   return false;
 }
 
-/** Elements written per piece, and the text gathered before it becomes a chunk. */
+/** Elements written per piece, and the bytes gathered before they become a chunk. */
 const ELEMENTS_PER_PIECE = 8192;
-const CHUNK_CHARS = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * Writes a response in slices, as {@link serializeInferenceResponse} would write it, into chunks of UTF-8 (about 1 MiB
  * each). Their concatenation is the JSON text; the binary outputs' bytes are collected in `binary` as the synchronous
  * writer does. Between slices the event loop is served, so a response of millions of elements never holds it for
- * more than a few milliseconds at a time. Errors (NaN in an output, data outside its container) reject the promise.
+ * more than a few milliseconds at a time. Float outputs are written as bytes straight into the chunk (no text to
+ * convert); the rest as text. Errors (NaN in an output, data outside its container) reject the promise.
  */
 class ResponseChunkWriter implements SlicedWork {
   readonly chunks: Buffer[] = [];
-  private text: string;
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private at = 0;
   private output = 0;
   /** The next element of the current output to write, or -1 before its head. */
   private element = -1;
@@ -160,7 +162,7 @@ class ResponseChunkWriter implements SlicedWork {
     private readonly response: InferenceResponse,
     private readonly binary: BinaryOutputs | null,
   ) {
-    this.text = responseHead(response);
+    this.write(responseHead(response));
   }
 
   step(deadline: number): boolean {
@@ -169,39 +171,58 @@ class ResponseChunkWriter implements SlicedWork {
       const t = outputs[this.output];
       const where = `output '${t.name}'`;
       if (this.element < 0) {
-        if (this.output > 0) this.text += ',';
-        this.text += tensorHead(t);
+        let head = (this.output > 0 ? ',' : '') + tensorHead(t);
         if (this.binary !== null && this.binary.isBinary(t.name)) {
-          this.text += binaryTail(t, this.binary);
+          this.write(head + binaryTail(t, this.binary));
           this.output++;
           continue;
         }
         checkJsonWritable(t, where);
-        if (t.parameters !== undefined) this.text += ',"parameters":' + stringifyJson(t.parameters);
-        this.text += ',"data":[';
+        if (t.parameters !== undefined) head += ',"parameters":' + stringifyJson(t.parameters);
+        this.write(head + ',"data":[');
         this.element = 0;
       }
       const n = t.data.length;
       while (this.element < n) {
         const end = Math.min(n, this.element + ELEMENTS_PER_PIECE);
-        if (this.element > 0) this.text += ',';
-        this.text += writeJsonElements(t, this.element, end, where);
+        this.elements(t, end, where);
         this.element = end;
-        if (this.text.length >= CHUNK_CHARS) this.flush();
         if (performance.now() > deadline) return false;
       }
-      this.text += ']}';
+      this.write(']}');
       this.output++;
       this.element = -1;
     }
-    this.text += ']}';
-    this.flush();
+    this.write(']}');
+    if (this.at > 0) this.chunks.push(this.chunk.subarray(0, this.at));
     return true;
   }
 
-  private flush(): void {
-    this.chunks.push(Buffer.from(this.text, 'utf8'));
-    this.text = '';
+  /** The current output's elements up to `end`, after a comma unless they are its first. */
+  private elements(t: Tensor, end: number, where: string): void {
+    this.room(1 + jsonElementsRoom(end - this.element));
+    const comma = this.element > 0;
+    const at = writeJsonElementsInto(t, this.element, end, where, this.chunk, comma ? this.at + 1 : this.at);
+    if (at < 0) {
+      this.write((comma ? ',' : '') + writeJsonElements(t, this.element, end, where));
+      return;
+    }
+    if (comma) this.chunk[this.at] = 0x2c;
+    this.at = at;
+  }
+
+  /** `text` as UTF-8. */
+  private write(text: string): void {
+    if (text.length * 3 > this.chunk.length - this.at) this.room(Buffer.byteLength(text));
+    this.at += this.chunk.write(text, this.at);
+  }
+
+  /** Makes room for `bytes` more: the current chunk is done when it cannot take them. */
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.chunk.length) return;
+    if (this.at > 0) this.chunks.push(this.chunk.subarray(0, this.at));
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.at = 0;
   }
 }
 
@@ -233,7 +254,7 @@ class TextChunker implements SlicedWork {
   step(deadline: number): boolean {
     const text = this.text;
     while (this.at < text.length) {
-      let end = Math.min(text.length, this.at + CHUNK_CHARS);
+      let end = Math.min(text.length, this.at + CHUNK_BYTES);
       const last = text.charCodeAt(end - 1);
       if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
       this.chunks.push(Buffer.from(text.slice(this.at, end), 'utf8'));
