@@ -44,7 +44,8 @@ export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown
   private log(e: InferenceEvent): void {
     const pino = this.logger.pino;
     const level = e.status === 'ok' ? 'debug' : CLIENT_CODES.has(e.errorCode) ? 'info' : e.errorCode === ErrorCode.ModelError || e.errorCode === ErrorCode.Internal ? 'error' : 'warn';
-    if (!pino.isLevelEnabled(level)) return;
+    // The logger's default levels: a number compared, as pino does, without its lookup on every request.
+    if (pino.levels.values[level] < pino.levelVal) return;
     pino[level](
       {
         context: 'request',
