@@ -7,6 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { ModelServerError } from '../../../errors/model-server.error';
 import { responseTooLarge as responseMessageTooLarge } from '../../../errors';
+import { GrpcMessageReader } from './grpc-message.reader';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
 
@@ -58,15 +59,44 @@ function sendStatusNamingLimits(this: ServerInterceptingCallInterface, status: P
   own.sendStatus.call(this, explainSizeStatus(status));
 }
 
+/** What the interceptor replaces in grpc-js's call: the decoder that cuts incoming frames into messages. */
+interface CallWithDecoder {
+  decoder?: { write?: unknown };
+}
+
 /**
- * grpc-js enforces the message size limits itself, inside the call, and answers RESOURCE_EXHAUSTED with
- * "Received message larger than max (N vs M)", which does not say what to change. Those statuses never pass
- * through an interceptor's responder, so this interceptor, set first, points the call's own `sendStatus` at a
- * shared function (no closure per call) that rewrites them to name the setting. Every other status passes as is.
+ * Gives a call (grpc-js's own, the first interceptor's) a {@link GrpcMessageReader} in place of grpc-js's
+ * decoder, so large messages are assembled as their frames arrive instead of in one block at the end. The
+ * decoder is a private field of grpc-js's call: when a grpc-js version has none, the call keeps its own and
+ * this answers false (message-limit.interceptor.spec.ts fails then, on a real call).
  *
  * @internal
  */
-export const messageLimitInterceptor: ServerInterceptor = (_method, call) => {
-  (call as { sendStatus: (status: PartialStatus) => void }).sendStatus = sendStatusNamingLimits;
-  return call as unknown as ServerInterceptingCall;
-};
+export function readMessagesAsTheyArrive(call: object, maxReceiveMessageBytes: number): boolean {
+  const c = call as CallWithDecoder;
+  if (typeof c.decoder?.write !== 'function') return false;
+  c.decoder = new GrpcMessageReader(maxReceiveMessageBytes);
+  return true;
+}
+
+/**
+ * The first interceptor of the server, for two things grpc-js does inside the call that no interceptor's
+ * responder or listener sees:
+ *
+ * - it enforces the message size limits itself and answers RESOURCE_EXHAUSTED with "Received message larger
+ *   than max (N vs M)", which does not say what to change: the call's own `sendStatus` is pointed at a shared
+ *   function (no closure per call) that rewrites those statuses to name the setting; every other status
+ *   passes as is;
+ * - it joins each incoming message's frames in one copy once the last frame is in, which blocks the event loop
+ *   for hundreds of milliseconds near the 64 MiB default limit: the call reads its messages with a
+ *   {@link GrpcMessageReader} instead, which enforces the same receive limit.
+ *
+ * @internal
+ */
+export function messageLimitInterceptor(maxReceiveMessageBytes: number): ServerInterceptor {
+  return (_method, call) => {
+    (call as { sendStatus: (status: PartialStatus) => void }).sendStatus = sendStatusNamingLimits;
+    readMessagesAsTheyArrive(call, maxReceiveMessageBytes);
+    return call as unknown as ServerInterceptingCall;
+  };
+}
