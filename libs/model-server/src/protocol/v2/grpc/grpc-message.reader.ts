@@ -27,7 +27,8 @@ export class GrpcMessageReader {
   private message: Buffer | null = null;
   private filled = 0;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  /** @param maxMessageBytes the receive limit (`grpc.max_receive_message_length`), also that of inflated messages */
+  constructor(readonly maxMessageBytes: number) {}
 
   /** The messages that `chunk` completes, in order (often none, or one). */
   write(chunk: Buffer): Buffer[] {

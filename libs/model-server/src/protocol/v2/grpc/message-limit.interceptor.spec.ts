@@ -17,9 +17,13 @@ async function startServer(interceptor: grpc.ServerInterceptor): Promise<grpc.Se
   return server;
 }
 
-/** One call with `message`; the answer or the status. */
-function echo(message: Buffer): Promise<{ code: number; details: string; answer?: Buffer }> {
-  const client = new grpc.Client(`127.0.0.1:${PORT}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
+/** One call with `message` (gzip-compressed when `gzip`); the answer or the status. */
+function echo(message: Buffer, gzip = false): Promise<{ code: number; details: string; answer?: Buffer }> {
+  const client = new grpc.Client(`127.0.0.1:${PORT}`, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': -1,
+    ...(gzip ? { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip } : {}),
+  });
   return new Promise((resolve) => {
     client.makeUnaryRequest('/t.T/Echo', bytes, bytes, message, (err, answer) => {
       client.close();
@@ -32,7 +36,7 @@ describe('messageLimitInterceptor on a real grpc-js server', () => {
   let server: grpc.Server | undefined;
   afterEach(() => server?.forceShutdown());
 
-  it("reads the call's messages with its own reader (grpc-js still has the decoder it replaces): a message of many frames arrives whole", async () => {
+  it("reads the call's messages with its own reader and inflater (grpc-js still has the members they replace): messages of many frames arrive whole", async () => {
     const replaced: boolean[] = [];
     server = await startServer((_method, call) => {
       replaced.push(readMessagesAsTheyArrive(call, LIMIT));
@@ -42,8 +46,11 @@ describe('messageLimitInterceptor on a real grpc-js server', () => {
     for (let i = 0; i < message.length; i += 4) message.writeUInt32LE(i, i);
     const a = await echo(message);
     expect(a.code).toBe(status.OK);
-    expect(replaced).toEqual([true]);
     expect(a.answer!.equals(message)).toBe(true);
+    const z = await echo(message, true);
+    expect(z.code).toBe(status.OK);
+    expect(z.answer!.equals(message)).toBe(true);
+    expect(replaced).toEqual([true, true]);
   });
 
   it('refuses a message over the receive limit naming the setting to raise', async () => {
@@ -51,6 +58,9 @@ describe('messageLimitInterceptor on a real grpc-js server', () => {
     const a = await echo(Buffer.alloc(LIMIT + 1));
     expect(a.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(a.details).toMatch(new RegExp(`^the request message is ${LIMIT + 1} bytes, over the server's limit of ${LIMIT} bytes: raise maxReceiveMessageBytes`));
+    const inflated = await echo(Buffer.alloc(LIMIT + 1), true);
+    expect(inflated.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(inflated.details).toMatch(new RegExp(`^the request message inflates to more than the server's limit of ${LIMIT} bytes: raise maxReceiveMessageBytes`));
     expect((await echo(Buffer.from('small'))).answer).toEqual(Buffer.from('small'));
   });
 });

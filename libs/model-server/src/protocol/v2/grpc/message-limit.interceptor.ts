@@ -7,6 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { ModelServerError } from '../../../errors/model-server.error';
 import { responseTooLarge as responseMessageTooLarge } from '../../../errors';
+import { inflateMessage } from './grpc-message.inflater';
 import { GrpcMessageReader } from './grpc-message.reader';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
@@ -59,23 +60,37 @@ function sendStatusNamingLimits(this: ServerInterceptingCallInterface, status: P
   own.sendStatus.call(this, explainSizeStatus(status));
 }
 
-/** What the interceptor replaces in grpc-js's call: the decoder that cuts incoming frames into messages. */
-interface CallWithDecoder {
+/**
+ * What the interceptor replaces in grpc-js's call: the decoder that cuts incoming frames into messages, and the
+ * method that inflates a compressed message.
+ */
+interface CallInternals {
   decoder?: { write?: unknown };
+  decompressMessage?: unknown;
+}
+
+/** The request message as grpc-js's call expects it, from `message` (5-byte prefix on); `this` is the call. */
+function decompressInSlices(this: CallInternals, message: Buffer, encoding: string): Buffer | Promise<Buffer> {
+  if (encoding === 'identity') return message.subarray(5);
+  if (encoding === 'gzip' || encoding === 'deflate') return inflateMessage(message, encoding, (this.decoder as GrpcMessageReader).maxMessageBytes);
+  const own = Object.getPrototypeOf(this) as { decompressMessage: (message: Buffer, encoding: string) => Promise<Buffer> };
+  return own.decompressMessage.call(this, message, encoding); // grpc-js's UNIMPLEMENTED for other encodings
 }
 
 /**
  * Gives a call (grpc-js's own, the first interceptor's) a {@link GrpcMessageReader} in place of grpc-js's
- * decoder, so large messages are assembled as their frames arrive instead of in one block at the end. The
- * decoder is a private field of grpc-js's call: when a grpc-js version has none, the call keeps its own and
- * this answers false (message-limit.interceptor.spec.ts fails then, on a real call).
+ * decoder, so large messages are assembled as their frames arrive instead of in one block at the end, and an
+ * inflater that joins a compressed message's inflated pieces in time slices ({@link inflateMessage}). Both are
+ * private members of grpc-js's call: when a grpc-js version lacks them, the call keeps its own and this answers
+ * false (message-limit.interceptor.spec.ts fails then, on a real call).
  *
  * @internal
  */
 export function readMessagesAsTheyArrive(call: object, maxReceiveMessageBytes: number): boolean {
-  const c = call as CallWithDecoder;
-  if (typeof c.decoder?.write !== 'function') return false;
+  const c = call as CallInternals;
+  if (typeof c.decoder?.write !== 'function' || typeof c.decompressMessage !== 'function') return false;
   c.decoder = new GrpcMessageReader(maxReceiveMessageBytes);
+  c.decompressMessage = decompressInSlices;
   return true;
 }
 
@@ -87,9 +102,10 @@ export function readMessagesAsTheyArrive(call: object, maxReceiveMessageBytes: n
  *   than max (N vs M)", which does not say what to change: the call's own `sendStatus` is pointed at a shared
  *   function (no closure per call) that rewrites those statuses to name the setting; every other status
  *   passes as is;
- * - it joins each incoming message's frames in one copy once the last frame is in, which blocks the event loop
- *   for hundreds of milliseconds near the 64 MiB default limit: the call reads its messages with a
- *   {@link GrpcMessageReader} instead, which enforces the same receive limit.
+ * - it joins each incoming message's frames (and a compressed message's inflated pieces) in one copy, which
+ *   blocks the event loop for hundreds of milliseconds near the 64 MiB default limit: the call reads its
+ *   messages with a {@link GrpcMessageReader} and inflates them with {@link inflateMessage} instead, which
+ *   enforce the same receive limit ({@link readMessagesAsTheyArrive}).
  *
  * @internal
  */

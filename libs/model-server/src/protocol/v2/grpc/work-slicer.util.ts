@@ -1,7 +1,7 @@
 import { callCancelled } from '../../../errors';
 
-/** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). */
-const CHECK_EVERY = 4096;
+/** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). @internal */
+export const CHECK_EVERY = 4096;
 
 /**
  * Milliseconds of CPU a large message's decoding or encoding may take before it lets the event loop run
