@@ -75,9 +75,9 @@ async function rest(path: string, body: Buffer, headers: Record<string, string>)
   return { status: a.status === 0 ? `no answer (${a.error})` : a.status, ok: a.status === 200, body: a.body };
 }
 
-/** A gRPC ModelInfer with raw message bytes as an outcome. */
-async function grpcInfer(message: Buffer): Promise<Outcome> {
-  const client = new RawGrpcClient(server.cli.grpcPort);
+/** A gRPC ModelInfer with raw message bytes (gzip-compressed on the wire when `gzip`) as an outcome. */
+async function grpcInfer(message: Buffer, gzip = false): Promise<Outcome> {
+  const client = new RawGrpcClient(server.cli.grpcPort, { gzip });
   try {
     const a = await client.call('ModelInfer', message, {}, GIVE_UP_MS);
     return { status: a.code === 0 ? 'OK' : `gRPC ${a.code}`, ok: a.code === 0, body: a.details };
@@ -152,6 +152,12 @@ describe('hostile input: the largest requests the defaults allow, on a 512 MiB h
     const n = most(3, 5);
     const message = inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'BYTES', shape: [n], contents: oneByteStrings(n) }] });
     expect(await measure('gRPC bytes_contents', message.length, () => grpcInfer(message), (o) => (o.ok ? undefined : `wanted OK, got ${o.status}: ${o.body.slice(0, 300)}`))).toEqual([]);
+  }, 120000);
+
+  it('gRPC bytes_contents, gzip-compressed: a 64 MiB message inflated by the server', async () => {
+    const n = most(3, 5);
+    const message = inferRequest({ model: 'count', inputs: [{ name: 'x', datatype: 'BYTES', shape: [n], contents: oneByteStrings(n) }] });
+    expect(await measure('gRPC bytes_contents, gzip', message.length, () => grpcInfer(message, true), (o) => (o.ok ? undefined : `wanted OK, got ${o.status}: ${o.body.slice(0, 300)}`))).toEqual([]);
   }, 120000);
 
   it('gRPC int64_contents: 16M small values (128 MiB decoded, the budget)', async () => {

@@ -50,12 +50,13 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, BeforeApplic
 
   async onApplicationBootstrap(): Promise<void> {
     const { definition, packageDefinition } = loadInferenceService();
+    const limits = messageLimitInterceptor(this.options.maxReceiveMessageBytes);
     const server = new Server({
       'grpc.max_receive_message_length': this.options.maxReceiveMessageBytes,
       'grpc.max_send_message_length': this.options.maxSendMessageBytes,
       interceptors: this.verifier.enabled
-        ? [messageLimitInterceptor, grpcAuthInterceptor(this.verifier, this.serverOptions.auth)]
-        : [messageLimitInterceptor],
+        ? [limits, grpcAuthInterceptor(this.verifier, this.serverOptions.auth)]
+        : [limits],
     });
     const handlers = new GrpcInferenceHandlers(this.dataPlane, this.catalog, {
       maxSendMessageBytes: this.options.maxSendMessageBytes,

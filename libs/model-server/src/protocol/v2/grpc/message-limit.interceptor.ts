@@ -7,6 +7,8 @@ import {
 } from '@grpc/grpc-js';
 import { ModelServerError } from '../../../errors/model-server.error';
 import { responseTooLarge as responseMessageTooLarge } from '../../../errors';
+import { inflateMessage } from './grpc-message.inflater';
+import { GrpcMessageReader } from './grpc-message.reader';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
 
@@ -59,14 +61,58 @@ function sendStatusNamingLimits(this: ServerInterceptingCallInterface, status: P
 }
 
 /**
- * grpc-js enforces the message size limits itself, inside the call, and answers RESOURCE_EXHAUSTED with
- * "Received message larger than max (N vs M)", which does not say what to change. Those statuses never pass
- * through an interceptor's responder, so this interceptor, set first, points the call's own `sendStatus` at a
- * shared function (no closure per call) that rewrites them to name the setting. Every other status passes as is.
+ * What the interceptor replaces in grpc-js's call: the decoder that cuts incoming frames into messages, and the
+ * method that inflates a compressed message.
+ */
+interface CallInternals {
+  decoder?: { write?: unknown };
+  decompressMessage?: unknown;
+}
+
+/** The request message as grpc-js's call expects it, from `message` (5-byte prefix on); `this` is the call. */
+function decompressInSlices(this: CallInternals, message: Buffer, encoding: string): Buffer | Promise<Buffer> {
+  if (encoding === 'identity') return message.subarray(5);
+  if (encoding === 'gzip' || encoding === 'deflate') return inflateMessage(message, encoding, (this.decoder as GrpcMessageReader).maxMessageBytes);
+  const own = Object.getPrototypeOf(this) as { decompressMessage: (message: Buffer, encoding: string) => Promise<Buffer> };
+  return own.decompressMessage.call(this, message, encoding); // grpc-js's UNIMPLEMENTED for other encodings
+}
+
+/**
+ * Gives a call (grpc-js's own, the first interceptor's) a {@link GrpcMessageReader} in place of grpc-js's
+ * decoder, so large messages are assembled as their frames arrive instead of in one block at the end, and an
+ * inflater that joins a compressed message's inflated pieces in time slices ({@link inflateMessage}). Both are
+ * private members of grpc-js's call: when a grpc-js version lacks them, the call keeps its own and this answers
+ * false (message-limit.interceptor.spec.ts fails then, on a real call).
  *
  * @internal
  */
-export const messageLimitInterceptor: ServerInterceptor = (_method, call) => {
-  (call as { sendStatus: (status: PartialStatus) => void }).sendStatus = sendStatusNamingLimits;
-  return call as unknown as ServerInterceptingCall;
-};
+export function readMessagesAsTheyArrive(call: object, maxReceiveMessageBytes: number): boolean {
+  const c = call as CallInternals;
+  if (typeof c.decoder?.write !== 'function' || typeof c.decompressMessage !== 'function') return false;
+  c.decoder = new GrpcMessageReader(maxReceiveMessageBytes);
+  c.decompressMessage = decompressInSlices;
+  return true;
+}
+
+/**
+ * The first interceptor of the server, for two things grpc-js does inside the call that no interceptor's
+ * responder or listener sees:
+ *
+ * - it enforces the message size limits itself and answers RESOURCE_EXHAUSTED with "Received message larger
+ *   than max (N vs M)", which does not say what to change: the call's own `sendStatus` is pointed at a shared
+ *   function (no closure per call) that rewrites those statuses to name the setting; every other status
+ *   passes as is;
+ * - it joins each incoming message's frames (and a compressed message's inflated pieces) in one copy, which
+ *   blocks the event loop for hundreds of milliseconds near the 64 MiB default limit: the call reads its
+ *   messages with a {@link GrpcMessageReader} and inflates them with {@link inflateMessage} instead, which
+ *   enforce the same receive limit ({@link readMessagesAsTheyArrive}).
+ *
+ * @internal
+ */
+export function messageLimitInterceptor(maxReceiveMessageBytes: number): ServerInterceptor {
+  return (_method, call) => {
+    (call as { sendStatus: (status: PartialStatus) => void }).sendStatus = sendStatusNamingLimits;
+    readMessagesAsTheyArrive(call, maxReceiveMessageBytes);
+    return call as unknown as ServerInterceptingCall;
+  };
+}

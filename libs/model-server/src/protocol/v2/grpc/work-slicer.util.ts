@@ -1,7 +1,7 @@
 import { callCancelled } from '../../../errors';
 
-/** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). */
-const CHECK_EVERY = 4096;
+/** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). @internal */
+export const CHECK_EVERY = 4096;
 
 /**
  * Milliseconds of CPU a large message's decoding or encoding may take before it lets the event loop run
@@ -67,6 +67,10 @@ export function runSliced<T>(work: SlicedWork<T>, slicer: WorkSlicer, call?: Can
 }
 
 async function resume<T>(work: SlicedWork<T>, slicer: WorkSlicer, call: CancellableCall | undefined): Promise<T> {
+  // The first slice ran wherever the work started, often an I/O callback or a nextTick: an immediate set there
+  // runs in the same turn of the loop, before its timers and I/O, so the first two slices would block as one.
+  // The first pause waits a turn more; later slices run in the check phase, and one immediate is a whole turn.
+  await new Promise(setImmediate);
   for (;;) {
     await new Promise(setImmediate);
     if (call !== undefined && call.cancelled) {
