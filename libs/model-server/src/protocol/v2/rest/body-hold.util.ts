@@ -16,5 +16,8 @@ export const BUDGETED_BODY_BYTES = 64 * 1024;
 export function holdBodyBytes(budget: RequestByteBudget, bytes: number, res: ServerResponse): void {
   if (bytes < BUDGETED_BODY_BYTES) return;
   budget.acquire(bytes);
-  res.once('close', () => budget.release(bytes));
+  // A response closed already (its client went away while the body was read or decoded) fires no more 'close':
+  // held until then, the bytes would never come back, and enough such clients would leave every large request a 503.
+  if (res.destroyed) budget.release(bytes);
+  else res.once('close', () => budget.release(bytes));
 }
