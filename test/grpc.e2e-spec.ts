@@ -244,6 +244,24 @@ describe('gRPC inference.GRPCInferenceService', () => {
       expect(Buffer.compare(res.raw_output_contents[0], raw)).toBe(0);
     });
 
+    it('BYTES raw over 1 MiB (split into elements in slices) comes back the same; malformed, the error a small one gets', async () => {
+      const items = Array.from({ length: 300_000 }, (_, i) => Buffer.alloc(i % 50 === 0 ? 40 : i % 7, i & 0xff));
+      items.push(Buffer.alloc(5, 0x61));
+      const raw = lengthPrefixed(items);
+      expect(raw.length).toBeGreaterThan(1024 * 1024);
+      const input = (count: number) => [{ name: 's', datatype: 'BYTES', shape: [count] }];
+      const res = await t.client.call('ModelInfer', { model_name: 'echo', inputs: input(items.length), raw_input_contents: [raw] });
+      expect(Buffer.compare(res.raw_output_contents[0], raw)).toBe(0);
+      const broken = Buffer.from(raw);
+      broken.writeUInt32LE(0xffff, raw.length - 4 - 5); // the last element (5 bytes) declares more than is left
+      const large = await t.client.fail('ModelInfer', { model_name: 'echo', inputs: input(items.length), raw_input_contents: [broken] });
+      const small = await t.client.fail('ModelInfer', { model_name: 'echo', inputs: input(2), raw_input_contents: [lengthPrefixed(['ok', Buffer.alloc(5)]).fill(0xff, 6, 8)] });
+      expect(large.code).toBe(status.INVALID_ARGUMENT);
+      expect(small.code).toBe(status.INVALID_ARGUMENT);
+      expect(large.details).toBe(`input 's': raw BYTES element ${items.length - 1} declares 65535 bytes, but only 5 remain`);
+      expect(small.details).toBe("input 's': raw BYTES element 1 declares 65535 bytes, but only 5 remain");
+    });
+
     it('several inputs and empty tensors keep one raw entry each, in order', async () => {
       const a = new Float32Array([1, 2]);
       const res = await t.client.call('ModelInfer', {

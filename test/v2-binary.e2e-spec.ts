@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { parseJson } from '../libs/model-server/src/internal';
 import { EchoFixture } from './fixtures/test-models';
+import { lengthPrefixed } from './helpers/grpc-client';
 import { createApp } from './helpers/test-app';
 
 /** Builds a binary-framed body: JSON header, then each input's bytes. */
@@ -102,6 +103,29 @@ describe('binary tensor data extension', () => {
     const { header, tail } = split(res);
     expect(header.outputs[1].parameters.binary_data_size).toBe(0);
     expect(tail).toEqual(raw);
+  });
+
+  it('a BYTES tensor over 1 MiB (split into elements in slices) echoes the same bytes; malformed, the 400 a small one gets', async () => {
+    const items = Array.from({ length: 300_000 }, (_, i) => Buffer.alloc(i % 50 === 0 ? 40 : i % 7, i & 0xff));
+    items.push(Buffer.alloc(5, 0x61));
+    const raw = lengthPrefixed(items);
+    expect(raw.length).toBeGreaterThan(1024 * 1024);
+    const header = (size: number, count = items.length) => ({
+      inputs: [{ name: 's', datatype: 'BYTES', shape: [count], parameters: { binary_data_size: size } }],
+      outputs: [{ name: 's', parameters: { binary_data: true } }],
+    });
+    const res = await post(framed(header(raw.length), raw));
+    expect(res.statusCode).toBe(200);
+    expect(split(res).tail.equals(raw)).toBe(true);
+    const broken = Buffer.from(raw);
+    broken.writeUInt32LE(0xffff, raw.length - 4 - 5); // the last element (5 bytes) declares more than is left
+    const large = await post(framed(header(broken.length), broken));
+    const smallBroken = bytesElements(Buffer.from('ok'), Buffer.alloc(5));
+    smallBroken.writeUInt32LE(0xffff, 6);
+    const small = await post(framed(header(smallBroken.length, 2), smallBroken));
+    expect(large.statusCode).toBe(400);
+    expect(large.json().error).toBe(`input 's': raw BYTES element ${items.length - 1} declares 65535 bytes, but only 5 remain`);
+    expect(small.json().error).toBe("input 's': raw BYTES element 1 declares 65535 bytes, but only 5 remain");
   });
 
   it.each([

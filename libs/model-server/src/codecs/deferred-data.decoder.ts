@@ -6,6 +6,7 @@ import { DeferredTensorData } from './deferred-tensor-data';
 import { countElements, formatShape } from './element-count.util';
 import { BytesSpanDecoder } from './json-bytes.decoder';
 import { type NumericContainer, NumericSpanDecoder } from './json-numeric.decoder';
+import { decodeRawBytesInSlices, isLargeRawBytes } from './raw-data.decoder';
 import type { TensorBudget } from './tensor-budget';
 import { runInSlices } from './time-slice.util';
 import type { WireInferenceRequest } from './wire-tensor.interface';
@@ -44,13 +45,14 @@ function allocate(dt: Datatype, n: number): NumericContainer {
 }
 
 /**
- * True when some input's `data` is still a {@link DeferredTensorData} (a large JSON body's tensor text).
+ * True when some input's `data` is still a {@link DeferredTensorData} (a large JSON body's tensor text), or some
+ * input has large raw BYTES data (split in slices first: see {@link isLargeRawBytes}).
  *
  * @internal
  */
 export function hasDeferredData(wire: WireInferenceRequest): boolean {
   const inputs = wire.inputs;
-  for (let i = 0; i < inputs.length; i++) if (inputs[i].data instanceof DeferredTensorData) return true;
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].data instanceof DeferredTensorData || isLargeRawBytes(inputs[i])) return true;
   return false;
 }
 
@@ -59,8 +61,10 @@ export function hasDeferredData(wire: WireInferenceRequest): boolean {
  * typed container `decodeTensor` would have made of the same array: same datatype rules and the same 400s for bad
  * values, element count equal to the product of the shape. Each tensor's decoded size is taken from `budget` before
  * anything is allocated (elements × element size; BYTES: their bytes plus 4 per element, the BYTES measured first);
- * BYTES become one {@link ByteStrings}. Call it after the request's structural check. Synchronous (undefined) when
- * nothing is deferred; otherwise a promise, the work done in slices that yield to the event loop.
+ * BYTES become one {@link ByteStrings}. Large raw BYTES data (binary extension, gRPC raw_input_contents) is split
+ * into its elements the same way, in slices, with the checks, budget and 400s of `decodeTensor`, and stays the
+ * same bytes (see {@link decodeRawBytesInSlices}). Call it after the request's structural check. Synchronous
+ * (undefined) when nothing is deferred; otherwise a promise, the work done in slices that yield to the event loop.
  *
  * Inputs are taken in order; one whose name an earlier input has, or that also has binary data, is left for
  * `decodeTensor` to refuse. Messages name the tensor as `input '<name>'`, the name clipped.
@@ -77,6 +81,12 @@ async function decodeInputs(wire: WireInferenceRequest, budget: TensorBudget): P
     if (seen.has(input.name)) continue;
     seen.add(input.name);
     const data = input.data;
+    if (isLargeRawBytes(input)) {
+      const where = `input '${clip(input.name)}'`;
+      const count = countElements(input.shape, where, clientError);
+      input.raw = await decodeRawBytesInSlices(input.raw!, input.shape, count, where, clientError, budget);
+      continue;
+    }
     if (!(data instanceof DeferredTensorData) || (input.raw !== undefined && input.raw !== null)) continue;
     const where = `input '${clip(input.name)}'`;
     const dt = parseDatatype(input.datatype, where, clientError);

@@ -3,7 +3,11 @@ import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { tensorToRaw } from './raw-data.encoder';
 import { alignLargeRawData } from './raw-data.decoder';
+import { decodeDeferredData } from './deferred-data.decoder';
+import { TensorBudget } from './tensor-budget';
 import { decodeTensor } from './tensor.decoder';
+import type { WireInferenceRequest } from './wire-tensor.interface';
+import { ModelServerError } from '../errors/model-server.error';
 import { errorOf } from '../../../../test/helpers/error-of';
 
 function decodeRaw(datatype: string, shape: number[], raw: Uint8Array): Tensor {
@@ -192,3 +196,111 @@ describe('alignLargeRawData', () => {
     expect(alignLargeRawData(wire)).toBeUndefined();
   });
 });
+
+/** Length-prefixed BYTES elements: mostly one byte, every 97th `long` bytes (copied whole), every 89th empty. */
+function rawStrings(count: number, long = 40): Buffer {
+  let size = 0;
+  for (let i = 0; i < count; i++) size += 4 + elementLength(i, long);
+  const raw = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    const len = elementLength(i, long);
+    raw.writeUInt32LE(len, p);
+    raw.fill(i & 0xff, p + 4, p + 4 + len);
+    p += 4 + len;
+  }
+  return raw;
+}
+
+function elementLength(i: number, long: number): number {
+  return i % 97 === 0 ? long : i % 89 === 0 ? 0 : 1;
+}
+
+/** The error `promise` rejects with (failing the test when it resolves or rejects with something else). */
+async function rejection(promise: unknown): Promise<ModelServerError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof ModelServerError) return err;
+    throw err;
+  }
+  throw new Error('expected a ModelServerError');
+}
+
+describe('large raw BYTES, split in slices before the request is decoded', () => {
+  const bigBudget = (): TensorBudget => new TensorBudget(2 ** 40);
+  const request = (raw: Uint8Array, shape: number[]): WireInferenceRequest => ({ inputs: [{ name: 'x', datatype: 'BYTES', shape, raw }] });
+
+  it('yields to the event loop while splitting, then decodes to the same ByteStrings as the decode at once', async () => {
+    const count = 8 * 1024 * 1024;
+    const raw = rawStrings(count);
+    const atOnce = decodeRaw('BYTES', [count], raw).data as ByteStrings;
+    const wire = request(raw, [count]);
+    let turns = 0;
+    let probing = true;
+    const probe = (): void => {
+      turns++;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    const pending = decodeDeferredData(wire, bigBudget());
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+    probing = false;
+    expect(turns).toBeGreaterThan(1); // the loop ran between slices, not only before the first
+    const input = wire.inputs[0];
+    expect(input.data).toBeUndefined(); // still binary data, the same bytes (monitoring logs their size)
+    expect(input.raw!.byteLength).toBe(raw.length);
+    expect(Buffer.from(input.raw!.buffer, input.raw!.byteOffset, input.raw!.byteLength).equals(raw)).toBe(true);
+    const split = decodeTensor(input, "input 'x'").data as ByteStrings;
+    expect(split.length).toBe(count);
+    expect(Buffer.from(split.offsets.buffer, split.offsets.byteOffset, split.offsets.byteLength).equals(Buffer.from(atOnce.offsets.buffer, atOnce.offsets.byteOffset, atOnce.offsets.byteLength))).toBe(true);
+    expect(split.bytes.equals(atOnce.bytes)).toBe(true);
+    expect(split.sizeOf(97)).toBe(40);
+  });
+
+  it('refuses malformed data with the 400 the decode at once gives, wherever the fault is', async () => {
+    const count = 400_000;
+    const good = rawStrings(count);
+    const faults: Array<[string, number[], Buffer]> = [
+      ['first length too long', [count], patched(good, 0, 2 ** 31)],
+      ['four bytes in the middle overwritten', [count], patched(good, 750_123, 1000)],
+      ['the last length past the end', [count], patched(good, good.length - 5, 2)],
+      ['a byte left over', [count], Buffer.concat([good, Buffer.from([7])])],
+      ['a truncated last length', [count + 1], Buffer.concat([good, Buffer.from([1, 0])])],
+      ['an element short', [count + 1], good],
+      ['too few bytes for the shape', [good.length], good],
+    ];
+    for (const [fault, shape, raw] of faults) {
+      expect(raw.length).toBeGreaterThan(1024 * 1024); // past the size split at once
+      const atOnce = errorOf(() => decodeRaw('BYTES', shape, raw));
+      expect([fault, atOnce.code]).toEqual([fault, ErrorCode.InvalidRequest]);
+      const sliced = await rejection(decodeDeferredData(request(raw, shape), bigBudget()));
+      expect([fault, sliced.code, sliced.message]).toEqual([fault, atOnce.code, atOnce.message]);
+    }
+  });
+
+  it('takes the same share of the tensor budget, refusing past it before allocating', async () => {
+    const count = 400_000;
+    const raw = rawStrings(count);
+    const small = new TensorBudget(raw.length - 1);
+    const atOnce = errorOf(() => decodeTensor({ name: 'x', datatype: 'BYTES', shape: [count], raw }, "input 'x'", new TensorBudget(raw.length - 1)));
+    const sliced = await rejection(decodeDeferredData(request(raw, [count]), small));
+    expect([sliced.code, sliced.message]).toEqual([atOnce.code, atOnce.message]);
+    const exact = new TensorBudget(raw.length);
+    await decodeDeferredData(request(raw, [count]), exact);
+    expect(exact.remaining).toBe(0);
+  });
+
+  it('leaves small raw BYTES to the decode at once', () => {
+    const raw = rawStrings(1000);
+    expect(decodeDeferredData(request(raw, [1000]), bigBudget())).toBeUndefined();
+  });
+});
+
+/** `raw` with the 4-byte length at `at` set to `value`. */
+function patched(raw: Buffer, at: number, value: number): Buffer {
+  const copy = Buffer.from(raw);
+  copy.writeUInt32LE(value, at);
+  return copy;
+}

@@ -511,8 +511,9 @@ export class DataPlane {
   }
 
   /**
-   * Decodes tensor data a transport left undecoded (a large JSON body's arrays, still bytes of the body), in
-   * slices and within the request's tensor budget, once the model is known to be there and ready.
+   * Decodes tensor data a transport left undecoded (a large JSON body's arrays, still bytes of the body; large
+   * raw BYTES data, split into its elements), in slices and within the request's tensor budget, once the model is
+   * known to be there and ready.
    */
   private decodeDeferred(wire: WireInferenceRequest): undefined | Promise<void> {
     const aligned = alignLargeRawData(wire);
