@@ -412,7 +412,7 @@ export class DataPlane {
       this.close(f);
       throw coded;
     }
-    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? DEFAULT_STREAM_BUFFER_CHUNKS, this.endStream, started);
+    return new ResponseStream(f, source, request, this.limits.streamBufferChunks ?? DEFAULT_STREAM_BUFFER_CHUNKS, this.endStream, started, this.events.payloads);
   }
 
   /** A stream ended: its record gets the partial results assembled and the stream's facts; the request closes. */

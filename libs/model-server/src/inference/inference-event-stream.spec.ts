@@ -16,6 +16,22 @@ describe('InferenceEventStream', () => {
     expect(stream.active).toBe(false);
   });
 
+  it('says payloads are read while a listener that may read them (or a subscriber) is there, not for facts-only listeners', () => {
+    const stream = new InferenceEventStream();
+    const facts = stream.listen(() => undefined, { payloads: false });
+    expect([stream.active, stream.payloads]).toEqual([true, false]);
+    const reader = stream.listen(() => undefined);
+    const sub = stream.events$.subscribe();
+    expect(stream.payloads).toBe(true);
+    reader();
+    reader(); // stopping twice counts once
+    expect(stream.payloads).toBe(true);
+    sub.unsubscribe();
+    expect([stream.active, stream.payloads]).toEqual([true, false]);
+    facts();
+    expect([stream.active, stream.payloads]).toEqual([false, false]);
+  });
+
   it('gives each event to listeners and subscribers in order; a throwing listener starves no one', () => {
     const stream = new InferenceEventStream();
     const seen: string[] = [];

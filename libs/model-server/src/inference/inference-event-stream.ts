@@ -14,10 +14,18 @@ export type InferenceEventListener = (event: InferenceEvent) => void;
  */
 export class InferenceEventStream {
   private listeners: readonly InferenceEventListener[] = [];
+  /** The listeners that read an event's payloads (its request and response), a subset of {@link listeners}. */
+  private payloadReaders = 0;
   private readonly completions = new Set<() => void>();
   private completed = false;
   /** True while something listens or subscribes. */
   active = false;
+  /**
+   * True while some listener or subscriber may read an event's payloads (`request`, `response`): only then does a
+   * streaming request keep its partial results for its event. Listeners that read only the event's facts (metrics,
+   * request logs) say so when they {@link listen}.
+   */
+  payloads = false;
 
   /** Every event from now on, as an Observable; it completes at shutdown. */
   readonly events$: Observable<InferenceEvent> = new Observable<InferenceEvent>((subscriber) => {
@@ -34,14 +42,25 @@ export class InferenceEventStream {
     };
   });
 
-  /** Calls `listener` with every event from now on, until the returned function is called. */
-  listen(listener: InferenceEventListener): () => void {
+  /**
+   * Calls `listener` with every event from now on, until the returned function is called. `payloads: false` says
+   * the listener never reads an event's `request` or `response` (what it costs to keep them is then saved).
+   */
+  listen(listener: InferenceEventListener, options: { payloads?: boolean } = {}): () => void {
     if (this.completed) return () => undefined;
+    const reads = options.payloads !== false;
     this.listeners = [...this.listeners, listener];
     this.active = true;
+    if (reads) this.payloadReaders++;
+    this.payloads = this.payloadReaders > 0;
+    let stopped = false;
     return () => {
+      if (stopped) return;
+      stopped = true;
       this.listeners = this.listeners.filter((l) => l !== listener);
       this.active = this.listeners.length > 0;
+      if (reads) this.payloadReaders--;
+      this.payloads = this.payloadReaders > 0;
     };
   }
 
@@ -63,6 +82,8 @@ export class InferenceEventStream {
     this.completed = true;
     this.listeners = [];
     this.active = false;
+    this.payloadReaders = 0;
+    this.payloads = false;
     for (const complete of [...this.completions]) complete();
     this.completions.clear();
   }

@@ -62,7 +62,7 @@ const wire = (n: number, id?: string): WireInferenceRequest => ({
   inputs: [{ name: 'text_input', datatype: 'BYTES', shape: [1], data: ['hi'] }],
 });
 
-async function plane(limits?: Partial<DataPlane['limits']>) {
+async function plane(limits?: Partial<DataPlane['limits']>, listen: { payloads?: boolean } = {}) {
   const repository = new ModelRepository(
     [
       { name: 'counter', model: Counter },
@@ -75,7 +75,7 @@ async function plane(limits?: Partial<DataPlane['limits']>) {
   await repository.loadAll();
   const events = new InferenceEventStream();
   const seen: InferenceEvent[] = [];
-  events.listen((e) => seen.push(e));
+  events.listen((e) => seen.push(e), listen);
   const dp = new DataPlane(repository, events, { maxInFlight: 0, requestTimeoutMs: 0, maxRequestBytesInFlight: 0, ...DEFAULT_REQUEST_LIMITS, ...limits });
   return { dp, seen };
 }
@@ -109,6 +109,17 @@ describe('DataPlane streams (predictStream)', () => {
     expect(seen[0].stream!.gapsMs).toHaveLength(2);
     expect(seen[0].stream!.firstChunkMs).toBeGreaterThanOrEqual(0);
     expect((seen[0].response as { outputs: { data: { text(i: number): string } }[] }).outputs[0].data.text(0)).toBe('W0 W1 W2 ');
+  });
+
+  it('keeps no parts for the event when no listener reads payloads (metrics, request logs): the facts only', async () => {
+    const { dp, seen } = await plane(undefined, { payloads: false });
+    const stream = await dp.begin('infer', 'counter', undefined, { protocol: 'rest' }).stream(wire(3));
+    const parts = [];
+    for await (const part of stream) parts.push(part);
+    expect(texts(parts)).toEqual(['W0 ', 'W1 ', 'W2 ']);
+    expect(seen).toHaveLength(1);
+    expect(seen[0].stream).toMatchObject({ chunks: 3, ending: 'completed' });
+    expect(seen[0].response).toBeUndefined();
   });
 
   it('pauses the model while the reader is slow: at most streamBufferChunks parts wait', async () => {

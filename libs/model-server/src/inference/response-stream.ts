@@ -44,7 +44,7 @@ export class ResponseStream implements AsyncIterableIterator<InferenceResponse> 
   private last = 0;
   /** Chunks produced so far, and the facts of the stream for its event. */
   readonly facts: StreamFacts = { chunks: 0, firstChunkMs: undefined, gapsMs: [], ending: 'completed' };
-  /** The postprocessed partial results, kept when the request is traced (its record logs them assembled). */
+  /** The postprocessed partial results, kept when the request's event may be read for its payloads (a record logs them assembled). */
   readonly results: InferenceResult[] | null;
 
   constructor(
@@ -55,10 +55,12 @@ export class ResponseStream implements AsyncIterableIterator<InferenceResponse> 
     private readonly maxWaiting: number,
     private readonly onEnd: StreamEnd,
     startedAt: number,
+    /** Keep the partial results for the request's event (some listener reads events' payloads). */
+    keepResults: boolean,
   ) {
     this.iterator = source[Symbol.asyncIterator]();
     this.start = startedAt;
-    this.results = f.trace === null ? null : [];
+    this.results = f.trace !== null && keepResults ? [] : null;
     const signal = f.ctx.signal;
     if (signal.aborted) queueMicrotask(this.onAbort);
     else signal.addEventListener('abort', this.onAbort, { once: true });

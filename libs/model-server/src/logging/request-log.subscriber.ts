@@ -32,7 +32,7 @@ export class RequestLogSubscriber implements OnModuleInit, OnApplicationShutdown
   ) {}
 
   onModuleInit(): void {
-    this.stop = this.events.listen((event) => this.log(event));
+    this.stop = this.events.listen((event) => this.log(event), { payloads: false });
   }
 
   onApplicationShutdown(): void {

@@ -170,7 +170,7 @@ export class PrometheusMetrics implements ExecutorObserver, PipeObserver {
 
   /** Starts counting requests from `events` (this turns event building on). */
   observe(events: InferenceEventStream): void {
-    this.stopListening ??= events.listen(this.onEvent);
+    this.stopListening ??= events.listen(this.onEvent, { payloads: false });
   }
 
   /** Adds a pipe's buffer size to `<p>monitoring_buffer_records`. */
