@@ -1,6 +1,6 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import { status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
-import { CHECK_EVERY, COPY_CHUNK, runSliced, WorkSlicer, type SlicedWork } from './work-slicer.util';
+import { copyInSlices } from '../../../codecs/time-slice.util';
 
 type Refusal = Pick<StatusObject, 'code' | 'details'>;
 
@@ -39,30 +39,10 @@ export function inflateMessage(message: Buffer, encoding: 'gzip' | 'deflate', li
     });
     inflater.on('end', () => {
       if (refused) return;
-      const slicer = new WorkSlicer();
-      resolve(runSliced(joinPieces(pieces, total, slicer), slicer));
+      if (pieces.length === 1) return resolve(pieces[0]);
+      const joined = Buffer.allocUnsafe(total);
+      resolve(copyInSlices(pieces, joined).then(() => joined));
     });
     inflater.end(message.subarray(5));
   });
-}
-
-/** Empty, in place of a piece already copied. */
-const EMPTY = Buffer.alloc(0);
-
-/** Work units per byte copied: the clock is read every {@link COPY_CHUNK} bytes, as by `copySliced`. */
-const UNITS_PER_BYTE = CHECK_EVERY / COPY_CHUNK;
-
-/** The pieces in one buffer, copied piece by piece (a piece is zlib's chunk, 16 KiB). */
-function* joinPieces(pieces: Buffer[], total: number, s: WorkSlicer): SlicedWork<Buffer> {
-  if (pieces.length === 1) return pieces[0];
-  const joined = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i];
-    piece.copy(joined, at);
-    at += piece.length;
-    pieces[i] = EMPTY; // released as soon as it is copied
-    if (at < total && s.due(Math.ceil(piece.length * UNITS_PER_BYTE))) yield;
-  }
-  return joined;
 }
