@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createFastifyAdapter, ModelServerModule, type HttpTimeouts } from 'nest-model-server';
 import { EchoFixture } from './fixtures/test-models';
+import { TURN_BODY_BYTES } from '../libs/model-server/src/internal';
 
 /**
  * The HTTP server's own defences, over real sockets: Node's refusals answered as `{"error"}` bodies, a request
@@ -147,4 +148,58 @@ describe('HTTP timeout options', () => {
   it('refuses a negative timeout at boot', () => {
     expect(() => createFastifyAdapter({ sendTimeoutMs: -1 })).toThrow(/sendTimeoutMs must be a non-negative integer/);
   });
+});
+
+describe.each([true, false])('large JSON bodies take turns (fast lane %s)', (fastLane) => {
+  let app: NestFastifyApplication;
+  let port: number;
+  // About 1.4 MB of JSON: over the size at which text bodies take turns (checked below).
+  const values = Array.from({ length: 500_000 }, (_, i) => (i % 7) / 2);
+  const body = JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [values.length], data: values }] });
+
+  beforeAll(async () => {
+    expect(Buffer.byteLength(body)).toBeGreaterThan(TURN_BODY_BYTES);
+    // A receive timeout far beyond the test's: only the turn's own limit can let the others past a slow upload.
+    ({ app, port } = await listen({ receiveTimeoutMs: 60_000, headersTimeoutMs: 10_000 }, fastLane));
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** POSTs the large echo on a connection of its own: status and body. */
+  function infer(): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = raw(port);
+      socket.write(
+        `POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+      );
+      socket.write(body);
+      readAll(socket, 30_000).then(({ text }) => {
+        const status = Number(text.slice(9, 12));
+        resolve({ status, text: text.slice(text.indexOf('\r\n\r\n') + 4) });
+      }, reject);
+    });
+  }
+
+  it('answers concurrent large requests, each with its own data', async () => {
+    const answers = await Promise.all([infer(), infer(), infer(), infer()]);
+    for (const { status, text } of answers) {
+      expect(status).toBe(200);
+      // Compared as text: a deep comparison of 500,000 numbers costs the test seconds.
+      expect(JSON.stringify((JSON.parse(text) as { outputs: { data: number[] }[] }).outputs[0].data)).toBe(JSON.stringify(values));
+    }
+  }, 60_000);
+
+  it('lets others past a client that uploads its large body slowly once its turn is over', async () => {
+    const slow = raw(port);
+    slow.write(`POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n{"inputs":`);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const { status } = await infer();
+    expect(status).toBe(200);
+    // Its turn lasts 100 ms plus 1 ms per 50 KB (about 130 ms here); the slow upload would hold it 60 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    slow.destroy();
+  }, 60_000);
 });

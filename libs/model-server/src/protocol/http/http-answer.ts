@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { errorBody, toHttpError } from './http-status.map';
+import { endBodyTurn } from './request-body.reader';
 
 /** The content type of every JSON answer. @internal */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -74,8 +75,9 @@ export function statusErrorAnswer(status: number, message: string, retryAfterSec
   return { status, headers, body: errorBody(message) };
 }
 
-/** Writes an answer on a raw Node response (nothing when the client already went away). @internal */
+/** Writes an answer on a raw Node response (nothing when the client already went away); its body's turn ends. @internal */
 export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
+  endBodyTurn(res.req);
   if (res.destroyed) return;
   const { body, headers } = answer;
   if (body instanceof StreamedBody) {
@@ -93,8 +95,9 @@ export function writeAnswer(res: ServerResponse, answer: HttpAnswer): void {
   res.end();
 }
 
-/** Sends an answer through Fastify's reply (a body in parts as a stream of them). @internal */
+/** Sends an answer through Fastify's reply (a body in parts as a stream of them); its body's turn ends. @internal */
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+  endBodyTurn(reply.request.raw);
   const { body } = answer;
   if (body instanceof StreamedBody) {
     // Fastify steps aside: the body writes the raw response itself, event by event, as the client reads.

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { readRequestBody } from './request-body.reader';
+import { bodyTakesTurn, endBodyTurn, readRequestBody, TURN_BODY_BYTES } from './request-body.reader';
 
 /** Reads `chunks` through the reader as a request stream declaring `declared`; the body or the error. */
 function read(chunks: Buffer[], declared: string | undefined, limit: number): Promise<{ err: Error | null; body?: Buffer }> {
@@ -48,5 +48,100 @@ describe('readRequestBody', () => {
     await new Promise((r) => setImmediate(r));
     expect(done).toHaveBeenCalledTimes(1);
     expect(done.mock.calls[0][0].message).toMatch(/could not be read: socket hang up/);
+  });
+});
+
+describe('large text bodies take turns', () => {
+  const LARGE = TURN_BODY_BYTES + 10;
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  /** A request stream whose whole body is already written; `done` records the reader's answer. */
+  function request(bytes: number, turn = true) {
+    const stream = new PassThrough();
+    const done = jest.fn();
+    readRequestBody(stream, String(bytes), 64 * 1024 * 1024, done, turn);
+    stream.end(Buffer.alloc(bytes, 1));
+    return { stream, done };
+  }
+
+  it('reads a large body only once the one before it has been answered', async () => {
+    const first = request(LARGE);
+    const second = request(LARGE);
+    await tick();
+    expect(first.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    expect(second.done).not.toHaveBeenCalled();
+    expect(second.stream.readableLength).toBe(LARGE); // not even read: its bytes wait where they are
+    endBodyTurn(first.stream);
+    await tick();
+    expect(second.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    expect((second.done.mock.calls[0][1] as Buffer).length).toBe(LARGE);
+    endBodyTurn(second.stream);
+  });
+
+  it('reads small bodies, and bodies that take no turn, at once', async () => {
+    const large = request(LARGE);
+    const small = request(1000);
+    const binary = request(LARGE, false);
+    await tick();
+    expect(small.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    expect(binary.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    endBodyTurn(large.stream);
+  });
+
+  it('passes the turn on when the answer does not come in time, and ends it at a body that cannot be read', async () => {
+    const stalled = request(LARGE);
+    const failing = new PassThrough();
+    const failed = jest.fn();
+    readRequestBody(failing, String(LARGE), 64 * 1024 * 1024, failed, true);
+    const last = request(LARGE);
+    await tick();
+    expect(failed).not.toHaveBeenCalled();
+    // No answer for the stalled request: after its turn's time (100 ms + 1 ms per 50 KB) the next body is read.
+    await new Promise((r) => setTimeout(r, 200));
+    failing.destroy(new Error('socket hang up'));
+    await tick();
+    expect(failed.mock.calls[0][0].message).toMatch(/could not be read/);
+    expect(last.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    endBodyTurn(stalled.stream);
+    endBodyTurn(last.stream);
+  });
+
+  it('gives no turn to a request whose client went away while it waited', async () => {
+    const first = request(LARGE);
+    const gone = request(LARGE);
+    const third = request(LARGE);
+    gone.stream.destroy();
+    endBodyTurn(first.stream);
+    await tick();
+    expect(third.done).toHaveBeenCalledWith(null, expect.any(Buffer));
+    endBodyTurn(third.stream);
+  });
+
+  it('reads a body that has waited 2 s for its turn beside the others', async () => {
+    // Declared 64 MiB each, nothing sent: every turn lasts its longest (about 1.4 s).
+    const declared = 64 * 1024 * 1024;
+    const waiting = () => {
+      const stream = new PassThrough();
+      readRequestBody(stream, String(declared), declared, jest.fn(), true);
+      return stream;
+    };
+    const [holder, next, patient] = [waiting(), waiting(), waiting()];
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await wait(1700);
+    expect(next.readableFlowing).toBe(true); // its turn: the holder's ended after ~1.4 s
+    expect(patient.readableFlowing).toBeNull(); // still waiting behind it
+    await wait(500);
+    expect(patient.readableFlowing).toBe(true); // 2 s of waiting: read beside the one whose turn it is
+    for (const stream of [holder, next, patient]) {
+      endBodyTurn(stream);
+      stream.destroy();
+    }
+  });
+
+  it('is for text bodies: not the binary tensor extension, not application/octet-stream', () => {
+    expect(bodyTakesTurn({ 'content-type': 'application/json' })).toBe(true);
+    expect(bodyTakesTurn({})).toBe(true);
+    expect(bodyTakesTurn({ 'content-type': 'application/json', 'inference-header-content-length': '120' })).toBe(false);
+    expect(bodyTakesTurn({ 'content-type': 'application/octet-stream' })).toBe(false);
   });
 });

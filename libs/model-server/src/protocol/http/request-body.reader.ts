@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest, payloadTooLarge } from '../../errors';
@@ -15,19 +16,145 @@ const JOIN_AT_ONCE_BYTES = 4 * 1024 * 1024;
 /** Called once: with the body's bytes, or with the error to answer (413 over `limit`, 400 when cut short). */
 export type BodyDone = (err: Error | null, body?: Buffer) => void;
 
+/** Declared bodies of text (JSON, CSV) at least this large take turns ({@link BodyTurns}). */
+export const TURN_BODY_BYTES = 1024 * 1024;
+
+/** How long a turn may last: 100 ms, plus 1 ms per 50 KB of body (a 2.5 MB body 150 ms, 64 MiB 1.4 s). */
+function turnMs(bytes: number): number {
+  return 100 + bytes / 50_000;
+}
+
 /**
- * Reads a request body into one buffer: refuses a declared length over `limit` before reading, stops reading at
- * `limit` bytes, and checks the bytes against a declared Content-Length. The one body reader of every HTTP door
- * (the v2 routes and the fast lane, SageMaker).
+ * The longest a body waits for its turn: then it is read beside the others, as if there were no turns. Many
+ * clients that declare large bodies and send them slowly can then delay a large request by this much, not by
+ * their turns added up.
+ */
+const MAX_TURN_WAIT_MS = 2000;
+
+/** A body waiting for its turn, and the timer that stops its wait. */
+interface Waiting {
+  payload: Readable;
+  bytes: number;
+  start: () => void;
+  patience: NodeJS.Timeout | null;
+}
+
+/**
+ * Large text bodies take turns: one is read, decoded, run and answered while the others wait unread (their bytes
+ * stay in the kernel's socket buffers, and their clients are slowed by TCP). Decoding and writing a large JSON
+ * tensor is main-thread work that interleaving cannot speed up, and with several such requests in flight at once
+ * each holds its buffers (the body, the decoded tensor, the answer's chunks) for longer than a young-generation
+ * collection lasts: V8 then ran a full collection every ~100 ms, which cost the server a third of its throughput
+ * on [256,1024] FP32 echoes (docs/performance.md). A turn ends when the answer is handed to Node
+ * ({@link endBodyTurn}), when the body cannot be read, or after {@link turnMs} at the latest, so a slow upload, a
+ * slow model or a path that never answers delays the others by that much and no more; and no body waits longer
+ * than {@link MAX_TURN_WAIT_MS} for its turn.
  *
  * @internal
  */
-export function readRequestBody(payload: Readable, declaredLength: string | undefined, limit: number, done: BodyDone): void {
+class BodyTurns {
+  private holder: Readable | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly waiting: Waiting[] = [];
+  private readonly expire = () => {
+    this.timer = null;
+    this.pass();
+  };
+
+  /**
+   * Runs `start` now if no body holds the turn, else once the bodies before it have had theirs, or after
+   * {@link MAX_TURN_WAIT_MS} without a turn.
+   */
+  take(payload: Readable, bytes: number, start: () => void): void {
+    const next: Waiting = { payload, bytes, start, patience: null };
+    if (this.holder === null) {
+      this.hold(next);
+      return;
+    }
+    next.patience = setTimeout(() => {
+      this.waiting.splice(this.waiting.indexOf(next), 1);
+      start();
+    }, MAX_TURN_WAIT_MS);
+    next.patience.unref();
+    this.waiting.push(next);
+  }
+
+  /** Ends `payload`'s turn, if it holds it. */
+  end(payload: unknown): void {
+    if (payload === this.holder && payload !== null) this.pass();
+  }
+
+  private hold(next: Waiting): void {
+    this.holder = next.payload;
+    this.timer = setTimeout(this.expire, turnMs(next.bytes));
+    this.timer.unref();
+    next.start();
+  }
+
+  private pass(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.holder = null;
+    while (this.holder === null && this.waiting.length > 0) {
+      const next = this.waiting.shift()!;
+      if (next.patience !== null) clearTimeout(next.patience);
+      // A client that went away while it waited needs no turn: nothing will be read from it.
+      if (next.payload.destroyed) next.start();
+      else this.hold(next);
+    }
+  }
+}
+
+const turns = new BodyTurns();
+
+/**
+ * Ends the turn of a request's body (see {@link readRequestBody}'s `turn`): called by the answer writers once the
+ * answer is handed to Node. Does nothing for a request that holds no turn.
+ *
+ * @internal
+ */
+export function endBodyTurn(req: unknown): void {
+  turns.end(req);
+}
+
+/**
+ * Whether a request's body is text that takes turns when large: not binary tensor data (the binary extension's
+ * `Inference-Header-Content-Length`, `application/octet-stream`), which is viewed where it lies rather than decoded.
+ *
+ * @internal
+ */
+export function bodyTakesTurn(headers: IncomingHttpHeaders): boolean {
+  return headers['inference-header-content-length'] === undefined && headers['content-type'] !== 'application/octet-stream';
+}
+
+/**
+ * Reads a request body into one buffer: refuses a declared length over `limit` before reading, stops reading at
+ * `limit` bytes, and checks the bytes against a declared Content-Length. The one body reader of every HTTP door
+ * (the v2 routes and the fast lane, SageMaker). With `turn`, a body declaring {@link TURN_BODY_BYTES} or more is
+ * read in its turn ({@link BodyTurns}); the answer writers end the turn.
+ *
+ * @internal
+ */
+export function readRequestBody(payload: Readable, declaredLength: string | undefined, limit: number, done: BodyDone, turn = false): void {
   const declared = declaredLength === undefined ? Number.NaN : Number(declaredLength);
   if (declared > limit) {
     done(payloadTooLarge(limit));
     return;
   }
+  if (turn && declared >= TURN_BODY_BYTES) {
+    turns.take(payload, declared, () =>
+      readBody(payload, declared, limit, (err, body) => {
+        if (err !== null) turns.end(payload);
+        done(err, body);
+      }),
+    );
+    return;
+  }
+  readBody(payload, declared, limit, done);
+}
+
+/** {@link readRequestBody} once the body may be read: `declared` is NaN when no length was declared. */
+function readBody(payload: Readable, declared: number, limit: number, done: BodyDone): void {
   let received = 0;
   const chunks: Buffer[] = [];
   const stop = () => {
@@ -80,7 +207,8 @@ export function readRequestBody(payload: Readable, declaredLength: string | unde
  */
 export function collectBodyBytes(app: FastifyInstance, limit: number): void {
   app.removeAllContentTypeParsers();
-  const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) => readRequestBody(payload, req.headers['content-length'], limit, done);
+  const bytes = (req: FastifyRequest, payload: Readable, done: BodyDone) =>
+    readRequestBody(payload, req.headers['content-length'], limit, done, bodyTakesTurn(req.headers));
   app.addContentTypeParser('application/json', bytes);
   app.addContentTypeParser('*', bytes);
 }
