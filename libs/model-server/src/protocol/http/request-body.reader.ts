@@ -40,15 +40,15 @@ interface Waiting {
 }
 
 /**
- * Large text bodies take turns: one is read, decoded, run and answered while the others wait unread (their bytes
- * stay in the kernel's socket buffers, and their clients are slowed by TCP). Decoding and writing a large JSON
- * tensor is main-thread work that interleaving cannot speed up, and with several such requests in flight at once
- * each holds its buffers (the body, the decoded tensor, the answer's chunks) for longer than a young-generation
- * collection lasts: V8 then ran a full collection every ~100 ms, which cost the server a third of its throughput
- * on [256,1024] FP32 echoes (docs/performance.md). A turn ends when the answer is handed to Node
+ * Large text bodies take turns, across the process: one is read, decoded, run and answered while the others wait
+ * unread (their bytes stay in the kernel's socket buffers, and their clients are slowed by TCP). Decoding and
+ * writing a large JSON tensor is main-thread work that interleaving cannot speed up, and with several such requests
+ * in flight at once each holds its buffers (the body, the decoded tensor, the answer's chunks) for longer than a
+ * young-generation collection lasts: V8 then ran a full collection every ~100 ms, which cost the server a third of
+ * its throughput on [256,1024] FP32 echoes (docs/performance.md). A turn ends when the answer is handed to Node
  * ({@link endBodyTurn}), when the body cannot be read, or after {@link turnMs} at the latest, so a slow upload, a
- * slow model or a path that never answers delays the others by that much and no more; and no body waits longer
- * than {@link MAX_TURN_WAIT_MS} for its turn.
+ * slow model or a path that never answers delays the others by that much and no more; and no body waits longer than
+ * {@link MAX_TURN_WAIT_MS} for its turn.
  *
  * @internal
  */
