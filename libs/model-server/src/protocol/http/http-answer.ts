@@ -6,8 +6,6 @@ import { endBodyTurn } from './request-body.reader';
 
 /** The content type of every JSON answer. @internal */
 export const JSON_TYPE = 'application/json; charset=utf-8';
-/** The content type of binary tensor answers. @internal */
-export const BINARY_TYPE = 'application/octet-stream';
 
 /**
  * An HTTP answer, whatever door sends it: the Fastify route (`sendAnswer`) or the raw Node response

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidRequest, payloadTooLarge } from '../../errors';
 import { copyInSlices } from '../../codecs/time-slice.util';
+import { BINARY_TYPE, INFERENCE_HEADER } from './binary-framing';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -124,7 +125,7 @@ export function endBodyTurn(req: unknown): void {
  * @internal
  */
 export function bodyTakesTurn(headers: IncomingHttpHeaders): boolean {
-  return headers['inference-header-content-length'] === undefined && headers['content-type'] !== 'application/octet-stream';
+  return headers[INFERENCE_HEADER] === undefined && headers['content-type'] !== BINARY_TYPE;
 }
 
 /**

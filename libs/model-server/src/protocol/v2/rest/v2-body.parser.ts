@@ -4,13 +4,11 @@ import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody, type JsonBodyOptions } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
+import { INFERENCE_HEADER } from '../../http/binary-framing';
 import { binaryFramingMismatch, emptyEncodedBody, inflatedTooLarge, invalidEncodedBody, unsupportedContentEncoding, unsupportedContentType } from '../../../errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
-
-/** The header that announces the binary tensor extension's framing. */
-export const INFERENCE_HEADER = 'inference-header-content-length';
 
 /** A request body in the binary tensor extension's framing: a JSON header, then the tensors' bytes. @internal */
 export class BinaryBody {

@@ -9,7 +9,8 @@ import type { ModelCatalog } from '../../../inference/model-catalog';
 import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { TensorSpec } from '../../../model/tensor.interface';
-import { BINARY_TYPE, errorAnswer, JSON_TYPE, jsonAnswer, StreamedBody, type HttpAnswer } from '../../http/http-answer';
+import { BINARY_TYPE, INFERENCE_HEADER } from '../../http/binary-framing';
+import { errorAnswer, JSON_TYPE, jsonAnswer, StreamedBody, type HttpAnswer } from '../../http/http-answer';
 import { errorBody, logHttpFault, toHttpError } from '../../http/http-status.map';
 import { SSE_HEADERS, SseWriter } from '../../http/sse.writer';
 import { startHttpServerSpan, tracedAnswer } from '../../http/http-server-span';
@@ -20,7 +21,7 @@ import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { completeCallOptions, openCallOptions } from './rest-call-options.util';
-import { BinaryBody, decodeV2Body, INFERENCE_HEADER, type DecodedBody } from './v2-body.parser';
+import { BinaryBody, decodeV2Body, type DecodedBody } from './v2-body.parser';
 import { V2_ROUTES, type V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
