@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,6 +7,7 @@ import cluster from 'node:cluster';
 import { joinCluster, runPrimary } from './cluster';
 import { KSERVE_MODEL_DIR, SAGEMAKER_MODEL_DIR, flagsOf, optionsHelp, parseArgsOptions } from './config/cli-settings';
 import { loadServerConfig } from './config/server-config';
+import { exitWithError } from './cli-exit';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
 import { startTracing } from './tracing';
@@ -33,7 +33,7 @@ SageMaker serving contract (GET /ping, POST /invocations, GET /execution-paramet
 
 /** The bundled samples' config, used when neither --config nor CONFIG is given. */
 function samplesConfig(): string {
-  // dist/src/cli.js and src/cli.ts both sit two levels below the project root (dist/ or the root itself).
+  // dist/src/ and src/ both sit two levels below the project root (dist/ or the root itself).
   const root = __dirname.includes(`${join('dist', 'src')}`) ? join(__dirname, '..', '..') : join(__dirname, '..');
   return join(root, 'samples', 'models.yaml');
 }
@@ -82,12 +82,12 @@ async function main(argv: string[]): Promise<number> {
   return -1; // keep running
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`nest-model-server: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** Runs the CLI in this process: exits when the command is done, keeps running while it serves. */
+export function runCli(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: unknown) => exitWithError(err),
+  );
+}

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS } from '../../libs/model-server/src/internal';
+import { GC_SETTING } from '../gc-threads';
 
 /** One setting of the command line: its flag, its environment variable, its default and its help line. */
 interface CliSetting {
@@ -72,6 +73,14 @@ export const CLI_SETTINGS = {
   maxBodyBytes: { flag: 'max-body-bytes', arg: 'N', env: 'MAX_BODY_BYTES', help: 'request body limit in bytes', shown: MiB(DEFAULT_MAX_BODY_BYTES) },
   debug: { flag: 'debug', env: 'DEBUG', envValue: '1', help: 'stack traces in 500 answers' },
   workers: { flag: 'workers', arg: 'N', env: 'WORKERS', help: 'N server processes sharing the ports', default: 1 },
+  gc: {
+    flag: GC_SETTING.flag,
+    arg: 'MODE',
+    env: GC_SETTING.env,
+    inFile: false,
+    help: "V8's garbage collector: single-threaded, concurrent, or auto (single-threaded when the process can use one CPU only)",
+    default: 'auto',
+  },
   shutdownGraceMs: {
     flag: 'shutdown-grace-ms',
     arg: 'N',

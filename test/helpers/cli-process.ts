@@ -212,7 +212,7 @@ export interface CliProcess {
   port: number;
   /** The gRPC port (GRPC_PORT) unless the env given overrides it. */
   grpcPort: number;
-  /** The server process's id. */
+  /** The id of the process that serves (see {@link servingPid}). */
   pid: number;
   output: () => string;
   exited: Promise<number | null>;
@@ -253,12 +253,21 @@ export async function startCli(args: string[], env: Record<string, string> = {},
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode}:\n${output}`);
     if ((await http(port, 'GET', launch.readyPath ?? '/v2/health/ready')).status === 200) {
-      return { child, port, grpcPort: Number(env.GRPC_PORT ?? grpcPort), pid: child.pid!, output: () => output, exited };
+      return { child, port, grpcPort: Number(env.GRPC_PORT ?? grpcPort), pid: servingPid(output) ?? child.pid!, output: () => output, exited };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
   throw new Error(`the CLI did not become ready in ${timeoutMs} ms:\n${output}`);
+}
+
+/**
+ * The process that serves, as the CLI's "listening" line names it: the CLI's own, unless it serves from a child
+ * process run with V8's single-threaded collector (src/gc-threads.ts).
+ */
+export function servingPid(output: string): number | undefined {
+  const m = /^nest-model-server listening on .*\bpid (\d+)\)$/m.exec(output);
+  return m === null ? undefined : Number(m[1]);
 }
 
 /** True while the server process runs. */

@@ -31,10 +31,20 @@ async function startServer({ script, args = [], env = {}, readyUrl, timeoutMs = 
   // then fails to bind), and the run would measure the wrong process.
   if ((await get(readyUrl)) !== 0) throw new Error(`${name}: something already answers at ${readyUrl}; stop it before benchmarking`);
   const [cmd, argv] = pinned(SERVER_CORE, process.execPath, [script, ...args]);
-  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);
+  });
+  // The model server names the process that serves ("... pid N)"): on one core its CLI serves from a child
+  // process run with V8's single-threaded collector (src/gc-threads.ts), whose memory and CPU are the ones to read.
+  let servingPid;
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    if (servingPid !== undefined) return;
+    stdout = (stdout + d).slice(-4000);
+    const m = /\bpid (\d+)\)/.exec(stdout);
+    if (m !== null) servingPid = Number(m[1]);
   });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -48,7 +58,9 @@ async function startServer({ script, args = [], env = {}, readyUrl, timeoutMs = 
   }
   return {
     child,
-    pid: child.pid,
+    get pid() {
+      return servingPid ?? child.pid;
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
