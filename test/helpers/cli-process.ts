@@ -253,6 +253,8 @@ export async function startCli(args: string[], env: Record<string, string> = {},
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the CLI exited with ${child.exitCode}:\n${output}`);
     if ((await http(port, 'GET', launch.readyPath ?? '/v2/health/ready')).status === 200) {
+      // The "listening" line is written before the first answer, but may reach this process after it.
+      for (let i = 0; i < 40 && servingPid(output) === undefined && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
       return { child, port, grpcPort: Number(env.GRPC_PORT ?? grpcPort), pid: servingPid(output) ?? child.pid!, output: () => output, exited };
     }
     await new Promise((r) => setTimeout(r, 100));
