@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { ErrorCode, ModelServerError, queueFull } from '../../errors';
-import { errorAnswer, statusErrorAnswer } from './http-answer';
+import { errorAnswer, statusErrorAnswer, writeAnswer, type HttpAnswer } from './http-answer';
 
 describe('the HTTP error answer', () => {
   it("is the catalogue's status, the {\"error\"} body and the code's default Retry-After", () => {
@@ -23,5 +25,64 @@ describe('the HTTP error answer', () => {
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: '{"error":"headers too large"}',
     });
+  });
+});
+
+describe('writing a large answer on a raw Node response', () => {
+  /** A loopback server answering every request with `answer`, counting the writes on its response. */
+  async function serve(answer: () => HttpAnswer): Promise<{ port: number; writes: () => number; close: () => Promise<void> }> {
+    let writes = 0;
+    const server = createServer((_req, res) => {
+      const write = res.write.bind(res) as (chunk: Uint8Array) => boolean;
+      res.write = ((chunk: Uint8Array) => {
+        writes++;
+        return write(chunk);
+      }) as typeof res.write;
+      writeAnswer(res, answer());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, writes: () => writes, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it('arrives whole and byte for byte, parts or one block, with its Content-Length', async () => {
+    const parts = [bytes(300_000, 1), bytes(10, 2), bytes(700_000, 3)];
+    const block = bytes(600_000, 4);
+    for (const body of [parts, block]) {
+      const server = await serve(() => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body }));
+      try {
+        const res = await fetch(`http://127.0.0.1:${server.port}/`);
+        const got = Buffer.from(await res.arrayBuffer());
+        const expected = Buffer.concat(Array.isArray(body) ? body : [body]);
+        expect(res.headers.get('content-length')).toBe(String(expected.length));
+        expect(got.equals(expected)).toBe(true);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('is handed to the socket a piece at a time: a client that does not read holds the rest back', async () => {
+    const body = [bytes(4 << 20, 5)];
+    const server = await serve(() => ({ status: 200, headers: {}, body }));
+    const socket = connect(server.port, '127.0.0.1');
+    try {
+      socket.pause();
+      socket.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 300));
+      // 4 MiB is 16 pieces of 256 KiB; with nobody reading, the kernel's buffers take a few of them at most.
+      expect(server.writes()).toBeGreaterThan(0);
+      expect(server.writes()).toBeLessThan(16);
+      let received = 0;
+      socket.on('data', (d: Buffer) => (received += d.length));
+      socket.resume();
+      await new Promise((resolve) => socket.on('end', resolve));
+      expect(server.writes()).toBe(16);
+      expect(received).toBeGreaterThan(4 << 20);
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
   });
 });
