@@ -123,7 +123,8 @@ async function alignInSlices(inputs: { raw: Uint8Array }[]): Promise<void> {
 
 function view<T>(raw: Uint8Array, ctor: ViewConstructor<T>, size: number, count: number): T {
   if (raw.byteOffset % size === 0) return new ctor(raw.buffer, raw.byteOffset, count);
-  const copy = new Uint8Array(raw.byteLength);
+  // Every byte is overwritten: no zero fill (its own memory, at offset 0, so aligned).
+  const copy = Buffer.allocUnsafeSlow(raw.byteLength);
   copy.set(raw);
   return new ctor(copy.buffer, 0, count);
 }

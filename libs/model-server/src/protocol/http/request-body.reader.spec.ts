@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { bodyTakesTurn, endBodyTurn, readRequestBody, TURN_BODY_BYTES } from './request-body.reader';
+import { bodyReading, bodyTakesTurn, endBodyTurn, readRequestBody, TURN_BODY_BYTES } from './request-body.reader';
 
 /** Reads `chunks` through the reader as a request stream declaring `declared`; the body or the error. */
 function read(chunks: Buffer[], declared: string | undefined, limit: number): Promise<{ err: Error | null; body?: Buffer }> {
@@ -15,9 +15,12 @@ describe('readRequestBody', () => {
     const small = [Buffer.from('{"a":'), Buffer.from('1}')];
     expect((await read(small, '7', 100)).body?.toString()).toBe('{"a":1}');
     const large = Array.from({ length: 160 }, (_, i) => Buffer.alloc(64 * 1024, i));
-    const { err, body } = await read(large, String(160 * 64 * 1024), 64 * 1024 * 1024);
-    expect(err).toBeNull();
-    expect(body!.equals(Buffer.concat(large))).toBe(true);
+    // Declared: copied as the chunks come; not declared (chunked): joined at the end, in slices.
+    for (const declared of [String(160 * 64 * 1024), undefined]) {
+      const { err, body } = await read(large, declared, 64 * 1024 * 1024);
+      expect(err).toBeNull();
+      expect(body!.equals(Buffer.concat(large))).toBe(true);
+    }
   });
 
   it('gives a one-chunk body as it came and an empty body as empty', async () => {
@@ -37,6 +40,30 @@ describe('readRequestBody', () => {
   it('refuses a body whose bytes differ from its Content-Length (400)', async () => {
     const { err } = await read([Buffer.from('{}')], '5', 100);
     expect(err?.message).toMatch(/has 2 bytes, not the 5 its Content-Length says/);
+  });
+
+  it('places binary tensor data on an 8-byte boundary when it joins a body, whatever the length of the JSON part', async () => {
+    for (const jsonLength of [0, 1, 5, 7, 61]) {
+      const chunks = [Buffer.alloc(3000, 1), Buffer.alloc(5000, 2), Buffer.alloc(64 * 1024 + 3, 3)];
+      const stream = new PassThrough();
+      const headers = { 'inference-header-content-length': String(jsonLength), 'content-type': 'application/octet-stream' };
+      const result = new Promise<{ err: Error | null; body?: Buffer }>((resolve) =>
+        readRequestBody(stream, undefined, 1 << 20, (err, body) => resolve({ err, body }), bodyReading(headers)),
+      );
+      for (const chunk of chunks) stream.write(chunk);
+      stream.end();
+      const { err, body } = await result;
+      expect(err).toBeNull();
+      expect(body!.equals(Buffer.concat(chunks))).toBe(true);
+      expect((body!.byteOffset + jsonLength) % 8).toBe(0);
+    }
+  });
+
+  it('reads the turn and the binary data offset from the headers', () => {
+    expect(bodyReading({ 'content-type': 'application/json' })).toEqual({ turn: true, alignAt: -1 });
+    expect(bodyReading({ 'inference-header-content-length': '120' })).toEqual({ turn: false, alignAt: 120 });
+    expect(bodyReading({ 'inference-header-content-length': 'x' })).toEqual({ turn: false, alignAt: -1 });
+    expect(bodyReading({ 'content-type': 'application/octet-stream' })).toEqual({ turn: false, alignAt: -1 });
   });
 
   it('answers a stream error as a 400 and calls back once', async () => {
@@ -59,7 +86,7 @@ describe('large text bodies take turns', () => {
   function request(bytes: number, turn = true) {
     const stream = new PassThrough();
     const done = jest.fn();
-    readRequestBody(stream, String(bytes), 64 * 1024 * 1024, done, turn);
+    readRequestBody(stream, String(bytes), 64 * 1024 * 1024, done, { turn, alignAt: -1 });
     stream.end(Buffer.alloc(bytes, 1));
     return { stream, done };
   }
@@ -92,7 +119,7 @@ describe('large text bodies take turns', () => {
     const stalled = request(LARGE);
     const failing = new PassThrough();
     const failed = jest.fn();
-    readRequestBody(failing, String(LARGE), 64 * 1024 * 1024, failed, true);
+    readRequestBody(failing, String(LARGE), 64 * 1024 * 1024, failed, { turn: true, alignAt: -1 });
     const last = request(LARGE);
     await tick();
     expect(failed).not.toHaveBeenCalled();
@@ -122,7 +149,7 @@ describe('large text bodies take turns', () => {
     const declared = 64 * 1024 * 1024;
     const waiting = () => {
       const stream = new PassThrough();
-      readRequestBody(stream, String(declared), declared, jest.fn(), true);
+      readRequestBody(stream, String(declared), declared, jest.fn(), { turn: true, alignAt: -1 });
       return stream;
     };
     const [holder, next, patient] = [waiting(), waiting(), waiting()];

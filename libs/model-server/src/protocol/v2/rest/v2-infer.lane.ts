@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { DataPlane } from '../../../inference/data-plane';
 import type { FastLane } from '../../http/fast-lane';
 import { writeAnswer } from '../../http/http-answer';
-import { bodyTakesTurn, readRequestBody } from '../../http/request-body.reader';
+import { bodyReading, readRequestBody } from '../../http/request-body.reader';
 import type { V2RestEndpoint } from './v2-rest.endpoint';
 import { matchInferPath, type InferTarget } from './v2-routes.table';
 
@@ -39,7 +39,7 @@ export class V2InferLane {
     if (length === undefined || headers['transfer-encoding'] !== undefined || !(Number(length) <= this.maxBodyBytes) || !this.admits(url, headers)) {
       return false;
     }
-    readRequestBody(req, length, this.maxBodyBytes, (err, body) => void this.serve(req, res, target, err, body), bodyTakesTurn(headers));
+    readRequestBody(req, length, this.maxBodyBytes, (err, body) => void this.serve(req, res, target, err, body), bodyReading(headers));
     return true;
   };
 
