@@ -1,5 +1,6 @@
 import { formatFloat32, writeJsonData } from '../codecs';
 import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
+import { joinNumbers } from '../codecs/json-data.writer';
 import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
@@ -94,7 +95,7 @@ function dataJson(t: Tensor): string {
 function shapeJson(shape: unknown): string {
   if (!Array.isArray(shape)) return valueJson(shape);
   for (let i = 0; i < shape.length; i++) if (typeof shape[i] !== 'number' || shape[i] - shape[i] !== 0) return valueJson(shape);
-  return '[' + shape.join(',') + ']';
+  return '[' + joinNumbers(shape as number[]) + ']';
 }
 
 /**

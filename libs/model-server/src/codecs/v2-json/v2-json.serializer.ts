@@ -1,7 +1,7 @@
 import { ByteStrings } from '../../model/byte-strings';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';
-import { checkJsonWritable, jsonElementsRoom, writeJsonData, writeJsonElements, writeJsonElementsInto } from '../json-data.writer';
+import { checkJsonWritable, joinNumbers, jsonElementsRoom, writeJsonData, writeJsonElements, writeJsonElementsInto } from '../json-data.writer';
 import { stringifyJson } from '../lossless-json';
 import { tensorToRaw } from '../raw-data.encoder';
 import { runInSlices, type SlicedWork } from '../time-slice.util';
@@ -101,7 +101,7 @@ function responseHead(response: InferenceResponse): string {
 
 /** An output's name, datatype and shape: `{"name":...,"shape":[...]`. */
 function tensorHead(t: Tensor): string {
-  return '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + t.shape.join(',') + ']';
+  return '{"name":' + JSON.stringify(t.name) + ',"datatype":"' + t.datatype + '","shape":[' + joinNumbers(t.shape) + ']';
 }
 
 /** A binary output: its bytes go to `binary`, its JSON says their size. */
