@@ -31,6 +31,9 @@ describe('formatFloat32', () => {
       if (Number.isFinite(f[0])) checkShortest(f[0], Math.fround, formatFloat32);
       const typical = Math.fround((seed / 2 ** 32 - 0.5) * 10 ** ((i % 24) - 12));
       checkShortest(typical, Math.fround, formatFloat32);
+      // What clients send: decimals of up to 6 digits come back as written.
+      const written = Number(`${seed % 1_000_000}e${(i % 13) - 13}`);
+      expect(formatFloat32(Math.fround(written))).toBe(String(written));
     }
   });
 });

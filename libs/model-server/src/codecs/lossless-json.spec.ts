@@ -16,6 +16,9 @@ function malformed(text: string): string {
 
 describe('parseJson', () => {
   it('keeps integers beyond 2^53 exact as bigint', () => {
+    // Short texts: a run of 16 digits anywhere sends the text to the exact parser.
+    expect(parseJson('[-18446744073709551615,"e",1e1]')).toEqual([-18446744073709551615n, 'e', 10]);
+    expect(parseJson('[1234567890123456,1e-5]')).toEqual([1234567890123456, 1e-5]);
     expect(parseJson('[-9223372036854775808,9223372036854775807,18446744073709551615,0]')).toEqual([
       -9223372036854775808n,
       9223372036854775807n,
@@ -84,6 +87,8 @@ describe('parseJson', () => {
       ['{"a":1e999}', '1e999', 5],
       ['[-1e400]', '-1e400', 1],
       ['[1.5E+309]', '1.5E+309', 1],
+      ['[2E999]', '2E999', 1],
+      ['{"e":[3e-0,7e+999]}', '7e+999', 11],
       [`{"pad":"${'x'.repeat(2000)}","v":[2e308]}`, '2e308', 2015],
       [`[${'9'.repeat(400)}.5]`, `${'9'.repeat(40)}… (402 characters)`, 1],
     ] as const) {
