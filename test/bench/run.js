@@ -73,7 +73,7 @@ async function main() {
   const body = [...sections.entries()].map(([name, text]) => `<!-- scenario:${name} -->\n${text}<!-- /scenario -->`).join('\n');
   fs.writeFileSync(
     resultsFile,
-    `# Benchmark results\n\nWritten by \`npm run bench\` (test/bench/run.js). The server runs pinned to core 0 and autocannon to core 1; ` +
+    `# Benchmark results\n\nWritten by \`npm run bench\` (test/bench/run.js). The server runs pinned to core 0 and the load generator (autocannon, or h2load where a scenario says so) to core 1; ` +
       `each scenario compares against a baseline in the same run. The machine is shared and noisy: compare ratios, not absolute figures.\n\n${body}\n`,
   );
   console.log(`\nwrote ${path.relative(process.cwd(), resultsFile)}`);

@@ -50,23 +50,27 @@ function count(text, pattern) {
   return m === null ? NaN : Number(m[1]);
 }
 
+/** The headers of a gRPC call. */
+const GRPC_HEADERS = { 'content-type': 'application/grpc', te: 'trailers' };
+
 /**
- * Posts `body` (a file holding the framed gRPC request) to `url` with `connections` × `streams` in flight for
- * `durationSec` after `warmupSec`, as a gRPC client does (content-type application/grpc, te: trailers).
+ * Posts `bodyFile`'s bytes to `url` with `connections` × `streams` in flight for `durationSec` after `warmupSec`:
+ * by default over HTTP/2 as a gRPC client does (the file holds the framed request; content-type application/grpc,
+ * te: trailers), or over HTTP/1.1 (`h1`, one request at a time per connection) with `headers`.
  * Latencies come from h2load's per-request log. h2load sees HTTP statuses only: a gRPC error travels in the
  * trailers of a 200, so callers check the answer's content once by other means.
  *
  * @returns {Promise<{rps:number,p50:number,p99:number,errors:number,non2xx:number,requests:number}>}
  */
-function h2load({ url, bodyFile, connections, streams, durationSec, warmupSec = 0 }) {
+function h2load({ url, bodyFile, connections, streams = 1, durationSec, warmupSec = 0, h1 = false, headers = GRPC_HEADERS }) {
   const log = path.join(os.tmpdir(), `h2load-${process.pid}-${Date.now()}.log`);
   const args = [
+    ...(h1 ? ['--h1'] : []),
     '-c', String(connections),
     '-m', String(streams),
     '-D', String(durationSec),
     '-d', bodyFile,
-    '-H', 'content-type: application/grpc',
-    '-H', 'te: trailers',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '--log-file', log,
     ...(warmupSec > 0 ? ['--warm-up-time', String(warmupSec)] : []),
     url,
