@@ -6,13 +6,17 @@ const { startServer } = require('./processes');
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 
+/** A raw node:http floor server (test/bench/servers/<script>) on `port`. */
+function rawFloor(name, script, port) {
+  return startServer({ name, script: path.join(__dirname, '..', 'servers', script), env: { PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/` });
+}
+
 function rawEcho(port) {
-  return startServer({
-    name: 'raw node:http echo',
-    script: path.join(__dirname, '..', 'servers', 'raw-echo.js'),
-    env: { PORT: String(port) },
-    readyUrl: `http://127.0.0.1:${port}/`,
-  });
+  return rawFloor('raw node:http echo', 'raw-echo.js', port);
+}
+
+function rawBinaryEcho(port) {
+  return rawFloor('raw node:http binary echo', 'raw-binary-echo.js', port);
 }
 
 /** The model server with a config file (default: the benchmark models) and extra env. */
@@ -26,4 +30,4 @@ function modelServer(port, { config = path.join(__dirname, '..', 'servers', 'ben
   });
 }
 
-module.exports = { rawEcho, modelServer, ROOT };
+module.exports = { rawFloor, rawEcho, rawBinaryEcho, modelServer, ROOT };

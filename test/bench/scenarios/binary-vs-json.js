@@ -10,8 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { ensureH2load, h2load } = require('../lib/h2load');
-const { startServer } = require('../lib/processes');
-const { modelServer } = require('../lib/servers');
+const { modelServer, rawBinaryEcho } = require('../lib/servers');
 const { median } = require('../lib/stats');
 
 const ROWS = 256;
@@ -49,12 +48,7 @@ module.exports = {
     fs.writeFileSync(jsonFile, JSON_BODY);
     fs.writeFileSync(binaryFile, BINARY_BODY);
     const server = await modelServer(port);
-    const floor = await startServer({
-      name: 'raw node:http binary echo',
-      script: path.join(__dirname, '..', 'servers', 'raw-binary-echo.js'),
-      env: { PORT: String(floorPort) },
-      readyUrl: `http://127.0.0.1:${floorPort}/`,
-    });
+    const floor = await rawBinaryEcho(floorPort);
     const results = { [JSON_ROW]: [], [BINARY_ROW]: [], [FLOOR_ROW]: [] };
     const infer = `http://127.0.0.1:${port}/v2/models/echo/infer`;
     try {

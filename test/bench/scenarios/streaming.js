@@ -7,8 +7,7 @@
  */
 const path = require('node:path');
 const { encodeInferRequest } = require('../lib/grpc-load');
-const { modelServer } = require('../lib/servers');
-const { startServer } = require('../lib/processes');
+const { modelServer, rawFloor } = require('../lib/servers');
 const { cpuSeconds, streamLoad } = require('../lib/stream-load');
 const { median } = require('../lib/stats');
 
@@ -41,12 +40,7 @@ module.exports = {
   title: `Streaming textgen, ${CONCURRENCY} streams of ${TOKENS} words at once: SSE vs gRPC decoupled vs unary generate vs a raw node:http SSE writer`,
   async run({ rounds, durationSec, warmupSec }) {
     const server = await modelServer(PORT, { config: path.join(__dirname, '..', 'servers', 'streaming-models.yaml'), env: { LOG_LEVEL: 'warn' } });
-    const raw = await startServer({
-      name: 'raw node:http SSE',
-      script: path.join(__dirname, '..', 'servers', 'raw-sse.js'),
-      env: { PORT: String(RAW_PORT) },
-      readyUrl: `http://127.0.0.1:${RAW_PORT}/`,
-    });
+    const raw = await rawFloor('raw node:http SSE', 'raw-sse.js', RAW_PORT);
     const grpc = grpcBody();
     const results = Object.fromEntries(VARIANTS.map((v) => [v.label, []]));
     try {

@@ -7,9 +7,9 @@
  * full. No framework, no data plane, no monitoring: what is left of the model server's cost is the framework's.
  */
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
+const { serveRawFloor } = require('./raw-floor');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const { NGramModel, seededRandom } = require(path.join(ROOT, 'dist', 'samples', 'textgen', 'ngram.js'));
@@ -52,17 +52,6 @@ async function stream(body, res) {
   res.end();
 }
 
-const port = Number(process.env.PORT ?? 18300);
-http
-  .createServer((req, res) => {
-    if (req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end('{"ready":true}');
-    }
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      stream(JSON.parse(Buffer.concat(chunks).toString('utf8')), res).catch(() => res.destroy());
-    });
-  })
-  .listen(port, '127.0.0.1');
+serveRawFloor(18300, (bytes, res) => {
+  stream(JSON.parse(bytes.toString('utf8')), res).catch(() => res.destroy());
+});
