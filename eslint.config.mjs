@@ -28,12 +28,15 @@ export default defineConfig(
     // Model files are loaded, and swc (the TypeScript compiler for them) is loaded on first use, through `require`:
     // synchronous, and it goes through the require hooks of swc and of jest.
     // A model worker thread loads the trace SDK the same way, only when the server traces; the CLI loads the server
-    // only once it knows it is not a launcher (src/gc-threads.ts).
+    // only once it knows it is not a launcher (src/gc-threads.ts), and the trace SDK only when tracing is configured; the
+    // Redis client only when a Redis sink starts.
     files: [
       'src/cli.ts',
+      'src/serve-command.ts',
       'libs/model-server/src/execution/model-class.loader.ts',
       'libs/model-server/src/execution/typescript-require.util.ts',
       'libs/model-server/src/execution/model-worker.entry.ts',
+      'libs/model-server/src/monitoring/sinks/redis-stream.sink.ts',
     ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -10,7 +10,6 @@ import { loadServerConfig } from './config/server-config';
 import { exitWithError } from './cli-exit';
 import { startServer } from './server';
 import { installGracefulShutdown } from './shutdown';
-import { startTracing } from './tracing';
 
 const USAGE = `Usage: nest-model-server serve [options]
 
@@ -72,8 +71,10 @@ async function main(argv: string[]): Promise<number> {
   const faults = new ModelFaultGuard();
   process.on('uncaughtException', faults.onUncaughtException);
   process.on('unhandledRejection', faults.onUnhandledRejection);
-  // The trace SDK starts before the server is made: the library checks then whether there is one.
-  const tracing = config.tracing === false ? undefined : startTracing(config.tracing);
+  // The trace SDK starts before the server is made: the library checks then whether there is one. It is loaded only
+  // when it is configured: a server that does not trace keeps neither its modules nor their heap.
+  const tracing =
+    config.tracing === false ? undefined : (require('./tracing') as typeof import('./tracing')).startTracing(config.tracing);
   const app = await startServer(config);
   faults.watch(app.get(ModelRepository));
   installGracefulShutdown(app, { graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs, flushTraces: tracing?.shutdown });

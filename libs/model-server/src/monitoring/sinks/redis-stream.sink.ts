@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Redis, ReplyError } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { structuredCloudEvent } from '../cloud-events.formatter';
 import type { RedisStreamTarget } from '../log-stream.util';
 import type { MonitoringRecord } from '../monitoring-record.interface';
@@ -29,6 +29,8 @@ export class RedisStreamSink implements MonitoringSink {
   readonly maxInFlight = 1;
   private readonly logger = new Logger('Monitoring');
   private client: Redis | null = null;
+  /** The client library, loaded when the sink starts (a server without a Redis sink never loads it). */
+  private ioredis: typeof import('ioredis') | null = null;
   private readonly listeners: (() => void)[] = [];
   private down: string | null = null;
   private readonly trim: string[];
@@ -54,7 +56,8 @@ export class RedisStreamSink implements MonitoringSink {
   /** Starts connecting; never waits for Redis (the server starts even when Redis is down). */
   async init(): Promise<void> {
     const { stream, settings } = this;
-    const client = new Redis({
+    const ioredis = (this.ioredis = require('ioredis') as typeof import('ioredis'));
+    const client = new ioredis.Redis({
       host: stream.host,
       port: stream.port,
       db: stream.db,
@@ -108,7 +111,7 @@ export class RedisStreamSink implements MonitoringSink {
       if (err === null) continue;
       first ??= err;
       // An error reply (e.g. WRONGTYPE: the key holds something else) will not change on retry.
-      if (err instanceof ReplyError) rejected++;
+      if (err instanceof this.ioredis!.ReplyError) rejected++;
       else remaining.push(batch[i]);
     }
     if (first !== null) throw new SinkDeliveryError(`XADD to ${this.stream.key} failed: ${first.message}`, remaining, rejected);
