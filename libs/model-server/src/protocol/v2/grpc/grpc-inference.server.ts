@@ -52,6 +52,9 @@ export class GrpcInferenceServer implements OnApplicationBootstrap, BeforeApplic
     const { definition, packageDefinition } = loadInferenceService();
     const limits = messageLimitInterceptor(this.options.maxReceiveMessageBytes);
     const server = new Server({
+      // Channelz counts every call for a channelz service this server does not offer; off, grpc-js skips the
+      // per-call trackers (about 3,000 instructions a call, test/bench/RESULTS.md grpc-floor).
+      'grpc.enable_channelz': 0,
       'grpc.max_receive_message_length': this.options.maxReceiveMessageBytes,
       'grpc.max_send_message_length': this.options.maxSendMessageBytes,
       interceptors: this.verifier.enabled
