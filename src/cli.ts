@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import process from 'node:process';
 import { exitWithError } from './cli-exit';
 import { serveWithGcFlag, stopWhenLauncherDies } from './gc-threads';
 

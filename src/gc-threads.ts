@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

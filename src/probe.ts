@@ -6,6 +6,7 @@
  * ServingRuntime's exec probes, which work on whichever port Knative routes to (REST or gRPC) because they name
  * the HTTP port themselves. It loads nothing but node:http, so each probe costs a bare Node start.
  */
+import process from 'node:process';
 import { request } from 'node:http';
 
 const TIMEOUT_MS = 2000;

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ModelRepository } from 'nest-model-server';

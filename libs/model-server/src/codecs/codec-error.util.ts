@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * A short human description of a value for error messages: numbers and bigints as written,
  * strings quoted (cut after 40 characters), other things by kind.

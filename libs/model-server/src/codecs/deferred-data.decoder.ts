@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { clip } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * The `data` array of a tensor in a large JSON body, not yet turned into values: the body and the byte range of
  * the array. {@link parseJsonBody} leaves these in `inputs[i].data` (already checked to be well-formed JSON, its

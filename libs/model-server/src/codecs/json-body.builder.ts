@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { DeferredTensorData } from './deferred-tensor-data';
 import { setMember } from './json.parser';
 import { JsonNumberReader } from './json-number.util';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { JsonBodyBuilder } from './json-body.builder';
 import { JsonBodyScanner, type SpanPolicy, V2_SPANS } from './json-body.scanner';
 import { parseJson } from './lossless-json';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { DeferredTensorData } from './deferred-tensor-data';
 import { keyTooLong, MAX_JSON_VALUES, MAX_KEY_BYTES, malformedJson, tooManyJsonValues } from './json-error.util';
 import { checkJsonNumber } from './json-number.util';

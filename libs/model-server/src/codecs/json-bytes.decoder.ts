@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { isUtf8 } from 'node:buffer';
 import { convertElement, elementValue } from './json-element.util';
 import { hex4, sequenceStart, simpleEscape } from './json-string.util';

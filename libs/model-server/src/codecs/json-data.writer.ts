@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteStrings } from '../model/byte-strings';
 import type { Tensor } from '../model/tensor.interface';
 import { isTensorContainer } from './datatype.util';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Datatype } from '../model/datatype';
 import { describeValue } from './codec-error.util';
 import { JsonNumberReader } from './json-number.util';

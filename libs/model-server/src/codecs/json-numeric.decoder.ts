@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { Datatype } from '../model/datatype';
 import { roundToBf16, roundToHalf } from './fp16.util';
 import { convertElement, elementValue } from './json-element.util';

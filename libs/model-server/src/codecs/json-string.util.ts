@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { malformedJson } from './json-error.util';
 import type { SlicedWork } from './time-slice.util';
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /**
  * Work on large bodies runs in slices of about this many milliseconds, the event loop served between them
  * (health probes, other requests). Far below the 100 ms a request may block the loop, with room for a noisy host:

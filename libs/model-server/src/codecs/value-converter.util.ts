@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype, TensorData } from '../model/datatype';
 import { describeValue } from './codec-error.util';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 /**
  * The time source of the adaptive batcher: a monotonic clock in milliseconds and one-shot timers.
  * Tests inject a manual clock; the server uses {@link SYSTEM_CLOCK}.

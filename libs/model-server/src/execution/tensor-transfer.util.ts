@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteStrings } from '../model/byte-strings';
 import type { PackedBytes, WireWorkerTensor } from './worker-messages.interface';
 

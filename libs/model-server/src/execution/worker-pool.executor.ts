@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
 import { RequestTracer } from '../tracing/request-tracer';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { invalidRequest, modelError } from '../errors';
 import { isModelServerError, type ModelServerError } from '../errors/model-server.error';
 import type { RequestContext } from '../model/request-context';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { errorDetail } from '../errors';
 import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest } from '../model/inference.interface';

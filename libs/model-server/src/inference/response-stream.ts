@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { deadlineExceeded, streamCancelled } from '../errors';
 import type { ModelServerError } from '../errors/model-server.error';
 import type { InferenceRequest, InferenceResponse, InferenceResult } from '../model/inference.interface';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /**
  * The elements of a BYTES tensor, stored compactly: every element's bytes one after another in one buffer,
  * and `length + 1` offsets into it (element `i` is `bytes[offsets[i] .. offsets[i + 1])`). A million

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { InferenceResponse } from './inference.interface';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { InferenceResponse } from './inference.interface';
 import type { ModelCallRequest } from './model-caller.interface';
 import type { MaybePromise } from './model-server';

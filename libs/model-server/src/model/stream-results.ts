@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteStrings } from './byte-strings';
 import type { InferenceResult } from './inference.interface';
 import type { OutputTensor } from './tensor.interface';

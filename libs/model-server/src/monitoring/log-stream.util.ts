@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { formatFloat32, writeJsonData } from '../codecs';
 import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
 import { joinNumbers } from '../codecs/json-data.writer';

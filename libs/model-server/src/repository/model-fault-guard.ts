@@ -1,3 +1,4 @@
+import process from 'node:process';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { clip } from '../errors/clip.util';
 import { ModelState } from '../model/model-state.enum';

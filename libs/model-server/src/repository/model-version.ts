@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { ModelServerError } from '../errors/model-server.error';
 import { versionLabel } from '../errors/version-label.util';

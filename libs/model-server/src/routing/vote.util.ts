@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ByteStrings } from '../model/byte-strings';
 import type { Datatype } from '../model/datatype';
 import type { OutputTensor, Tensor } from '../model/tensor.interface';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseJson, stringifyJson } from '../codecs';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Datatype } from '../../model/datatype';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { MaybePromise } from '../../model/model-server';

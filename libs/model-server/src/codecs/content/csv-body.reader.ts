@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { ModelServerError } from '../../errors/model-server.error';
 import type { ByteStrings } from '../../model/byte-strings';
 import type { Datatype, TensorData } from '../../model/datatype';

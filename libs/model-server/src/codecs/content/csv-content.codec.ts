@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Injectable } from '@nestjs/common';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';

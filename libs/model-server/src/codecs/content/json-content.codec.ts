@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { DEFAULT_REQUEST_LIMITS } from '../../inference/request-limits';

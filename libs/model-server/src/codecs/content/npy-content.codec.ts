@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Injectable } from '@nestjs/common';
 import { ByteStrings } from '../../model/byte-strings';
 import type { Datatype } from '../../model/datatype';

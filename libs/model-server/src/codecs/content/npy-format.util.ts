@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { clip } from '../../errors/clip.util';
 import type { Datatype } from '../../model/datatype';
 import { invalidRequest } from '../../errors';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import type { ModelServerError } from '../../errors/model-server.error';
 import type { DeferredTensorData } from '../deferred-tensor-data';
 import { runInSlices, type SlicedWork } from '../time-slice.util';

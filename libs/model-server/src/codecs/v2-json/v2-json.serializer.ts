@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { ByteStrings } from '../../model/byte-strings';
 import type { InferenceResponse } from '../../model/inference.interface';
 import type { Tensor } from '../../model/tensor.interface';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { binaryCloudEventHeaders, CE_DATA_CONTENT_TYPE } from '../cloud-events.formatter';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { open, type FileHandle } from 'node:fs/promises';
 import { structuredCloudEvent } from '../cloud-events.formatter';
 import type { MonitoringRecord } from '../monitoring-record.interface';

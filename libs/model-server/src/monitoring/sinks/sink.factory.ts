@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { LogStreamTarget } from '../log-stream.util';
 import type { ResolvedMonitoringOptions } from '../monitoring-options.interface';
 import { HttpSink } from './http.sink';

@@ -1,3 +1,4 @@
+import process from 'node:process';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /** The headers of every server-sent-events answer. @internal */

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { parseJson } from '../../codecs';

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { dirname, sep } from 'node:path';
 import { ModelState } from '../../model/model-state.enum';

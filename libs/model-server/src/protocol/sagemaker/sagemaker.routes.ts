@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Logger } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ModelServerError } from '../../errors/model-server.error';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { ContentFormat } from '../../codecs/content/content-codec.interface';
 import { ContentCodecRegistry } from '../../codecs/content/content-codec.registry';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelServerError } from '../../errors/model-server.error';
 import { errorAnswer, sendAnswer } from '../http/http-answer';

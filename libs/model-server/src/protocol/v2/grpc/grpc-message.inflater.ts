@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createGunzip, createInflate } from 'node:zlib';
 import { status as GrpcStatus, type StatusObject } from '@grpc/grpc-js';
 import { copyInSlices } from '../../../codecs/time-slice.util';

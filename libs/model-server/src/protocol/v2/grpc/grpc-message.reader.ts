@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 /** Bytes of gRPC's length prefix: the compressed flag, then the message length (4 bytes, big-endian). */
 const PREFIX_BYTES = 5;
 

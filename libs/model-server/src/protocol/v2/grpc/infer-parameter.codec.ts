@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { stringifyJson } from '../../../codecs';
 import type { Parameters } from '../../../model/tensor.interface';
 import {

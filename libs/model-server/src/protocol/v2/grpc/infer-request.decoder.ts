@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { elementCount, elementSize, normalizeDatatype } from '../../../codecs';
 import { formatShape } from '../../../codecs/element-count.util';
 import { TensorBudget } from '../../../codecs/tensor-budget';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { elementSize, tensorToRaw } from '../../../codecs';
 import { clip } from '../../../errors/clip.util';
 import { ByteStrings } from '../../../model/byte-strings';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import type { CallOptions } from '../../../inference/call-options.interface';
 import { grpcCallOptions, type GrpcCallOptions } from './grpc-call.util';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import {
   status as GrpcStatus,
   type ServerInterceptingCall,

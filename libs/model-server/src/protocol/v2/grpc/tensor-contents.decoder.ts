@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { elementSize } from '../../../codecs';
 import type { TensorBudget } from '../../../codecs/tensor-budget';
 import { ByteStrings } from '../../../model/byte-strings';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { callCancelled } from '../../../errors';
 
 /** Units of work between two looks at the clock (a unit is about one field or one element: a few ns). @internal */

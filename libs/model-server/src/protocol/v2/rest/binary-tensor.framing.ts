@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { WireInferenceRequest } from '../../../codecs/wire-tensor.interface';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Parameters, RequestedOutput } from '../../../model/tensor.interface';

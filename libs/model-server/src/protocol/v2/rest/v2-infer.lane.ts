@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { DataPlane } from '../../../inference/data-plane';
