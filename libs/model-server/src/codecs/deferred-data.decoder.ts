@@ -11,7 +11,7 @@ import { decodeRawBytesInSlices, isLargeRawBytes } from './raw-data.decoder';
 import type { TensorBudget } from './tensor-budget';
 import { runInSlices } from './time-slice.util';
 import type { WireInferenceRequest } from './wire-tensor.interface';
-import { clientError } from '../errors';
+import { clientError } from '../errors/codec.errors';
 import type { CodecErrorFactory } from '../errors';
 
 /** Bytes per element of the container a datatype decodes into (FP16 and BF16 are held widened, in a Float32Array). */

@@ -1,5 +1,5 @@
 import { describeValue } from './codec-error.util';
-import { clientError } from '../errors';
+import { clientError } from '../errors/codec.errors';
 import type { CodecErrorFactory } from '../errors';
 
 /** The most elements one tensor may hold (2^32). @publicApi */

@@ -6,7 +6,7 @@ import { datatypeOfTypedArray, parseDatatype } from './datatype.util';
 import { countElements } from './element-count.util';
 import { flattenValues } from './flatten.util';
 import { toTensorData } from './tensor-data.util';
-import { modelOutputError } from '../errors';
+import { modelOutputError } from '../errors/codec.errors';
 
 /**
  * The datatype plain (flat) values imply: strings / byte arrays → BYTES, booleans → BOOL, bigints → INT64,

@@ -7,7 +7,7 @@ import { decodeRawData } from './raw-data.decoder';
 import { TensorBudget, UNLIMITED_BUDGET_BYTES } from './tensor-budget';
 import { toTensorData } from './tensor-data.util';
 import type { WireTensor } from './wire-tensor.interface';
-import { clientError } from '../errors';
+import { clientError } from '../errors/codec.errors';
 
 /**
  * Decodes a tensor as a transport received it into a checked {@link Tensor}: the datatype must be known

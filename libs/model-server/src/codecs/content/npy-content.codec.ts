@@ -11,7 +11,8 @@ import type { WireTensor } from '../wire-tensor.interface';
 import type { ContentCodec, ContentTarget, DecodedContent } from './content-codec.interface';
 import { NPY_DESCR, readNpyHeader, writeNpyHeader, type NpyHeader } from './npy-format.util';
 import { rowsInput } from './rows.util';
-import { clientError, invalidRequest, notAcceptable } from '../../errors';
+import { clientError } from '../../errors/codec.errors';
+import { invalidRequest, notAcceptable } from '../../errors';
 
 const TYPE = 'application/x-npy';
 
