@@ -11,7 +11,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
+import { MODEL_SERVER_VERSION, PromiseContextManager } from '../libs/model-server/src/internal';
 import type { TracingConfig } from './config/tracing-config';
 
 /** The running trace SDK. */
@@ -41,7 +41,7 @@ function samplerOf(config: TracingConfig): Sampler {
  * Starts the OpenTelemetry trace SDK before the server is made (the library checks once, when it is made,
  * whether an SDK is there): a tracer provider with the configured sampler, the OTLP/HTTP exporter (JSON or
  * protobuf) behind the SDK's batch span processor (a bounded queue: when the collector is down, spans are
- * dropped, requests never wait), W3C trace context propagation and the async context manager.
+ * dropped, requests never wait), W3C trace context propagation and the configured context manager (`tracing.context`).
  */
 export function startTracing(config: TracingConfig): Tracing {
   const exporterConfig = config.endpoint === undefined ? {} : { url: config.endpoint };
@@ -52,6 +52,7 @@ export function startTracing(config: TracingConfig): Tracing {
     .merge(resourceFromAttributes(config.resourceAttributes))
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
-  provider.register();
+  // Without a context manager of its own the SDK registers its AsyncLocalStorage one.
+  provider.register(config.context === 'promise' ? { contextManager: new PromiseContextManager() } : {});
   return { shutdown: () => provider.shutdown() };
 }

@@ -85,6 +85,8 @@ function writeConfig(): string {
     { name: 'batched', module: WORKER_MODELS, class: 'ThreadedDoubler', maxBatchSize: 2, maxLatencyMs: 2000 },
     { name: 'threaded', module: WORKER_MODELS, class: 'ThreadedDoubler', workers: 1 },
     { name: 'router', router: 'ParallelRun', parameters: { members: ['batched', 'threaded'], merge: 'prefix' } },
+    { name: 'spanning', module: WORKER_MODELS, class: 'SpanningModel' },
+    { name: 'spanning-threaded', module: WORKER_MODELS, class: 'SpanningModel', workers: 1 },
   ];
   writeFileSync(file, JSON.stringify({ models }));
   return file;
@@ -176,6 +178,44 @@ describe('tracing through the CLI (OTLP/HTTP to a receiver on loopback)', () => 
       expect({ span: s.name, reachesServer: up === server }).toEqual({ span: s.name, reachesServer: true });
     }
   }, 60000);
+
+  it.each(['auto', 'promise', 'async-local-storage'])(
+    "nests model code's own spans, opened after an await, under its stage (TRACING_CONTEXT=%s), in the main thread and in a worker",
+    async (tracingContext) => {
+      receiver.posts.length = 0;
+      const cli = await startCli(['--config', config], {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+        TRACING_CONTEXT: tracingContext,
+      });
+      let exit: number | null;
+      try {
+        // Concurrent requests: each one's spans must stay in its own trace.
+        const traces = ['1', '2', '3'].map((d) => d.repeat(32));
+        const answers = await Promise.all(traces.flatMap((t) => [infer(cli, 'spanning', `00-${t}-${CALLER_SPAN}-01`), infer(cli, 'spanning-threaded', `00-${t}-${CALLER_SPAN}-01`)]));
+        expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+        // A request nobody sampled: the model's span is not sampled either (no trace of its own appears).
+        expect((await infer(cli, 'spanning', `00-${'4'.repeat(32)}-${CALLER_SPAN}-00`)).status).toBe(200);
+      } finally {
+        exit = await stopCli(cli);
+      }
+      expect(exit).toBe(0);
+      const all = receiver.spans().map((r) => r.span);
+      const byId = new Map(all.map((s) => [s.spanId, s]));
+      const lookups = all.filter((s) => s.name === 'model lookup');
+      // One per sampled request (three traces, two models): none for the unsampled one, none as a root of its own.
+      expect(lookups).toHaveLength(6);
+      for (const lookup of lookups) {
+        const parent = byId.get(lookup.parentSpanId ?? '');
+        expect(parent?.traceId).toBe(lookup.traceId);
+        expect(['predict', 'worker predict']).toContain(parent?.name);
+      }
+      expect(lookups.filter((s) => byId.get(s.parentSpanId ?? '')?.name === 'worker predict')).toHaveLength(3);
+      expect(new Set(lookups.map((s) => s.traceId))).toEqual(new Set(['1', '2', '3'].map((d) => d.repeat(32))));
+    },
+    60000,
+  );
 
   it('sends OTLP/protobuf when asked', async () => {
     receiver.posts.length = 0;

@@ -127,6 +127,13 @@ export const CLI_SETTINGS = {
     help: 'otlp: OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables apply), or none',
     shown: 'none',
   },
+  tracingContext: {
+    flag: 'tracing-context',
+    arg: 'C',
+    env: 'TRACING_CONTEXT',
+    help: 'how the active span follows async code: promise, async-local-storage or auto',
+    shown: 'auto',
+  },
 } satisfies Record<string, CliSetting>;
 
 type Settings = typeof CLI_SETTINGS;

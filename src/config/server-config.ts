@@ -288,7 +288,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     monitoring: monitoringConfig(flags, env, logStream, monitoring),
     sagemaker: sagemakerOptions,
     http: httpAdapterOptions(env, { receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs }, fastLane),
-    tracing: tracingConfig(env, tracing, flags.tracesExporter),
+    tracing: tracingConfig(env, tracing, flags.tracesExporter, flags.tracingContext),
   };
 }
 

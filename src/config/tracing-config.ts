@@ -1,5 +1,14 @@
+import process from 'node:process';
+import type { TracingContext } from '../../libs/model-server/src/internal';
 /** The trace protocols of the OTLP/HTTP exporter the CLI can start. */
 export const TRACE_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+
+/**
+ * How the active context follows async code: `promise` carries it along promises only (V8's promise hooks),
+ * `async-local-storage` with Node's `AsyncLocalStorage` (also into timers and ticks), `auto` chooses
+ * `async-local-storage` where Node keeps it without async hooks, else `promise` (docs/observability.md).
+ */
+export const TRACING_CONTEXTS = ['auto', 'promise', 'async-local-storage'] as const satisfies readonly ('auto' | TracingContext)[];
 
 /** The samplers `OTEL_TRACES_SAMPLER` may name. */
 export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
@@ -22,6 +31,8 @@ export interface TracingConfig {
   ratio: number;
   /** Resource attributes from the config file (`OTEL_RESOURCE_ATTRIBUTES` wins over them). */
   resourceAttributes: Record<string, string>;
+  /** The context manager the SDK is registered with (`auto` resolved). */
+  context: TracingContext;
 }
 
 /** The config file's `tracing` section. */
@@ -33,9 +44,25 @@ interface TracingSection {
   sampler?: string;
   samplerArg?: string | number;
   resourceAttributes?: Record<string, string>;
+  context?: string;
 }
 
-const SECTION_KEYS = new Set(['exporter', 'endpoint', 'protocol', 'serviceName', 'sampler', 'samplerArg', 'resourceAttributes']);
+const SECTION_KEYS = new Set(['exporter', 'endpoint', 'protocol', 'serviceName', 'sampler', 'samplerArg', 'resourceAttributes', 'context']);
+
+/**
+ * True when this Node keeps `AsyncLocalStorage` in async context frames instead of async hooks: Node 24 on
+ * (unless `--no-async-context-frame`), Node 22 with `--experimental-async-context-frame`.
+ */
+export function asyncContextFrames(version: string = process.versions.node, flags: readonly string[] = nodeFlags()): boolean {
+  const major = Number(version.split('.')[0]);
+  if (major >= 24) return !flags.includes('--no-async-context-frame');
+  return major >= 22 && flags.includes('--experimental-async-context-frame');
+}
+
+/** The flags Node was started with: its command line's and `NODE_OPTIONS`'. */
+function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+}
 
 function set(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -47,7 +74,13 @@ function set(value: string | undefined): string | undefined {
  * `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`); false when no exporter is asked for. A value it cannot use
  * is an error at startup, naming the setting.
  */
-export function tracingConfig(env: NodeJS.ProcessEnv, section: unknown, exporterFlag?: string): TracingConfig | false {
+export function tracingConfig(
+  env: NodeJS.ProcessEnv,
+  section: unknown,
+  exporterFlag?: string,
+  contextFlag?: string,
+  frames: boolean = asyncContextFrames(),
+): TracingConfig | false {
   if (section !== undefined && (typeof section !== 'object' || section === null || Array.isArray(section))) {
     throw new Error('"tracing" in the config file must be an object of tracing settings (exporter, endpoint, protocol, serviceName, sampler, samplerArg, resourceAttributes)');
   }
@@ -76,6 +109,10 @@ export function tracingConfig(env: NodeJS.ProcessEnv, section: unknown, exporter
   if (typeof resourceAttributes !== 'object' || resourceAttributes === null || Object.values(resourceAttributes).some((v) => typeof v !== 'string')) {
     throw new Error('tracing.resourceAttributes must map names to strings');
   }
+  const context = (set(contextFlag) ?? set(env.TRACING_CONTEXT) ?? (file.context === undefined ? undefined : String(file.context)) ?? 'auto').toLowerCase();
+  if (!(TRACING_CONTEXTS as readonly string[]).includes(context)) {
+    throw new Error(`TRACING_CONTEXT / --tracing-context / tracing.context must be one of ${TRACING_CONTEXTS.join(', ')}, got '${context}'`);
+  }
   return {
     endpoint: fromEnv === undefined ? file.endpoint : undefined,
     protocol: protocol as TracingConfig['protocol'],
@@ -83,5 +120,6 @@ export function tracingConfig(env: NodeJS.ProcessEnv, section: unknown, exporter
     sampler: sampler as TracingConfig['sampler'],
     ratio,
     resourceAttributes,
+    context: context === 'auto' ? (frames ? 'async-local-storage' : 'promise') : (context as TracingConfig['context']),
   };
 }

@@ -51,6 +51,7 @@ export type { ModelServerAdapterOptions, HttpTimeouts } from './protocol/http';
 export { DataPlane, ModelCatalog } from './inference';
 export type { CallOptions } from './inference';
 // OpenTelemetry: the names and attributes of the framework's spans (docs/observability.md)
-export { SPAN_ATTRIBUTES, SPAN_NAMES } from './tracing';
+export { PromiseContextManager, SPAN_ATTRIBUTES, SPAN_NAMES } from './tracing';
+export type { TracingContext } from './tracing';
 // Fault containment outside requests (docs/deployment.md): the guard, and the repository it watches
 export { ModelFaultGuard, ModelRepository } from './repository';

@@ -15,6 +15,8 @@ export { PinoLogger } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';
 export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
+export { PromiseContextManager } from './tracing';
+export type { TracingContext } from './tracing';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
 export { TURN_BODY_BYTES } from './protocol/http/request-body.reader';
 export { DEFAULT_MAX_BODY_BYTES } from './options/model-server-options.interface';

@@ -54,7 +54,7 @@ class ModelWorkerRuntime {
       if (init.tracing) {
         // The trace SDK is loaded only in the workers of a server that traces.
         const { WorkerTracing: Tracing } = require('../tracing/worker-tracing') as typeof import('../tracing/worker-tracing');
-        this.tracing = new Tracing(init.index);
+        this.tracing = new Tracing(init.index, init.tracing);
       }
       const { model: Model, file } = loadModelClass(init.modulePath, init.className);
       if (Model.name !== init.expectedClassName) {
@@ -137,10 +137,10 @@ class ModelWorkerRuntime {
       const predict = this.predict!;
       const tracing = this.tracing;
       if (msg.stream === true) {
-        await (tracing === null ? this.stream(msg, request, ctx) : tracing.run(facts.traceparent, () => this.stream(msg, request, ctx)));
+        await (tracing === null ? this.stream(msg, request, ctx) : tracing.run(msg.job, facts.traceparent, () => this.stream(msg, request, ctx)));
         this.sendResult(msg, request, ctx, { outputs: [] });
       } else {
-        const result = tracing === null ? await predict(request, ctx) : await tracing.run(facts.traceparent, () => predict(request, ctx));
+        const result = tracing === null ? await predict(request, ctx) : await tracing.run(msg.job, facts.traceparent, () => predict(request, ctx));
         this.sendResult(msg, request, ctx, result);
       }
     } catch (err) {
@@ -224,7 +224,7 @@ class ModelWorkerRuntime {
       state: hasOwnKeys(ctx.state) ? ctx.state : undefined,
     };
     if (result.parameters !== undefined) message.parameters = result.parameters;
-    const spans = this.tracing?.take();
+    const spans = this.tracing?.take(msg.job);
     if (spans !== undefined) message.spans = spans;
     try {
       this.port.postMessage(message, transfer);
@@ -239,7 +239,7 @@ class ModelWorkerRuntime {
 
   private sendFailure(msg: PredictMessage, request: InferenceRequest, err: unknown): void {
     const error = toErrorFacts(err);
-    const spans = this.tracing?.take();
+    const spans = this.tracing?.take(msg.job);
     try {
       const transfer: ArrayBuffer[] = [];
       const returned = this.returnedInputs(msg, request, transfer);

@@ -12,7 +12,7 @@ import type { FromWorker, LoadedFacts, ToWorker, WireWorkerTensor, WorkerInit } 
  *
  * @internal
  */
-export function workerInitOf(target: ExecutorTarget, label: string, workers: number, tracing: boolean): Omit<WorkerInit, 'index'> {
+export function workerInitOf(target: ExecutorTarget, label: string, workers: number, tracing: WorkerInit['tracing']): Omit<WorkerInit, 'index'> {
   const modulePath = target.config.modulePath;
   if (typeof modulePath !== 'string' || modulePath === '') {
     throw new Error(

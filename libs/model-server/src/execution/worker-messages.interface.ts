@@ -1,6 +1,7 @@
 import type { InferenceResponse } from '../model/inference.interface';
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import type { Parameters, RequestedOutput, TensorSpec } from '../model/tensor.interface';
+import type { TracingContext } from '../tracing/promise-context-manager';
 import type { WorkerSpanData } from '../tracing/worker-span.interface';
 
 /**
@@ -46,8 +47,11 @@ export interface WorkerInit {
   labels: Readonly<Record<string, string>>;
   /** 1-based number of this worker, for logs. */
   index: number;
-  /** The main thread traces (OpenTelemetry): the worker records the spans of traced requests and sends them back. */
-  tracing: boolean;
+  /**
+   * When the main thread traces (OpenTelemetry), how its active context follows async code: the worker does the
+   * same, records the spans of traced requests and sends them back. False when it does not trace.
+   */
+  tracing: TracingContext | false;
 }
 
 /** The request facts a worker rebuilds its RequestContext from. @internal */

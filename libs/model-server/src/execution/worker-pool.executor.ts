@@ -86,7 +86,7 @@ export class WorkerPoolExecutor implements PredictExecutor {
     this.logger = new Logger(`model ${this.label}`);
     this.loadsModel = !options.loadInMainThread;
     this.queue = new RingQueue(options.maxQueue);
-    this.init = workerInitOf(target, this.label, options.workers, this.tracer.on);
+    this.init = workerInitOf(target, this.label, options.workers, this.tracer.on ? this.tracer.contextKind() : false);
     this.killGraceMs = options.workerKillGraceMs ?? DEFAULT_WORKER_KILL_GRACE_MS;
   }
 

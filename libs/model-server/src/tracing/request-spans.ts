@@ -1,7 +1,11 @@
-import { context, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import * as otel from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { SPAN_ATTRIBUTES } from './span-names';
 import { formatTraceparent } from './traceparent.util';
+
+/** The API's entry points, read once (its exports are getters). */
+const { context, SpanStatusCode, trace } = otel;
 
 /**
  * The spans of one request in the data plane: its request span (the transport's server span, or its own for a

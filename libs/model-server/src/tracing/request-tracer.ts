@@ -1,23 +1,14 @@
-import {
-  context,
-  propagation,
-  ProxyTracerProvider,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type TextMapGetter,
-  type Tracer,
-} from '@opentelemetry/api';
+import * as otel from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import { PromiseContextManager, type TracingContext } from './promise-context-manager';
 import { RequestSpans } from './request-spans';
 import { ServerSpan } from './server-span';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import { formatTraceparent } from './traceparent.util';
 import type { WorkerSpanData } from './worker-span.interface';
+
+/** The API's entry points, read once: its exports are getters, a call each time they are read. */
+const { context, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = otel;
 
 /** The delegate of a tracer provider no SDK was registered with (the API's no-op provider). */
 const NO_SDK = new ProxyTracerProvider().getDelegate();
@@ -107,6 +98,11 @@ export class RequestTracer {
     if (!this.on) return undefined;
     const active = context.active();
     return trace.getSpan(active)?.isRecording() === true ? active : undefined;
+  }
+
+  /** How the active context follows async code in this thread (worker threads trace the same way). */
+  contextKind(): TracingContext {
+    return PromiseContextManager.inUse() ? 'promise' : 'async-local-storage';
   }
 
   /** Calls `fn(...args)` with `ctx` active (or plainly without one). */

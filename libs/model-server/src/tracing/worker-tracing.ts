@@ -1,28 +1,69 @@
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import { AlwaysOffSampler, NodeTracerProvider, ParentBasedSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, NodeTracerProvider, ParentBasedSampler, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { PromiseContextManager, type TracingContext } from './promise-context-manager';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import type { WorkerSpanData } from './worker-span.interface';
 
-/** Keeps the spans that end in the worker until they are sent with the next answer. */
-class Collector implements SpanProcessor {
-  readonly done: WorkerSpanData[] = [];
+/** A span that ended in the worker, with the `worker predict` span of the request it belongs to. */
+interface EndedSpan {
+  readonly root: string;
+  readonly data: WorkerSpanData;
+}
 
-  onStart(): void {}
+/**
+ * Keeps the spans that end in the worker until they are sent with their request's answer. A worker serves several
+ * requests at once (an async `predict` that awaits), so each span is filed under its request: the `worker predict`
+ * span it descends from (its root).
+ */
+class Collector implements SpanProcessor {
+  /** The root of each started span that has not ended yet (a root is its own). */
+  private readonly rootOf = new Map<string, string>();
+  private readonly ended: EndedSpan[] = [];
+
+  onStart(span: Span): void {
+    const id = span.spanContext().spanId;
+    const parent = span.parentSpanContext?.spanId;
+    // A span whose parent is not one of the worker's is a request's root: its parent is in the main thread.
+    this.rootOf.set(id, (parent === undefined ? undefined : this.rootOf.get(parent)) ?? id);
+  }
 
   onEnd(span: ReadableSpan): void {
     const { traceId, spanId } = span.spanContext();
-    this.done.push({
-      traceId,
-      id: spanId,
-      parent: span.parentSpanContext?.spanId,
-      name: span.name,
-      kind: span.kind,
-      start: span.startTime,
-      end: span.endTime,
-      attributes: span.attributes,
-      status: span.status,
-      events: span.events.map((e) => ({ name: e.name, time: e.time, attributes: e.attributes })),
+    const root = this.rootOf.get(spanId) ?? spanId;
+    this.rootOf.delete(spanId);
+    this.ended.push({
+      root,
+      data: {
+        traceId,
+        id: spanId,
+        parent: span.parentSpanContext?.spanId,
+        name: span.name,
+        kind: span.kind,
+        start: span.startTime,
+        end: span.endTime,
+        attributes: span.attributes,
+        status: span.status,
+        events: span.events.map((e) => ({ name: e.name, time: e.time, attributes: e.attributes })),
+      },
     });
+  }
+
+  /**
+   * The spans of the request whose root is `root`, in start order, taken out; spans of requests whose answer has
+   * gone (model code that ended a span after its `predict` returned) are dropped: nothing would carry them.
+   */
+  take(root: string, unsent: ReadonlySet<string>): WorkerSpanData[] {
+    const mine: WorkerSpanData[] = [];
+    let kept = 0;
+    for (const e of this.ended) {
+      if (e.root === root) mine.push(e.data);
+      else if (unsent.has(e.root)) this.ended[kept++] = e;
+    }
+    this.ended.length = kept;
+    // Spans of the request still open (model code that never ends them) are forgotten with it.
+    for (const [id, r] of this.rootOf) if (r === root) this.rootOf.delete(id);
+    mine.sort((a, b) => a.start[0] - b.start[0] || a.start[1] - b.start[1]);
+    return mine;
   }
 
   forceFlush(): Promise<void> {
@@ -36,9 +77,10 @@ class Collector implements SpanProcessor {
 
 /**
  * Tracing inside a model worker thread, started when the main thread traces: a tracer provider registered in
- * the thread (so the model's own spans are recorded), each request's `predict` run under a `worker predict`
- * span continuing the request's `traceparent`, and the spans that ended sent back to the main thread with the
- * answer ({@link take}), which makes them again in the request's trace. Only sampled requests get spans: the
+ * the thread with the main thread's kind of context manager (so the model's own spans are recorded, and nest, as
+ * they would there), each request's `predict` run under a `worker predict` span continuing the request's
+ * `traceparent`, and each request's spans sent back to the main thread with its answer ({@link take}), which
+ * makes them again in the request's trace. Only sampled requests get spans: the
  * worker never starts a trace of its own.
  *
  * @internal
@@ -46,21 +88,34 @@ class Collector implements SpanProcessor {
 export class WorkerTracing {
   private readonly collector = new Collector();
   private readonly tracer: Tracer;
+  /** The root span of each traced request, by its job, until its answer takes its spans. */
+  private readonly rootOfJob = new Map<number, string>();
+  /** The same roots: the requests whose spans are still to be sent. */
+  private readonly unsent = new Set<string>();
 
-  constructor(private readonly index: number) {
+  constructor(
+    private readonly index: number,
+    contextKind: TracingContext,
+  ) {
     const provider = new NodeTracerProvider({
       sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
       spanProcessors: [this.collector],
     });
-    provider.register();
+    provider.register(contextKind === 'promise' ? { contextManager: new PromiseContextManager() } : {});
     this.tracer = trace.getTracer(TRACER_NAME);
   }
 
-  /** Runs `predict` for a request whose span is `traceparent` (plainly when it has none) under a `worker predict` span. */
-  async run<R>(traceparent: string | undefined, predict: () => R | Promise<R>): Promise<R> {
+  /**
+   * Runs `predict` for request `job`, whose span is `traceparent` (plainly when it has none), under a `worker predict`
+   * span; {@link take} then gives the spans it recorded.
+   */
+  async run<R>(job: number, traceparent: string | undefined, predict: () => R | Promise<R>): Promise<R> {
     if (traceparent === undefined) return predict();
     const parent = propagation.extract(ROOT_CONTEXT, { traceparent });
     const span = this.tracer.startSpan(SPAN_NAMES.workerPredict, { attributes: { [SPAN_ATTRIBUTES.workerIndex]: this.index } }, parent);
+    const root = span.spanContext().spanId;
+    this.rootOfJob.set(job, root);
+    this.unsent.add(root);
     try {
       return await context.with(trace.setSpan(parent, span), predict);
     } catch (err) {
@@ -73,12 +128,13 @@ export class WorkerTracing {
     }
   }
 
-  /** The spans that ended since the last call, in start order; undefined when none did. */
-  take(): WorkerSpanData[] | undefined {
-    const done = this.collector.done;
-    if (done.length === 0) return undefined;
-    const spans = done.splice(0, done.length);
-    spans.sort((a, b) => a.start[0] - b.start[0] || a.start[1] - b.start[1]);
-    return spans;
+  /** The spans request `job` recorded (its `worker predict` span and those under it), in start order; undefined when none. */
+  take(job: number): WorkerSpanData[] | undefined {
+    const root = this.rootOfJob.get(job);
+    if (root === undefined) return undefined;
+    this.rootOfJob.delete(job);
+    this.unsent.delete(root);
+    const spans = this.collector.take(root, this.unsent);
+    return spans.length === 0 ? undefined : spans;
   }
 }
