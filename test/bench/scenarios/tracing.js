@@ -207,7 +207,7 @@ module.exports = {
         `the OTLP sink took ${exported.posts} exports, ${(exported.bytes / 1e6).toFixed(1)} MB of JSON`,
         'A sampled request makes 4 spans (server, decode, predict, encode) exported by the batch span processor (default queue 2048: spans past it are dropped, not waited for).',
         'CPU ratios (per request served, medians of the rounds) read like throughput ratios: 0.95 means a request costs the server 5% more CPU.',
-        `The machine is shared with parallel work (5 other engineers building and testing; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the end): compare ratios, not absolute figures.`,
+        `Load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the end of the run (the machine may be shared with other work): compare ratios, not absolute figures.`,
       ],
     };
   },
