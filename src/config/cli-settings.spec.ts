@@ -38,7 +38,7 @@ describe('the CLI settings', () => {
       const row = readme.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${s.env}`) && line.includes(`\`--${s.flag}\``));
       if (row === undefined) continue; // the monitoring flags are documented in docs/monitoring.md
       const def = 'default' in s ? String(s.default) : undefined;
-      const fileKey = (s as { inFile?: false }).inFile === false || row.includes(`\`${key}\``);
+      const fileKey = (s as { inFile?: false }).inFile === false || row.includes(`\`${(s as { fileKey?: string }).fileKey ?? key}\``);
       expect({ key, agrees: fileKey && (def === undefined || row.includes(def)) }).toEqual({ key, agrees: true });
       checked += 1;
     }

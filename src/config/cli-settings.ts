@@ -7,6 +7,8 @@ interface CliSetting {
   flag: string;
   /** False for a setting the config file cannot hold (where the models come from). */
   inFile?: false;
+  /** The config file's key, when it is not the setting's own name (a key of a section). */
+  fileKey?: string;
   /** The same flag as KServe's model servers spell it (`--http_port`), accepted too. */
   alias?: string;
   /** The value's placeholder in the help text; none for a boolean flag. */
@@ -122,6 +124,7 @@ export const CLI_SETTINGS = {
   metrics: { flag: 'no-metrics', env: 'METRICS', envValue: '0', help: 'no Prometheus metrics at GET /metrics' },
   tracesExporter: {
     flag: 'traces-exporter',
+    fileKey: 'tracing.exporter',
     arg: 'E',
     env: 'OTEL_TRACES_EXPORTER',
     help: 'otlp: OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables apply), or none',
@@ -129,6 +132,7 @@ export const CLI_SETTINGS = {
   },
   tracingContext: {
     flag: 'tracing-context',
+    fileKey: 'tracing.context',
     arg: 'C',
     env: 'TRACING_CONTEXT',
     help: 'how the active span follows async code: promise, async-local-storage or auto',

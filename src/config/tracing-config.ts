@@ -1,5 +1,6 @@
 import process from 'node:process';
 import type { TracingContext } from '../../libs/model-server/src/internal';
+
 /** The trace protocols of the OTLP/HTTP exporter the CLI can start. */
 export const TRACE_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 
@@ -71,8 +72,9 @@ function set(value: string | undefined): string | undefined {
 /**
  * The tracing settings: the config file's `tracing` section, then the standard OpenTelemetry variables
  * (`OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`,
- * `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`); false when no exporter is asked for. A value it cannot use
- * is an error at startup, naming the setting.
+ * `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`) and the server's own `TRACING_CONTEXT`, then the command line's
+ * flags; false when no exporter is asked for. `frames`: whether this Node keeps `AsyncLocalStorage` without async
+ * hooks (what `auto` chooses by). A value it cannot use is an error at startup, naming the setting.
  */
 export function tracingConfig(
   env: NodeJS.ProcessEnv,
@@ -82,7 +84,7 @@ export function tracingConfig(
   frames: boolean = asyncContextFrames(),
 ): TracingConfig | false {
   if (section !== undefined && (typeof section !== 'object' || section === null || Array.isArray(section))) {
-    throw new Error('"tracing" in the config file must be an object of tracing settings (exporter, endpoint, protocol, serviceName, sampler, samplerArg, resourceAttributes)');
+    throw new Error('"tracing" in the config file must be an object of tracing settings (exporter, endpoint, protocol, serviceName, sampler, samplerArg, resourceAttributes, context)');
   }
   const file = (section ?? {}) as TracingSection;
   const unknown = Object.keys(file).filter((k) => !SECTION_KEYS.has(k));
