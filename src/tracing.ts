@@ -11,7 +11,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { MODEL_SERVER_VERSION, PromiseContextManager } from '../libs/model-server/src/internal';
+import { contextManagerFor, MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import type { TracingConfig } from './config/tracing-config';
 
 /** The running trace SDK. */
@@ -52,7 +52,6 @@ export function startTracing(config: TracingConfig): Tracing {
     .merge(resourceFromAttributes(config.resourceAttributes))
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
-  // Without a context manager of its own the SDK registers its AsyncLocalStorage one.
-  provider.register(config.context === 'promise' ? { contextManager: new PromiseContextManager() } : {});
+  provider.register({ contextManager: contextManagerFor(config.context) });
   return { shutdown: () => provider.shutdown() };
 }

@@ -15,7 +15,7 @@ export { PinoLogger } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';
 export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
-export { PromiseContextManager } from './tracing';
+export { contextManagerFor } from './tracing';
 export type { TracingContext } from './tracing';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
 export { TURN_BODY_BYTES } from './protocol/http/request-body.reader';

@@ -1,2 +1,2 @@
 export { SPAN_ATTRIBUTES, SPAN_NAMES } from './span-names';
-export { PromiseContextManager, type TracingContext } from './promise-context-manager';
+export { contextManagerFor, PromiseContextManager, type TracingContext } from './promise-context-manager';

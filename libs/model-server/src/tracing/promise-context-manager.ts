@@ -6,6 +6,14 @@ import { promiseHooks } from 'node:v8';
 /** How the active context follows async code: along promises ({@link PromiseContextManager}), or Node's `AsyncLocalStorage`. */
 export type TracingContext = 'promise' | 'async-local-storage';
 
+/**
+ * The context manager a tracer provider registers for `kind`: a new {@link PromiseContextManager}, or undefined for
+ * the SDK's own (`AsyncLocalStorage`), as `provider.register({ contextManager })` takes it.
+ */
+export function contextManagerFor(kind: TracingContext): ContextManager | undefined {
+  return kind === 'promise' ? new PromiseContextManager() : undefined;
+}
+
 /** Read once: the API's exports are getters, and the hooks run for every promise. */
 const { ROOT_CONTEXT } = otel;
 

@@ -1,6 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { AlwaysOffSampler, NodeTracerProvider, ParentBasedSampler, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { PromiseContextManager, type TracingContext } from './promise-context-manager';
+import { contextManagerFor, type TracingContext } from './promise-context-manager';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import type { WorkerSpanData } from './worker-span.interface';
 
@@ -101,7 +101,7 @@ export class WorkerTracing {
       sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
       spanProcessors: [this.collector],
     });
-    provider.register(contextKind === 'promise' ? { contextManager: new PromiseContextManager() } : {});
+    provider.register({ contextManager: contextManagerFor(contextKind) });
     this.tracer = trace.getTracer(TRACER_NAME);
   }
 
