@@ -90,8 +90,6 @@ export class WorkerTracing {
   private readonly tracer: Tracer;
   /** The root span of each traced request, by its job, until its answer takes its spans. */
   private readonly rootOfJob = new Map<number, string>();
-  /** The same roots: the requests whose spans are still to be sent. */
-  private readonly unsent = new Set<string>();
 
   constructor(
     private readonly index: number,
@@ -115,7 +113,6 @@ export class WorkerTracing {
     const span = this.tracer.startSpan(SPAN_NAMES.workerPredict, { attributes: { [SPAN_ATTRIBUTES.workerIndex]: this.index } }, parent);
     const root = span.spanContext().spanId;
     this.rootOfJob.set(job, root);
-    this.unsent.add(root);
     try {
       return await context.with(trace.setSpan(parent, span), predict);
     } catch (err) {
@@ -133,8 +130,7 @@ export class WorkerTracing {
     const root = this.rootOfJob.get(job);
     if (root === undefined) return undefined;
     this.rootOfJob.delete(job);
-    this.unsent.delete(root);
-    const spans = this.collector.take(root, this.unsent);
+    const spans = this.collector.take(root, new Set(this.rootOfJob.values()));
     return spans.length === 0 ? undefined : spans;
   }
 }
