@@ -157,24 +157,31 @@ export class RequestTracer {
   }
 
   /**
-   * Makes again, here, the spans a worker thread recorded for a request (in start order, so a parent comes before
-   * its children): each under the span it had in the worker, the first ones under `parent`. Spans of another
-   * trace (model code that ended a span after an earlier request's `predict` returned) are left out: their
-   * parents were sent before them.
+   * Makes again, here, the spans a worker thread recorded for a request: each under the span it had in the worker
+   * (made first when it is among them), the others under `parent`. Their order does not matter: start times are
+   * whole milliseconds, so a child can carry its parent's. Spans of another trace (model code that ended a span
+   * after an earlier request's `predict` returned) are left out: their parents were sent before them.
    */
   replay(parent: Context | undefined, spans: readonly WorkerSpanData[]): void {
     const traceId = parent === undefined ? undefined : trace.getSpanContext(parent)?.traceId;
     if (parent === undefined || traceId === undefined) return;
+    const byId = new Map<string, WorkerSpanData>();
+    for (const s of spans) if (s.traceId === traceId) byId.set(s.id, s);
     const made = new Map<string, Context>();
-    for (const s of spans) {
-      if (s.traceId !== traceId) continue;
-      const within = (s.parent === undefined ? undefined : made.get(s.parent)) ?? parent;
+    const make = (s: WorkerSpanData): Context => {
+      const done = made.get(s.id);
+      if (done !== undefined) return done;
+      const above = s.parent === undefined ? undefined : byId.get(s.parent);
+      const within = above === undefined ? parent : make(above);
       const span = this.tracer.startSpan(s.name, { kind: s.kind, startTime: s.start, attributes: s.attributes }, within);
       for (const e of s.events) span.addEvent(e.name, e.attributes, e.time);
       if (s.status.code !== SpanStatusCode.UNSET) span.setStatus(s.status);
       span.end(s.end);
-      made.set(s.id, trace.setSpan(within, span));
-    }
+      const ctx = trace.setSpan(within, span);
+      made.set(s.id, ctx);
+      return ctx;
+    };
+    for (const s of byId.values()) make(s);
   }
 }
 

@@ -49,7 +49,7 @@ class Collector implements SpanProcessor {
   }
 
   /**
-   * The spans of the request whose root is `root`, in start order, taken out; spans of requests whose answer has
+   * The spans of the request whose root is `root`, taken out; spans of requests whose answer has
    * gone (model code that ended a span after its `predict` returned) are dropped: nothing would carry them.
    */
   take(root: string, unsent: ReadonlySet<string>): WorkerSpanData[] {
@@ -62,7 +62,6 @@ class Collector implements SpanProcessor {
     this.ended.length = kept;
     // Spans of the request still open (model code that never ends them) are forgotten with it.
     for (const [id, r] of this.rootOf) if (r === root) this.rootOf.delete(id);
-    mine.sort((a, b) => a.start[0] - b.start[0] || a.start[1] - b.start[1]);
     return mine;
   }
 
@@ -125,7 +124,7 @@ export class WorkerTracing {
     }
   }
 
-  /** The spans request `job` recorded (its `worker predict` span and those under it), in start order; undefined when none. */
+  /** The spans request `job` recorded (its `worker predict` span and those under it); undefined when none. */
   take(job: number): WorkerSpanData[] | undefined {
     const root = this.rootOfJob.get(job);
     if (root === undefined) return undefined;
