@@ -1,5 +1,3 @@
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -13,6 +11,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { contextManagerFor, MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
 import type { TracingConfig } from './config/tracing-config';
+import { ThreadSpanExporter } from './trace-export';
 
 /** The running trace SDK. */
 export interface Tracing {
@@ -40,12 +39,11 @@ function samplerOf(config: TracingConfig): Sampler {
 /**
  * Starts the OpenTelemetry trace SDK before the server is made (the library checks once, when it is made,
  * whether an SDK is there): a tracer provider with the configured sampler, the OTLP/HTTP exporter (JSON or
- * protobuf) behind the SDK's batch span processor (a bounded queue: when the collector is down, spans are
+ * protobuf, posting from a thread of its own) behind the SDK's batch span processor (a bounded queue: when the collector is down, spans are
  * dropped, requests never wait), W3C trace context propagation and the configured context manager (`tracing.context`).
  */
 export function startTracing(config: TracingConfig): Tracing {
-  const exporterConfig = config.endpoint === undefined ? {} : { url: config.endpoint };
-  const exporter = config.protocol === 'http/json' ? new OtlpJsonExporter(exporterConfig) : new OtlpProtobufExporter(exporterConfig);
+  const exporter = new ThreadSpanExporter({ protocol: config.protocol, url: config.endpoint });
   // Precedence, lowest first: the SDK's own, the server's name and version, the config file's, OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME.
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: MODEL_SERVER_VERSION }))

@@ -5,9 +5,9 @@ import { SWC_REQUIRE_OPTIONS } from './typescript-require.util';
 import type { WorkerInit } from './worker-messages.interface';
 
 /**
- * Run when the library itself runs from its TypeScript sources (tests, `ts-node`-style setups): the worker
- * compiles `.ts` files with swc as it requires them, and `nest-model-server` resolves to those same sources,
- * so the model's base class and the worker's runtime are one copy of the library.
+ * Run when the code runs from its TypeScript sources (tests, `ts-node`-style setups): the worker compiles `.ts`
+ * files with swc as it requires them, and `nest-model-server` resolves to those same sources, so the model's base
+ * class and the worker's runtime are one copy of the library.
  */
 const SOURCE_BOOTSTRAP = `
 'use strict';
@@ -29,23 +29,31 @@ require(boot.entry);
 `;
 
 /**
- * Starts a worker thread that loads a model (see `model-worker.entry`). From compiled JavaScript the entry
- * file runs directly; from TypeScript sources a small bootstrap compiles on the fly.
+ * Starts a worker thread that loads a model (see `model-worker.entry`).
  *
  * @internal
  */
 export function spawnModelWorker(init: WorkerInit): Worker {
-  const ext = extname(__filename);
-  const entry = join(__dirname, `model-worker.entry${ext}`);
-  if (ext !== '.ts') return new Worker(entry, { workerData: { init } });
-  const root = resolve(__dirname, '..');
+  return spawnWorkerThread(join(__dirname, `model-worker.entry${extname(__filename)}`), { init });
+}
+
+/**
+ * Starts a worker thread running `entry` with `workerData`. A compiled `.js` entry runs directly; a `.ts` one (the
+ * repository's tests and the CLI run from source) through a small bootstrap that compiles TypeScript with swc as it
+ * is required, with `nest-model-server` resolving to the library's sources, so that the thread and its parent share
+ * one copy of the library. The bootstrap takes `workerData.boot` for itself.
+ *
+ * @internal
+ */
+export function spawnWorkerThread(entry: string, workerData: Record<string, unknown>): Worker {
+  if (extname(entry) !== '.ts') return new Worker(entry, { workerData });
   const boot = {
     entry,
     swcPath: require.resolve('@swc/core'),
     swcOptions: SWC_REQUIRE_OPTIONS,
-    aliases: sourceEntries(resolve(root, '..', '..', '..')),
+    aliases: sourceEntries(resolve(__dirname, '..', '..', '..', '..')),
   };
-  return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { init, boot } });
+  return new Worker(SOURCE_BOOTSTRAP, { eval: true, workerData: { ...workerData, boot } });
 }
 
 /** From the sources the library sits in its repository: each entry of package.json "exports" to its `.ts` file. */

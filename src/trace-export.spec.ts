@@ -1,0 +1,89 @@
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ThreadSpanExporter } from './trace-export';
+
+/** An OTLP/HTTP receiver on loopback answering every POST with `status`. */
+async function receiver(status = 200): Promise<{ url: string; posts: { path: string; contentType: string; body: Buffer }[]; server: Server }> {
+  const posts: { path: string; contentType: string; body: Buffer }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      posts.push({ path: req.url ?? '', contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, posts, server };
+}
+
+/** Two ended spans, a parent and its child. */
+function spans(): ReadableSpan[] {
+  const memory = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('test');
+  const parent = tracer.startSpan('infer iris');
+  tracer.startSpan('predict', undefined, trace.setSpan(ROOT_CONTEXT, parent)).end();
+  parent.end();
+  return memory.getFinishedSpans();
+}
+
+const exported = (exporter: ThreadSpanExporter, batch: ReadableSpan[]): Promise<ExportResult> => new Promise((resolve) => exporter.export(batch, resolve));
+
+describe('ThreadSpanExporter (OTLP/HTTP posted from a thread of its own)', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await new Promise((resolve) => s.close(resolve));
+  });
+
+  it.each([
+    ['http/json', 'application/json'],
+    ['http/protobuf', 'application/x-protobuf'],
+  ] as const)('posts each batch as %s, and reports success', async (protocol, contentType) => {
+    const sink = await receiver();
+    servers.push(sink.server);
+    const exporter = new ThreadSpanExporter({ protocol, url: sink.url });
+    const batch = spans();
+    expect(await exported(exporter, batch)).toEqual({ code: ExportResultCode.SUCCESS });
+    await exporter.shutdown();
+    expect(sink.posts.map((p) => [p.path, p.contentType])).toEqual([['/v1/traces', contentType]]);
+    if (protocol === 'http/json') {
+      const doc = JSON.parse(sink.posts[0].body.toString('utf8')) as { resourceSpans: { scopeSpans: { spans: { name: string; traceId: string }[] }[] }[] };
+      const sent = doc.resourceSpans[0].scopeSpans[0].spans;
+      expect(sent.map((s) => s.name)).toEqual(['predict', 'infer iris']);
+      expect(sent[0].traceId).toBe(batch[0].spanContext().traceId);
+    } else {
+      // The protobuf message holds the span names as they are.
+      expect(sink.posts[0].body.includes(Buffer.from('infer iris'))).toBe(true);
+    }
+  }, 20000);
+
+  it('reports a collector that refuses the batch as a failure, without throwing', async () => {
+    const sink = await receiver(400);
+    servers.push(sink.server);
+    const exporter = new ThreadSpanExporter({ protocol: 'http/json', url: sink.url });
+    const result = await exported(exporter, spans());
+    await exporter.shutdown();
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(result.error?.message).toBe('Bad Request');
+    expect(sink.posts).toHaveLength(1);
+  }, 20000);
+
+  it('sends nothing after shutdown, and starts no thread when it never exported', async () => {
+    const sink = await receiver();
+    servers.push(sink.server);
+    const idle = new ThreadSpanExporter({ protocol: 'http/json', url: sink.url });
+    await idle.forceFlush();
+    await idle.shutdown();
+    const exporter = new ThreadSpanExporter({ protocol: 'http/json', url: sink.url });
+    expect((await exported(exporter, spans())).code).toBe(ExportResultCode.SUCCESS);
+    await exporter.shutdown();
+    const late = await exported(exporter, spans());
+    expect(late.code).toBe(ExportResultCode.FAILED);
+    expect(late.error?.message).toMatch(/shut down/);
+    expect(sink.posts).toHaveLength(1);
+  }, 20000);
+});
