@@ -72,7 +72,7 @@ describe('ThreadSpanExporter (OTLP/HTTP posted from a thread of its own)', () =>
     expect(sink.posts).toHaveLength(1);
   }, 20000);
 
-  it('sends nothing after shutdown, and starts no thread when it never exported', async () => {
+  it('sends nothing after shutdown; one that never exported flushes and shuts down at once', async () => {
     const sink = await receiver();
     servers.push(sink.server);
     const idle = new ThreadSpanExporter({ protocol: 'http/json', url: sink.url });

@@ -6,8 +6,11 @@ import type { Worker } from 'node:worker_threads';
 import { spawnWorkerThread } from '../libs/model-server/src/internal';
 import { TRACE_FORMATS, type ExportReply, type ExportRequest, type TraceExportInit } from './trace-export.format';
 
+/** `T` without `id`, each member of a union apart. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
 /** A request to the export thread before it has its id. */
-type Ask = ExportRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+type Ask = WithoutId<ExportRequest>;
 
 /**
  * The CLI's OTLP/HTTP span exporter: it encodes each batch here (OTLP/JSON or OTLP/protobuf, as the SDK's
