@@ -39,8 +39,9 @@ function samplerOf(config: TracingConfig): Sampler {
 /**
  * Starts the OpenTelemetry trace SDK before the server is made (the library checks once, when it is made,
  * whether an SDK is there): a tracer provider with the configured sampler, the OTLP/HTTP exporter (JSON or
- * protobuf, posting from a thread of its own) behind the SDK's batch span processor (a bounded queue: when the collector is down, spans are
- * dropped, requests never wait), W3C trace context propagation and the configured context manager (`tracing.context`).
+ * protobuf, posting from a thread of its own) behind the SDK's batch span processor (a bounded queue: when the
+ * collector is down, spans are dropped, requests never wait), W3C trace context propagation and the configured
+ * context manager (`tracing.context`).
  */
 export function startTracing(config: TracingConfig): Tracing {
   const exporter = new ThreadSpanExporter({ protocol: config.protocol, url: config.endpoint });

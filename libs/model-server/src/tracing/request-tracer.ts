@@ -141,11 +141,7 @@ export class RequestTracer {
 
   /** Ends a span this tracer started, failed with `err` when given. */
   end(span: Span, err?: unknown): void {
-    if (err !== undefined) {
-      const message = err instanceof Error ? err.message : String(err);
-      span.recordException(err instanceof Error ? err : message);
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-    }
+    if (err !== undefined) recordFailure(span, err);
     span.end();
   }
 
@@ -183,6 +179,13 @@ export class RequestTracer {
     };
     for (const s of byId.values()) make(s);
   }
+}
+
+/** Records `err` on `span` (an exception event) and marks the span failed. @internal */
+export function recordFailure(span: Span, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  span.recordException(err instanceof Error ? err : message);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 
 /** The model attributes of a request span. */

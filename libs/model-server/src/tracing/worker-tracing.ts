@@ -1,6 +1,7 @@
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace, type Tracer } from '@opentelemetry/api';
 import { AlwaysOffSampler, NodeTracerProvider, ParentBasedSampler, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { contextManagerFor, type TracingContext } from './promise-context-manager';
+import { recordFailure } from './request-tracer';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import type { WorkerSpanData } from './worker-span.interface';
 
@@ -115,9 +116,7 @@ export class WorkerTracing {
     try {
       return await context.with(trace.setSpan(parent, span), predict);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      span.recordException(err instanceof Error ? err : message);
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      recordFailure(span, err);
       throw err;
     } finally {
       span.end();
