@@ -1,8 +1,9 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import { ThreadSpanExporter } from './trace-export';
 
 /** An OTLP/HTTP receiver on loopback answering every POST with `status`. */
@@ -85,5 +86,34 @@ describe('ThreadSpanExporter (OTLP/HTTP posted from a thread of its own)', () =>
     expect(late.code).toBe(ExportResultCode.FAILED);
     expect(late.error?.message).toMatch(/shut down/);
     expect(sink.posts).toHaveLength(1);
+  }, 20000);
+
+  it('fails the batches of a thread that dies, and starts another for the next batch', async () => {
+    // The first post is held unanswered, so its batch is still waiting when the thread goes.
+    let held: ServerResponse | undefined;
+    let posts = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts++;
+        if (posts === 1) held = res;
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const exporter = new ThreadSpanExporter({ protocol: 'http/json', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces` });
+    const pending = exported(exporter, spans());
+    while (held === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    const first = (exporter as unknown as { thread: Worker }).thread;
+    await first.terminate();
+    const lost = await pending;
+    expect(lost.code).toBe(ExportResultCode.FAILED);
+    expect(lost.error?.message).toBe('the trace export thread stopped');
+    expect(await exported(exporter, spans())).toEqual({ code: ExportResultCode.SUCCESS });
+    expect((exporter as unknown as { thread: Worker }).thread).not.toBe(first);
+    await exporter.shutdown();
+    held.destroy();
+    expect(posts).toBe(2);
   }, 20000);
 });
