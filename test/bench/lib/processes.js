@@ -22,15 +22,16 @@ function get(url) {
 }
 
 /**
- * Starts `node <script> ...args` pinned to the server core, with `env`, and resolves once `readyUrl` answers 200.
+ * Starts `node <script> ...args` pinned to `core` (the server core unless given), with `env`, and resolves once
+ * `readyUrl` answers 200.
  * Refuses to start when `readyUrl` already answers before the spawn.
  * Returns { child, stop() }.
  */
-async function startServer({ script, args = [], env = {}, readyUrl, timeoutMs = 60000, name }) {
+async function startServer({ script, args = [], env = {}, readyUrl, timeoutMs = 60000, name, core = SERVER_CORE }) {
   // A server left over from an interrupted run would answer the readiness check in place of the new one (which
   // then fails to bind), and the run would measure the wrong process.
   if ((await get(readyUrl)) !== 0) throw new Error(`${name}: something already answers at ${readyUrl}; stop it before benchmarking`);
-  const [cmd, argv] = pinned(SERVER_CORE, process.execPath, [script, ...args]);
+  const [cmd, argv] = pinned(core, process.execPath, [script, ...args]);
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {

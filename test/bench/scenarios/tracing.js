@@ -4,11 +4,11 @@
  * run — the build from before tracing existed (the parent of the commit that added libs/model-server/src/tracing,
  * exported with `git archive` and built in a temporary directory), this build with tracing off (no SDK), this
  * build with the SDK and `parentbased_traceidratio` 0.01, and this build with every request sampled. The SDK
- * variants export OTLP/HTTP JSON to a sink in this process that answers 200 and keeps nothing. Each round starts
- * fresh server processes; within it the variants alternate in short slices on the same core, the one sampling every
- * request in a pass of its own against no SDK (its exports outlast its slices). Throughput ratios
- * are medians of per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at most 3% against the
- * build before tracing, and sampling 1% at most 10% against no SDK.
+ * variants export OTLP/HTTP JSON to a sink (servers/otlp-sink.js) on the load core that answers 200 and keeps
+ * nothing. Each round starts fresh server processes; within it the variants alternate in short slices on the same
+ * core, the one sampling every request in a pass of its own against no SDK (its exports outlast its slices).
+ * Throughput ratios are medians of per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at
+ * most 3% against the build before tracing, and sampling 1% at most 10% against no SDK.
  *
  * Beside throughput, each server's CPU time per request served (/proc/<pid>/stat over the round, divided by the
  * growth of its `nms_requests_total`, warm-up included on both sides, and the exports' own work included): what a
@@ -20,7 +20,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { interleaved, pairedRatio } = require('../lib/interleave');
-const { startServer } = require('../lib/processes');
+const { startServer, LOAD_CORE } = require('../lib/processes');
 const { modelServer, ROOT } = require('../lib/servers');
 const { median } = require('../lib/stats');
 
@@ -80,23 +80,16 @@ function baselineBuild() {
   return { commit, dir, cli };
 }
 
-/** An OTLP/HTTP receiver that answers every export 200 and keeps nothing (it counts the bytes). */
+const SINK_PORT = 18440;
+
+/** The OTLP/HTTP receiver (test/bench/servers/otlp-sink.js), on the load core: `stats()` reads what it took so far. */
 async function otlpSink() {
-  let bytes = 0;
-  let posts = 0;
-  const server = http.createServer((req, res) => {
-    req.on('data', (c) => (bytes += c.length));
-    req.on('end', () => {
-      posts++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${SINK_PORT}`;
+  const sink = await startServer({ name: 'OTLP sink', script: path.join(__dirname, '..', 'servers', 'otlp-sink.js'), env: { PORT: String(SINK_PORT) }, readyUrl: `${url}/`, core: LOAD_CORE });
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    stats: () => ({ bytes, posts }),
-    close: () => new Promise((resolve) => server.close(resolve)),
+    url,
+    stats: async () => (await fetch(`${url}/`)).json(),
+    close: () => sink.stop(),
   };
 }
 
@@ -110,6 +103,7 @@ module.exports = {
   async run({ rounds, durationSec, warmupSec }) {
     const baseline = baselineBuild();
     const sink = await otlpSink();
+    let exported;
     const otlp = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
     const variants = [
       { label: 'before tracing', port: 18400, baseline: true, env: {} },
@@ -172,6 +166,7 @@ module.exports = {
           }
         }
       }
+      exported = await sink.stats();
     } finally {
       await sink.close();
     }
@@ -190,7 +185,6 @@ module.exports = {
     const noSdk = pairedRatio(results, 'no SDK', 'before tracing');
     const onePct = pairedRatio(results, 'SDK, 1% sampled', 'no SDK');
     const all = pairedRatio(allSampled, 'SDK, all sampled', 'no SDK');
-    const exported = sink.stats();
     return {
       rows,
       ratios: [
