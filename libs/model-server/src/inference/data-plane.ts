@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
 import { ErrorCode } from '../errors/error-code.enum';
 import {
@@ -37,6 +36,7 @@ import { TensorBudget } from '../codecs/tensor-budget';
 import { DeadlineTimer, earliestDeadline } from './deadline-timer';
 import { RequestByteBudget } from './request-byte-budget';
 import { decodeRequest } from './request-decoder';
+import { newRequestId } from './request-id.util';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './request-limits';
 import { DataPlaneRequest, type ReadyVersion, type RequestEdges, type RequestRunner } from './data-plane-request';
 import { classify, RequestFrame } from './request-frame';
@@ -296,7 +296,7 @@ export class DataPlane {
     try {
       const mv = this.lookup(name, version, depth);
       if (op === 'explain' && mv.hooks?.explain === null) throw explainNotImplemented(mv.label);
-      f = this.open(op, mv, wire.id ?? randomUUID(), call, wire, depth, parent);
+      f = this.open(op, mv, wire.id ?? newRequestId(), call, wire, depth, parent);
     } catch (err) {
       if (req !== null) this.recordRefusal(req, err, raw);
       return Promise.reject(err);
@@ -389,7 +389,7 @@ export class DataPlane {
     try {
       const mv = this.lookup(req.name, req.version, 0);
       if (mv.hooks !== null && mv.hooks.predictStream === null) throw streamingNotImplemented(mv.label);
-      f = this.open('infer', mv, wire.id ?? randomUUID(), req.call, wire, 0, undefined);
+      f = this.open('infer', mv, wire.id ?? newRequestId(), req.call, wire, 0, undefined);
     } catch (err) {
       this.recordRefusal(req, err, raw);
       return Promise.reject(err);
@@ -438,7 +438,7 @@ export class DataPlane {
       const mv = this.lookup(req.name, req.version, 0);
       method = mv.operations.get(req.op);
       if (method === undefined) throw operationNotFound(req.name, req.op);
-      f = this.open(req.op, mv, input.wire?.id ?? randomUUID(), req.call, input.wire ?? input.body, 0, undefined);
+      f = this.open(req.op, mv, input.wire?.id ?? newRequestId(), req.call, input.wire ?? input.body, 0, undefined);
     } catch (err) {
       this.recordRefusal(req, err, raw);
       return Promise.reject(err);
@@ -479,7 +479,7 @@ export class DataPlane {
       if (req.op !== 'infer' && req.op !== 'explain') throw new Error(`a request for operation '${req.op}' runs with operation(), not invoke()`);
       const mv = this.lookup(req.name, req.version, 0);
       if (req.op === 'explain' && mv.hooks?.explain === null) throw explainNotImplemented(mv.label);
-      f = this.open(req.op, mv, randomUUID(), req.call, undefined, 0, undefined);
+      f = this.open(req.op, mv, newRequestId(), req.call, undefined, 0, undefined);
     } catch (err) {
       this.recordRefusal(req, err, undefined);
       return Promise.reject(err);
@@ -542,7 +542,7 @@ export class DataPlane {
     const op = req.op;
     if (op !== 'infer' && (op === 'explain' ? mv.hooks !== null && mv.hooks.explain === null : !mv.operations.has(op))) return;
     const wireId = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-    const ctx = this.context(typeof wireId === 'string' ? wireId : randomUUID(), op, mv, req.call, 0, undefined);
+    const ctx = this.context(typeof wireId === 'string' ? wireId : newRequestId(), op, mv, req.call, 0, undefined);
     const trace = startTrace(mv, ctx, req.call, raw);
     trace.error = asInternalError(error);
     finishTrace(this.events, trace);
