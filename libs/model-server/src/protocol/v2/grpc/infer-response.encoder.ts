@@ -106,7 +106,15 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
     writeHeader(w, plan);
     if (plan.contentsSize > 0) yield* writeContents(w, plan, s);
   }
-  if (raw) for (const plan of plans) yield* writeRaw(w, plan, s);
+  if (raw) {
+    for (const plan of plans) {
+      // Small entries are copied here: a generator per entry costs more than the copy.
+      const bytes = startRawEntry(w, plan);
+      if (bytes === null) yield* writeByteStrings(w, plan.tensor.data as ByteStrings, 0, true, s);
+      else if (bytes.byteLength <= COPY_CHUNK) w.raw(bytes);
+      else yield* writeSliced(w, bytes, s);
+    }
+  }
   return w.buf;
 }
 
@@ -331,20 +339,20 @@ function* writeContents(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): Sliced
   }
 }
 
-/** One raw_output_contents entry: the tensor's little-endian bytes (BYTES written length-prefixed in place). */
-function* writeRaw(w: ProtoWriter, plan: OutputPlan, s: WorkSlicer): SlicedWork<void> {
+/**
+ * Starts one raw_output_contents entry (its tag and length) and returns the tensor's little-endian bytes to write
+ * after them; null for BYTES, whose elements are written length-prefixed in place (writeByteStrings).
+ */
+function startRawEntry(w: ProtoWriter, plan: OutputPlan): Uint8Array | null {
   const t = plan.tensor;
-  if (t.datatype !== 'BYTES') {
-    const raw = tensorToRaw(t);
-    w.tag(6, WT_BYTES);
-    w.uint32(raw.byteLength);
-    if (raw.byteLength <= COPY_CHUNK) w.raw(raw);
-    else yield* writeSliced(w, raw, s);
-    return;
-  }
   w.tag(6, WT_BYTES);
-  w.uint32(plan.rawSize);
-  yield* writeByteStrings(w, t.data as ByteStrings, 0, true, s);
+  if (t.datatype === 'BYTES') {
+    w.uint32(plan.rawSize);
+    return null;
+  }
+  const raw = tensorToRaw(t);
+  w.uint32(raw.byteLength);
+  return raw;
 }
 
 /** Bytes written as they are, in chunks with slice checks between them (see copySliced). */
