@@ -60,6 +60,23 @@ describe('encodeInferResponse', () => {
     expect(decoded.raw_output_contents.map((b: Uint8Array) => [...b])).toEqual([[0x00, 0x3c], [2, 0, 0, 0, 0x61, 0x62], []]);
   });
 
+  it('writes a raw entry larger than one copy in pieces, and the entries after it where they belong', async () => {
+    // 1 MiB of FP32: over the 256 KB a raw entry is copied in at once.
+    const big = new Float32Array(256 * 1024).map((_, i) => i * 0.5);
+    const outputs: Tensor[] = [
+      { name: 'small', datatype: 'INT32', shape: [2], data: new Int32Array([-1, 7]) },
+      { name: 'big', datatype: 'FP32', shape: [big.length], data: big },
+      { name: 's', datatype: 'BYTES', shape: [2], data: ByteStrings.from(['x', 'yz']) },
+      { name: 'after', datatype: 'UINT8', shape: [3], data: new Uint8Array([1, 2, 3]) },
+    ];
+    const decoded = asObject(Response, await encode(response(outputs), true));
+    const raw = decoded.raw_output_contents.map((b: Uint8Array) => Buffer.from(b));
+    expect(raw[0]).toEqual(Buffer.from(new Int32Array([-1, 7]).buffer));
+    expect(raw[1].equals(Buffer.from(big.buffer))).toBe(true);
+    expect([...raw[2]]).toEqual([1, 0, 0, 0, 0x78, 2, 0, 0, 0, 0x79, 0x7a]);
+    expect([...raw[3]]).toEqual([1, 2, 3]);
+  });
+
   it('encodes parameters of every kind on the response and on outputs', async () => {
     const r = response([{ name: 'y', datatype: 'FP32', shape: [1], data: new Float32Array([1]), parameters: { unit: 'cm' } }], {
       parameters: { b: false, n: -5, big: -(2n ** 63n), huge: 2n ** 64n - 1n, d: 2.5, s: 'x', o: { a: 1 } },
