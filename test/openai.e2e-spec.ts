@@ -74,12 +74,14 @@ describe('the OpenAI-compatible API, through the openai client', () => {
   });
 
   it.each([
-    ['an empty prompt', { model: 'textgen', prompt: '' }, 400, /prompt/],
-    ['max_tokens 0', { model: 'textgen', prompt: 'Alice', max_tokens: 0 }, 400, /max_tokens/],
-    ['n 2', { model: 'textgen', prompt: 'Alice', n: 2 }, 400, /"n"/],
-    ['an unknown model', { model: 'nope', prompt: 'Alice' }, 404, /nope/],
-    ['a model without textGeneration', { model: 'echo', prompt: 'Alice', stream: true }, 404, /'echo' does not take text prompts/],
-  ])('%s: an APIError from the client, OpenAI\'s error body with the status', async (_what, body, status, message) => {
+    ['an empty prompt', { model: 'textgen', prompt: '' }, 400, /prompt/, 'prompt'],
+    ['max_tokens 0', { model: 'textgen', prompt: 'Alice', max_tokens: 0 }, 400, /max_tokens/, 'max_tokens'],
+    ['max_completion_tokens 1.5', { model: 'textgen', prompt: 'Alice', max_tokens: 3, max_completion_tokens: 1.5 }, 400, /max_completion_tokens/, 'max_completion_tokens'],
+    ['max_tokens beyond what the model takes', { model: 'textgen', prompt: 'Alice', max_tokens: 100000 }, 400, /max_tokens/, 'max_tokens'],
+    ['n 2', { model: 'textgen', prompt: 'Alice', n: 2 }, 400, /"n"/, 'n'],
+    ['an unknown model', { model: 'nope', prompt: 'Alice' }, 404, /nope/, null],
+    ['a model without textGeneration', { model: 'echo', prompt: 'Alice', stream: true }, 404, /'echo' does not take text prompts/, null],
+  ])('%s: an APIError from the client, OpenAI\'s error body with the status and the field at fault', async (_what, body, status, message, param) => {
     const failure = await client.completions.create(body as never).then(
       () => undefined,
       (err: unknown) => err,
@@ -87,8 +89,16 @@ describe('the OpenAI-compatible API, through the openai client', () => {
     expect(failure).toBeInstanceOf(OpenAI.APIError);
     expect((failure as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
     expect((failure as InstanceType<typeof OpenAI.APIError>).message).toMatch(message);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).param).toBe(param);
     const raw = await send(app, 'POST', '/openai/v1/completions', body);
-    expect(raw.body).toEqual({ error: { message: expect.stringMatching(message), type: expect.any(String), param: null, code: null } });
+    expect(raw.body).toEqual({ error: { message: expect.stringMatching(message), type: expect.any(String), param, code: null } });
+  });
+
+  it('a chat message at fault is named as the error\'s param', async () => {
+    const failure = await client.chat.completions
+      .create({ model: 'textgen', messages: [{ role: 'user', content: 'hi' }, { role: '', content: 'x' }] as never })
+      .then(() => undefined, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>);
+    expect([failure?.status, failure?.param]).toEqual([400, 'messages[1].role']);
   });
 
   it('malformed JSON and unknown routes answer in OpenAI\'s error shape', async () => {

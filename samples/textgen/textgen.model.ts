@@ -113,14 +113,14 @@ export class TextGenModel extends ModelServer {
     const p = request.parameters ?? {};
     const param = <T>(name: string, fallback: T): unknown => p[name] ?? this.context.parameters[name] ?? fallback;
     const maxTokens = param('max_tokens', 32);
-    if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > MAX_TOKENS) refuse(`max_tokens must be an integer from 1 to ${MAX_TOKENS}`);
+    if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > MAX_TOKENS) refuse(`max_tokens must be an integer from 1 to ${MAX_TOKENS}`, 'max_tokens');
     const temperature = p.temperature ?? 1;
-    if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 2)) refuse('temperature must be a number from 0 to 2');
+    if (typeof temperature !== 'number' || !(temperature >= 0 && temperature <= 2)) refuse('temperature must be a number from 0 to 2', 'temperature');
     const seed = p.seed ?? Math.floor(Math.random() * 2 ** 31);
-    if (!Number.isSafeInteger(seed)) refuse('seed must be an integer');
+    if (!Number.isSafeInteger(seed)) refuse('seed must be an integer', 'seed');
     const stop = p.stop === undefined || p.stop === null ? [] : typeof p.stop === 'string' ? [p.stop] : p.stop;
     if (!Array.isArray(stop) || stop.length > MAX_STOPS || stop.some((x) => typeof x !== 'string' || x === '')) {
-      refuse(`stop must be a non-empty string or a list of up to ${MAX_STOPS} of them`);
+      refuse(`stop must be a non-empty string or a list of up to ${MAX_STOPS} of them`, 'stop');
     }
     const delayMs = p.delay_ms ?? this.context.parameters.token_delay_ms ?? 0;
     if (typeof delayMs !== 'number' || !(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) refuse(`delay_ms must be a number of milliseconds from 0 to ${MAX_DELAY_MS}`);
@@ -128,8 +128,9 @@ export class TextGenModel extends ModelServer {
   }
 }
 
-function refuse(message: string): never {
-  throw new ModelServerError(ErrorCode.InvalidRequest, message);
+/** A 400 naming the parameter at fault (the OpenAI routes' error body carries it as `param`). */
+function refuse(message: string, param?: string): never {
+  throw new ModelServerError(ErrorCode.InvalidRequest, message, { param });
 }
 
 function part(text: string, finishReason: 'length' | 'stop' | undefined): InferenceResult {

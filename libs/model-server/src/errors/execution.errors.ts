@@ -79,6 +79,7 @@ export interface ErrorFacts {
   name: string;
   code?: ErrorCode;
   retryAfterSeconds?: number;
+  param?: string;
   stack?: string;
 }
 
@@ -87,6 +88,7 @@ export function toErrorFacts(err: unknown): ErrorFacts {
   if (isModelServerError(err)) {
     const facts: ErrorFacts = { message: err.message, name: err.name, code: err.code };
     if (err.retryAfterSeconds !== undefined) facts.retryAfterSeconds = err.retryAfterSeconds;
+    if (err.param !== undefined) facts.param = err.param;
     const cause = err.cause instanceof Error ? err.cause.stack : undefined;
     if (cause !== undefined) facts.stack = cause;
     return facts;
@@ -106,7 +108,7 @@ export function fromErrorFacts(facts: ErrorFacts): Error {
       cause = new Error(facts.message);
       cause.stack = facts.stack;
     }
-    return new ModelServerError(facts.code, facts.message, { retryAfterSeconds: facts.retryAfterSeconds, cause });
+    return new ModelServerError(facts.code, facts.message, { retryAfterSeconds: facts.retryAfterSeconds, param: facts.param, cause });
   }
   const err = new Error(facts.message);
   err.name = facts.name;

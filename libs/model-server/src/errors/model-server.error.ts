@@ -11,6 +11,8 @@ export interface ModelServerErrorOptions {
   retryAfterSeconds?: number;
   /** The underlying error, kept for logs only; never sent to clients. */
   cause?: unknown;
+  /** The request field the error is about, when it is one field (OpenAI's error body names it as `param`). */
+  param?: string;
 }
 
 /**
@@ -23,12 +25,15 @@ export interface ModelServerErrorOptions {
 export class ModelServerError extends Error {
   readonly code: ErrorCode;
   readonly retryAfterSeconds: number | undefined;
+  /** The request field the error is about, when it is one field. */
+  readonly param: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: ModelServerErrorOptions = {}) {
     super(clip(message, MAX_MESSAGE_CHARS), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ModelServerError';
     this.code = code;
     this.retryAfterSeconds = options.retryAfterSeconds ?? errorCodeFacts(code).retryAfterSeconds;
+    this.param = options.param;
   }
 }
 

@@ -8,6 +8,11 @@ export function invalidRequest(message: string): ModelServerError {
   return new ModelServerError(ErrorCode.InvalidRequest, message);
 }
 
+/** A 400 about one field of the request body, `param` (named in OpenAI's error body). */
+export function invalidParameter(param: string, message: string): ModelServerError {
+  return new ModelServerError(ErrorCode.InvalidRequest, message, { param });
+}
+
 export function modelNotFound(name: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' is not served here (GET /v2/models lists the models)`);
 }

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { JSON_TYPE, type HttpAnswer } from '../http/http-answer';
+import { isModelServerError } from '../../errors';
 import { toHttpError } from '../http/http-status.map';
 
 /** OpenAI's error types by HTTP status (its clients turn them into their error classes by status). */
@@ -15,12 +16,13 @@ function errorType(status: number): string {
 /** OpenAI's error body for an error, with the status the catalogue gives it (the one HTTP status map). @internal */
 export function openAIError(err: unknown, debug: boolean): { status: number; body: string; retryAfterSeconds: number | undefined } {
   const answer = toHttpError(err, debug);
-  return { status: answer.status, body: openAIErrorBody(answer.status, answer.message), retryAfterSeconds: answer.retryAfterSeconds };
+  const param = isModelServerError(err) ? (err.param ?? null) : null;
+  return { status: answer.status, body: openAIErrorBody(answer.status, answer.message, param), retryAfterSeconds: answer.retryAfterSeconds };
 }
 
-/** `{"error": {"message", "type", "param", "code"}}`, OpenAI's error shape. @internal */
-export function openAIErrorBody(status: number, message: string): string {
-  return JSON.stringify({ error: { message, type: errorType(status), param: null, code: null } });
+/** `{"error": {"message", "type", "param", "code"}}`, OpenAI's error shape; `param` names the request field at fault. @internal */
+export function openAIErrorBody(status: number, message: string, param: string | null = null): string {
+  return JSON.stringify({ error: { message, type: errorType(status), param, code: null } });
 }
 
 /** The answer to any error on the OpenAI routes, in OpenAI's shape (Retry-After where the catalogue gives one). @internal */
