@@ -238,6 +238,27 @@ describe('the fast lane', () => {
     }
   });
 
+  it('is off when not asked for (the default, which follows npm run bench -- infer-real): Fastify sees every request and no lane ever turned off', async () => {
+    const logged = capturingLogger();
+    const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot({ models: [{ name: 'echo', model: EchoFixture }] })] }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: logged });
+    const seenByFastify: string[] = [];
+    app.getHttpAdapter().getInstance().addHook('onRequest', (req, _reply, done) => {
+      seenByFastify.push(req.url);
+      done();
+    });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const res = await overHttp((app.getHttpServer().address() as AddressInfo).port, 'POST', '/v2/models/echo/infer', ECHO, { 'content-type': 'application/json' });
+      expect(res.status).toBe(200);
+      expect(seenByFastify).toEqual(['/v2/models/echo/infer']);
+      // With fastLane: true the same hook turns the lane off and says so; off from the start, nothing is said.
+      expect(logged.lines.filter((l) => l.includes('fast lane'))).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('is off with fastLane: false, and the route answers the same', async () => {
     const other = await listening({ models: [{ name: 'echo', model: EchoFixture }] }, false);
     try {

@@ -20,7 +20,8 @@ async function listen(options: Partial<ModelServerModuleOptions>): Promise<{ app
   const moduleRef = await Test.createTestingModule({
     imports: [ModelServerModule.forRoot({ models: [{ name: 'echo', model: EchoFixture }, { name: 'gate', model: GateFixture }], ...options })],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), { logger: false });
+  // The lane is off by default: on here, so that the suite runs through both doors.
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ fastLane: true }), { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, port: (app.getHttpServer().address() as AddressInfo).port };
 }

@@ -51,6 +51,16 @@ describe('loadServerConfig', () => {
     expect(() => loadServerConfig({ config: file }, { RECEIVE_TIMEOUT_MS: '-1' })).toThrow(/RECEIVE_TIMEOUT_MS/);
   });
 
+  it('fastLane: the file\'s, then FAST_LANE (1, 0, always); unset, the library\'s default', () => {
+    const file = tempConfig('lane.yaml', 'fastLane: true\nmodels: []\n');
+    expect(loadServerConfig({ config: file }, {}).http.fastLane).toBe(true);
+    expect(loadServerConfig({ config: file }, { FAST_LANE: '0' }).http.fastLane).toBe(false);
+    expect(loadServerConfig({}, { FAST_LANE: 'always' }, SAMPLES).http.fastLane).toBe('always');
+    expect(loadServerConfig({}, { FAST_LANE: '1' }, SAMPLES).http.fastLane).toBe(true);
+    expect(loadServerConfig({}, {}, SAMPLES).http.fastLane).toBeUndefined();
+    expect(() => loadServerConfig({ config: tempConfig('lane2.yaml', 'fastLane: sometimes\nmodels: []\n') }, {})).toThrow(/fastLane must be true, false or 'always'/);
+  });
+
   it('CONFIG in the environment names the file', () => {
     const file = tempConfig('c.json', JSON.stringify({ port: 7100, models: [] }));
     expect(loadServerConfig({}, { CONFIG: file }, SAMPLES).port).toBe(7100);

@@ -14,7 +14,8 @@ import { createServer } from '../../src/server';
 
 /**
  * How a test reaches the app: `inject` (Fastify's `app.inject`, no port) or `socket` (real HTTP on a loopback
- * port, where plain JSON infer requests are answered by the HTTP server's fast lane instead of Fastify's route).
+ * port, where plain JSON infer requests are answered by the HTTP server's fast lane, turned on here, instead of
+ * Fastify's route).
  * The REST suites run through both, and the two must not be told apart.
  */
 export type Door = 'inject' | 'socket';
@@ -37,7 +38,7 @@ export async function samplesServer(): Promise<NestFastifyApplication> {
  */
 export async function createApp(options: ModelServerModuleOptions, door: Door = 'inject'): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [ModelServerModule.forRoot(options)] }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes }), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter({ bodyLimit: options.maxBodyBytes, fastLane: true }), { logger: false });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   if (door === 'socket') await app.listen(0, '127.0.0.1');

@@ -1,8 +1,8 @@
 'use strict';
 /**
  * The cost of one global Nest guard (APP_GUARD) on the echo infer route, JSON, FP32 [1,4], 64 connections: the same
- * Nest application (test/bench/servers/nest-app-echo.js) without the guard (its infer requests answered by the fast
- * lane) and with it (the lane leaves guarded models to Fastify's route, where the guard runs), beside the raw
+ * Nest application (test/bench/servers/nest-app-echo.js, with `fastLane: true`) without the guard (its infer requests
+ * answered by the fast lane) and with it (the lane leaves guarded models to Fastify's route, where the guard runs), beside the raw
  * node:http floor. The three servers alternate in short slices within each round, on the same core.
  */
 const path = require('node:path');

@@ -2,7 +2,7 @@
 /**
  * SageMaker /invocations on the echo model (one FP32 row of 4 values, 64 connections), as CSV and as JSON rows,
  * against v2 JSON infer on the same server. For information: v2 JSON infer is answered by the HTTP server's fast
- * lane, /invocations by its Fastify route, so the ratio shows the codecs, the SageMaker layer and Fastify's
+ * lane (turned on here: FAST_LANE=1), /invocations by its Fastify route, so the ratio shows the codecs, the SageMaker layer and Fastify's
  * per-request work together.
  */
 const path = require('node:path');
@@ -23,7 +23,7 @@ module.exports = {
   title: 'SageMaker /invocations (CSV, JSON rows) vs v2 JSON infer, echo FP32 [1,4], 64 connections',
   targets: [],
   async run({ rounds, durationSec, warmupSec }) {
-    const server = await modelServer(18120, { config: CONFIG });
+    const server = await modelServer(18120, { config: CONFIG, env: { FAST_LANE: '1' } });
     const results = Object.fromEntries(VARIANTS.map(([label]) => [label, []]));
     try {
       for (let i = 0; i < rounds; i++) {

@@ -26,7 +26,8 @@ async function main() {
       imports: [ModelServerModule.forRoot({ models: [{ name: 'echo', model: EchoModel }] })],
       providers: process.env.GUARD === '1' ? [{ provide: APP_GUARD, useValue: bearerGuard }] : [],
     },
-    createFastifyAdapter(),
+    // The lane is off by default; on here, so the guard's cost includes the lane's gain it gives up.
+    createFastifyAdapter({ fastLane: true }),
     { logger: ['error', 'warn'] },
   );
   app.enableShutdownHooks();

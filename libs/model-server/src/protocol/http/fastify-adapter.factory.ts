@@ -8,12 +8,13 @@ import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHo
 
 /**
  * Whether the fast lane is on when `fastLane` is not given. Decided by `npm run bench -- infer-real` (lane on and
- * off, real models; see test/bench/RESULTS.md): the lane stays on by default only while it buys at least 10%
- * on a real model.
+ * off, real models; see test/bench/RESULTS.md): the lane is on by default only while it buys at least 10% on a
+ * real model. It buys 4-10% on the Iris forest and 0-4% on the ONNX MLP (2026-12-05), so it is off unless asked
+ * for (`fastLane: true`, the CLI's `FAST_LANE=1`); on the echo model it buys about 17%.
  *
  * @publicApi
  */
-export const DEFAULT_FAST_LANE: boolean | 'always' = true;
+export const DEFAULT_FAST_LANE: boolean | 'always' = false;
 
 /** Options of {@link createFastifyAdapter}. @publicApi */
 export interface ModelServerAdapterOptions extends HttpTimeouts {
