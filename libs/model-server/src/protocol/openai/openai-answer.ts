@@ -21,7 +21,7 @@ export function openAIError(err: unknown, debug: boolean): { status: number; bod
 }
 
 /** `{"error": {"message", "type", "param", "code"}}`, OpenAI's error shape; `param` names the request field at fault. @internal */
-export function openAIErrorBody(status: number, message: string, param: string | null = null): string {
+export function openAIErrorBody(status: number, message: string, param: string | null): string {
   return JSON.stringify({ error: { message, type: errorType(status), param, code: null } });
 }
 
