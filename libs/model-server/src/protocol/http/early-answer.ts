@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 /**
  * How long a connection keeps reading, and discarding, the rest of a request body it answered before reading
@@ -23,28 +23,26 @@ function bodyStillComing(req: IncomingMessage): boolean {
  * reach the client before the answer does: the client then sees a broken connection instead of the 413. Here
  * the answer keeps the connection alive, Node discards the rest of the body, and the connection is reusable
  * once the body has all arrived; a client still sending after {@link EARLY_ANSWER_LINGER_MS} is disconnected.
+ *
+ * Only an error can be answered before the body is read (every route reads it before it succeeds), so the
+ * answer writer calls this for error answers alone, and a successful answer pays nothing for the rule.
+ *
+ * @internal
  */
-function lingerOnEarlyAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
-  const req = request.raw;
+export function lingerOnEarlyAnswer(reply: FastifyReply): void {
+  const req = reply.request.raw;
   const socket = req.socket;
   // `app.inject` requests have no connection to keep.
-  if (socket instanceof Socket && bodyStillComing(req)) {
-    reply.removeHeader('connection');
-    const timer = setTimeout(() => socket.destroy(), EARLY_ANSWER_LINGER_MS);
-    timer.unref();
-    // Both listeners go once either fires: a keep-alive connection may see many early answers.
-    const stop = () => {
-      clearTimeout(timer);
-      req.removeListener('end', stop);
-      socket.removeListener('close', stop);
-    };
-    req.once('end', stop);
-    socket.once('close', stop);
-  }
-  done(null, payload);
-}
-
-/** Installs the early-answer rule on every answer Fastify sends. @internal */
-export function lingerOnEarlyAnswers(app: FastifyInstance): void {
-  app.addHook('onSend', lingerOnEarlyAnswer);
+  if (!(socket instanceof Socket) || !bodyStillComing(req)) return;
+  reply.removeHeader('connection');
+  const timer = setTimeout(() => socket.destroy(), EARLY_ANSWER_LINGER_MS);
+  timer.unref();
+  // Both listeners go once either fires: a keep-alive connection may see many early answers.
+  const stop = () => {
+    clearTimeout(timer);
+    req.removeListener('end', stop);
+    socket.removeListener('close', stop);
+  };
+  req.once('end', stop);
+  socket.once('close', stop);
 }

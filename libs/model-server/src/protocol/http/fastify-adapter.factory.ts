@@ -2,7 +2,6 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.interface';
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
-import { lingerOnEarlyAnswers } from './early-answer';
 import { sendAnswer, statusErrorAnswer } from './http-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';
 
@@ -35,9 +34,10 @@ export interface ModelServerAdapterOptions extends HttpTimeouts {
  * A Fastify adapter set up for serving models: timeouts for clients that send or read too slowly
  * ({@link HttpTimeouts}), Node's own refusals (431, malformed HTTP, 408) answered as `{"error": ...}`,
  * trailing slashes ignored, path parameters limited in length,
- * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}`, a
- * request answered before its body was read (413, refused credentials) read to its end for a few seconds so
- * the client gets the answer rather than a reset connection, and
+ * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}` (and,
+ * like every error the server's answer writer sends before the request body was read, such as a 413 or refused
+ * credentials, with the body read to its end for a few seconds so the client gets the answer rather than a
+ * reset connection), and
  * (unless `fastLane: false`) the hot JSON infer route served before Fastify's request lifecycle.
  *
  * @publicApi
@@ -63,7 +63,6 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     },
   });
   closeStalledConnections(adapter.getInstance().server, timeouts.sendTimeoutMs);
-  lingerOnEarlyAnswers(adapter.getInstance());
   if (slot !== undefined) {
     attachFastLaneSlot(adapter.getInstance(), slot);
     watchRequestHooks(adapter.getInstance(), slot);

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { errorBody, toHttpError } from './http-status.map';
 import { endBodyTurn } from './request-body.reader';
+import { lingerOnEarlyAnswer } from './early-answer';
 
 /** The content type of every JSON answer. @internal */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -126,9 +127,15 @@ function writeInPieces(res: ServerResponse, parts: readonly Uint8Array[]): void 
   next();
 }
 
-/** Sends an answer through Fastify's reply (a body in parts as a stream of them); its body's turn ends. @internal */
+/**
+ * Sends an answer through Fastify's reply (a body in parts as a stream of them); its body's turn ends. An error
+ * answered before the request body arrived keeps the connection reading it (`lingerOnEarlyAnswer`).
+ *
+ * @internal
+ */
 export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   endBodyTurn(reply.request.raw);
+  if (answer.status >= 400) lingerOnEarlyAnswer(reply);
   const { body } = answer;
   if (body instanceof StreamedBody) {
     // Fastify steps aside: the body writes the raw response itself, event by event, as the client reads.
