@@ -9,7 +9,7 @@ import {
   type Sampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { contextManagerFor, MODEL_SERVER_VERSION } from '../libs/model-server/src/internal';
+import { contextManagerFor, MODEL_SERVER_VERSION, RootSampler, useRootSampler } from '../libs/model-server/src/internal';
 import type { TracingConfig } from './config/tracing-config';
 import { ThreadSpanExporter } from './trace-export';
 
@@ -37,11 +37,29 @@ function samplerOf(config: TracingConfig): Sampler {
 }
 
 /**
+ * The server's own root decisions for the samplers that decide new traces by trace id alone (a ratio; always off is
+ * ratio 0), made ahead of the SDK by the same rule; none for the others.
+ */
+function rootSamplerOf(config: TracingConfig): RootSampler | undefined {
+  switch (config.sampler) {
+    case 'traceidratio':
+    case 'parentbased_traceidratio':
+      return new RootSampler(config.ratio);
+    case 'always_off':
+    case 'parentbased_always_off':
+      return new RootSampler(0);
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Starts the OpenTelemetry trace SDK before the server is made (the library checks once, when it is made,
  * whether an SDK is there): a tracer provider with the configured sampler, the OTLP/HTTP exporter (JSON or
  * protobuf, posting from a thread of its own) behind the SDK's batch span processor (a bounded queue: when the
- * collector is down, spans are dropped, requests never wait), W3C trace context propagation and the configured
- * context manager (`tracing.context`).
+ * collector is down, spans are dropped, requests never wait), W3C trace context propagation, the configured
+ * context manager (`tracing.context`) and, for a ratio or always-off sampler, the server's own root decisions
+ * ({@link RootSampler}).
  */
 export function startTracing(config: TracingConfig): Tracing {
   const exporter = new ThreadSpanExporter({ protocol: config.protocol, url: config.endpoint });
@@ -50,7 +68,19 @@ export function startTracing(config: TracingConfig): Tracing {
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: MODEL_SERVER_VERSION }))
     .merge(resourceFromAttributes(config.resourceAttributes))
     .merge(detectResources({ detectors: [envDetector] }));
-  const provider = new NodeTracerProvider({ resource, sampler: samplerOf(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const roots = rootSamplerOf(config);
+  const provider = new NodeTracerProvider({
+    resource,
+    sampler: samplerOf(config),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+    ...(roots === undefined ? {} : { idGenerator: roots.idGenerator }),
+  });
   provider.register({ contextManager: contextManagerFor(config.context) });
-  return { shutdown: () => provider.shutdown() };
+  useRootSampler(roots);
+  return {
+    shutdown: () => {
+      useRootSampler(undefined);
+      return provider.shutdown();
+    },
+  };
 }

@@ -217,6 +217,39 @@ describe('tracing through the CLI (OTLP/HTTP to a receiver on loopback)', () => 
     60000,
   );
 
+  it('samples new traces by their id (parentbased_traceidratio): a kept one is exported whole, a dropped one not at all', async () => {
+    receiver.posts.length = 0;
+    const cli = await startCli(['--config', config], {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+    });
+    const kept: string[] = [];
+    const dropped: string[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const answer = await infer(cli, 'spanning');
+        expect(answer.status).toBe(200);
+        const [, traceId, , flags] = String(answer.headers.traceparent).split('-');
+        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        (flags === '01' ? kept : dropped).push(traceId);
+      }
+    } finally {
+      expect(await stopCli(cli)).toBe(0);
+    }
+    // Forty draws at one half: both kinds (all of one kind has a chance of 2^-39).
+    expect(kept.length).toBeGreaterThan(0);
+    expect(dropped.length).toBeGreaterThan(0);
+    const spans = receiver.spans().map((r) => r.span);
+    const byTrace = (id: string) => spans.filter((s) => s.traceId === id).map((s) => s.name);
+    for (const id of kept) expect(byTrace(id)).toEqual(expect.arrayContaining(['POST /v2/models/:model/infer', 'predict', 'model lookup']));
+    for (const id of dropped) expect(byTrace(id)).toEqual([]);
+    // Nothing else: the model's spans in dropped requests start no trace of their own.
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set(kept));
+  }, 60000);
+
   it('sends OTLP/protobuf when asked', async () => {
     receiver.posts.length = 0;
     const cli = await startCli(['--config', config], {

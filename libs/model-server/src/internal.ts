@@ -16,6 +16,7 @@ export type { ServerLogLevel } from './logging/pino-logger';
 export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
 export { contextManagerFor } from './tracing';
+export { RootSampler, useRootSampler } from './tracing/root-sampler';
 export { spawnWorkerThread } from './execution/worker-spawn.util';
 export type { TracingContext } from './tracing';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';

@@ -2,6 +2,7 @@ import * as otel from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, TextMapGetter, Tracer } from '@opentelemetry/api';
 import { PromiseContextManager, type TracingContext } from './promise-context-manager';
 import { RequestSpans } from './request-spans';
+import { rootSampler, type RootSampler } from './root-sampler';
 import { ServerSpan } from './server-span';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import { formatTraceparent } from './traceparent.util';
@@ -45,10 +46,13 @@ export class RequestTracer {
   /** True when spans are made (an SDK was registered when this tracer was made). */
   readonly on: boolean;
   private readonly tracer: Tracer;
+  /** Decides new traces ahead of the SDK, when the CLI set one up ({@link RootSampler}). */
+  private readonly roots: RootSampler | undefined;
 
-  constructor(on: boolean = tracerRegistered()) {
+  constructor(on: boolean = tracerRegistered(), roots: RootSampler | undefined = rootSampler()) {
     this.on = on;
     this.tracer = trace.getTracer(TRACER_NAME);
+    this.roots = on ? roots : undefined;
   }
 
   /**
@@ -58,7 +62,14 @@ export class RequestTracer {
    */
   serverSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>): ServerSpan {
     const parent = propagation.extract(ROOT_CONTEXT, carrier, getter);
+    const roots = this.roots;
+    // A new trace (the propagators found nothing to continue) is decided ahead of the SDK when it can be.
+    if (roots !== undefined && parent === ROOT_CONTEXT) {
+      const dropped = roots.dropOrChoose();
+      if (dropped !== undefined) return new ServerSpan(dropped, trace.setSpan(ROOT_CONTEXT, dropped));
+    }
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+    roots?.settle();
     return new ServerSpan(span, trace.setSpan(parent, span));
   }
 
