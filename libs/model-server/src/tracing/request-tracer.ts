@@ -4,6 +4,7 @@ import { PromiseContextManager, type TracingContext } from './promise-context-ma
 import { RequestSpans } from './request-spans';
 import { rootSampler, type RootSampler } from './root-sampler';
 import { ServerSpan } from './server-span';
+import { withSpan } from './span-only-context';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
 import { formatTraceparent } from './traceparent.util';
 import type { WorkerSpanData } from './worker-span.interface';
@@ -66,11 +67,11 @@ export class RequestTracer {
     // A new trace (the propagators found nothing to continue) is decided ahead of the SDK when it can be.
     if (roots !== undefined && parent === ROOT_CONTEXT) {
       const dropped = roots.dropOrChoose();
-      if (dropped !== undefined) return new ServerSpan(dropped, trace.setSpan(ROOT_CONTEXT, dropped));
+      if (dropped !== undefined) return new ServerSpan(dropped, withSpan(ROOT_CONTEXT, dropped));
     }
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
     roots?.settle();
-    return new ServerSpan(span, trace.setSpan(parent, span));
+    return new ServerSpan(span, withSpan(parent, span));
   }
 
   /** {@link serverSpan} for HTTP, its trace context read from the request headers. */
