@@ -19,37 +19,24 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-function samplerOf(config: TracingConfig): Sampler {
+/**
+ * The configured sampler, and the server's own root decisions for the samplers that decide new traces by trace id
+ * alone (a ratio; always off is ratio 0), made ahead of the SDK by the same rule ({@link RootSampler}).
+ */
+function samplingOf(config: TracingConfig): { sampler: Sampler; roots?: RootSampler } {
   switch (config.sampler) {
     case 'always_on':
-      return new AlwaysOnSampler();
+      return { sampler: new AlwaysOnSampler() };
     case 'always_off':
-      return new AlwaysOffSampler();
+      return { sampler: new AlwaysOffSampler(), roots: new RootSampler(0) };
     case 'traceidratio':
-      return new TraceIdRatioBasedSampler(config.ratio);
+      return { sampler: new TraceIdRatioBasedSampler(config.ratio), roots: new RootSampler(config.ratio) };
     case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) };
     case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }), roots: new RootSampler(0) };
     case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ratio) });
-  }
-}
-
-/**
- * The server's own root decisions for the samplers that decide new traces by trace id alone (a ratio; always off is
- * ratio 0), made ahead of the SDK by the same rule; none for the others.
- */
-function rootSamplerOf(config: TracingConfig): RootSampler | undefined {
-  switch (config.sampler) {
-    case 'traceidratio':
-    case 'parentbased_traceidratio':
-      return new RootSampler(config.ratio);
-    case 'always_off':
-    case 'parentbased_always_off':
-      return new RootSampler(0);
-    default:
-      return undefined;
+      return { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ratio) }), roots: new RootSampler(config.ratio) };
   }
 }
 
@@ -68,10 +55,10 @@ export function startTracing(config: TracingConfig): Tracing {
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: MODEL_SERVER_VERSION }))
     .merge(resourceFromAttributes(config.resourceAttributes))
     .merge(detectResources({ detectors: [envDetector] }));
-  const roots = rootSamplerOf(config);
+  const { sampler, roots } = samplingOf(config);
   const provider = new NodeTracerProvider({
     resource,
-    sampler: samplerOf(config),
+    sampler,
     spanProcessors: [new BatchSpanProcessor(exporter)],
     ...(roots === undefined ? {} : { idGenerator: roots.idGenerator }),
   });
