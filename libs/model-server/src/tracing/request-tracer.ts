@@ -65,11 +65,8 @@ export class RequestTracer {
     const parent = propagation.extract(ROOT_CONTEXT, carrier, getter);
     const roots = this.roots;
     // A new trace (the propagators found nothing to continue) is decided ahead of the SDK when it can be.
-    if (roots !== undefined && parent === ROOT_CONTEXT) {
-      const dropped = roots.dropOrChoose();
-      if (dropped !== undefined) return new ServerSpan(dropped, withSpan(ROOT_CONTEXT, dropped));
-    }
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+    const dropped = roots !== undefined && parent === ROOT_CONTEXT ? roots.dropOrChoose() : undefined;
+    const span = dropped ?? this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
     roots?.settle();
     return new ServerSpan(span, withSpan(parent, span));
   }

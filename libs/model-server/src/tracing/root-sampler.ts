@@ -45,10 +45,9 @@ export class RootSampler {
   /** The trace id of a kept root, for the SDK's next root span. */
   private chosen: string | undefined;
 
-  /** `ratio`: the share of new traces sampled, 0 (none) to 1 (all), as `OTEL_TRACES_SAMPLER_ARG` gives it. */
+  /** `ratio`: the share of new traces sampled, 0 (none) to 1 (all), as `OTEL_TRACES_SAMPLER_ARG` gives it (checked by the config). */
   constructor(ratio: number) {
-    const r = Number.isNaN(ratio) ? 0 : Math.min(1, Math.max(0, ratio));
-    this.upperBound = r === 1 ? 0x100000000 : Math.floor(r * 0xffffffff);
+    this.upperBound = ratio === 1 ? 0x100000000 : Math.floor(ratio * 0xffffffff);
   }
 
   /** The ids the SDK's spans get: random, from the same pool, and a kept root's trace id the first time after it. */
