@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { ModelServer, SPAN_ATTRIBUTES, SPAN_NAMES, type InferenceRequest, type InferenceResult, type RequestContext } from 'nest-model-server';
@@ -240,6 +241,9 @@ describe('tracing (OpenTelemetry SDK registered, spans to an in-memory exporter)
       expect(answer.status).toBe(200);
       const server = only(named('POST /v2/models/:model/infer'));
       expect(server.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+      // Over a real socket, the span names both ends of the connection.
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      expect(server.attributes).toMatchObject({ 'client.address': '127.0.0.1', 'server.port': port });
       expect(answer.headers.traceparent).toBe(`00-${TRACE_ID}-${server.spanContext().spanId}-01`);
       expect(childrenOf(server).map((s) => s.name)).toEqual(['decode', 'predict', 'encode']);
     } finally {

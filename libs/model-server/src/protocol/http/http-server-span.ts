@@ -31,14 +31,21 @@ export function startHttpServerSpan(
   res: ServerResponse,
 ): ServerSpan | null {
   if (!tracer.on) return null;
+  // Node's socket keeps its addresses once read, as properties of its own, which gives it another hidden class:
+  // read on sampled requests only, a few connections' sockets took a shape of their own and Node's HTTP code,
+  // which every request runs, became polymorphic (at 1% sampled, 6% of echo throughput). Read on every traced
+  // request, each socket takes the same shape on its first one (later reads are cached).
+  const socket = res.socket;
+  const client = socket?.remoteAddress;
+  const port = socket?.localPort;
   const span = tracer.httpServerSpan(`${method} ${route}`, headers);
   // A request that is not sampled records nothing: its attributes are not even made.
-  if (span.span.isRecording()) span.span.setAttributes(httpAttributes(method, route, url, headers, res));
+  if (span.span.isRecording()) span.span.setAttributes(httpAttributes(method, route, url, headers, client, port));
   return span;
 }
 
 /** The HTTP semantic conventions' request attributes. */
-function httpAttributes(method: string, route: string, url: string, headers: IncomingHttpHeaders, res: ServerResponse): Attributes {
+function httpAttributes(method: string, route: string, url: string, headers: IncomingHttpHeaders, client: string | undefined, port: number | undefined): Attributes {
   const query = url.indexOf('?');
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
@@ -48,11 +55,8 @@ function httpAttributes(method: string, route: string, url: string, headers: Inc
   };
   const agent = headers['user-agent'];
   if (agent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = agent;
-  const socket = res.socket;
-  if (socket !== null) {
-    if (socket.remoteAddress !== undefined) attributes[ATTR_CLIENT_ADDRESS] = socket.remoteAddress;
-    if (socket.localPort !== undefined) attributes[ATTR_SERVER_PORT] = socket.localPort;
-  }
+  if (client !== undefined) attributes[ATTR_CLIENT_ADDRESS] = client;
+  if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
   return attributes;
 }
 
