@@ -123,7 +123,7 @@ export class TextGenModel extends ModelServer {
       refuse(`stop must be a non-empty string or a list of up to ${MAX_STOPS} of them`, 'stop');
     }
     const delayMs = p.delay_ms ?? this.context.parameters.token_delay_ms ?? 0;
-    if (typeof delayMs !== 'number' || !(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) refuse(`delay_ms must be a number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+    if (typeof delayMs !== 'number' || !(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) refuse(`delay_ms must be a number of milliseconds from 0 to ${MAX_DELAY_MS}`, 'delay_ms');
     return { prompt, maxTokens: maxTokens as number, temperature, seed: seed as number, stop: stop as string[], delayMs: delayMs as number };
   }
 }
