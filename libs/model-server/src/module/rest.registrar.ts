@@ -11,6 +11,7 @@ import { V1_API_PATHS } from '../protocol/v1/v1.openapi';
 import { TokenVerifier } from '../protocol/auth/token-verifier';
 import { fastLaneSlotOf } from '../protocol/http/fast-lane';
 import { onFastify } from '../protocol/http/fastify-instance.util';
+import { readAddressesOnConnect } from '../protocol/http/http-server-span';
 import { V2InferLane } from '../protocol/v2/rest/v2-infer.lane';
 import { V2RestEndpoint, type BodyPaths } from '../protocol/v2/rest/v2-rest.endpoint';
 import { V2RestRoutes } from '../protocol/v2/rest/v2-rest.routes';
@@ -60,6 +61,7 @@ export class RestRegistrar implements OnModuleInit {
     new V2RestRoutes(endpoint, { maxBodyBytes, debug }, pipelines).register(app);
     if (this.options.openai) new OpenAIRoutes(new OpenAIEndpoint(this.dataPlane, this.catalog, debug), { maxBodyBytes, debug }, pipelines).register(app);
     for (const path of V2_OPEN_PATHS) this.verifier.declareOpen(path, 'health');
+    readAddressesOnConnect(app.server, this.dataPlane.tracer);
     const slot = fastLaneSlotOf(app);
     const prefix = this.appConfig?.getGlobalPrefix() ?? '';
     if (slot !== undefined && prefix !== '') slot.turnOff(`the application has a global prefix ('${prefix}')`);

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -31,17 +32,37 @@ export function startHttpServerSpan(
   res: ServerResponse,
 ): ServerSpan | null {
   if (!tracer.on) return null;
-  // Node's socket keeps its addresses once read, as properties of its own, which gives it another hidden class:
-  // read on sampled requests only, a few connections' sockets took a shape of their own and Node's HTTP code,
-  // which every request runs, became polymorphic (at 1% sampled, 6% of echo throughput). Read on every traced
-  // request, each socket takes the same shape on its first one (later reads are cached).
-  const socket = res.socket;
-  const client = socket?.remoteAddress;
-  const port = socket?.localPort;
   const span = tracer.httpServerSpan(`${method} ${route}`, headers);
-  // A request that is not sampled records nothing: its attributes are not even made.
-  if (span.span.isRecording()) span.span.setAttributes(httpAttributes(method, route, url, headers, client, port));
+  // A request that is not sampled records nothing: its attributes are not even made. The socket's addresses
+  // were read when the connection opened (readAddressesOnConnect), so reading them here takes Node's cached values.
+  if (span.span.isRecording()) {
+    const socket = res.socket;
+    span.span.setAttributes(httpAttributes(method, route, url, headers, socket?.remoteAddress, socket?.localPort));
+  }
   return span;
+}
+
+/** The HTTP servers whose connections' addresses are read when they open. */
+const READING_ADDRESSES = new WeakSet<Server>();
+
+/**
+ * When tracing is on, reads each connection's addresses once, as it opens, for the server spans of its requests.
+ * Node's socket keeps its addresses once read, as properties of its own, which gives it another hidden class: read
+ * on sampled requests only, a few connections' sockets took a shape of their own while serving and Node's HTTP
+ * code, which every request runs, became polymorphic (at 1% sampled, 6% of echo throughput); read on every traced
+ * request, each read went through Node's getters (about 1,200 instructions a request, by callgrind). Read when the
+ * connection opens, every socket has its final shape before its first request and no request pays for it.
+ * Idempotent: the transports on one server all call it.
+ *
+ * @internal
+ */
+export function readAddressesOnConnect(server: Server, tracer: RequestTracer): void {
+  if (!tracer.on || READING_ADDRESSES.has(server)) return;
+  READING_ADDRESSES.add(server);
+  server.on('connection', (socket: Socket) => {
+    void socket.remoteAddress;
+    void socket.localPort;
+  });
 }
 
 /** The HTTP semantic conventions' request attributes. */

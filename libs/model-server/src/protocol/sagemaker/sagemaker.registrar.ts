@@ -6,6 +6,7 @@ import { MODEL_ROUTE_PIPELINE, RESOLVED_OPTIONS } from '../../options/tokens';
 import type { ResolvedModelServerOptions } from '../../options/model-server-options.interface';
 import { TokenVerifier } from '../auth/token-verifier';
 import { onFastify } from '../http/fastify-instance.util';
+import { readAddressesOnConnect } from '../http/http-server-span';
 import type { ModelRoutePipelineSource, V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import { MULTI_MODEL_API_PATHS, SAGEMAKER_API_PATHS } from './sagemaker.openapi';
 import { SageMakerRoutes } from './sagemaker.routes';
@@ -43,6 +44,7 @@ export class SageMakerRegistrar implements OnModuleInit {
     const multiModel = this.multiModel.enabled ? this.multiModel : undefined;
     const settings = { maxBodyBytes: this.options.maxBodyBytes, debug: this.options.debug, pingNamesModels };
     new SageMakerRoutes(this.service, settings, pipeline, multiModel).register(app);
+    readAddressesOnConnect(app.server, this.service.tracer);
     this.info.addApiPaths(SAGEMAKER_API_PATHS);
     if (multiModel !== undefined) this.info.addApiPaths(MULTI_MODEL_API_PATHS);
   }
