@@ -7,8 +7,9 @@
  * variants export OTLP/HTTP JSON to a sink (servers/otlp-sink.js) on the load core that answers 200 and keeps
  * nothing. Each round starts fresh server processes; within it the variants alternate in short slices on the same
  * core, the one sampling every request in a pass of its own against no SDK (its exports outlast its slices).
- * Throughput ratios are medians of per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at
- * most 3% against the build before tracing, and sampling 1% at most 10% against no SDK.
+ * All of them serve through Fastify's route (`FAST_LANE=0`, {@link SAME_DOOR}). Throughput ratios are medians of
+ * per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at most 3% against the build before
+ * tracing, and sampling 1% at most 10% against no SDK.
  *
  * Beside throughput, each server's CPU time per request served (/proc/<pid>/stat over the round, divided by the
  * growth of its `nms_requests_total`, warm-up included on both sides, and the exports' own work included): what a
@@ -82,6 +83,13 @@ function baselineBuild() {
 
 const SINK_PORT = 18440;
 
+/**
+ * Every variant serves echo through Fastify's route, the default since the fast lane went off by default after
+ * tracing was added: the build before tracing had the lane on by default, so without this its echo requests took
+ * the lane (about 17% cheaper on echo) and "no SDK / before tracing" measured the lane's default, not tracing.
+ */
+const SAME_DOOR = { FAST_LANE: '0' };
+
 /** The OTLP/HTTP receiver (test/bench/servers/otlp-sink.js), on the load core: `stats()` reads what it took so far. */
 async function otlpSink() {
   const url = `http://127.0.0.1:${SINK_PORT}`;
@@ -117,10 +125,10 @@ module.exports = {
             name: `nest-model-server (${baseline.commit.slice(0, 12)})`,
             script: baseline.cli,
             args: ['serve', '--config', path.join(baseline.dir, 'test', 'bench', 'servers', 'bench-models.yaml')],
-            env: { PORT: String(v.port), HOST: '127.0.0.1', GRPC_PORT: String(v.port + 1) },
+            env: { PORT: String(v.port), HOST: '127.0.0.1', GRPC_PORT: String(v.port + 1), ...SAME_DOOR },
             readyUrl: `http://127.0.0.1:${v.port}/v2/health/ready`,
           })
-        : modelServer(v.port, { env: v.env });
+        : modelServer(v.port, { env: { ...v.env, ...SAME_DOOR } });
     const results = Object.fromEntries(variants.map((v) => [v.label, []]));
     /** Microseconds of server CPU per request, per variant and round. */
     const cpuPerRequest = Object.fromEntries(variants.map((v) => [v.label, []]));
