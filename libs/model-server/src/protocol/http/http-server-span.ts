@@ -50,8 +50,8 @@ const READING_ADDRESSES = new WeakSet<Server>();
  * Node's socket keeps its addresses once read, as properties of its own, which gives it another hidden class: read
  * on sampled requests only, a few connections' sockets took a shape of their own while serving and Node's HTTP
  * code, which every request runs, became polymorphic (at 1% sampled, 6% of echo throughput); read on every traced
- * request, each read went through Node's getters (about 1,200 instructions a request, by callgrind). Read when the
- * connection opens, every socket has its final shape before its first request and no request pays for it.
+ * request, each read went through Node's getters (read when the connection opens instead: about 800 instructions a
+ * request less, by callgrind), and every socket has its final shape before its first request.
  * Idempotent: the transports on one server all call it.
  *
  * @internal
