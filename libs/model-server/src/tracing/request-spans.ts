@@ -2,7 +2,7 @@ import * as otel from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { SPAN_ATTRIBUTES } from './span-names';
-import { formatTraceparent } from './traceparent.util';
+import { traceparentOf } from './traceparent.util';
 
 /** The API's entry points, read once (its exports are getters). */
 const { context, SpanStatusCode, trace } = otel;
@@ -46,7 +46,7 @@ export class RequestSpans {
 
   /** The request span's W3C `traceparent`. */
   traceparent(): string {
-    return formatTraceparent(this.root.spanContext());
+    return traceparentOf(this.root);
   }
 
   /** The stage `name` starts: its span opens under the request span. */

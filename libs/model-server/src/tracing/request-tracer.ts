@@ -6,7 +6,7 @@ import { rootSampler, type RootSampler } from './root-sampler';
 import { ServerSpan } from './server-span';
 import { withSpan } from './span-only-context';
 import { SPAN_ATTRIBUTES, SPAN_NAMES, TRACER_NAME } from './span-names';
-import { formatTraceparent } from './traceparent.util';
+import { formatTraceparent, TRACEPARENT } from './traceparent.util';
 import type { WorkerSpanData } from './worker-span.interface';
 
 /** The API's entry points, read once: its exports are getters, a call each time they are read. */
@@ -20,6 +20,9 @@ export function tracerRegistered(): boolean {
   const provider = trace.getTracerProvider();
   return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK;
 }
+
+/** The W3C baggage header, read with `traceparent` by the propagators the server's root decisions go with. */
+const BAGGAGE = 'baggage';
 
 /** Reads `traceparent` / `tracestate` from a plain headers object (lower-case names). */
 const HEADERS_GETTER: TextMapGetter<Readonly<Record<string, string | string[] | undefined>>> = {
@@ -62,8 +65,11 @@ export class RequestTracer {
    * is recording (a request that is not sampled pays for none).
    */
   serverSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>): ServerSpan {
-    const parent = propagation.extract(ROOT_CONTEXT, carrier, getter);
     const roots = this.roots;
+    // With the server's root decisions the propagators are W3C trace context and baggage ({@link useRootSampler}):
+    // a request with neither header continues nothing, and is not read through them.
+    const fresh = roots !== undefined && getter.get(carrier, TRACEPARENT) === undefined && getter.get(carrier, BAGGAGE) === undefined;
+    const parent = fresh ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier, getter);
     // A new trace (the propagators found nothing to continue) is decided ahead of the SDK when it can be.
     const dropped = roots !== undefined && parent === ROOT_CONTEXT ? roots.dropOrChoose() : undefined;
     const span = dropped ?? this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);

@@ -1,5 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -10,7 +10,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { PromiseContextManager } from './promise-context-manager';
 import { RequestTracer } from './request-tracer';
-import { RootSampler } from './root-sampler';
+import { DroppedRoot, RootSampler } from './root-sampler';
+import { formatTraceparent, traceparentOf } from './traceparent.util';
 
 const HEADERS = { keys: (c: Record<string, string>) => Object.keys(c), get: (c: Record<string, string>, k: string) => c[k] };
 
@@ -104,5 +105,33 @@ describe('RootSampler', () => {
     const continued = tracer.serverSpan('POST /v2/models/{model}/infer', { traceparent: `00-${caller}-b7ad6b7169203331-01` }, HEADERS);
     expect(continued.span.isRecording()).toBe(true);
     expect(continued.span.spanContext().traceId).toBe(caller);
+  });
+
+  it('writes each dropped root\'s traceparent from its own ids, with the sampled flag off, across draws', () => {
+    const roots = new RootSampler(0);
+    // More than one draw of new traces (512 a draw).
+    for (let i = 0; i < 1200; i++) {
+      const span = roots.dropOrChoose()!;
+      const { traceId, spanId } = span.spanContext();
+      expect(span.traceparent).toBe(`00-${traceId}-${spanId}-00`);
+      expect(traceparentOf(span)).toBe(formatTraceparent(span.spanContext()));
+    }
+  });
+
+  it('reads a request without trace headers as a new trace, and one with baggage only through the propagators', () => {
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    const tracer = new RequestTracer(true, new RootSampler(0));
+    const fresh = tracer.serverSpan('POST /v2/models/{model}/infer', { 'content-type': 'application/json' }, HEADERS);
+    expect(fresh.span).toBeInstanceOf(DroppedRoot);
+    expect(propagation.getBaggage(fresh.context)).toBeUndefined();
+    // Baggage without a traceparent: a new trace, and the baggage reaches the request's context.
+    const withBaggage = tracer.serverSpan('POST /v2/models/{model}/infer', { baggage: 'tenant=acme' }, HEADERS);
+    expect(withBaggage.span.isRecording()).toBe(false);
+    expect(propagation.getBaggage(withBaggage.context)?.getEntry('tenant')?.value).toBe('acme');
+    // An unsampled caller's trace is continued, not replaced by a new one.
+    const caller = '0af7651916cd43dd8448eb211c80319c';
+    const unsampled = tracer.serverSpan('POST /v2/models/{model}/infer', { traceparent: `00-${caller}-b7ad6b7169203331-00` }, HEADERS);
+    expect(unsampled.span.spanContext().traceId).toBe(caller);
+    expect(unsampled.traceparent()).toMatch(new RegExp(`^00-${caller}-[0-9a-f]{16}-00$`));
   });
 });

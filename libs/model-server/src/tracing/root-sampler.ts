@@ -1,13 +1,64 @@
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import * as otel from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Exception, Link, Span, SpanContext, SpanStatus, TimeInput } from '@opentelemetry/api';
 
 /** The API's entry points, read once (its exports are getters). */
-const { trace, TraceFlags } = otel;
+const { TraceFlags } = otel;
 
-/** Random bytes drawn at a time: ids for about 680 requests. */
+/** Random bytes drawn at a time for the SDK's ids. */
 const POOL_BYTES = 16 * 1024;
+
+/** New traces decided per draw of random bytes, 24 bytes each (a trace id and a span id). */
+const ROOTS_PER_DRAW = 512;
+
+/** The length of a W3C `traceparent`: `00-<32 hex>-<16 hex>-00`. */
+const TRACEPARENT_LENGTH = 55;
+
+/**
+ * The span of a new trace the server dropped: non-recording, as the API's own non-recording span, and carrying its
+ * `traceparent` already written. Its ids and `traceparent` are cut from one string written per draw of ids, so the
+ * answer's header is neither built nor flattened per request (docs/observability.md, 'Sampling and what it costs').
+ *
+ * @internal
+ */
+export class DroppedRoot implements Span {
+  constructor(
+    private readonly context: SpanContext,
+    /** The span's W3C `traceparent` (sampled flag off). */
+    readonly traceparent: string,
+  ) {}
+
+  spanContext(): SpanContext {
+    return this.context;
+  }
+  setAttribute(_key: string, _value: AttributeValue): this {
+    return this;
+  }
+  setAttributes(_attributes: Attributes): this {
+    return this;
+  }
+  addEvent(_name: string, _attributesOrStartTime?: Attributes | TimeInput, _startTime?: TimeInput): this {
+    return this;
+  }
+  addLink(_link: Link): this {
+    return this;
+  }
+  addLinks(_links: Link[]): this {
+    return this;
+  }
+  setStatus(_status: SpanStatus): this {
+    return this;
+  }
+  updateName(_name: string): this {
+    return this;
+  }
+  end(_endTime?: TimeInput): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(_exception: Exception, _time?: TimeInput): void {}
+}
 
 /**
  * What the trace SDK's provider takes as its id generator (`idGenerator` of the tracer provider's options): the
@@ -24,8 +75,8 @@ export interface TraceIdGenerator {
  * The root decision of a request, made ahead of the trace SDK for a sampler whose decision on a new trace depends on
  * its trace id alone (a trace-id ratio, always off): the same decision the SDK's `TraceIdRatioBasedSampler` makes
  * (the four 32-bit words of the trace id XORed, below `ratio × (2^32 − 1)`), taken on the id's bytes before they are
- * written as hex. A request it drops gets a non-recording span with fresh ids (what the SDK would make) without the
- * SDK's span start; a request it keeps goes to the SDK, which takes the trace id chosen here from
+ * written as hex. A request it drops gets a non-recording span with fresh ids (what the SDK would make) and its
+ * `traceparent` written ({@link DroppedRoot}), without the SDK's span start; a request it keeps goes to the SDK, which takes the trace id chosen here from
  * {@link idGenerator} and samples it too. At a 1% ratio this saves the 99% of requests it drops about 1 µs of CPU
  * each (docs/observability.md, 'Sampling and what it costs').
  *
@@ -38,10 +89,16 @@ export interface TraceIdGenerator {
 export class RootSampler {
   /** The SDK's bound: a trace is sampled when its accumulated id is below it. */
   private readonly upperBound: number;
-  private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
+  private readonly pool = new RandomIds(POOL_BYTES);
   /** The pool as hex, written once a fill: ids are cut from it without a call into Node per id. */
   private hex = '';
   private at = POOL_BYTES;
+  /** The random bytes of the next new traces, 24 each (trace id, span id). */
+  private readonly roots = new RandomIds(ROOTS_PER_DRAW * 24);
+  /** Their `traceparent`s, one after the other, written once a draw: ids and headers are cut from it. */
+  private readonly rootBytes = traceparentTemplate(ROOTS_PER_DRAW);
+  private rootText = '';
+  private rootAt = ROOTS_PER_DRAW;
   /** The trace id of a kept root, for the SDK's next root span. */
   private chosen: string | undefined;
 
@@ -71,16 +128,19 @@ export class RootSampler {
    * Decides a new trace: the non-recording span of a dropped one, or undefined for a kept one, whose trace id the
    * SDK's next root span takes (start it at once, from the root context).
    */
-  dropOrChoose(): Span | undefined {
-    const at = this.take(24);
-    const pool = this.pool;
-    const word = (pool.readUInt32BE(at) ^ pool.readUInt32BE(at + 4) ^ pool.readUInt32BE(at + 8) ^ pool.readUInt32BE(at + 12)) >>> 0;
-    const traceId = this.hex.substring(2 * at, 2 * at + 32);
+  dropOrChoose(): DroppedRoot | undefined {
+    if (this.rootAt === ROOTS_PER_DRAW) this.drawRoots();
+    const i = this.rootAt++;
+    const word = this.roots.traceIdWord(i * 24);
+    const text = this.rootText;
+    const from = i * TRACEPARENT_LENGTH;
+    const traceId = text.substring(from + 3, from + 35);
     if (word < this.upperBound) {
       this.chosen = traceId;
       return undefined;
     }
-    return trace.wrapSpanContext({ traceId, spanId: this.hex.substring(2 * at + 32, 2 * at + 48), traceFlags: TraceFlags.NONE });
+    const spanContext = { traceId, spanId: text.substring(from + 36, from + 52), traceFlags: TraceFlags.NONE };
+    return new DroppedRoot(spanContext, text.substring(from, from + TRACEPARENT_LENGTH));
   }
 
   /** Forgets a chosen trace id the SDK did not take. */
@@ -96,26 +156,90 @@ export class RootSampler {
     return at;
   }
 
-  /**
-   * Draws the pool anew. Ids are cut at multiples of 8 bytes, so no 8 bytes there may all be zero (an all-zero id
-   * is invalid in W3C trace context; the chance is 2^-64 a group): such a group gets its last byte set, as the SDK
-   * does for its ids.
-   */
+  /** Draws the SDK's pool anew. */
   private fill(): void {
-    const pool = this.pool;
-    randomFillSync(pool);
-    for (let i = 0; i < POOL_BYTES; i += 8) if (pool.readUInt32BE(i) === 0 && pool.readUInt32BE(i + 4) === 0) pool[i + 7] = 1;
-    this.hex = pool.toString('hex');
+    this.pool.draw();
+    this.hex = this.pool.bytes.toString('hex');
     this.at = 0;
   }
+
+  /** Draws the next new traces' ids and writes their `traceparent`s, as one string. */
+  private drawRoots(): void {
+    const ids = this.roots.draw();
+    const text = this.rootBytes;
+    for (let i = 0; i < ROOTS_PER_DRAW; i++) {
+      writeHex(ids, i * 24, 16, text, i * TRACEPARENT_LENGTH + 3);
+      writeHex(ids, i * 24 + 16, 8, text, i * TRACEPARENT_LENGTH + 36);
+    }
+    this.rootText = text.toString('latin1');
+    this.rootAt = 0;
+  }
+}
+
+/** Random bytes drawn as ids, read as bytes and as native 32-bit words. */
+class RandomIds {
+  readonly bytes: Buffer;
+  private readonly words: Uint32Array;
+
+  constructor(size: number) {
+    const memory = new ArrayBuffer(size);
+    this.bytes = Buffer.from(memory);
+    this.words = new Uint32Array(memory);
+  }
+
+  /**
+   * Draws new bytes. Ids are cut at multiples of 8 bytes, so no 8 bytes there may all be zero (an all-zero id is
+   * invalid in W3C trace context; the chance is 2^-64 a group): such a group gets its last byte set, as the SDK does
+   * for its ids.
+   */
+  draw(): Buffer {
+    randomFillSync(this.bytes);
+    const words = this.words;
+    for (let i = 0; i < words.length; i += 2) if ((words[i]! | words[i + 1]!) === 0) this.bytes[4 * i + 7] = 1;
+    return this.bytes;
+  }
+
+  /** The four 32-bit words of the trace id at `at` (read big-endian, as from its hex) XORed: what the ratio rule compares. */
+  traceIdWord(at: number): number {
+    const words = this.words;
+    const w = at >> 2;
+    const native = words[w]! ^ words[w + 1]! ^ words[w + 2]! ^ words[w + 3]!;
+    return LITTLE_ENDIAN ? byteSwap(native) : native >>> 0;
+  }
+}
+
+/** True on a little-endian machine (the native words of {@link RandomIds} are then byte-swapped). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** `w`'s four bytes in the other order, unsigned. */
+function byteSwap(w: number): number {
+  return (((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24)) >>> 0;
+}
+
+/** Lower-case hex digits, as character codes. */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes `n` bytes of `from` (at `at`) as hex into `to` at `into`. */
+function writeHex(from: Uint8Array, at: number, n: number, to: Uint8Array, into: number): void {
+  for (let k = 0; k < n; k++) {
+    const b = from[at + k]!;
+    to[into + 2 * k] = HEX_DIGITS[b >> 4]!;
+    to[into + 2 * k + 1] = HEX_DIGITS[b & 15]!;
+  }
+}
+
+/** `n` W3C `traceparent`s one after the other, `00-<trace id>-<span id>-00`, their ids still to be written. */
+function traceparentTemplate(n: number): Buffer {
+  return Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`.repeat(n), 'latin1');
 }
 
 let registered: RootSampler | undefined;
 
 /**
  * Sets the root sampler the server's request spans use, with the tracer provider the SDK registers (its
- * `idGenerator` must be the sampler's, and its sampler decide roots by the same ratio); `undefined` removes it.
- * Read when the server is made, as the SDK's presence is.
+ * `idGenerator` must be the sampler's, and its sampler decide roots by the same ratio) and the SDK's default
+ * propagators (W3C trace context and baggage: a request with neither header starts a new trace without being read
+ * through them); `undefined` removes it. Read when the server is made, as the SDK's presence is.
  *
  * @internal
  */

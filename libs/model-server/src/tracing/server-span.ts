@@ -1,6 +1,6 @@
 import { SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_RPC_STATUS_CODE } from '@opentelemetry/semantic-conventions';
-import { formatTraceparent } from './traceparent.util';
+import { traceparentOf } from './traceparent.util';
 
 /** gRPC codes that are the server's failure (OpenTelemetry's RPC conventions for server spans). */
 const GRPC_SERVER_ERRORS = new Set([2, 4, 12, 13, 14, 15]);
@@ -23,7 +23,7 @@ export class ServerSpan {
 
   /** The span's W3C `traceparent`, for the response (a client finds its trace with it). */
   traceparent(): string {
-    return formatTraceparent(this.span.spanContext());
+    return traceparentOf(this.span);
   }
 
   /** Ends the span with the HTTP status answered (5xx marks it failed, as the HTTP conventions say for servers). */

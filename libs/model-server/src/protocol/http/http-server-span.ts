@@ -12,10 +12,11 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { RequestTracer } from '../../tracing/request-tracer';
 import type { ServerSpan } from '../../tracing/server-span';
+import { TRACEPARENT } from '../../tracing/traceparent.util';
 import type { HttpAnswer } from './http-answer';
 
 /** The response header that names the request's span (W3C trace context), sent when tracing is on. @internal */
-export const TRACEPARENT_HEADER = 'traceparent';
+export const TRACEPARENT_HEADER = TRACEPARENT;
 
 /**
  * The server span of an HTTP request to a model (v2 REST, SageMaker), named `<method> <route>` with the HTTP
