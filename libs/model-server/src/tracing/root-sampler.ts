@@ -76,9 +76,9 @@ export interface TraceIdGenerator {
  * its trace id alone (a trace-id ratio, always off): the same decision the SDK's `TraceIdRatioBasedSampler` makes
  * (the four 32-bit words of the trace id XORed, below `ratio × (2^32 − 1)`), taken on the id's bytes before they are
  * written as hex. A request it drops gets a non-recording span with fresh ids (what the SDK would make) and its
- * `traceparent` written ({@link DroppedRoot}), without the SDK's span start; a request it keeps goes to the SDK, which takes the trace id chosen here from
- * {@link idGenerator} and samples it too. At a 1% ratio this saves the 99% of requests it drops about 1 µs of CPU
- * each (docs/observability.md, 'Sampling and what it costs').
+ * `traceparent` written ({@link DroppedRoot}), without the SDK's span start; a request it keeps goes to the SDK,
+ * which takes the trace id chosen here from {@link idGenerator} and samples it too. At a 1% ratio this saves the 99%
+ * of requests it drops about 1 µs of CPU each (docs/observability.md, 'Sampling and what it costs').
  *
  * Only the server span of a request with no incoming trace context is decided here; every other span (children,
  * requests continuing a caller's trace) is the SDK's. The CLI sets one up for the samplers it configures
