@@ -15,9 +15,6 @@ import type { ServerSpan } from '../../tracing/server-span';
 import { TRACEPARENT } from '../../tracing/traceparent.util';
 import type { HttpAnswer } from './http-answer';
 
-/** The response header that names the request's span (W3C trace context), sent when tracing is on. @internal */
-export const TRACEPARENT_HEADER = TRACEPARENT;
-
 /**
  * The server span of an HTTP request to a model (v2 REST, SageMaker), named `<method> <route>` with the HTTP
  * semantic conventions' attributes, continuing the caller's `traceparent` / `tracestate`; null when tracing is off.
@@ -84,7 +81,7 @@ function httpAttributes(method: string, route: string, url: string, headers: Inc
 
 /** The answer with the span's `traceparent`; the span ends with the answer's status. @internal */
 export function tracedAnswer(span: ServerSpan, answer: HttpAnswer): HttpAnswer {
-  answer.headers[TRACEPARENT_HEADER] = span.traceparent();
+  answer.headers[TRACEPARENT] = span.traceparent();
   span.endHttp(answer.status);
   return answer;
 }

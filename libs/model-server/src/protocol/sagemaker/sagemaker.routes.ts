@@ -7,7 +7,8 @@ import { fromFastify } from '../http/fastify-errors';
 import { collectBodyBytes } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
-import { startHttpServerSpan, TRACEPARENT_HEADER } from '../http/http-server-span';
+import { startHttpServerSpan } from '../http/http-server-span';
+import { TRACEPARENT } from '../../tracing/traceparent.util';
 import type { Context } from '@opentelemetry/api';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
@@ -95,7 +96,7 @@ export class SageMakerRoutes {
   private async spanned(req: FastifyRequest, reply: FastifyReply, model: string | undefined): Promise<FastifyReply> {
     const span = startHttpServerSpan(this.service.tracer, 'POST', req.routeOptions.url ?? '/invocations', req.url, req.headers, reply.raw);
     if (span === null) return this.guarded(req, reply, model, undefined);
-    reply.header(TRACEPARENT_HEADER, span.traceparent());
+    reply.header(TRACEPARENT, span.traceparent());
     try {
       return await this.guarded(req, reply, model, span.context);
     } finally {

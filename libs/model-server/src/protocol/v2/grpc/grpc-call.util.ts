@@ -5,6 +5,7 @@ import type { CallOptions } from '../../../inference/call-options.interface';
 import type { CancellationSource } from '../../../model/request-context';
 import type { RequestTracer } from '../../../tracing/request-tracer';
 import type { ServerSpan } from '../../../tracing/server-span';
+import { TRACEPARENT } from '../../../tracing/traceparent.util';
 
 /** What every gRPC call offers the converter: its deadline, metadata and cancellation. */
 interface GrpcCallLike {
@@ -60,7 +61,7 @@ export function grpcCallOptions(call: GrpcCallLike): GrpcCallOptions {
   const d = call.getDeadline();
   const deadline = typeof d === 'number' ? d : d.getTime();
   if (Number.isFinite(deadline)) options.deadline = deadline;
-  const traceparent = call.metadata.get('traceparent');
+  const traceparent = call.metadata.get(TRACEPARENT);
   if (traceparent.length > 0 && typeof traceparent[0] === 'string') options.headers = { traceparent: traceparent[0] };
   return options;
 }
@@ -100,7 +101,7 @@ export function endGrpcServerSpan(span: ServerSpan, code: number): void {
 /** Sends the metadata that names the request's span, at the start of a traced answer (a call already gone takes none). @internal */
 export function sendTraceMetadata(call: { sendMetadata(metadata: Metadata): void }, span: ServerSpan): void {
   const metadata = new Metadata();
-  metadata.set('traceparent', span.traceparent());
+  metadata.set(TRACEPARENT, span.traceparent());
   try {
     call.sendMetadata(metadata);
   } catch {
