@@ -10,7 +10,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { PromiseContextManager } from './promise-context-manager';
 import { RequestTracer } from './request-tracer';
-import { DroppedRoot, RootSampler } from './root-sampler';
+import { DroppedRoot } from './dropped-root';
+import { RootSampler } from './root-sampler';
 import { formatTraceparent, traceparentOf } from './traceparent.util';
 
 const HEADERS = { keys: (c: Record<string, string>) => Object.keys(c), get: (c: Record<string, string>, k: string) => c[k] };

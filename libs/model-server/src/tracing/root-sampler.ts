@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import * as otel from '@opentelemetry/api';
-import type { Attributes, AttributeValue, Exception, Link, Span, SpanContext, SpanStatus, TimeInput } from '@opentelemetry/api';
+import { DroppedRoot } from './dropped-root';
+import { formatTraceparent } from './traceparent.util';
 
 /** The API's entry points, read once (its exports are getters). */
 const { TraceFlags } = otel;
@@ -12,53 +13,12 @@ const POOL_BYTES = 16 * 1024;
 /** New traces decided per draw of random bytes, 24 bytes each (a trace id and a span id). */
 const ROOTS_PER_DRAW = 512;
 
-/** The length of a W3C `traceparent`: `00-<32 hex>-<16 hex>-00`. */
-const TRACEPARENT_LENGTH = 55;
-
-/**
- * The span of a new trace the server dropped: non-recording, as the API's own non-recording span, and carrying its
- * `traceparent` already written. Its ids and `traceparent` are cut from one string written per draw of ids, so the
- * answer's header is neither built nor flattened per request (docs/observability.md, 'Sampling and what it costs').
- *
- * @internal
- */
-export class DroppedRoot implements Span {
-  constructor(
-    private readonly context: SpanContext,
-    /** The span's W3C `traceparent` (sampled flag off). */
-    readonly traceparent: string,
-  ) {}
-
-  spanContext(): SpanContext {
-    return this.context;
-  }
-  setAttribute(_key: string, _value: AttributeValue): this {
-    return this;
-  }
-  setAttributes(_attributes: Attributes): this {
-    return this;
-  }
-  addEvent(_name: string, _attributesOrStartTime?: Attributes | TimeInput, _startTime?: TimeInput): this {
-    return this;
-  }
-  addLink(_link: Link): this {
-    return this;
-  }
-  addLinks(_links: Link[]): this {
-    return this;
-  }
-  setStatus(_status: SpanStatus): this {
-    return this;
-  }
-  updateName(_name: string): this {
-    return this;
-  }
-  end(_endTime?: TimeInput): void {}
-  isRecording(): boolean {
-    return false;
-  }
-  recordException(_exception: Exception, _time?: TimeInput): void {}
-}
+/** A `traceparent` of a dropped root with its ids still to be written (zeros), as {@link formatTraceparent} writes it. */
+const UNWRITTEN = formatTraceparent({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.NONE });
+/** Its length, and where its trace id and span id start. */
+const TRACEPARENT_LENGTH = UNWRITTEN.length;
+const TRACE_ID_AT = UNWRITTEN.indexOf('-') + 1;
+const SPAN_ID_AT = TRACE_ID_AT + 33;
 
 /**
  * What the trace SDK's provider takes as its id generator (`idGenerator` of the tracer provider's options): the
@@ -134,12 +94,12 @@ export class RootSampler {
     const word = this.roots.traceIdWord(i * 24);
     const text = this.rootText;
     const from = i * TRACEPARENT_LENGTH;
-    const traceId = text.substring(from + 3, from + 35);
+    const traceId = text.substring(from + TRACE_ID_AT, from + TRACE_ID_AT + 32);
     if (word < this.upperBound) {
       this.chosen = traceId;
       return undefined;
     }
-    const spanContext = { traceId, spanId: text.substring(from + 36, from + 52), traceFlags: TraceFlags.NONE };
+    const spanContext = { traceId, spanId: text.substring(from + SPAN_ID_AT, from + SPAN_ID_AT + 16), traceFlags: TraceFlags.NONE };
     return new DroppedRoot(spanContext, text.substring(from, from + TRACEPARENT_LENGTH));
   }
 
@@ -168,8 +128,8 @@ export class RootSampler {
     const ids = this.roots.draw();
     const text = this.rootBytes;
     for (let i = 0; i < ROOTS_PER_DRAW; i++) {
-      writeHex(ids, i * 24, 16, text, i * TRACEPARENT_LENGTH + 3);
-      writeHex(ids, i * 24 + 16, 8, text, i * TRACEPARENT_LENGTH + 36);
+      writeHex(ids, i * 24, 16, text, i * TRACEPARENT_LENGTH + TRACE_ID_AT);
+      writeHex(ids, i * 24 + 16, 8, text, i * TRACEPARENT_LENGTH + SPAN_ID_AT);
     }
     this.rootText = text.toString('latin1');
     this.rootAt = 0;
@@ -228,9 +188,9 @@ function writeHex(from: Uint8Array, at: number, n: number, to: Uint8Array, into:
   }
 }
 
-/** `n` W3C `traceparent`s one after the other, `00-<trace id>-<span id>-00`, their ids still to be written. */
+/** `n` W3C `traceparent`s one after the other, their ids still to be written. */
 function traceparentTemplate(n: number): Buffer {
-  return Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`.repeat(n), 'latin1');
+  return Buffer.from(UNWRITTEN.repeat(n), 'latin1');
 }
 
 let registered: RootSampler | undefined;

@@ -1,5 +1,5 @@
 import type { Span, SpanContext } from '@opentelemetry/api';
-import { DroppedRoot } from './root-sampler';
+import { DroppedRoot } from './dropped-root';
 
 /** The W3C trace-context header (and gRPC metadata key) that carries a span's trace and span ids. @internal */
 export const TRACEPARENT = 'traceparent';

@@ -62,7 +62,7 @@ export function grpcCallOptions(call: GrpcCallLike): GrpcCallOptions {
   const deadline = typeof d === 'number' ? d : d.getTime();
   if (Number.isFinite(deadline)) options.deadline = deadline;
   const traceparent = call.metadata.get(TRACEPARENT);
-  if (traceparent.length > 0 && typeof traceparent[0] === 'string') options.headers = { traceparent: traceparent[0] };
+  if (traceparent.length > 0 && typeof traceparent[0] === 'string') options.headers = { [TRACEPARENT]: traceparent[0] };
   return options;
 }
 
