@@ -4,9 +4,10 @@
  * run — the build from before tracing existed (the parent of the commit that added libs/model-server/src/tracing,
  * exported with `git archive` and built in a temporary directory), this build with tracing off (no SDK), this
  * build with the SDK and `parentbased_traceidratio` 0.01, and this build with every request sampled. The SDK
- * variants export OTLP/HTTP JSON to a sink (servers/otlp-sink.js) on the load core that answers 200 and keeps
- * nothing. Each round starts fresh server processes; within it the variants alternate in short slices on the same
- * core, the one sampling every request in a pass of its own against no SDK (its exports outlast its slices).
+ * variants export with the CLI's default OTLP/HTTP protocol (protobuf, as OpenTelemetry's exporters default to)
+ * to a sink (servers/otlp-sink.js) on the load core that answers 200 and keeps nothing. Each round starts fresh
+ * server processes; within it the variants alternate in short slices on the same core, the one sampling every
+ * request in a pass of its own against no SDK (its exports outlast its slices).
  * All of them serve through Fastify's route (`FAST_LANE=0`, {@link SAME_DOOR}). Throughput ratios are medians of
  * per-slice ratios (lib/interleave.js `pairedRatio`). Targets: no SDK costs at most 3% against the build before
  * tracing, and sampling 1% at most 10% against no SDK.
@@ -112,7 +113,8 @@ module.exports = {
     const baseline = baselineBuild();
     const sink = await otlpSink();
     let exported;
-    const otlp = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
+    // The protocol is left to the CLI's default (http/protobuf): what a deployment that sets only the exporter gets.
+    const otlp = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
     const variants = [
       { label: 'before tracing', port: 18400, baseline: true, env: {} },
       { label: 'no SDK', port: 18410, env: {} },
@@ -206,7 +208,7 @@ module.exports = {
       notes: [
         `ratios are medians of ${noSdk.pairs} per-slice ratios each; the baseline is ${baseline.commit.slice(0, 12)} (the commit before tracing)`,
         `SDK, 1% sampled / before tracing: ${pairedRatio(results, 'SDK, 1% sampled', 'before tracing').value.toFixed(2)} (per-slice median)`,
-        `the OTLP sink took ${exported.posts} exports, ${(exported.bytes / 1e6).toFixed(1)} MB of JSON`,
+        `the OTLP sink took ${exported.posts} exports, ${(exported.bytes / 1e6).toFixed(1)} MB of OTLP/protobuf`,
         'A sampled request makes 4 spans (server, decode, predict, encode) exported by the batch span processor (default queue 2048: spans past it are dropped, not waited for).',
         'CPU ratios (per request served, medians of the rounds) read like throughput ratios: 0.95 means a request costs the server 5% more CPU.',
         `Load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores at the end of the run (the machine may be shared with other work): compare ratios, not absolute figures.`,

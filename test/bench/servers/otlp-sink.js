@@ -1,7 +1,8 @@
 'use strict';
 /**
  * The tracing benchmark's OTLP/HTTP receiver, a process of its own on the load core (in the benchmark's own process
- * it ran wherever the scheduler put it, the servers' core included): answers every export 200 and keeps nothing.
+ * it ran wherever the scheduler put it, the servers' core included): answers every export 200 with an empty
+ * export response in the request's encoding (OTLP/protobuf or OTLP/JSON) and keeps nothing.
  * `GET /` answers the counts so far, `{"posts": n, "bytes": n}`.
  */
 const http = require('node:http');
@@ -19,8 +20,10 @@ http
     req.on('data', (c) => (bytes += c.length));
     req.on('end', () => {
       posts++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
+      // An empty ExportTraceServiceResponse: no bytes in protobuf, `{}` in JSON.
+      const protobuf = req.headers['content-type'] === 'application/x-protobuf';
+      res.writeHead(200, { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' });
+      res.end(protobuf ? '' : '{}');
     });
   })
   .listen(port, '127.0.0.1');
