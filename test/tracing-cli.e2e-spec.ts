@@ -228,18 +228,23 @@ describe('tracing through the CLI (OTLP/HTTP to a receiver on loopback)', () => 
     });
     const kept: string[] = [];
     const dropped: string[] = [];
+    // A traceparent the server cannot read continues nothing: the request starts a new trace, decided like any other.
+    const unreadable = [undefined, 'not-a-traceparent', `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`, `ff-${'1'.repeat(32)}-${'1'.repeat(16)}-01`, 'x'.repeat(4000)];
     try {
       for (let i = 0; i < 40; i++) {
-        const answer = await infer(cli, 'spanning');
+        const answer = await infer(cli, 'spanning', unreadable[i % unreadable.length]);
         expect(answer.status).toBe(200);
+        expect(String(answer.headers.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
         const [, traceId, , flags] = String(answer.headers.traceparent).split('-');
-        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceId).not.toBe('0'.repeat(32));
+        expect(traceId).not.toBe('1'.repeat(32));
         (flags === '01' ? kept : dropped).push(traceId);
       }
     } finally {
       expect(await stopCli(cli)).toBe(0);
     }
-    // Forty draws at one half: both kinds (all of one kind has a chance of 2^-39).
+    // Forty draws at one half: both kinds (all of one kind has a chance of 2^-39), every trace a new one.
+    expect(new Set([...kept, ...dropped]).size).toBe(40);
     expect(kept.length).toBeGreaterThan(0);
     expect(dropped.length).toBeGreaterThan(0);
     const spans = receiver.spans().map((r) => r.span);

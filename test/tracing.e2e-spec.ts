@@ -136,6 +136,21 @@ describe('tracing (OpenTelemetry SDK registered, spans to an in-memory exporter)
     expect(server.parentSpanContext).toBeUndefined();
   });
 
+  it.each([
+    ['not a traceparent', 'garbage'],
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-${CALLER_SPAN}-01`],
+    ['an all-zero span id', `00-${TRACE_ID}-${'0'.repeat(16)}-01`],
+    ['version ff', `ff-${TRACE_ID}-${CALLER_SPAN}-01`],
+    ['4,000 characters', 'x'.repeat(4000)],
+  ])('serves a request whose traceparent is %s, starting a new trace', async (_what, traceparent) => {
+    const answer = await send(t.app, 'POST', '/v2/models/echo/infer', x(), { traceparent });
+    expect(answer.status).toBe(200);
+    const server = only(spans().filter((s) => s.kind === SpanKind.SERVER));
+    expect(server.parentSpanContext).toBeUndefined();
+    expect(server.spanContext().traceId).not.toBe(TRACE_ID);
+    expect(answer.headers.traceparent).toBe(`00-${server.spanContext().traceId}-${server.spanContext().spanId}-01`);
+  });
+
   it('names the route of MLRun\'s /predict and of KServe\'s v1 :predict on their server spans, continuing the caller', async () => {
     await send(t.app, 'POST', '/v2/models/echo/predict', x());
     expect(only(spans().filter((s) => s.kind === SpanKind.SERVER)).name).toBe('POST /v2/models/:model/predict');
