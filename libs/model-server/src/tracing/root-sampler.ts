@@ -10,15 +10,21 @@ const { TraceFlags } = otel;
 /** Random bytes drawn at a time for the SDK's ids. */
 const POOL_BYTES = 16 * 1024;
 
-/** New traces decided per draw of random bytes, 24 bytes each (a trace id and a span id). */
+/** The bytes of a trace id and of a span id (W3C trace context), written as twice as many hex digits. */
+const TRACE_ID_BYTES = 16;
+const SPAN_ID_BYTES = 8;
+/** The random bytes of one new trace: its trace id, then its span id. */
+const ROOT_BYTES = TRACE_ID_BYTES + SPAN_ID_BYTES;
+
+/** New traces decided per draw of random bytes, {@link ROOT_BYTES} each. */
 const ROOTS_PER_DRAW = 512;
 
 /** A `traceparent` of a dropped root with its ids still to be written (zeros), as {@link formatTraceparent} writes it. */
-const UNWRITTEN = formatTraceparent({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.NONE });
+const UNWRITTEN = formatTraceparent({ traceId: '0'.repeat(2 * TRACE_ID_BYTES), spanId: '0'.repeat(2 * SPAN_ID_BYTES), traceFlags: TraceFlags.NONE });
 /** Its length, and where its trace id and span id start. */
 const TRACEPARENT_LENGTH = UNWRITTEN.length;
 const TRACE_ID_AT = UNWRITTEN.indexOf('-') + 1;
-const SPAN_ID_AT = TRACE_ID_AT + 33;
+const SPAN_ID_AT = UNWRITTEN.indexOf('-', TRACE_ID_AT) + 1;
 
 /**
  * What the trace SDK's provider takes as its id generator (`idGenerator` of the tracer provider's options): the
@@ -53,8 +59,8 @@ export class RootSampler {
   /** The pool as hex, written once a fill: ids are cut from it without a call into Node per id. */
   private hex = '';
   private at = POOL_BYTES;
-  /** The random bytes of the next new traces, 24 each (trace id, span id). */
-  private readonly roots = new RandomIds(ROOTS_PER_DRAW * 24);
+  /** The random bytes of the next new traces, {@link ROOT_BYTES} each (trace id, span id). */
+  private readonly roots = new RandomIds(ROOTS_PER_DRAW * ROOT_BYTES);
   /** Their `traceparent`s, one after the other, written once a draw: ids and headers are cut from it. */
   private readonly rootBytes = traceparentTemplate(ROOTS_PER_DRAW);
   private rootText = '';
@@ -75,12 +81,12 @@ export class RootSampler {
         this.chosen = undefined;
         return chosen;
       }
-      const at = this.take(16);
-      return this.hex.substring(2 * at, 2 * at + 32);
+      const at = this.take(TRACE_ID_BYTES);
+      return this.hex.substring(2 * at, 2 * (at + TRACE_ID_BYTES));
     },
     generateSpanId: () => {
-      const at = this.take(8);
-      return this.hex.substring(2 * at, 2 * at + 16);
+      const at = this.take(SPAN_ID_BYTES);
+      return this.hex.substring(2 * at, 2 * (at + SPAN_ID_BYTES));
     },
   };
 
@@ -91,15 +97,15 @@ export class RootSampler {
   dropOrChoose(): DroppedRoot | undefined {
     if (this.rootAt === ROOTS_PER_DRAW) this.drawRoots();
     const i = this.rootAt++;
-    const word = this.roots.traceIdWord(i * 24);
+    const word = this.roots.traceIdWord(i * ROOT_BYTES);
     const text = this.rootText;
     const from = i * TRACEPARENT_LENGTH;
-    const traceId = text.substring(from + TRACE_ID_AT, from + TRACE_ID_AT + 32);
+    const traceId = text.substring(from + TRACE_ID_AT, from + TRACE_ID_AT + 2 * TRACE_ID_BYTES);
     if (word < this.upperBound) {
       this.chosen = traceId;
       return undefined;
     }
-    const spanContext = { traceId, spanId: text.substring(from + SPAN_ID_AT, from + SPAN_ID_AT + 16), traceFlags: TraceFlags.NONE };
+    const spanContext = { traceId, spanId: text.substring(from + SPAN_ID_AT, from + SPAN_ID_AT + 2 * SPAN_ID_BYTES), traceFlags: TraceFlags.NONE };
     return new DroppedRoot(spanContext, text.substring(from, from + TRACEPARENT_LENGTH));
   }
 
@@ -128,8 +134,8 @@ export class RootSampler {
     const ids = this.roots.draw();
     const text = this.rootBytes;
     for (let i = 0; i < ROOTS_PER_DRAW; i++) {
-      writeHex(ids, i * 24, 16, text, i * TRACEPARENT_LENGTH + TRACE_ID_AT);
-      writeHex(ids, i * 24 + 16, 8, text, i * TRACEPARENT_LENGTH + SPAN_ID_AT);
+      writeHex(ids, i * ROOT_BYTES, TRACE_ID_BYTES, text, i * TRACEPARENT_LENGTH + TRACE_ID_AT);
+      writeHex(ids, i * ROOT_BYTES + TRACE_ID_BYTES, SPAN_ID_BYTES, text, i * TRACEPARENT_LENGTH + SPAN_ID_AT);
     }
     this.rootText = text.toString('latin1');
     this.rootAt = 0;
