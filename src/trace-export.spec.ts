@@ -88,6 +88,24 @@ describe('ThreadSpanExporter (OTLP/HTTP posted from a thread of its own)', () =>
     expect(sink.posts).toHaveLength(1);
   }, 20000);
 
+  it('starts its thread on start(), before any batch, and posts the first batch from it; not after shutdown', async () => {
+    const sink = await receiver();
+    servers.push(sink.server);
+    const threadOf = (e: ThreadSpanExporter) => (e as unknown as { thread: Worker | null }).thread;
+    const exporter = new ThreadSpanExporter({ protocol: 'http/json', url: sink.url });
+    expect(threadOf(exporter)).toBeNull();
+    const started = threadOf(exporter.start());
+    expect(started).not.toBeNull();
+    await new Promise((resolve) => started!.once('online', resolve));
+    expect(threadOf(exporter.start())).toBe(started);
+    expect(await exported(exporter, spans())).toEqual({ code: ExportResultCode.SUCCESS });
+    expect(threadOf(exporter)).toBe(started);
+    expect(sink.posts).toHaveLength(1);
+    await exporter.shutdown();
+    // No new thread: the stopped one, or none once its exit is seen.
+    expect([null, started]).toContain(threadOf(exporter.start()));
+  }, 20000);
+
   it('fails the batches of a thread that dies, and starts another for the next batch', async () => {
     // The first post is held unanswered, so its batch is still waiting when the thread goes.
     let held: ServerResponse | undefined;

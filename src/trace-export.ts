@@ -17,8 +17,9 @@ type Ask = WithoutId<ExportRequest>;
  * exporters do) and hands the bytes to a thread of its own that posts them. Exporting in the server's thread made
  * its HTTP client run the same functions of Node's `http` module as the server's requests, with objects of other
  * shapes, and those functions then ran slower for every request (about 10k instructions a request at 1% sampled,
- * docs/observability.md). The thread starts with the first batch and keeps the process alive only while it has
- * work; a thread that dies fails its batches (as a collector that is down would) and the next batch starts another.
+ * docs/observability.md). The thread starts with {@link start} (the CLI starts it with the SDK, before the server
+ * serves) or else with the first batch, and keeps the process alive only while it has work; a thread that dies fails
+ * its batches (as a collector that is down would) and the next batch starts another.
  */
 export class ThreadSpanExporter implements SpanExporter {
   private thread: Worker | null = null;
@@ -27,6 +28,15 @@ export class ThreadSpanExporter implements SpanExporter {
   private stopped = false;
 
   constructor(private readonly init: TraceExportInit) {}
+
+  /**
+   * Starts the export thread now, if it is not running. Loading the OTLP transport in it takes about 150 ms of CPU:
+   * started with the first batch, that lands on requests in flight, and on one core they wait for it.
+   */
+  start(): this {
+    if (!this.stopped && this.thread === null) this.spawn();
+    return this;
+  }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     if (this.stopped) return done({ code: ExportResultCode.FAILED, error: new Error('the trace exporter is shut down') });
@@ -57,7 +67,7 @@ export class ThreadSpanExporter implements SpanExporter {
   }
 
   private ask(request: Ask, answered: (error: Error | undefined) => void): void {
-    const thread = this.thread ?? this.start();
+    const thread = this.thread ?? this.spawn();
     const id = ++this.lastId;
     this.waiting.set(id, answered);
     // The thread keeps the process alive only while something waits for it (a batch at shutdown is sent).
@@ -65,7 +75,7 @@ export class ThreadSpanExporter implements SpanExporter {
     thread.postMessage({ ...request, id } as ExportRequest);
   }
 
-  private start(): Worker {
+  private spawn(): Worker {
     const thread = spawnWorkerThread(join(__dirname, `trace-export.worker${extname(__filename)}`), { ...this.init });
     thread.unref();
     thread.on('message', (reply: ExportReply) => {

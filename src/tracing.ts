@@ -49,7 +49,7 @@ function samplingOf(config: TracingConfig): { sampler: Sampler; roots?: RootSamp
  * ({@link RootSampler}).
  */
 export function startTracing(config: TracingConfig): Tracing {
-  const exporter = new ThreadSpanExporter({ protocol: config.protocol, url: config.endpoint });
+  const exporter = new ThreadSpanExporter({ protocol: config.protocol, url: config.endpoint }).start();
   // Precedence, lowest first: the SDK's own, the server's name and version, the config file's, OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME.
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, [ATTR_SERVICE_VERSION]: MODEL_SERVER_VERSION }))
