@@ -57,6 +57,8 @@ function served(port) {
 }
 
 const BODY = JSON.stringify({ inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] });
+/** The echo model's infer route on the server at `port`: what every variant is loaded with. */
+const inferUrl = (port) => `http://127.0.0.1:${port}/v2/models/echo/infer`;
 const NO_SDK_TARGET = 0.97;
 const SAMPLED_1PCT_TARGET = 0.9;
 /**
@@ -165,14 +167,14 @@ module.exports = {
               byLabel.set(v.label, server);
             }
             for (const v of STEADY_WARMUP_SEC > 0 ? group : []) {
-              await load({ url: `http://127.0.0.1:${v.port}/v2/models/echo/infer`, body: BODY, headers: { 'content-type': 'application/json' }, connections: 64, durationSec: STEADY_WARMUP_SEC });
+              await load({ url: inferUrl(v.port), body: BODY, headers: { 'content-type': 'application/json' }, connections: 64, durationSec: STEADY_WARMUP_SEC });
             }
             // The warm-up's exports go out before the slices start (the server sampling everything queues seconds of them).
             await new Promise((resolve) => setTimeout(resolve, 6000));
             const before = new Map();
             for (const v of group) before.set(v.label, { cpu: cpuSeconds(byLabel.get(v.label).pid), served: await served(v.port) });
             const measured = await interleaved(
-              group.map((v) => ({ label: v.label, url: `http://127.0.0.1:${v.port}/v2/models/echo/infer` })),
+              group.map((v) => ({ label: v.label, url: inferUrl(v.port) })),
               { rounds: 1, durationSec, warmupSec, body: BODY },
             );
             // Exports still queued are part of what the requests cost: let them go out first.
