@@ -128,6 +128,26 @@ function writeInPieces(res: ServerResponse, parts: readonly Uint8Array[]): void 
 }
 
 /**
+ * What a Fastify route returns for `answer`: sent at once when it is one, else when it settles, through a promise
+ * that resolves to nothing once the answer is written (a rejection reaches the route's error handler). An async
+ * route that awaits the answer and returns the reply makes a promise more a request, and Fastify settles the reply
+ * it returns once more through `reply.then`: here that happens only for a body still being streamed, which Fastify
+ * must wait for (it would take a reply not yet written for one never sent, and send it again, empty).
+ *
+ * @internal
+ */
+export function routeAnswer(reply: FastifyReply, answer: HttpAnswer | Promise<HttpAnswer>): Promise<FastifyReply | undefined> | undefined {
+  if (!(answer instanceof Promise)) {
+    sendAnswer(reply, answer);
+    return undefined;
+  }
+  return answer.then((settled) => {
+    sendAnswer(reply, settled);
+    return reply.sent ? undefined : reply;
+  });
+}
+
+/**
  * Sends an answer through Fastify's reply (a body in parts as a stream of them); its body's turn ends. An error
  * answered before the request body arrived keeps the connection reading it (`lingerOnEarlyAnswer`).
  *

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelServerError } from '../../../errors/model-server.error';
-import { errorAnswer, sendAnswer, type HttpAnswer } from '../../http/http-answer';
+import { errorAnswer, routeAnswer, sendAnswer, type HttpAnswer } from '../../http/http-answer';
 import { fromFastify, unknownRoute } from '../../http/fastify-errors';
 import { collectBodyBytes } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
@@ -101,7 +101,7 @@ export class V2RestRoutes {
         ...(route.body === 'json' ? { onRequest: requireJsonType } : {}),
         handler:
           pipeline === undefined
-            ? async (req: FastifyRequest, reply: FastifyReply) => sendAnswer(reply, await handler(callOf(req, reply)))
+            ? (req: FastifyRequest, reply: FastifyReply) => routeAnswer(reply, handler(callOf(req, reply)))
             : async (req: FastifyRequest, reply: FastifyReply) =>
                 sendThroughPipeline(pipeline, handler, (req.params as Partial<V2Params>).model, req, reply, async () => handler(callOf(req, reply))),
       });
