@@ -63,6 +63,8 @@ export class RootSampler {
   private readonly roots = new RandomIds(ROOTS_PER_DRAW * ROOT_BYTES);
   /** Their `traceparent`s, one after the other, written once a draw: ids and headers are cut from it. */
   private readonly rootBytes = traceparentTemplate(ROOTS_PER_DRAW);
+  /** The same bytes, written two hex digits at a time. */
+  private readonly rootView = new DataView(this.rootBytes.buffer, this.rootBytes.byteOffset, this.rootBytes.byteLength);
   private rootText = '';
   private rootAt = ROOTS_PER_DRAW;
   /** The trace id of a kept root, for the SDK's next root span. */
@@ -132,12 +134,12 @@ export class RootSampler {
   /** Draws the next new traces' ids and writes their `traceparent`s, as one string. */
   private drawRoots(): void {
     const ids = this.roots.draw();
-    const text = this.rootBytes;
+    const view = this.rootView;
     for (let i = 0; i < ROOTS_PER_DRAW; i++) {
-      writeHex(ids, i * ROOT_BYTES, TRACE_ID_BYTES, text, i * TRACEPARENT_LENGTH + TRACE_ID_AT);
-      writeHex(ids, i * ROOT_BYTES + TRACE_ID_BYTES, SPAN_ID_BYTES, text, i * TRACEPARENT_LENGTH + SPAN_ID_AT);
+      writeHex(ids, i * ROOT_BYTES, TRACE_ID_BYTES, view, i * TRACEPARENT_LENGTH + TRACE_ID_AT);
+      writeHex(ids, i * ROOT_BYTES + TRACE_ID_BYTES, SPAN_ID_BYTES, view, i * TRACEPARENT_LENGTH + SPAN_ID_AT);
     }
-    this.rootText = text.toString('latin1');
+    this.rootText = this.rootBytes.toString('latin1');
     this.rootAt = 0;
   }
 }
@@ -185,13 +187,16 @@ function byteSwap(w: number): number {
 /** Lower-case hex digits, as character codes. */
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
+/**
+ * The two hex digits of each byte value as one 16-bit word, the first digit in its low byte (written
+ * little-endian, the digits come out in order): half the stores of writing them one at a time, and about half the
+ * time of a draw.
+ */
+const HEX_PAIRS = new Uint16Array(256).map((_, b) => HEX_DIGITS[b >> 4]! | (HEX_DIGITS[b & 15]! << 8));
+
 /** Writes `n` bytes of `from` (at `at`) as hex into `to` at `into`. */
-function writeHex(from: Uint8Array, at: number, n: number, to: Uint8Array, into: number): void {
-  for (let k = 0; k < n; k++) {
-    const b = from[at + k]!;
-    to[into + 2 * k] = HEX_DIGITS[b >> 4]!;
-    to[into + 2 * k + 1] = HEX_DIGITS[b & 15]!;
-  }
+function writeHex(from: Uint8Array, at: number, n: number, to: DataView, into: number): void {
+  for (let k = 0; k < n; k++) to.setUint16(into + 2 * k, HEX_PAIRS[from[at + k]!]!, true);
 }
 
 /** `n` W3C `traceparent`s one after the other, their ids still to be written. */
