@@ -164,6 +164,18 @@ describe('tracing (OpenTelemetry SDK registered, spans to an in-memory exporter)
     expect(spans().some((s) => s.name === 'predict' && s.parentSpanContext?.spanId === server.spanContext().spanId)).toBe(true);
   });
 
+  it.each([
+    ['an infer body', JSON.stringify(x()), 200],
+    ['an unreadable body', '{"inputs": [', 400],
+  ])("gives MLRun's bare model route one server span, named by its answer, for %s", async (_what, body, status) => {
+    const answer = await send(t.app, 'POST', '/v2/models/echo', body, { 'content-type': 'application/json', traceparent: TRACEPARENT });
+    expect(answer.status).toBe(status);
+    const server = only(spans().filter((s) => s.kind === SpanKind.SERVER));
+    expect(server.name).toBe('POST /v2/models/:model');
+    expect(server.attributes['http.response.status_code']).toBe(status);
+    expect(answer.headers.traceparent).toBe(`00-${TRACE_ID}-${server.spanContext().spanId}-01`);
+  });
+
   it('records a failure on the stage that failed and on the server span, with its status', async () => {
     const answer = await send(t.app, 'POST', '/v2/models/failing/infer', x(), { traceparent: TRACEPARENT });
     expect(answer.status).toBe(500);

@@ -125,18 +125,22 @@ export class V2RestEndpoint {
    */
   refused(call: V2Call, handler: V2Handler | undefined, err: unknown): HttpAnswer {
     const op = handler === undefined ? undefined : opOf(handler, call.params);
-    const { model, version } = call.params;
-    const span = op === undefined ? null : this.serverSpan(call, handler!);
-    const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
-    const answer = this.fail(call, err, req, undefined);
-    return span === null ? answer : tracedAnswer(span, answer);
+    return this.refusedAs(call, op, op === undefined ? null : this.serverSpan(call, handler!), err);
   }
 
-  /** A model route's answer, inside its server span when tracing (the answer then carries `traceparent`). */
+  /** {@link refused} for operation `op` (none: no monitoring event), inside the request's server span `span`. */
+  private refusedAs(call: V2Call, op: string | undefined, span: ServerSpan | null, err: unknown): HttpAnswer {
+    const { model, version } = call.params;
+    const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
+    return answered(span, this.fail(call, err, req, undefined));
+  }
+
+  /**
+   * A model route's answer, inside its server span when tracing: `run` answers through {@link answered} (the
+   * answer then carries `traceparent` and ends the span), which costs no promise more a request.
+   */
   private traced(call: V2Call, handler: V2Handler, run: (span: ServerSpan | null) => Promise<HttpAnswer>): Promise<HttpAnswer> {
-    const span = this.serverSpan(call, handler);
-    const answer = run(span);
-    return span === null ? answer : answer.then((a) => tracedAnswer(span, a));
+    return run(this.serverSpan(call, handler));
   }
 
   private serverSpan(call: V2Call, handler: V2Handler): ServerSpan | null {
@@ -195,11 +199,11 @@ export class V2RestEndpoint {
       let pinned: RouterMember | undefined;
       if (member !== undefined) ({ wire, member: pinned } = this.dataPlane.pinToMember(model, version, wire, member));
       const response = await req.run(wire, rawBody(body.value));
-      if (mlrun) return this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version));
+      if (mlrun) return answered(span, this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version)));
       const answer = this.inferenceAnswer(model, body.value, wire, pinned === undefined ? response : asMember(response, pinned));
-      return answer instanceof Promise ? await answer : answer;
+      return answered(span, answer instanceof Promise ? await answer : answer);
     } catch (err) {
-      return this.fail(call, err, req, body?.value);
+      return answered(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -220,11 +224,11 @@ export class V2RestEndpoint {
       const wire = generateRequest(body.value, this.catalog.modelMetadata(model, version).inputs);
       checkRequestLimits(wire, this.dataPlane.limits);
       completeCallOptions(req.call, call.headers, call.res, undefined);
-      if (!stream) return jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value)));
+      if (!stream) return answered(span, jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value))));
       const parts = await req.stream(wire, body.value);
-      return sseAnswer(parts, this.settings.debug, this.logger, call);
+      return answered(span, sseAnswer(parts, this.settings.debug, this.logger, call));
     } catch (err) {
-      return this.fail(call, err, req, body?.value);
+      return answered(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -262,7 +266,7 @@ export class V2RestEndpoint {
       body = await this.read(call);
       op = bodyOperation(this.requestPart(call.params.model!, body.value)) ?? 'infer';
     } catch (err) {
-      return this.refused(call, 'infer', err);
+      return this.refusedAs(call, 'infer', span, err);
     }
     if (op === 'infer' || op === 'explain') return this.inference(call, op, span, body);
     return this.operation({ ...call, params: { ...call.params, op } }, span, body);
@@ -280,11 +284,11 @@ export class V2RestEndpoint {
     try {
       target = this.dataPlane.memberOf(model, version, member);
     } catch (err) {
-      return this.fail(call, err, undefined, undefined);
+      return answered(span, this.fail(call, err, undefined, undefined));
     }
     const params: V2Params = { model: target.model, version: target.version, op };
     const routed = { ...call, params };
-    if (call.method === 'GET' && op === 'ready') return this.guarded(routed, () => this.modelReady(params));
+    if (call.method === 'GET' && op === 'ready') return answered(span, await this.guarded(routed, () => this.modelReady(params)));
     if (call.method === 'POST' && op === 'explain') return this.inference(routed, 'explain', span);
     return this.operation(routed, span);
   }
@@ -293,7 +297,7 @@ export class V2RestEndpoint {
     const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
     if (call.method === 'GET' && read === undefined) {
       const member = this.routerMemberMetadata(model, version, op);
-      if (member !== undefined) return member;
+      if (member !== undefined) return answered(span, member);
     }
     const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined = read;
@@ -316,11 +320,11 @@ export class V2RestEndpoint {
       const output = await req.operation(input, rawBody(body.value));
       if (output.kind === 'inference') {
         const answer = this.inferenceAnswer(model, body.value, input.wire!, output.response);
-        return answer instanceof Promise ? await answer : answer;
+        return answered(span, answer instanceof Promise ? await answer : answer);
       }
-      return this.jsonAt(model, body.value, stringifyJson(output.value));
+      return answered(span, this.jsonAt(model, body.value, stringifyJson(output.value)));
     } catch (err) {
-      return this.fail(call, err, req, body?.value);
+      return answered(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -473,6 +477,11 @@ const ROUTE_PATHS: ReadonlyMap<V2Handler, readonly [RoutePathRow[], RoutePathRow
   paths.set(r.handler, rows);
   return paths;
 }, new Map<V2Handler, [RoutePathRow[], RoutePathRow[]]>());
+
+/** A model route's `answer`, with its server span's `traceparent` and the span ended, when there is one. */
+function answered(span: ServerSpan | null, answer: HttpAnswer): HttpAnswer {
+  return span === null ? answer : tracedAnswer(span, answer);
+}
 
 /** The route path a model request matched: of its handler's rows, the one whose last segment the URL ends with. */
 function routePath(handler: V2Handler, call: V2Call): string {
