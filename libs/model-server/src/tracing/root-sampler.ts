@@ -189,8 +189,8 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 
 /**
  * The two hex digits of each byte value as one 16-bit word, the first digit in its low byte (written
- * little-endian, the digits come out in order): half the stores of writing them one at a time, and about half the
- * time of a draw.
+ * little-endian, the digits come out in order): half the stores of writing them one at a time, and a draw in 40%
+ * less time (31 ns a new trace against 51, in isolation).
  */
 const HEX_PAIRS = new Uint16Array(256).map((_, b) => HEX_DIGITS[b >> 4]! | (HEX_DIGITS[b & 15]! << 8));
 
