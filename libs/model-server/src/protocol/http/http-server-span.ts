@@ -79,8 +79,12 @@ function httpAttributes(method: string, route: string, url: string, headers: Inc
   return attributes;
 }
 
-/** The answer with the span's `traceparent`; the span ends with the answer's status. @internal */
-export function tracedAnswer(span: ServerSpan, answer: HttpAnswer): HttpAnswer {
+/**
+ * The answer with the span's `traceparent`; the span ends with the answer's status. Without a span (tracing off),
+ * the answer as it is. @internal
+ */
+export function tracedAnswer(span: ServerSpan | null, answer: HttpAnswer): HttpAnswer {
+  if (span === null) return answer;
   answer.headers[TRACEPARENT] = span.traceparent();
   span.endHttp(answer.status);
   return answer;

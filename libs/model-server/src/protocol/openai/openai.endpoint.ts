@@ -82,7 +82,7 @@ export class OpenAIEndpoint {
     const route = kind === 'chat' ? '/openai/v1/chat/completions' : '/openai/v1/completions';
     const span = startHttpServerSpan(this.dataPlane.tracer, call.method, route, call.url, call.headers, call.res);
     const answer = await this.completion(call, kind, span?.context);
-    return span === null ? answer : tracedAnswer(span, answer);
+    return tracedAnswer(span, answer);
   }
 
   private async completion(call: OpenAICall, kind: 'completion' | 'chat', traceContext: Context | undefined): Promise<HttpAnswer> {

@@ -93,7 +93,7 @@ export class V1RestEndpoint {
   async inference(call: V1Call, verb: V1Verb): Promise<HttpAnswer> {
     const span = startHttpServerSpan(this.dataPlane.tracer, call.method, `/v1/models/{model}:${verb}`, call.url, call.headers, call.res);
     const answer = await this.run(call, verb, span?.context);
-    return span === null ? answer : tracedAnswer(span, answer);
+    return tracedAnswer(span, answer);
   }
 
   private async run(call: V1Call, verb: V1Verb, traceContext: Context | undefined): Promise<HttpAnswer> {

@@ -132,11 +132,11 @@ export class V2RestEndpoint {
   private refusedAs(call: V2Call, op: string | undefined, span: ServerSpan | null, err: unknown): HttpAnswer {
     const { model, version } = call.params;
     const req = op === undefined || model === undefined ? undefined : this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
-    return answered(span, this.fail(call, err, req, undefined));
+    return tracedAnswer(span, this.fail(call, err, req, undefined));
   }
 
   /**
-   * A model route's answer, inside its server span when tracing: `run` answers through {@link answered} (the
+   * A model route's answer, inside its server span when tracing: `run` answers through `tracedAnswer` (the
    * answer then carries `traceparent` and ends the span), which costs no promise more a request.
    */
   private traced(call: V2Call, handler: V2Handler, run: (span: ServerSpan | null) => Promise<HttpAnswer>): Promise<HttpAnswer> {
@@ -199,11 +199,11 @@ export class V2RestEndpoint {
       let pinned: RouterMember | undefined;
       if (member !== undefined) ({ wire, member: pinned } = this.dataPlane.pinToMember(model, version, wire, member));
       const response = await req.run(wire, rawBody(body.value));
-      if (mlrun) return answered(span, this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version)));
+      if (mlrun) return tracedAnswer(span, this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version)));
       const answer = this.inferenceAnswer(model, body.value, wire, pinned === undefined ? response : asMember(response, pinned));
-      return answered(span, answer instanceof Promise ? await answer : answer);
+      return tracedAnswer(span, answer instanceof Promise ? await answer : answer);
     } catch (err) {
-      return answered(span, this.fail(call, err, req, body?.value));
+      return tracedAnswer(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -224,11 +224,11 @@ export class V2RestEndpoint {
       const wire = generateRequest(body.value, this.catalog.modelMetadata(model, version).inputs);
       checkRequestLimits(wire, this.dataPlane.limits);
       completeCallOptions(req.call, call.headers, call.res, undefined);
-      if (!stream) return answered(span, jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value))));
+      if (!stream) return tracedAnswer(span, jsonAnswer(200, new GenerateJsonWriter().write(await req.run(wire, body.value))));
       const parts = await req.stream(wire, body.value);
-      return answered(span, sseAnswer(parts, this.settings.debug, this.logger, call));
+      return tracedAnswer(span, sseAnswer(parts, this.settings.debug, this.logger, call));
     } catch (err) {
-      return answered(span, this.fail(call, err, req, body?.value));
+      return tracedAnswer(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -284,11 +284,11 @@ export class V2RestEndpoint {
     try {
       target = this.dataPlane.memberOf(model, version, member);
     } catch (err) {
-      return answered(span, this.fail(call, err, undefined, undefined));
+      return tracedAnswer(span, this.fail(call, err, undefined, undefined));
     }
     const params: V2Params = { model: target.model, version: target.version, op };
     const routed = { ...call, params };
-    if (call.method === 'GET' && op === 'ready') return answered(span, await this.guarded(routed, () => this.modelReady(params)));
+    if (call.method === 'GET' && op === 'ready') return tracedAnswer(span, await this.guarded(routed, () => this.modelReady(params)));
     if (call.method === 'POST' && op === 'explain') return this.inference(routed, 'explain', span);
     return this.operation(routed, span);
   }
@@ -297,7 +297,7 @@ export class V2RestEndpoint {
     const { model, version, op } = call.params as Required<Pick<V2Params, 'model' | 'op'>> & V2Params;
     if (call.method === 'GET' && read === undefined) {
       const member = this.routerMemberMetadata(model, version, op);
-      if (member !== undefined) return answered(span, member);
+      if (member !== undefined) return tracedAnswer(span, member);
     }
     const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined = read;
@@ -320,11 +320,11 @@ export class V2RestEndpoint {
       const output = await req.operation(input, rawBody(body.value));
       if (output.kind === 'inference') {
         const answer = this.inferenceAnswer(model, body.value, input.wire!, output.response);
-        return answered(span, answer instanceof Promise ? await answer : answer);
+        return tracedAnswer(span, answer instanceof Promise ? await answer : answer);
       }
-      return answered(span, this.jsonAt(model, body.value, stringifyJson(output.value)));
+      return tracedAnswer(span, this.jsonAt(model, body.value, stringifyJson(output.value)));
     } catch (err) {
-      return answered(span, this.fail(call, err, req, body?.value));
+      return tracedAnswer(span, this.fail(call, err, req, body?.value));
     }
   }
 
@@ -477,11 +477,6 @@ const ROUTE_PATHS: ReadonlyMap<V2Handler, readonly [RoutePathRow[], RoutePathRow
   paths.set(r.handler, rows);
   return paths;
 }, new Map<V2Handler, [RoutePathRow[], RoutePathRow[]]>());
-
-/** A model route's `answer`, with its server span's `traceparent` and the span ended, when there is one. */
-function answered(span: ServerSpan | null, answer: HttpAnswer): HttpAnswer {
-  return span === null ? answer : tracedAnswer(span, answer);
-}
 
 /** The route path a model request matched: of its handler's rows, the one whose last segment the URL ends with. */
 function routePath(handler: V2Handler, call: V2Call): string {
