@@ -23,6 +23,8 @@ const SIZES = [
   { label: '[256,1024]', body: body(256, 1024) },
 ];
 const LIVE = 'health/live p99 during [256,1024] (ms)';
+/** Requests the model server failed (errors and non-2xx answers, in every load of the run) and health probes that failed. */
+const FAILED = 'failed requests and probes (model server)';
 
 module.exports = {
   name: 'json-large',
@@ -30,6 +32,7 @@ module.exports = {
   targets: [
     ...SIZES.map((s) => ({ ratio: `${s.label}: nest-model-server / raw node:http`, min: 0.8 })),
     { ratio: LIVE, max: 20 },
+    { ratio: FAILED, max: 0 },
   ],
   async run({ rounds, durationSec, warmupSec }) {
     const raw = await rawEcho(18190);
@@ -64,6 +67,8 @@ module.exports = {
       await nest.stop();
     }
     ratios.push({ name: LIVE, value: health.p99, max: 20 });
+    const failed = rows.filter((r) => r.variant === 'nest-model-server').reduce((n, r) => n + r.errors, 0) + health.failed;
+    ratios.push({ name: FAILED, value: failed, max: 0 });
     notes.push(`health/live during the [256,1024] load: ${health.count} probes, p50 ${health.p50.toFixed(2)} ms, max ${health.max.toFixed(1)} ms, ${health.failed} failed`);
     return { rows, ratios, notes };
   },
