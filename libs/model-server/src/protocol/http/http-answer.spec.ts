@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCode, ModelServerError, queueFull } from '../../errors';
-import { errorAnswer, statusErrorAnswer, writeAnswer, type HttpAnswer } from './http-answer';
+import { errorAnswer, routeAnswer, statusErrorAnswer, StreamedBody, writeAnswer, type HttpAnswer } from './http-answer';
 
 describe('the HTTP error answer', () => {
   it("is the catalogue's status, the {\"error\"} body and the code's default Retry-After", () => {
@@ -25,6 +26,65 @@ describe('the HTTP error answer', () => {
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: '{"error":"headers too large"}',
     });
+  });
+});
+
+describe("a Fastify route's answer (routeAnswer)", () => {
+  /** A Fastify app whose one route answers with what `answer()` gives, and whose error handler names the error. */
+  async function app(answer: () => HttpAnswer | Promise<HttpAnswer>): Promise<FastifyInstance> {
+    const fastify = Fastify();
+    fastify.setErrorHandler((err: Error, _req, reply) => reply.code(500).send({ error: `handled: ${err.message}` }));
+    fastify.get('/', (_req, reply) => routeAnswer(reply, answer()));
+    await fastify.ready();
+    return fastify;
+  }
+  const text = (status: number, body: string | readonly Uint8Array[]): HttpAnswer => ({ status, headers: { 'content-type': 'text/plain', 'x-answer': 'yes' }, body });
+
+  it('sends an answer at once or once it settles, with its status, headers and body', async () => {
+    const later = () => new Promise<HttpAnswer>((resolve) => setTimeout(() => resolve(text(202, 'later')), 5));
+    for (const [answer, status, body] of [
+      [() => text(201, 'now'), 201, 'now'],
+      [later, 202, 'later'],
+    ] as const) {
+      const fastify = await app(answer);
+      const res = await fastify.inject({ method: 'GET', url: '/' });
+      expect([res.statusCode, res.headers['x-answer'], res.body]).toEqual([status, 'yes', body]);
+      await fastify.close();
+    }
+  });
+
+  it("sends a body in parts and a streamed body whole, once the promise settles", async () => {
+    const parts = [Buffer.from('one,'), Buffer.from('two')];
+    const streamed: HttpAnswer = {
+      status: 200,
+      headers: { 'content-type': 'text/plain' },
+      body: new StreamedBody(async (res) => {
+        res.write('a');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        res.end('b');
+      }),
+    };
+    for (const [answer, body] of [
+      [text(200, parts), 'one,two'],
+      [streamed, 'ab'],
+    ] as const) {
+      const fastify = await app(() => Promise.resolve(answer));
+      const res = await fastify.inject({ method: 'GET', url: '/' });
+      expect([res.statusCode, res.body]).toEqual([200, body]);
+      await fastify.close();
+    }
+  });
+
+  it("hands a rejected answer to the route's error handler, a thrown value as an error too", async () => {
+    for (const [reason, message] of [
+      [new Error('boom'), 'handled: boom'],
+      ['plain', 'handled: plain'],
+    ] as const) {
+      const fastify = await app(() => Promise.reject(reason));
+      const res = await fastify.inject({ method: 'GET', url: '/' });
+      expect([res.statusCode, res.json()]).toEqual([500, { error: message }]);
+      await fastify.close();
+    }
   });
 });
 

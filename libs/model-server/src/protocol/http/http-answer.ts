@@ -128,23 +128,34 @@ function writeInPieces(res: ServerResponse, parts: readonly Uint8Array[]): void 
 }
 
 /**
- * What a Fastify route returns for `answer`: sent at once when it is one, else when it settles, through a promise
- * that resolves to nothing once the answer is written (a rejection reaches the route's error handler). An async
- * route that awaits the answer and returns the reply makes a promise more a request, and Fastify settles the reply
- * it returns once more through `reply.then`: here that happens only for a body still being streamed, which Fastify
- * must wait for (it would take a reply not yet written for one never sent, and send it again, empty).
+ * Answers a Fastify route's request with `answer`: at once when it is one, else when it settles (a rejection, or
+ * a failure to send, goes to the route's error handler). The route returns nothing, so Fastify has no promise of
+ * its own to settle: returning one made a promise more a request (Fastify chains its own `then` on it), and
+ * with tracing on each promise also runs the context manager's hooks.
  *
  * @internal
  */
-export function routeAnswer(reply: FastifyReply, answer: HttpAnswer | Promise<HttpAnswer>): Promise<FastifyReply | undefined> | undefined {
+export function routeAnswer(reply: FastifyReply, answer: HttpAnswer | Promise<HttpAnswer>): void {
   if (!(answer instanceof Promise)) {
     sendAnswer(reply, answer);
-    return undefined;
+    return;
   }
-  return answer.then((settled) => {
-    sendAnswer(reply, settled);
-    return reply.sent ? undefined : reply;
-  });
+  answer.then(
+    (settled) => {
+      try {
+        sendAnswer(reply, settled);
+      } catch (err) {
+        routeFailed(reply, err);
+      }
+    },
+    (err: unknown) => routeFailed(reply, err),
+  );
+}
+
+/** A route's answer failed: Fastify's error handler for the route answers it (an error object is what it takes). */
+function routeFailed(reply: FastifyReply, err: unknown): void {
+  if (reply.sent) return;
+  reply.send(err instanceof Error ? err : new Error(String(err)));
 }
 
 /**
