@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,6 +8,7 @@ import {
   type InferenceResult,
   type RequestContext,
 } from 'nest-model-server';
+import { MAX_QUOTED_CHARS } from '../libs/model-server/src/errors/clip.util';
 import { BuggyFixture, EchoFixture, SumFixture } from './fixtures/test-models';
 import { MLRUN_WHEN, monitoredApp, readRecords } from './helpers/monitoring-app';
 import { send } from './helpers/test-app';
@@ -106,6 +107,44 @@ describe('monitoring to a JSON-lines file (MLRun records)', () => {
     expect(failed[2].error).toMatch(/shape|elements/);
     expect(failed[2].request.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [3], data: [1, 2] }]);
     expect(failed[4].error).toMatch(/300/);
+  });
+
+  it('error records carry the request as the client sent it: a body that does not parse as its text (clipped), one that parses as sent', async () => {
+    const long = '{"inputs": [' + 'x'.repeat(1_000_000);
+    const refused: [unknown, string?][] = [
+      ['{"inputs": [', 'application/json'],
+      [long, 'application/json'],
+      [{ id: 'parsed', parameters: { note: 'kept' }, inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [1, 2] }] }],
+      [{ id: 'structure', inputs: 'nope', extra: 1 }],
+    ];
+    const sentAs = async (format: 'mlrun' | 'cloudevents'): Promise<Record<string, any>[]> => {
+      const path = join(dir, `refused-${format}.jsonl`);
+      const app = await monitoredApp([{ name: 'echo', model: EchoFixture }], { logStream: `file://${path}`, format, processMetrics: false, logClientErrors: true });
+      for (const [body, type] of refused) expect((await send(app, 'POST', '/v2/models/echo/infer', body, type ? { 'content-type': type } : {})).status).toBe(400);
+      await app.close();
+      const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+      // Bounded whatever the client sent: the megabyte body is quoted, not echoed.
+      for (const line of lines) expect(line.length).toBeLessThan(2000);
+      return lines.map((line) => JSON.parse(line));
+    };
+    const quoted = `${long.slice(0, MAX_QUOTED_CHARS)}… (${long.length} bytes)`;
+    const expected = (ids: string[]) => [
+      { id: ids[0], body: '{"inputs": [' },
+      { id: ids[1], body: quoted },
+      { id: 'parsed', parameters: { note: 'kept' }, inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [1, 2] }] },
+      { id: 'structure', inputs: 'nope', extra: 1 },
+    ];
+
+    const records = await sentAs('mlrun');
+    expect(records.map((r) => r.error_code)).toEqual(Array(4).fill('INVALID_REQUEST'));
+    const ids = records.map((r) => r.request.id);
+    expect(ids.slice(0, 2).every((id) => typeof id === 'string' && id !== '')).toBe(true);
+    expect(records.map((r) => r.request)).toEqual(expected(ids));
+
+    // KServe CloudEvents: the request event's data is the same request as sent, its id the event's.
+    const events = await sentAs('cloudevents');
+    expect(events.map((e) => e.type)).toEqual(Array(4).fill('org.kubeflow.serving.inference.request'));
+    expect(events.map((e) => e.data)).toEqual(expected(events.map((e) => e.id)));
   });
 
   it('carries labels, model and request metrics, statistics, traceparent, loggedResults rows and every op', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, send, startCli, stopCli, type CliProcess } from './helpers/cli-process';
 import { outsideFolder, writeTree } from './helpers/model-folders';
@@ -78,11 +78,27 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
   const invoke = (name: string, body: string, headers: Record<string, string> = {}) =>
     send(cli.port, `/models/${name}/invoke`, { headers: { 'content-type': 'text/csv', 'x-amzn-sagemaker-target-model': `${name}.tar.gz`, ...headers }, body });
   const loads = (name: string) => readFileSync(join(url(name), 'loads.txt'), 'utf8').length;
+  /** The monitoring records (MLRun's format, one line each, written as they come). */
+  const records = join(folder.path, 'records.jsonl');
+  /** The first record `match` takes, once the stream has written it (a few seconds at most). */
+  const recordOf = async (match: (r: Record<string, any>) => boolean): Promise<Record<string, any> | undefined> => {
+    for (const until = Date.now() + 5000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const lines = existsSync(records) ? readFileSync(records, 'utf8').split('\n').filter((l) => l !== '') : [];
+      const found = lines.map((l) => JSON.parse(l) as Record<string, any>).find(match);
+      if (found !== undefined || Date.now() > until) return found;
+    }
+  };
 
   beforeAll(async () => {
     writeTree(folder.path, FOLDERS);
     // The samples (npm start's config), with the multi-model API on and room for two models.
-    cli = await startCli([], { SAGEMAKER_MULTI_MODEL: 'true', SAGEMAKER_MULTI_MODEL_MAX_MODELS: '2', LOG_LEVEL: 'warn' }, 90000, { readyPath: '/ping' });
+    // Monitoring records to a file, each written at once, as a SageMaker container would stream them.
+    cli = await startCli(
+      [],
+      { SAGEMAKER_MULTI_MODEL: 'true', SAGEMAKER_MULTI_MODEL_MAX_MODELS: '2', LOG_LEVEL: 'warn', LOG_STREAM: `file://${records}`, LOG_STREAM_BATCH: '1' },
+      90000,
+      { readyPath: '/ping' },
+    );
   }, 120000);
 
   afterAll(async () => {
@@ -105,6 +121,18 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect([res.status, res.headers['content-type'], res.body]).toEqual([200, 'text/csv; charset=utf-8', '6\n15\n']);
     const json = await invoke('adder', '1,1,1\n', { accept: 'application/json' });
     expect([json.status, JSON.parse(json.body)]).toEqual([200, { predictions: [3] }]);
+  });
+
+  it('an invoke of a loaded model writes a monitoring record naming the model, and its version, as the server names them', async () => {
+    const res = await invoke('adder', '7,8,9\n');
+    expect([res.status, res.body]).toEqual([200, '24\n']);
+    // The version the server gives the loaded model (its metrics series say the same).
+    const metrics = (await http(cli.port, 'GET', '/metrics')).body;
+    const version = /nms_requests_total\{model="adder",version="([^"]*)"/.exec(metrics)?.[1];
+    expect(version).toBeDefined();
+    const record = await recordOf((r) => r.model === 'adder' && JSON.stringify(r.request?.inputs) === '[[7,8,9]]');
+    expect(record).toMatchObject({ class: 'AdderModel', model: 'adder', version, op: 'infer', resp: { model_name: 'adder', outputs: [24] } });
+    expect(record!.error).toBeUndefined();
   });
 
   it('a folder whose load fails answers the reason and stays unloaded; one without a model is a 400', async () => {
@@ -169,6 +197,10 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect(waited).toBeGreaterThanOrEqual(150); // it waited for the requests in flight
     const after = await invoke('adder', '1,2,3\n');
     expect(after.status).toBe(404);
+    // The listing of this mode: the models SageMaker loaded (GET /models), not the /v2 one.
+    expect(JSON.parse(after.body).error).toBe("model 'adder' is not loaded (GET /models lists the loaded models)");
+    const targeted = await send(cli.port, '/invocations', { headers: { 'content-type': 'text/csv', 'x-amzn-sagemaker-target-model': 'adder' }, body: '1,2,3\n' });
+    expect([targeted.status, JSON.parse(targeted.body).error]).toEqual([404, "model 'adder' is not loaded (GET /models lists the loaded models)"]);
     expect((await send(cli.port, '/models/adder', { method: 'GET' })).status).toBe(404);
     expect((await send(cli.port, '/models/adder', { method: 'DELETE' })).status).toBe(404);
     expect(JSON.parse((await send(cli.port, '/models', { method: 'GET' })).body).models).toEqual([{ modelName: 'scaler', modelUrl: url('scaler') }]);

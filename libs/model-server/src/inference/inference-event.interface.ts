@@ -59,7 +59,8 @@ export interface InferenceEvent {
   failedStage?: keyof StageTimings;
   /**
    * The request as the transport received it, before decoding and hooks (a structurally checked v2 request,
-   * an operation's body, or what a refused request carried; undefined when its body could not be read).
+   * an operation's body, or what a refused request carried: its bytes, a `Uint8Array`, when they could not be
+   * parsed; undefined when the transport has nothing to show).
    */
   rawRequest: unknown;
   /** The response after postprocess (v2 response, or an operation's JSON value). */

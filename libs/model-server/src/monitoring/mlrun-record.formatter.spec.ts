@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '../errors/error-code.enum';
 import { ByteStrings } from '../model/byte-strings';
@@ -87,6 +88,9 @@ describe('MlrunRecordFormatter', () => {
         '"request":{"id":"7f1c","inputs":[{"name":"x","datatype":"FP32","shape":[3],"data":[1]}]},"op":"infer","when":"2026-01-05 09:12:33.104000+00:00",' +
         '"error":"input \'x\': shape [3] needs 3 elements, got 1","error_code":"INVALID_REQUEST"}',
     );
+    // A body that did not parse: its text as sent (the start of it), under the request's id.
+    const unread = { ...failed, rawRequest: Buffer.from('{"inputs": [1,'), error: 'malformed JSON' };
+    expect(JSON.parse(new MlrunRecordFormatter({ ...SETTINGS, logClientErrors: true }).format(unread)[0].body).request).toEqual({ id: '7f1c', body: '{"inputs": [1,' });
   });
 
   it('writes a failed model call with the client\'s request as sent, its id set', () => {

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { MAX_QUOTED_CHARS } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest } from '../model/inference.interface';
 import { requestJson, responseJson, sentRequestJson, tensorJson, valueJson, wireRequestJson } from './record-json.util';
@@ -74,6 +76,19 @@ describe('request and response JSON', () => {
     expect(wireRequestJson(undefined, 'r1')).toBe('{"id":"r1"}');
     expect(wireRequestJson({ question: 'why?' }, 'r1')).toBe('{"question":"why?"}');
     expect(wireRequestJson('not json at all', 'r1')).toBe('"not json at all"');
+  });
+
+  it('quotes a body it could not read as client text is: its start, then how many bytes it had', () => {
+    const sent = Buffer.from('{"inputs": [\n', 'utf8');
+    expect(wireRequestJson(sent, 'r1')).toBe('{"id":"r1","body":"{\\"inputs\\": [\\n"}');
+    const at = (n: number, text: string) => ({ id: 'r2', body: text.slice(0, MAX_QUOTED_CHARS) + `… (${n} ${text.length === n ? 'characters' : 'bytes'})` });
+    // Within the bytes it decodes: clipped by characters (a multi-byte character stays whole).
+    const accents = 'é'.repeat(MAX_QUOTED_CHARS + 10);
+    expect(JSON.parse(wireRequestJson(Buffer.from(accents, 'utf8'), 'r2'))).toEqual(at(accents.length, accents));
+    // A body of megabytes: its first characters only, and its size.
+    const huge = Buffer.alloc(8 * 1024 * 1024, 'x');
+    expect(JSON.parse(wireRequestJson(huge, 'r2'))).toEqual(at(huge.length, 'x'.repeat(MAX_QUOTED_CHARS + 1)));
+    expect(wireRequestJson(huge.subarray(0, 3), 'r3')).toBe('{"id":"r3","body":"xxx"}');
   });
 });
 

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { formatFloat32, writeJsonData } from '../codecs';
 import { serializeAndKeep } from '../codecs/v2-json/v2-json.serializer';
 import { joinNumbers } from '../codecs/json-data.writer';
+import { MAX_QUOTED_CHARS, clip } from '../errors/clip.util';
 import { ByteStrings } from '../model/byte-strings';
 import type { InferenceRequest, InferenceResponse } from '../model/inference.interface';
 import type { Tensor } from '../model/tensor.interface';
@@ -178,14 +179,33 @@ function wireTensorJson(t: unknown): string {
 }
 
 /**
+ * The bytes of a body the server could not read (malformed JSON, a type it does not take), as client text is
+ * quoted: UTF-8, at most {@link MAX_QUOTED_CHARS} characters, then how many bytes it had. Only the bytes the
+ * quote can show are decoded (a character takes at most 4), however large the body.
+ */
+function unreadBodyText(bytes: Uint8Array): string {
+  const shown = 4 * (MAX_QUOTED_CHARS + 1);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, shown));
+  if (bytes.byteLength <= shown) return clip(buffer.toString('utf8'));
+  return buffer.toString('utf8').slice(0, MAX_QUOTED_CHARS) + '… (' + bytes.byteLength + ' bytes)';
+}
+
+/** `{"id","body"}`: a body the server could not read, its text quoted ({@link unreadBodyText}). */
+function unreadRequestJson(bytes: Uint8Array, id: string): string {
+  return '{"id":' + JSON.stringify(id) + ',"body":' + JSON.stringify(unreadBodyText(bytes)) + '}';
+}
+
+/**
  * A request as the client sent it (before decoding and hooks), as JSON with `id` set to the request's id.
- * A v2 request keeps its layout (data as sent, nested or flat); binary tensors show their byte size;
+ * A v2 request keeps its layout (data as sent, nested or flat); binary tensors show their byte size; a body the
+ * server could not read (its bytes) is `{"id","body"}` with the start of its text, clipped as client text is;
  * any other body is written as it is.
  *
  * @publicApi
  */
 export function wireRequestJson(raw: unknown, id: string): string {
   if (raw === undefined) return '{"id":' + JSON.stringify(id) + '}';
+  if (raw instanceof Uint8Array) return unreadRequestJson(raw, id);
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as WireLike).inputs)) return valueJson(raw);
   const wire = raw as WireLike;
   let text = '{"id":' + JSON.stringify(id);
@@ -200,7 +220,8 @@ export function wireRequestJson(raw: unknown, id: string): string {
 /**
  * The request of a failed request's record, `request.id` set to the request's id: the client's JSON text as sent
  * when the event has it, else what the transport received (a v2 request in its layout, any other body's keys after
- * the id), else the decoded request; `{"id"}` alone when the body could not be read.
+ * the id; a body it could not read as `{"id","body"}`, the start of its text clipped as client text is), else the
+ * decoded request; `{"id"}` alone when there was no body to show.
  *
  * @internal
  */
@@ -211,6 +232,7 @@ export function errorRequestJson(event: InferenceEvent): string {
     if (sent !== undefined) return sent;
   }
   const raw = event.rawRequest;
+  if (raw instanceof Uint8Array) return unreadRequestJson(raw, id);
   if (raw !== undefined && typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
     const inputs = (raw as WireLike).inputs;
     if (Array.isArray(inputs) && inputs.every((t) => typeof t === 'object' && t !== null && !Array.isArray(t))) return wireRequestJson(raw, id);

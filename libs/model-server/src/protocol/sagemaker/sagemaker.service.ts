@@ -5,7 +5,7 @@ import { ContentCodecRegistry } from '../../codecs/content/content-codec.registr
 import { contentTarget } from '../../codecs/content/content-target.util';
 import { parseMediaType, type MediaType, type NegotiatedType } from '../../codecs/content/media-type.util';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
-import { isModelServerError } from '../../errors/model-server.error';
+import { isModelServerError, type ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
 import type { ReadyVersion } from '../../inference/data-plane-request';
@@ -22,7 +22,7 @@ import type { BatchStrategy } from './sagemaker-hooks.interface';
 import { RESOLVED_SAGEMAKER_OPTIONS } from './sagemaker.module-definition';
 import { DEFAULT_MAX_PAYLOAD_IN_MB, type ResolvedSageMakerOptions } from '../../options/sagemaker-options.interface';
 import type { RequestTracer } from '../../tracing/request-tracer';
-import { invalidRequest, modelNotFound, notAcceptable, sageMakerInputInvalid, sageMakerOutputInvalid, unsupportedMediaType } from '../../errors';
+import { invalidRequest, modelNotFound, modelNotLoaded, notAcceptable, sageMakerInputInvalid, sageMakerOutputInvalid, unsupportedMediaType } from '../../errors';
 
 const MIB = 1024 * 1024;
 
@@ -132,6 +132,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
    */
   invoke(call: Invocation): Promise<InvocationResult> {
     const name = call.model ?? this.targetModel(call.targetModel);
+    if (call.model !== undefined && !this.repository.has(name)) return Promise.reject(this.notServed(name));
     return this.dataPlane.begin('infer', name, undefined, this.callOptions(call)).invoke(new InvocationEdges(this.reading, name, call));
   }
 
@@ -192,13 +193,18 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
       if (this.repository.has(name)) return name;
       const bare = name.replace(/\.(tar\.gz|tgz)$/, '');
       if (bare !== name && this.repository.has(bare)) return bare;
-      throw modelNotFound(name);
+      throw this.notServed(name);
     }
     const fallback = this.defaultModel();
     if (fallback !== undefined) return fallback;
     throw invalidRequest(
       `name the model with the X-Amzn-SageMaker-Target-Model header (the models are ${this.modelNames()}), or configure a SageMaker default model`,
     );
+  }
+
+  /** The 404 of a name no model has, pointing to the listing of the mode: a multi-model endpoint's `GET /models`, else `GET /v2/models`. */
+  private notServed(name: string): ModelServerError {
+    return this.options.multiModel !== undefined ? modelNotLoaded(name) : modelNotFound(name);
   }
 
   private defaultModel(): string | undefined {

@@ -73,6 +73,18 @@ export function decodeV2Body(
 }
 
 /**
+ * The bytes of a body that could not be read, as the client sent them, for the refusal's monitoring event (records
+ * quote the start of their text); undefined when there are none, or when they are compressed (not text).
+ *
+ * @internal
+ */
+export function unreadBody(headers: IncomingHttpHeaders, body: Buffer | undefined): Buffer | undefined {
+  if (body === undefined || body.length === 0) return undefined;
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  return encoding === undefined || encoding === '' || encoding === 'identity' ? body : undefined;
+}
+
+/**
  * A plain body: small ones parsed at once, their text kept for monitoring; large ones parsed in slices with their
  * tensor data left as bytes of the body (`parseJsonBody`), without a text (it would be as large as the body).
  */

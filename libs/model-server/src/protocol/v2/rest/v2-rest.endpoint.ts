@@ -23,7 +23,7 @@ import { attachBinaryInputs, serializeBinaryResponse, wantsBinaryResponse } from
 import { holdBodyBytes } from './body-hold.util';
 import { readBodyPath, writeBodyPath } from './body-path.util';
 import { completeCallOptions, openCallOptions } from './rest-call-options.util';
-import { BinaryBody, decodeV2Body, type DecodedBody } from './v2-body.parser';
+import { BinaryBody, decodeV2Body, unreadBody, type DecodedBody } from './v2-body.parser';
 import { V2_ROUTES, type V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
@@ -390,9 +390,12 @@ export class V2RestEndpoint {
     return jsonAnswer(200, whole.replace(JSON.stringify(marker), () => text));
   }
 
-  /** The answer to a failure: logged once; a model request refused before it ran gets its monitoring event. */
+  /**
+   * The answer to a failure: logged once; a model request refused before it ran gets its monitoring event, with
+   * the body as read, or its bytes when it could not be read.
+   */
   private fail(call: V2Call, err: unknown, req: DataPlaneRequest | undefined, body: unknown): HttpAnswer {
-    req?.refuse(err, rawBody(body));
+    req?.refuse(err, body === undefined ? unreadBody(call.headers, call.body) : rawBody(body));
     const answer = errorAnswer(err, this.settings.debug);
     logHttpFault(this.logger, call.method, call.url, err);
     return answer;
