@@ -1,7 +1,16 @@
+import { join } from 'node:path';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { createFastifyAdapter, ModelServer, ModelServerModule, type InferenceRequest, type InferenceResult, type ModelServerModuleOptions } from 'nest-model-server';
+import {
+  createFastifyAdapter,
+  ModelServer,
+  ModelServerModule,
+  modelsFromConfig,
+  type InferenceRequest,
+  type InferenceResult,
+  type ModelServerModuleOptions,
+} from 'nest-model-server';
 import { ThreadedDoubler } from './fixtures/worker-models';
 import { send } from './helpers/test-app';
 
@@ -150,7 +159,7 @@ describe('models as Nest providers', () => {
     });
   });
 
-  it('mixes the models of a dynamic root module (as the CLI composes its config-file models) with forFeature ones', async () => {
+  it('mixes the forRoot models of a dynamic module (as the CLI\'s AppModule.forConfig composes them) with forFeature ones', async () => {
     class ServerModule {}
     const app = await boot([
       {
@@ -165,6 +174,49 @@ describe('models as Nest providers', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('a config file in the root module (modelsFromConfig) with forFeature models', () => {
+    const CONFIG = join(__dirname, 'fixtures', 'nest-config-models.yaml');
+    let app: NestFastifyApplication;
+    beforeAll(async () => {
+      app = await boot([ModelServerModule.forRootAsync({ useFactory: () => ({ models: modelsFromConfig(CONFIG) }) }), ScoringModule]);
+    });
+    afterAll(() => app?.close());
+
+    it('serves the file\'s model, its class loaded and settings applied as the CLI does', async () => {
+      const res = await send(app, 'POST', '/v2/models/echo/infer', body);
+      expect(res.status).toBe(200);
+      expect(res.body.outputs[0]).toMatchObject({ name: 'x', datatype: 'FP64', data: [1, 2] });
+      const listed = (await send(app, 'GET', '/v2/models')).body.models.find((m: { name: string }) => m.name === 'echo');
+      expect(listed.labels).toEqual({ source: 'config-file' });
+    });
+
+    it('serves the feature module\'s model beside them, built with that module\'s providers', async () => {
+      const res = await send(app, 'POST', '/v2/models/feature-scaled/infer', body);
+      expect(res.status).toBe(200);
+      expect(res.body.parameters).toEqual({ loaded_with: 'feature feature-scaled' });
+      expect((await send(app, 'GET', '/v2/models')).body.models.map((m: { name: string }) => m.name).sort()).toEqual(['both', 'echo', 'feature-scaled', 'ghost-router']);
+    });
+
+    it('checks the file\'s routers against every module\'s models: a forFeature member serves, a missing one fails the router alone', async () => {
+      const res = await send(app, 'POST', '/v2/models/both/infer', body);
+      expect(res.status).toBe(200);
+      expect(res.body.outputs.map((o: { name: string }) => o.name)).toEqual(['echo.x', 'feature-scaled.y']);
+      expect(res.body.outputs[1].data).toEqual([3, 6]);
+      expect((await send(app, 'GET', '/v2/models/ghost-router')).body).toMatchObject({
+        state: 'failed',
+        error: "router 'ghost-router': member 'ghost' calls model 'ghost', which is not configured",
+      });
+    });
+
+    it('refuses a name in both the config file and a forFeature, naming the file and the module', async () => {
+      @Module({ imports: [ModelServerModule.forFeature({ models: [{ name: 'echo', model: ThreadedDoubler }] })] })
+      class EchoFeatureModule {}
+      await expect(boot([ModelServerModule.forRoot({ models: modelsFromConfig(CONFIG) }), EchoFeatureModule])).rejects.toThrow(
+        /model 'echo' is registered by both RootTestModule \(forRoot, from \/.*\/test\/fixtures\/nest-config-models\.yaml\) and EchoFeatureModule \(forFeature\)/,
+      );
+    });
   });
 
   it('refuses at boot a model with constructor dependencies in worker threads, saying why', async () => {

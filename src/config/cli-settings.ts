@@ -1,4 +1,12 @@
-import { DEFAULT_MAX_BODY_BYTES, GRPC_DEFAULTS } from '../../libs/model-server/src/internal';
+import {
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_BODY_BYTES,
+  GRPC_DEFAULTS,
+  LOG_FORMATS,
+  MODEL_SERVER_DEFAULTS,
+  MONITORING_DEFAULTS,
+  SERVER_LOG_LEVELS,
+} from '../../libs/model-server/src/internal';
 import { GC_SETTING } from '../gc-threads';
 
 /** One setting of the command line: its flag, its environment variable, its default and its help line. */
@@ -24,6 +32,9 @@ interface CliSetting {
 }
 
 const MiB = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;
+
+/** `a, b or c`: a list of names as the help text writes it. */
+const either = (names: readonly string[]): string => `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 
 /** Where KServe puts an InferenceService's model storage in the container (its storage initializer's target). */
 export const KSERVE_MODEL_DIR = '/mnt/models';
@@ -71,7 +82,7 @@ export const CLI_SETTINGS = {
     default: GRPC_DEFAULTS.maxReceiveMessageBytes,
     shown: MiB(GRPC_DEFAULTS.maxReceiveMessageBytes),
   },
-  loadMode: { flag: 'load-mode', arg: 'MODE', env: 'LOAD_MODE', help: 'blocking (load before listening) or background', shown: 'blocking' },
+  loadMode: { flag: 'load-mode', arg: 'MODE', env: 'LOAD_MODE', help: 'blocking (load before listening) or background', shown: MODEL_SERVER_DEFAULTS.loadMode },
   maxBodyBytes: { flag: 'max-body-bytes', arg: 'N', env: 'MAX_BODY_BYTES', help: 'request body limit in bytes', shown: MiB(DEFAULT_MAX_BODY_BYTES) },
   debug: { flag: 'debug', env: 'DEBUG', envValue: '1', help: 'stack traces in 500 answers' },
   workers: { flag: 'workers', arg: 'N', env: 'WORKERS', help: 'N server processes sharing the ports', default: 1 },
@@ -97,7 +108,7 @@ export const CLI_SETTINGS = {
     help: 'after SIGTERM: not ready at once, still serving this long (endpoints are removed), then drain',
     default: 5000,
   },
-  logLevel: { flag: 'log-level', arg: 'LEVEL', env: 'LOG_LEVEL', help: 'trace, debug, info, warn, error, fatal or silent', default: 'info' as const },
+  logLevel: { flag: 'log-level', arg: 'LEVEL', env: 'LOG_LEVEL', help: either(SERVER_LOG_LEVELS), default: DEFAULT_LOG_LEVEL },
   logFormat: { flag: 'log-format', arg: 'FORMAT', env: 'LOG_FORMAT', help: 'json (structured) or text', default: 'json' as const },
   logStream: {
     flag: 'log-stream',
@@ -106,22 +117,28 @@ export const CLI_SETTINGS = {
     help: 'request records to stdout, file:///path.jsonl, redis://host:port/stream-key or http(s)://url',
     shown: 'none',
   },
-  logStreamFormat: { flag: 'log-stream-format', arg: 'F', env: 'LOG_STREAM_FORMAT', help: 'mlrun or cloudevents', shown: 'cloudevents for http, else mlrun' },
+  logStreamFormat: {
+    flag: 'log-stream-format',
+    arg: 'F',
+    env: 'LOG_STREAM_FORMAT',
+    help: either(LOG_FORMATS),
+    shown: `${MONITORING_DEFAULTS.httpFormat} for http, else ${MONITORING_DEFAULTS.format}`,
+  },
   logStreamSample: {
     flag: 'log-stream-sample',
     arg: 'N',
     env: 'LOG_STREAM_SAMPLE',
     help: 'record every Nth successful request of each model; failures always',
-    default: 1,
+    default: MONITORING_DEFAULTS.sample,
   },
   logStreamBatch: {
     flag: 'log-stream-batch',
     arg: 'N',
     env: 'LOG_STREAM_BATCH',
-    help: 'records sent per batch, at most 200 ms apart',
-    shown: '1000 to a file or stdout, else 100',
+    help: `records sent per batch, at most ${MONITORING_DEFAULTS.batchIntervalMs} ms apart`,
+    shown: `${MONITORING_DEFAULTS.lineBatchSize} to a file or stdout, else ${MONITORING_DEFAULTS.batchSize}`,
   },
-  metrics: { flag: 'no-metrics', env: 'METRICS', envValue: '0', help: 'no Prometheus metrics at GET /metrics' },
+  metrics: { flag: 'no-metrics', env: 'METRICS', envValue: '0', help: `no Prometheus metrics at GET ${MONITORING_DEFAULTS.metricsPath}` },
   tracesExporter: {
     flag: 'traces-exporter',
     fileKey: 'tracing.exporter',

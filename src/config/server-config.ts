@@ -1,26 +1,19 @@
-import process from 'node:process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import {
-  ModelServer,
-  type ModelConfig,
-  type ModelServerModuleOptions,
-  type ModelVersionConfig,
-  type HttpTimeouts,
-  type ModelServerAdapterOptions,
-} from 'nest-model-server';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ModelConfig, ModelServerModuleOptions, HttpTimeouts, ModelServerAdapterOptions } from 'nest-model-server';
 import type { ModelServerMonitoringOptions } from 'nest-model-server/monitoring';
 import type { SageMakerModuleOptions } from 'nest-model-server/sagemaker';
 import { CLI_SETTINGS, settingName, type ConfigFlags } from './cli-settings';
 import { tracingConfig, type TracingConfig } from './tracing-config';
 import {
   DEFAULT_HTTP_TIMEOUTS,
-  checkRouterMembers,
+  LOG_FORMATS,
+  MONITORING_DEFAULTS,
+  SERVER_LOG_LEVELS,
+  configFileModels,
   isModelFolder,
-  loadModelClass,
-  loadModelFolder,
-  parseYamlQuietly,
-  routerClass,
+  modelFolderEntry,
+  readConfigFile,
   type ServerLogLevel,
 } from '../../libs/model-server/src/internal';
 
@@ -56,17 +49,6 @@ export interface ServerConfig {
 
 export type { ConfigFlags } from './cli-settings';
 
-type FileModel = Omit<ModelConfig, 'model' | 'versions'> & {
-  module?: string;
-  class?: string;
-  /** A built-in router (`VotingEnsemble`, `ParallelRun`, `TrafficSplit`) in place of module / class. */
-  router?: string;
-  /** A model folder (`model.ts` / `model.js`, its files, an optional `model.yaml`) in place of module / class. */
-  folder?: string;
-  versions?: (Omit<ModelVersionConfig, 'model'> & { module?: string; class?: string })[];
-  [key: string]: unknown;
-};
-
 interface ConfigFile {
   port?: number;
   host?: string;
@@ -81,7 +63,8 @@ interface ConfigFile {
   maxBodyBytes?: number;
   debug?: boolean;
   serverName?: string;
-  models?: FileModel[];
+  /** The model entries, read by the library's config-file loader (`configFileModels`). */
+  models?: unknown[];
   /** Where request records go (`LOG_STREAM`). */
   logStream?: string;
   /** Every other monitoring setting (format, sampling, batching, buffer, sinks, metrics). */
@@ -99,27 +82,6 @@ interface ConfigFile {
   [key: string]: unknown;
 }
 
-function readConfigFile(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the config file ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  let parsed: unknown;
-  try {
-    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYamlQuietly(text);
-  } catch (err) {
-    throw new Error(`the config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`the config file ${path} must hold an object with a "models" list`);
-  }
-  const file = parsed as ConfigFile;
-  if (file.models !== undefined && !Array.isArray(file.models)) throw new Error(`${path}: "models" must be a list`);
-  return file;
-}
-
 function integer(value: string | number | undefined, what: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(value);
@@ -127,98 +89,10 @@ function integer(value: string | number | undefined, what: string, fallback: num
   return n;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
 function oneOf<T extends string>(value: string | undefined, what: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined || value === '') return fallback;
   if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
-}
-
-/** A class standing in for a model whose module cannot be loaded: the model shows as failed, with the reason. */
-function unloadable(reason: string): ModelConfig['model'] {
-  return class UnloadableModel extends ModelServer {
-    load(): void {
-      throw new Error(reason);
-    }
-    predict(): never {
-      throw new Error(reason);
-    }
-  };
-}
-
-function modelClass(
-  base: string,
-  module: string | undefined,
-  className: string | undefined,
-  where: string,
-): Pick<ModelConfig, 'model' | 'modulePath' | 'className'> {
-  if (module === undefined) throw new Error(`${where}: "module" (the file that exports the model class) is required`);
-  try {
-    const loaded = loadModelClass(resolve(base, module), className);
-    return { model: loaded.model, modulePath: loaded.file, className: loaded.className };
-  } catch (err) {
-    return { model: unloadable(`cannot load ${module}: ${(err as Error).message}`), modulePath: resolve(base, module) };
-  }
-}
-
-/**
- * A model folder's entry (see `loadModelFolder`): the class loaded, the folder as its files; a folder that cannot
- * be read or whose module does not load shows as a failed model with the reason.
- */
-function modelFolder(folder: string, name: string | undefined): ModelConfig {
-  try {
-    return loadModelFolder(folder, { name });
-  } catch (err) {
-    return { name: name ?? basename(folder), model: unloadable(`cannot load model folder ${folder}: ${(err as Error).message}`), modelPath: folder };
-  }
-}
-
-/** Turns the file's model entries into module options: classes loaded, paths resolved against the file. */
-function resolveModels(models: FileModel[], base: string): ModelConfig[] {
-  return failBadRouters(models.map((m, i) => {
-    const where = `models[${i}]${typeof m?.name === 'string' ? ` (${m.name})` : ''}`;
-    if (typeof m !== 'object' || m === null) throw new Error(`${where} must be an object`);
-    const { module, class: className, versions, router, folder, ...rest } = m;
-    if ([router, module, folder].filter((v) => v !== undefined).length > 1) {
-      throw new Error(`${where}: give one of "module" (your class), "folder" (a model folder) or "router" (a built-in router)`);
-    }
-    let config: ModelConfig;
-    if (folder !== undefined) {
-      if (typeof folder !== 'string') throw new Error(`${where}: "folder" must be a path`);
-      const fromFolder = modelFolder(resolve(base, folder), typeof m.name === 'string' ? m.name : undefined);
-      const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<ModelConfig>;
-      config = { ...fromFolder, ...given, name: fromFolder.name };
-      if (fromFolder.parameters !== undefined && given.parameters !== undefined) config.parameters = { ...fromFolder.parameters, ...given.parameters };
-    } else {
-      const implementation = router !== undefined ? { model: routerClass(router) } : modelClass(base, module, className, where);
-      config = { ...(rest as Omit<ModelConfig, 'model'>), ...implementation };
-    }
-    if (typeof m.modelPath === 'string') config.modelPath = resolve(base, m.modelPath);
-    if (versions !== undefined) {
-      if (!Array.isArray(versions)) throw new Error(`${where}: "versions" must be a list`);
-      config.versions = versions.map((v) => {
-        const { module: vModule, class: vClass, ...vRest } = v;
-        const version: ModelVersionConfig = { ...vRest, version: String(v.version) };
-        if (vModule !== undefined) Object.assign(version, modelClass(base, vModule, vClass ?? className, where));
-        if (typeof v.modelPath === 'string') version.modelPath = resolve(base, v.modelPath);
-        return version;
-      });
-    }
-    return config;
-  }));
-}
-
-/** Routers whose members name no configured model or version load as failed, with the reason (the others serve). */
-function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
-  const problems = checkRouterMembers(configs);
-  for (const config of configs) {
-    const problem = problems.get(config.name);
-    if (problem === undefined) continue;
-    config.model = unloadable(problem);
-    for (const v of config.versions ?? []) if (v.model !== undefined) v.model = config.model;
-  }
-  return configs;
 }
 
 /**
@@ -230,8 +104,7 @@ function failBadRouters(configs: ModelConfig[]): ModelConfig[] {
 export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig?: string, defaultModelDir?: string): ServerConfig {
   const source = modelSource(flags, env, defaultConfig, defaultModelDir);
   const configFile = source.configFile;
-  const file: ConfigFile = configFile === undefined ? {} : readConfigFile(configFile);
-  const base = configFile === undefined ? process.cwd() : dirname(configFile);
+  const file: ConfigFile = configFile === undefined ? {} : (readConfigFile(configFile) as ConfigFile);
   const { port, host, grpcPort, grpcMaxMessageBytes, workers, shutdownGraceMs, shutdownDelayMs, logLevel, logFormat, models, loadMode, maxBodyBytes, debug, logStream, monitoring, sagemaker, receiveTimeoutMs, headersTimeoutMs, sendTimeoutMs, keepAliveTimeoutMs, fastLane, tracing, ...moduleOptions } = file;
   // In a SageMaker container the platform names the port (SAGEMAKER_BIND_TO_PORT): it wins over every other setting.
   const sagemakerPort = env.SAGEMAKER_BIND_TO_PORT !== undefined && env.SAGEMAKER_BIND_TO_PORT !== '' ? env.SAGEMAKER_BIND_TO_PORT : undefined;
@@ -239,7 +112,8 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
   const debugOn = flags.debug ?? (env.DEBUG !== undefined ? /^(1|true|yes)$/i.test(env.DEBUG) : debug);
   const options: ModelServerModuleOptions = {
     ...(moduleOptions as Partial<ModelServerModuleOptions>),
-    models: source.singleModel !== undefined ? [source.singleModel] : resolveModels(models ?? [], base),
+    // The file's entries become model configs in the library, which applications reading the same file share.
+    models: source.singleModel !== undefined ? [source.singleModel] : configFile === undefined ? [] : configFileModels(models ?? [], configFile),
   };
   if (resolvedLoadMode !== undefined) options.loadMode = resolvedLoadMode as ModelServerModuleOptions['loadMode'];
   const bodyLimit = flags.maxBodyBytes ?? env.MAX_BODY_BYTES ?? maxBodyBytes;
@@ -281,7 +155,7 @@ export function loadServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, def
     workers: workerCount,
     shutdownGraceMs: integer(flags.shutdownGraceMs ?? env.SHUTDOWN_GRACE_MS ?? shutdownGraceMs, settingName('shutdownGraceMs'), CLI_SETTINGS.shutdownGraceMs.default),
     shutdownDelayMs: integer(flags.shutdownDelayMs ?? env.SHUTDOWN_DELAY_MS ?? shutdownDelayMs, settingName('shutdownDelayMs'), CLI_SETTINGS.shutdownDelayMs.default),
-    logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), LOG_LEVELS, CLI_SETTINGS.logLevel.default),
+    logLevel: oneOf(flags.logLevel ?? env.LOG_LEVEL ?? logLevel, settingName('logLevel'), SERVER_LOG_LEVELS, CLI_SETTINGS.logLevel.default),
     logFormat: oneOf(flags.logFormat ?? env.LOG_FORMAT ?? logFormat, settingName('logFormat'), ['json', 'text'] as const, CLI_SETTINGS.logFormat.default),
     configFile,
     options,
@@ -335,7 +209,7 @@ function modelSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, defaultConfig: 
     );
   }
   const name = flags.modelName ?? (env.MODEL_NAME === '' ? undefined : env.MODEL_NAME);
-  return { singleModel: modelFolder(dir, name) };
+  return { singleModel: modelFolderEntry(dir, name) };
 }
 
 /**
@@ -412,12 +286,12 @@ function monitoringConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, logStream:
   if (stream !== undefined) monitoring.logStream = stream as string;
   const format = flags.logStreamFormat ?? env.LOG_STREAM_FORMAT;
   if (format !== undefined && format !== '') {
-    monitoring.format = oneOf(format, settingName('logStreamFormat'), ['mlrun', 'cloudevents'] as const, 'mlrun');
+    monitoring.format = oneOf(format, settingName('logStreamFormat'), LOG_FORMATS, MONITORING_DEFAULTS.format);
   }
   const sample = flags.logStreamSample ?? env.LOG_STREAM_SAMPLE;
   if (sample !== undefined && sample !== '') monitoring.sample = integer(sample, settingName('logStreamSample'), CLI_SETTINGS.logStreamSample.default);
   const batch = flags.logStreamBatch ?? env.LOG_STREAM_BATCH;
-  if (batch !== undefined && batch !== '') monitoring.batchSize = integer(batch, settingName('logStreamBatch'), 100);
+  if (batch !== undefined && batch !== '') monitoring.batchSize = integer(batch, settingName('logStreamBatch'), MONITORING_DEFAULTS.batchSize);
   const metrics = flags.metrics ?? (env.METRICS !== undefined && env.METRICS !== '' ? !/^(0|false|no|off)$/i.test(env.METRICS) : undefined);
   if (metrics !== undefined) monitoring.metrics = metrics;
   return monitoring;

@@ -11,13 +11,16 @@ const REPO = resolve(LIB, '../../..');
 const DOC = join(REPO, 'docs', 'architecture.md');
 
 /**
- * Edges the table forbids that exist until the options leaf lands: these folders read the options types and
- * `RESOLVED_OPTIONS` from `module/`, which imports them back. Empty this list when the options move to
- * `options/`; the test fails once an edge here is gone, so the list cannot go stale.
+ * Imports the table forbids that are allowed for a while, as `from -> to` (none today): an exception written
+ * here must name a move under way. The test fails once an edge listed here is gone, or is one the table allows,
+ * so the list cannot go stale.
  */
 const KNOWN_EXCEPTIONS: readonly string[] = [];
 
-/** Rows of the table for folders that are being created (the options leaf); drop a name once its folder exists. */
+/**
+ * Rows of the table for folders about to be created (none today), so the table can lead the code; the test
+ * fails once such a folder exists, so each name is dropped then.
+ */
 const PENDING_FOLDERS: readonly string[] = [];
 
 /** One import from a file of one folder into another folder. */

@@ -42,7 +42,7 @@ export { ErrorCode, ModelServerError, isModelServerError } from './errors';
 export type { ModelServerErrorOptions } from './errors';
 
 // Serving: the module (it answers errors as `{"error"}` itself) and the HTTP adapter
-export { ModelServerModule } from './module';
+export { ModelServerModule, modelsFromConfig } from './module';
 export type { ModelServerModuleOptions, ModelServerFeatureOptions } from './module';
 export type { AuthOptions } from './options/auth-options.interface';
 export type { ModelConfig, ModelVersionConfig, LoadMode } from './repository';

@@ -6,12 +6,9 @@
 import 'reflect-metadata';
 
 // The CLI
-export { loadModelClass } from './execution/model-class.loader';
-export { isModelFolder, loadModelFolder } from './repository/model-folder.loader';
-export type { ModelFolderDescriptor, ModelFolderOptions } from './repository/model-folder.loader';
-export { parseYamlQuietly } from './repository/yaml-text.util';
-export { routerClass, checkRouterMembers } from './routing/router-config.util';
-export { PinoLogger } from './logging/pino-logger';
+export { isModelFolder } from './repository/model-folder.loader';
+export { readConfigFile, configFileModels, modelFolderEntry } from './module/config-file.loader';
+export { PinoLogger, SERVER_LOG_LEVELS, DEFAULT_LOG_LEVEL } from './logging/pino-logger';
 export type { ServerLogLevel } from './logging/pino-logger';
 export { RequestLogSubscriber } from './logging/request-log.subscriber';
 export { MODEL_SERVER_VERSION } from './version';
@@ -21,8 +18,9 @@ export { spawnWorkerThread } from './execution/worker-spawn.util';
 export type { TracingContext } from './tracing';
 export { DEFAULT_HTTP_TIMEOUTS } from './protocol/http/connection-guard';
 export { TURN_BODY_BYTES } from './protocol/http/request-body.reader';
-export { DEFAULT_MAX_BODY_BYTES } from './options/model-server-options.interface';
+export { DEFAULT_MAX_BODY_BYTES, MODEL_SERVER_DEFAULTS } from './options/model-server-options.interface';
 export { GRPC_DEFAULTS } from './options/grpc-options.interface';
+export { LOG_FORMATS, MONITORING_DEFAULTS } from './monitoring/monitoring-options.interface';
 
 // The repository's tests
 export { seededRandom } from './routing/seeded-random.util';

@@ -4,7 +4,7 @@ import { DeferredTensorData } from './deferred-tensor-data';
 import { JsonBodyBuilder } from './json-body.builder';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody } from './json-body.parser';
 import { JsonBodyScanner, ROWS_SPANS, type SpanPolicy, V2_SPANS } from './json-body.scanner';
-import { MAX_JSON_VALUES } from './json-error.util';
+import { MAX_JSON_VALUES } from './json-limits';
 import { parseJsonLossless } from './json.parser';
 import { parseJson } from './lossless-json';
 import { generator, pick, type Next } from '../../../../test/helpers/seeded-random';

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { DeferredTensorData } from './deferred-tensor-data';
-import { keyTooLong, MAX_JSON_VALUES, MAX_KEY_BYTES, malformedJson, tooManyJsonValues } from './json-error.util';
+import { keyTooLong, malformedJson, tooManyJsonValues } from '../errors/codec.errors';
+import { MAX_JSON_VALUES, MAX_KEY_BYTES } from './json-limits';
 import { checkJsonNumber } from './json-number.util';
 import { MAX_JSON_DEPTH } from './json.parser';
 import { characterAt, checkJsonEscape, decodeJsonString } from './json-string.util';
@@ -343,7 +344,7 @@ export class JsonBodyScanner implements SlicedWork {
       if (p >= stop) {
         if (p >= n) throw malformedJson('unterminated string', this.stringStart);
         this.stringFlags = flags;
-        if (this.stringIsKey && p - this.stringStart > MAX_KEY_BYTES) throw keyTooLong(this.stringStart);
+        if (this.stringIsKey && p - this.stringStart > MAX_KEY_BYTES) throw keyTooLong(this.stringStart, MAX_KEY_BYTES);
         return p;
       }
       const c = b[p];
@@ -379,7 +380,7 @@ export class JsonBodyScanner implements SlicedWork {
   /** A key ended (content `start`..`end`); `p` is after its quote: reads the `:` and what the key means. */
   private key(start: number, end: number, flags: number, p: number): number {
     const b = this.b;
-    if (end - start > MAX_KEY_BYTES) throw keyTooLong(start - 1);
+    if (end - start > MAX_KEY_BYTES) throw keyTooLong(start - 1, MAX_KEY_BYTES);
     if (this.spanLevel < 0 && ++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
     let c = b[p];
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p];

@@ -1,12 +1,6 @@
 import { Buffer } from 'node:buffer';
-import {
-  integerTooLong,
-  MAX_INTEGER_DIGITS,
-  MAX_NUMBER_CHARS,
-  malformedJson,
-  numberOutOfRange,
-  numberTooLong,
-} from './json-error.util';
+import { integerTooLong, malformedJson, numberOutOfRange, numberTooLong } from '../errors/codec.errors';
+import { MAX_INTEGER_DIGITS, MAX_NUMBER_CHARS } from './json-limits';
 
 /** 10^k for k in 0..22: exact doubles. */
 const POW10 = new Float64Array(23);
@@ -141,9 +135,9 @@ export function checkJsonNumber(b: Buffer, p: number): number {
     while (isDigit(c) && p <= limit);
     expDigits = p - expStart;
   }
-  if (p > limit) throw numberTooLong(start);
+  if (p > limit) throw numberTooLong(start, MAX_NUMBER_CHARS);
   if (integer) {
-    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(b.toString('latin1', start, p), intDigits, start);
+    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(b.toString('latin1', start, p), intDigits, start, MAX_INTEGER_DIGITS);
   } else if (expDigits >= 3 || intDigits > 200) {
     // Only a literal with a 3-digit exponent or hundreds of digits can be beyond the largest double.
     const literal = b.toString('latin1', start, p);

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
-import { malformedJson } from './json-error.util';
+import { malformedJson } from '../errors/codec.errors';
 import type { SlicedWork } from './time-slice.util';
 
 /** The character a simple escape (`\n`, `\"`...) stands for, by the byte after the backslash; 0 for none. */

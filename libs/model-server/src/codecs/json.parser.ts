@@ -1,4 +1,5 @@
-import { integerTooLong, MAX_INTEGER_DIGITS, malformedJson, numberOutOfRange } from './json-error.util';
+import { integerTooLong, malformedJson, numberOutOfRange } from '../errors/codec.errors';
+import { MAX_INTEGER_DIGITS } from './json-limits';
 
 /** Deepest nesting of arrays / objects accepted in a JSON body. @internal */
 export const MAX_JSON_DEPTH = 512;
@@ -258,7 +259,7 @@ class LosslessJsonParser {
       if (x - x !== 0) throw numberOutOfRange(literal, start);
       return x;
     }
-    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(literal, intDigits, start);
+    if (intDigits > MAX_INTEGER_DIGITS) throw integerTooLong(literal, intDigits, start, MAX_INTEGER_DIGITS);
     const big = BigInt(literal);
     return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
   }

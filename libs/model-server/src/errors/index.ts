@@ -5,7 +5,7 @@ export { ERROR_CODES, GrpcCode, errorCodeFacts } from './error-code.table';
 export type { ErrorCodeFacts, ErrorLogLevel } from './error-code.table';
 export { errorDetail, errorLogLevel } from './error-log.util';
 export { clip, MAX_QUOTED_CHARS } from './clip.util';
-export { versionLabel } from './label.util';
+export { versionLabel } from './version-label.util';
 export * from './request.errors';
 export * from './availability.errors';
 export * from './model.errors';

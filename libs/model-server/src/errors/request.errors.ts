@@ -49,8 +49,9 @@ export function textGenerationNotImplemented(name: string): ModelServerError {
   return new ModelServerError(ErrorCode.NotFound, `model '${clip(name)}' does not take text prompts (it declares no textGeneration adapter); it answers the v2 routes`);
 }
 
+/** A request no route takes (404): its method and path, quoted, the query string left out. */
 export function routeNotFound(method: string, url: string): ModelServerError {
-  return new ModelServerError(ErrorCode.NotFound, `no route ${clip(method, 20)} ${clip(url)}`);
+  return new ModelServerError(ErrorCode.NotFound, `no route ${clip(method, 20)} ${clip(url.split('?')[0])}`);
 }
 
 /** A count in the request is over its configured limit (400, naming the setting). */

@@ -5,7 +5,7 @@ import type { InferenceRequest, InferenceResult } from '../model/inference.inter
 import type { ModelCallOptions, ModelCallRequest } from '../model/model-caller.interface';
 import { RequestContext } from '../model/request-context';
 import { SYSTEM_CLOCK, type BatchClock } from './batch-clock.interface';
-import { batchKey, batchRows, mergeRequests, splitResult } from './batch-merge.util';
+import { batchKey, mergeableRows, mergeRequests, splitResult } from './batch-merge.util';
 import { runAsPromise, type ExecutorTarget, type PredictExecutor } from './predict-executor.interface';
 import { carryQueueWaits } from './queue-wait.util';
 import { WorkerPoolExecutor } from './worker-pool.executor';
@@ -126,7 +126,7 @@ export class AdaptiveBatcher implements PredictExecutor {
 
   run(request: InferenceRequest, ctx: RequestContext): Promise<InferenceResult> {
     if (this.closing) return Promise.reject(executorClosed(this.label));
-    const rows = batchRows(request);
+    const rows = mergeableRows(request);
     if (rows < 0) return runAsPromise(this.inner, request, ctx);
     if (this.waiting >= this.options.maxQueue) return Promise.reject(queueFull(this.label, 'batch queue', this.options.maxQueue));
     const key = batchKey(request);

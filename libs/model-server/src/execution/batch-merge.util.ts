@@ -14,7 +14,7 @@ type TypedArrayClass = new (length: number) => { set(array: ArrayLike<unknown>, 
  *
  * @internal
  */
-export function batchRows(request: InferenceRequest): number {
+export function mergeableRows(request: InferenceRequest): number {
   const inputs = request.inputs;
   if (inputs.length === 0) return -1;
   const rows = inputs[0].shape.length === 0 ? -1 : inputs[0].shape[0];

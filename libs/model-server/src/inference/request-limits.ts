@@ -1,5 +1,5 @@
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
-import { MAX_JSON_VALUES } from '../codecs/json-error.util';
+import { MAX_JSON_VALUES } from '../codecs/json-limits';
 import { limitExceeded } from '../errors';
 
 /**

@@ -2,8 +2,14 @@ import process from 'node:process';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 
-/** Levels from the most to the least verbose, as LOG_LEVEL takes them. @publicApi */
-export type ServerLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+/** Levels from the most to the least verbose, as LOG_LEVEL takes them. @internal */
+export const SERVER_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** One of {@link SERVER_LOG_LEVELS}. @publicApi */
+export type ServerLogLevel = (typeof SERVER_LOG_LEVELS)[number];
+
+/** The level a {@link PinoLogger} logs from unless told otherwise (the CLI's `LOG_LEVEL` default too). @internal */
+export const DEFAULT_LOG_LEVEL: ServerLogLevel = 'info';
 
 const NEST_TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   verbose: 'trace',
@@ -25,7 +31,7 @@ export class PinoLogger implements LoggerService {
   readonly pino: Pino;
   private readonly destination: DestinationStream & { flushSync?: () => void };
 
-  constructor(level: ServerLogLevel = 'info', destination?: DestinationStream) {
+  constructor(level: ServerLogLevel = DEFAULT_LOG_LEVEL, destination?: DestinationStream) {
     this.destination = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
     this.pino = pino(
       { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },

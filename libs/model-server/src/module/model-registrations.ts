@@ -3,6 +3,7 @@ import { MODULE_METADATA } from '@nestjs/common/constants';
 import { ModuleRef, type NestContainer } from '@nestjs/core';
 import type { Module } from '@nestjs/core/injector/module';
 import type { ModelConfig } from '../repository/model-config.interface';
+import { configFileOf } from './config-file.loader';
 import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels } from './model-server-feature.module';
 
 /** The token of every model of the application with the module that registered it (root and features). @internal */
@@ -16,7 +17,10 @@ export const MODEL_REGISTRATIONS = Symbol('nest-model-server:model-registrations
  */
 export interface ModelRegistration {
   readonly config: ModelConfig;
-  /** The registering module's class name (`AppModule`, `ScoringModule`), for messages. */
+  /**
+   * Where the model was registered, for messages: the registering module's class name and how it registered it
+   * (`AppModule (forRoot)`, `ScoringModule (forFeature)`), with the config file the entry was read from, if any.
+   */
   readonly origin: string;
   /** The registering module's injector. */
   readonly moduleRef: ModuleRef;
@@ -42,22 +46,30 @@ export function collectModelRegistrations(rootModels: readonly ModelConfig[], ro
       else if (entry.module === ModelServerFeatureModule) features.push({ host, models: featureModels(entry) });
     }
   }
-  const rootOrigin = rootHost === undefined ? rootClass.name : `${rootHost.name} (forRoot)`;
   const rootInjector = rootHost === undefined ? rootRef : refOf(rootHost, rootRef);
-  for (const config of rootModels) out.push({ config, origin: rootOrigin, moduleRef: rootInjector });
+  for (const config of rootModels) {
+    out.push({ config, origin: originOf(rootHost === undefined ? rootClass.name : rootHost.name, rootHost === undefined ? undefined : 'forRoot', config), moduleRef: rootInjector });
+  }
   for (const { host, models } of features) {
     const moduleRef = refOf(host, rootRef);
-    for (const config of models) out.push({ config, origin: `${host.name} (forFeature)`, moduleRef });
+    for (const config of models) out.push({ config, origin: originOf(host.name, 'forFeature', config), moduleRef });
   }
   const seen = new Map<string, string>();
   for (const { config, origin } of out) {
     const first = seen.get(config?.name);
     if (first !== undefined && first !== origin) {
-      throw new Error(`model '${config.name}' is registered by both ${first} and ${origin}: model names must be unique across the application's modules`);
+      throw new Error(`model '${config.name}' is registered by both ${first} and ${origin}: model names must be unique across the application's modules and config files`);
     }
     seen.set(config?.name, origin);
   }
   return out;
+}
+
+/** `AppModule (forRoot)`, `AppModule (forRoot, from /srv/models.yaml)`, `ModelServerModule (from /srv/models.yaml)`. */
+function originOf(moduleName: string, how: 'forRoot' | 'forFeature' | undefined, config: ModelConfig): string {
+  const file = configFileOf(config);
+  const details = [how, file === undefined ? undefined : `from ${file}`].filter((d) => d !== undefined);
+  return details.length === 0 ? moduleName : `${moduleName} (${details.join(', ')})`;
 }
 
 /** The imports a module lists itself (its `@Module` metadata and, for a dynamic module, its dynamic part), not the globals Nest adds. */

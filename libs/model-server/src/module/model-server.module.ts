@@ -20,6 +20,7 @@ import { RestRegistrar } from './rest.registrar';
 import { ModelRoutePipelineHolder } from './model-route.pipeline';
 import { collectModelRegistrations, MODEL_REGISTRATIONS, type ModelRegistration } from './model-registrations';
 import { ModelInjector } from './model-injector';
+import { failConfigRoutersWithUnknownMembers } from './config-file.loader';
 import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type ModelServerFeatureOptions } from './model-server-feature.module';
 
 /**
@@ -34,7 +35,7 @@ import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type Mode
     {
       provide: MODEL_REGISTRATIONS,
       useFactory: (options: ModelServerModuleOptions, moduleRef: ModuleRef) =>
-        collectModelRegistrations(Array.isArray(options.models) ? options.models : [], ModelServerModule, moduleRef),
+        failConfigRoutersWithUnknownMembers(collectModelRegistrations(Array.isArray(options.models) ? options.models : [], ModelServerModule, moduleRef)),
       inject: [MODULE_OPTIONS_TOKEN, ModuleRef],
     },
     {

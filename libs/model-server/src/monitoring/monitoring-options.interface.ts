@@ -142,3 +142,36 @@ export interface ResolvedMonitoringOptions {
   scheduler: SchedulerLike;
   random: () => number;
 }
+
+/** The record formats, as `format` (and the CLI's `LOG_STREAM_FORMAT`) names them. @internal */
+export const LOG_FORMATS = ['mlrun', 'cloudevents'] as const satisfies readonly LogFormat[];
+
+/**
+ * The defaults of the monitoring options, written once: the validation applies them and the CLI shows them in its
+ * help. Two depend on the log stream: `format` is `httpFormat` for an HTTP stream, and `batchSize` is
+ * `lineBatchSize` for a file or stdout (one write takes a batch of any size; Redis pipelines and HTTP POSTs keep
+ * smaller ones). @internal
+ */
+export const MONITORING_DEFAULTS = {
+  format: 'mlrun',
+  httpFormat: 'cloudevents',
+  sample: 1,
+  sampleProbability: 1,
+  batchSize: 100,
+  lineBatchSize: 1000,
+  batchIntervalMs: 200,
+  bufferSize: 10_000,
+  bufferBytes: 64 * 1024 * 1024,
+  dropPolicy: 'drop-oldest',
+  concurrency: 4,
+  timeoutMs: 5000,
+  retries: 3,
+  retryBackoffMs: 100,
+  retryBackoffMaxMs: 5000,
+  flushTimeoutMs: 5000,
+  logClientErrors: false,
+  metrics: true,
+  metricsPath: '/metrics',
+  metricsPrefix: 'nms_',
+  processMetrics: true,
+} as const satisfies Partial<Record<keyof ResolvedMonitoringOptions, unknown>> & { httpFormat: LogFormat; lineBatchSize: number };

@@ -17,7 +17,7 @@ import {
 import { asyncScheduler } from 'rxjs';
 import { validateOrThrow } from '../options/validate.util';
 import { parseLogStream, type LogStreamTarget } from './log-stream.util';
-import type { ModelServerMonitoringOptions, ResolvedMonitoringOptions } from './monitoring-options.interface';
+import { LOG_FORMATS, MONITORING_DEFAULTS, type ModelServerMonitoringOptions, type ResolvedMonitoringOptions } from './monitoring-options.interface';
 import { DEFAULT_LATENCY_BUCKETS } from './metrics/prometheus-metrics.service';
 
 /** `<project>/<function>[:<tag>][@<hash>]`: MLRun drops records whose URI has no project. */
@@ -38,7 +38,7 @@ class CloudEventsRules {
 
 class MonitoringRules {
   @IsOptional() @IsString() logStream?: string;
-  @IsOptional() @IsIn(['mlrun', 'cloudevents']) format?: string;
+  @IsOptional() @IsIn([...LOG_FORMATS]) format?: string;
   @IsOptional() @IsInt() @Min(1) sample?: number;
   @IsOptional() @IsNumber() @Min(Number.MIN_VALUE) @Max(1) sampleProbability?: number;
   @IsOptional() @IsInt() @Min(1) @Max(100_000) batchSize?: number;
@@ -106,29 +106,30 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
   validateOrThrow('monitoring', rules, problems);
   const host = o.host ?? hostname();
   const ce = o.cloudEvents ?? {};
+  // A file or stdout write takes a batch of any size at once (one write, no copy): larger batches mean fewer
+  // writes. Redis pipelines and HTTP POSTs keep smaller batches.
+  const toLines = o.sink === undefined && (target?.kind === 'file' || target?.kind === 'stdout');
   const options: ResolvedMonitoringOptions = {
     logStream: o.logStream,
-    format: o.format ?? (target?.kind === 'http' ? 'cloudevents' : 'mlrun'),
+    format: o.format ?? (target?.kind === 'http' ? MONITORING_DEFAULTS.httpFormat : MONITORING_DEFAULTS.format),
     sink: o.sink,
-    sample: o.sample ?? 1,
-    sampleProbability: o.sampleProbability ?? 1,
-    // A file or stdout write takes a batch of any size at once (one write, no copy): larger batches mean fewer
-    // writes. Redis pipelines and HTTP POSTs keep smaller batches.
-    batchSize: o.batchSize ?? (o.sink === undefined && (target?.kind === 'file' || target?.kind === 'stdout') ? 1000 : 100),
-    batchIntervalMs: o.batchIntervalMs ?? 200,
-    bufferSize: o.bufferSize ?? 10_000,
-    bufferBytes: o.bufferBytes ?? 64 * 1024 * 1024,
-    dropPolicy: o.dropPolicy ?? 'drop-oldest',
-    concurrency: o.concurrency ?? 4,
-    timeoutMs: o.timeoutMs ?? 5000,
-    retries: o.retries ?? 3,
-    retryBackoffMs: o.retryBackoffMs ?? 100,
-    retryBackoffMaxMs: o.retryBackoffMaxMs ?? 5000,
-    flushTimeoutMs: o.flushTimeoutMs ?? 5000,
+    sample: o.sample ?? MONITORING_DEFAULTS.sample,
+    sampleProbability: o.sampleProbability ?? MONITORING_DEFAULTS.sampleProbability,
+    batchSize: o.batchSize ?? (toLines ? MONITORING_DEFAULTS.lineBatchSize : MONITORING_DEFAULTS.batchSize),
+    batchIntervalMs: o.batchIntervalMs ?? MONITORING_DEFAULTS.batchIntervalMs,
+    bufferSize: o.bufferSize ?? MONITORING_DEFAULTS.bufferSize,
+    bufferBytes: o.bufferBytes ?? MONITORING_DEFAULTS.bufferBytes,
+    dropPolicy: o.dropPolicy ?? MONITORING_DEFAULTS.dropPolicy,
+    concurrency: o.concurrency ?? MONITORING_DEFAULTS.concurrency,
+    timeoutMs: o.timeoutMs ?? MONITORING_DEFAULTS.timeoutMs,
+    retries: o.retries ?? MONITORING_DEFAULTS.retries,
+    retryBackoffMs: o.retryBackoffMs ?? MONITORING_DEFAULTS.retryBackoffMs,
+    retryBackoffMaxMs: o.retryBackoffMaxMs ?? MONITORING_DEFAULTS.retryBackoffMaxMs,
+    flushTimeoutMs: o.flushTimeoutMs ?? MONITORING_DEFAULTS.flushTimeoutMs,
     redisMaxLen: o.redisMaxLen,
     functionUri: o.functionUri ?? `default/${serverName.replace(/[^A-Za-z0-9_.-]/g, '-') || 'nest-model-server'}`,
     endpointIds: { ...o.endpointIds },
-    logClientErrors: o.logClientErrors ?? false,
+    logClientErrors: o.logClientErrors ?? MONITORING_DEFAULTS.logClientErrors,
     host,
     worker: o.worker ?? (cluster.isWorker ? (cluster.worker?.id ?? 0) : 0),
     cloudEvents: {
@@ -139,10 +140,10 @@ export function validateMonitoringOptions(input: ModelServerMonitoringOptions | 
       endpoint: ce.endpoint ?? 'default',
       errorEvents: ce.errorEvents ?? false,
     },
-    metrics: o.metrics ?? true,
-    metricsPath: o.metricsPath ?? '/metrics',
-    metricsPrefix: o.metricsPrefix ?? 'nms_',
-    processMetrics: o.processMetrics ?? true,
+    metrics: o.metrics ?? MONITORING_DEFAULTS.metrics,
+    metricsPath: o.metricsPath ?? MONITORING_DEFAULTS.metricsPath,
+    metricsPrefix: o.metricsPrefix ?? MONITORING_DEFAULTS.metricsPrefix,
+    processMetrics: o.processMetrics ?? MONITORING_DEFAULTS.processMetrics,
     latencyBuckets: buckets ?? DEFAULT_LATENCY_BUCKETS,
     scheduler: o.scheduler ?? asyncScheduler,
     random: o.random ?? Math.random,

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.inter
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { sendAnswer, statusErrorAnswer } from './http-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';
+import { MAX_SEGMENT } from './path-segment';
 
 /**
  * Whether the fast lane is on when `fastLane` is not given. Decided by `npm run bench -- infer-real` (lane on and
@@ -37,8 +38,8 @@ export interface ModelServerAdapterOptions extends HttpTimeouts {
  * errors the router raises before any route (bad URL, over-long parameter) answered as `{"error": ...}` (and,
  * like every error the server's answer writer sends before the request body was read, such as a 413 or refused
  * credentials, with the body read to its end for a few seconds so the client gets the answer rather than a
- * reset connection), and
- * (unless `fastLane: false`) the hot JSON infer route served before Fastify's request lifecycle.
+ * reset connection), and, when `fastLane` asks for it (off by default: {@link DEFAULT_FAST_LANE}), the hot JSON
+ * infer route served before Fastify's request lifecycle.
  *
  * @publicApi
  */
@@ -55,10 +56,10 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     // No Nest middleware runs on the model server's routes; without middie no hook runs them on every request.
     skipMiddie: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_SEGMENT },
     frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 256 characters' : error.message;
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is longer than ${MAX_SEGMENT} characters` : error.message;
       sendAnswer(reply, statusErrorAnswer(status, message));
     },
   });

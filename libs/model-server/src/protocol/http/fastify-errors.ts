@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyRequest } from 'fastify';
+import type { FastifyError } from 'fastify';
 import { clip } from '../../errors/clip.util';
 import { isModelServerError, type ModelServerError } from '../../errors/model-server.error';
-import { invalidRequest, payloadTooLarge, routeNotFound, unsupportedContentType } from '../../errors';
+import { invalidRequest, payloadTooLarge, unsupportedContentType } from '../../errors';
 
 /**
  * Fastify's own refusals (body over the limit, a content type no parser takes, other 4xx) as catalogue errors
@@ -17,9 +17,4 @@ export function fromFastify(error: FastifyError | ModelServerError, maxBodyBytes
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return unsupportedContentType(undefined, clip(error.message));
   if (status !== undefined && status >= 400 && status < 500) return invalidRequest(clip(error.message));
   return error;
-}
-
-/** The error of a request no route of a plugin takes: method and path (query left out), quoted. @internal */
-export function unknownRoute(req: FastifyRequest): ModelServerError {
-  return routeNotFound(req.method, clip(req.url.split('?')[0]));
 }

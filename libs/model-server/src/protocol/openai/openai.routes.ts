@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelServerError } from '../../errors/model-server.error';
+import { routeNotFound } from '../../errors/request.errors';
 import { sendAnswer } from '../http/http-answer';
-import { fromFastify, unknownRoute } from '../http/fastify-errors';
+import { fromFastify } from '../http/fastify-errors';
 import { collectBodyBytes } from '../http/request-body.reader';
 import { openAIErrorAnswer } from './openai-answer';
 import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
@@ -38,7 +39,7 @@ export class OpenAIRoutes {
       sendAnswer(reply, openAIErrorAnswer(fromFastify(error, limit), this.settings.debug)),
     );
     api.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) =>
-      sendAnswer(reply, openAIErrorAnswer(unknownRoute(req), this.settings.debug)),
+      sendAnswer(reply, openAIErrorAnswer(routeNotFound(req.method, req.url), this.settings.debug)),
     );
     const endpoint = this.endpoint;
     api.get('/models', (req, reply) => sendThroughPipeline(this.pipeline, this.models, undefined, req, reply, async () => endpoint.models()));

@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelServerError } from '../../errors/model-server.error';
+import { routeNotFound } from '../../errors/request.errors';
 import { errorAnswer, sendAnswer } from '../http/http-answer';
-import { fromFastify, unknownRoute } from '../http/fastify-errors';
+import { fromFastify } from '../http/fastify-errors';
 import { collectBodyBytes } from '../http/request-body.reader';
 import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { V1Call, V1RestEndpoint, V1RestSettings, V1Verb } from './v1-rest.endpoint';
@@ -65,7 +66,7 @@ export class V1RestRoutes {
   };
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
-    sendAnswer(reply, errorAnswer(unknownRoute(req), this.settings.debug));
+    sendAnswer(reply, errorAnswer(routeNotFound(req.method, req.url), this.settings.debug));
 }
 
 /** The model and verb of a `POST /v1/models/<model>:<verb>`, or null for any other last segment. */

@@ -1,11 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { elementSize, tensorToRaw } from '../../../codecs';
 import { clip } from '../../../errors/clip.util';
+import { responseTooLarge } from '../../../errors/request.errors';
 import { ByteStrings } from '../../../model/byte-strings';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { Tensor } from '../../../model/tensor.interface';
 import { encodeParameterEntries } from './infer-parameter.codec';
-import { responseTooLarge } from './message-limit.interceptor';
+import { SEND_SETTING } from './message-limit.interceptor';
 import { delimitedSize, ProtoWriter, varint32Size, varint64Size, WT_BYTES } from './proto-wire.util';
 import { copySliced, COPY_CHUNK, runSliced, WorkSlicer, type CancellableCall, type SlicedWork } from './work-slicer.util';
 
@@ -92,7 +93,7 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
     if (plan.rawSize >= 0) size += delimitedSize(plan.rawSize);
   }
   const total = wrapField === 0 ? size : 1 + varint32Size(size) + size;
-  if (total > maxBytes) throw responseTooLarge(total, maxBytes);
+  if (total > maxBytes) throw responseTooLarge(total, maxBytes, SEND_SETTING);
   const w = new ProtoWriter(total);
   if (wrapField !== 0) {
     w.tag(wrapField, WT_BYTES);

@@ -6,17 +6,19 @@ import {
   type ServerInterceptor,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { ModelServerError } from '../../../errors/model-server.error';
-import { responseTooLarge as responseMessageTooLarge } from '../../../errors';
 import { inflateMessage } from './grpc-message.inflater';
 import { GrpcMessageReader } from './grpc-message.reader';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & Partial<Pick<StatusObject, 'metadata'>>;
 
-/** How users raise the limits, for the messages. */
+/** How users raise the receive limit, for the messages. */
 const RECEIVE_SETTING =
   'raise maxReceiveMessageBytes of ModelServerGrpcModule (nest-model-server CLI: GRPC_MAX_MESSAGE_BYTES, --grpc-max-message-bytes or grpcMaxMessageBytes in the config)';
-const SEND_SETTING =
+/**
+ * How users raise the send limit: named by grpc-js's own status (rewritten here) and by the encoder, which finds a
+ * response too large before it builds it. @internal
+ */
+export const SEND_SETTING =
   'raise maxSendMessageBytes of ModelServerGrpcModule (nest-model-server CLI: GRPC_MAX_MESSAGE_BYTES, --grpc-max-message-bytes or grpcMaxMessageBytes in the config)';
 
 const RECEIVED = /^Received message larger than max \((\d+) vs\.? (\d+)\)/;
@@ -44,15 +46,6 @@ export function explainSizeStatus(status: PartialStatus): PartialStatus {
     return { ...status, details: `the response message is ${size} bytes, over the server's limit of ${m[2]} bytes: ${SEND_SETTING}` };
   }
   return status;
-}
-
-/**
- * A response the transport itself found too large, measured before it is allocated (RESOURCE_EXHAUSTED).
- *
- * @internal
- */
-export function responseTooLarge(size: number, limit: number): ModelServerError {
-  return responseMessageTooLarge(size, limit, SEND_SETTING);
 }
 
 /** Sends a status through the call's own method after rewriting a size status (`this` is the call). */

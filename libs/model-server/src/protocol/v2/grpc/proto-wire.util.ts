@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { ModelServerError } from '../../../errors/model-server.error';
-import { invalidRequest } from '../../../errors';
+import { malformedMessage } from '../../../errors/codec.errors';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). @internal */
 export const WT_VARINT = 0;
@@ -12,11 +12,6 @@ export const WT_BYTES = 2;
 export const WT_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
-
-/** A client sent bytes that are not the protobuf message it claims to be. @internal */
-export function malformed(message: string, what: string): ModelServerError {
-  return invalidRequest(`the ${message} message is malformed: ${what}`);
-}
 
 /**
  * Reads protobuf wire data from a Buffer between `pos` and `end`, for the hand-written codecs of the hot messages.
@@ -159,7 +154,7 @@ export class ProtoReader {
   }
 
   fail(what: string): ModelServerError {
-    return malformed(this.message, what);
+    return malformedMessage(this.message, what);
   }
 }
 

@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelServerError } from '../../../errors/model-server.error';
+import { routeNotFound } from '../../../errors/request.errors';
 import { errorAnswer, routeAnswer, sendAnswer, type HttpAnswer } from '../../http/http-answer';
-import { fromFastify, unknownRoute } from '../../http/fastify-errors';
+import { fromFastify } from '../../http/fastify-errors';
 import { collectBodyBytes } from '../../http/request-body.reader';
 import type { V2Call, V2Params, V2RestEndpoint } from './v2-rest.endpoint';
 import { isStrictJsonMediaType } from './v2-body.parser';
@@ -115,7 +116,7 @@ export class V2RestRoutes {
   };
 
   private readonly onNotFound = (req: FastifyRequest, reply: FastifyReply) =>
-    sendAnswer(reply, errorAnswer(unknownRoute(req), this.settings.debug));
+    sendAnswer(reply, errorAnswer(routeNotFound(req.method, req.url), this.settings.debug));
 }
 
 function callOf(req: FastifyRequest, reply: FastifyReply): V2Call {

@@ -1,3 +1,5 @@
+import { MAX_SEGMENT } from '../../http/path-segment';
+
 /** What a v2 REST route does: the {@link V2RestEndpoint} method that answers it. @internal */
 export type V2Handler =
   | 'serverMetadata'
@@ -235,9 +237,6 @@ export const V2_ROUTES: readonly V2Route[] = [
 
 /** The paths anyone may call when auth protects everything else but health. @internal */
 export const V2_OPEN_PATHS: readonly string[] = V2_ROUTES.filter((r) => r.open === 'health').map((r) => r.path);
-
-/** Longest path segment the router takes (a model name or version longer than this is refused). @internal */
-export const MAX_SEGMENT = 256;
 
 /** The model and version a v2 infer path addresses. @internal */
 export interface InferTarget {
