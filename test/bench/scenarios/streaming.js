@@ -20,6 +20,9 @@ const BODY = JSON.stringify({ text_input: 'Alice was', parameters: PARAMETERS })
 
 function grpcBody() {
   const params = Object.fromEntries(Object.entries(PARAMETERS).map(([k, v]) => [k, Number.isInteger(v) ? { int64_param: v } : { double_param: v }]));
+  // Every part sent as the model makes it, then an empty response flagged final (what lib/stream-load-child.js
+  // counts); without it the server holds each part back until the next one shows whether it is the last.
+  params.triton_enable_empty_final_response = { bool_param: true };
   const bytes = encodeInferRequest({
     model_name: 'textgen',
     parameters: params,

@@ -12,9 +12,11 @@ export const SSE_HEADERS: Readonly<OutgoingHttpHeaders> = {
 /**
  * Writes server-sent events on a raw Node response. The events of one turn of the event loop leave together, in
  * one write (one HTTP chunk) at the end of the turn: a model producing several parts at once costs one write, a
- * part produced alone leaves at once. Backpressure: once a write finds the connection's buffer full, {@link send}
- * waits for `drain` (or the connection's end) before it returns, so the producer behind it (a model's stream) is
- * paused rather than buffered. Once the client went away every call is a no-op.
+ * part produced alone leaves at once. Events that reach the response's high-water mark (16 KiB) before the turn
+ * ends are written at once, so a model that never waits (its parts all made in one turn) meets backpressure too.
+ * Backpressure: once a write finds the connection's buffer full, {@link send} waits for `drain` (or the
+ * connection's end) before it returns, so the producer behind it (a model's stream) is paused rather than
+ * buffered. Once the client went away every call is a no-op.
  *
  * @internal
  */
@@ -23,8 +25,11 @@ export class SseWriter {
   private pending = '';
   private scheduled = false;
   private full = false;
+  /** Characters of pending events that are written without waiting for the end of the turn. */
+  private readonly flushAt: number;
 
   constructor(private readonly res: ServerResponse) {
+    this.flushAt = res.writableHighWaterMark;
     res.on('drain', this.wake);
     res.on('close', this.wake);
   }
@@ -38,7 +43,9 @@ export class SseWriter {
   send(data: string, event?: string): void | Promise<void> {
     if (this.closed) return;
     this.pending += event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
-    if (!this.scheduled) {
+    if (this.pending.length >= this.flushAt) {
+      this.flush();
+    } else if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
     }

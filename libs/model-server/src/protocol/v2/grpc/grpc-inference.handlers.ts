@@ -204,8 +204,9 @@ export class GrpcInferenceHandlers {
       const decoded = decodeInferRequest(bytes, this.dataPlane.limits, call, opened.open);
       request = decoded instanceof Promise ? await decoded : decoded;
       if (this.streams(request)) {
+        const emptyFinal = wantsEmptyFinal(request);
         // The stream's span covers starting the model; its parts follow on the same call.
-        const parts = this.decoupled(await opened.open(request.modelName, request.modelVersion).stream(request.wire), request, call);
+        const parts = this.decoupled(await opened.open(request.modelName, request.modelVersion).stream(request.wire), request, emptyFinal, call);
         if (span !== null) endGrpcServerSpan(span, 0);
         return parts;
       }
@@ -236,30 +237,45 @@ export class GrpcInferenceHandlers {
 
   /**
    * A streaming model's answers to one ModelStreamInfer request, as Triton's decoupled models give them: one
-   * response per part with the parameter `triton_final_response` false, a failure as an `error_message`, and
-   * last an empty response with `triton_final_response` true (what Triton's clients wait for to end the request).
+   * response per part, sent as soon as the model made it, each with the parameter `triton_final_response` false; a
+   * failure after the first part is an `error_message` response. A model's stream says it is complete only by
+   * ending, after its last part went out, which is what Triton does for a decoupled model that sends its final
+   * flag without a response:
+   *
+   * - with the request parameter `triton_enable_empty_final_response: true`, an empty response (no outputs) with
+   *   the flag true ends the request (what Triton's clients read to know a request on a shared stream is complete);
+   * - without it (absent or false), nothing more is sent: a failure is then the request's last response and says
+   *   true. No part is held back to carry the flag: that would delay every part, the first one included, until
+   *   the model made the next.
+   *
    * Stopping the iteration (the call was cancelled) ends the model's stream.
    */
-  private async *decoupled(parts: ResponseStream, request: DecodedInferRequest, call: CancellableCall): AsyncGenerator<Buffer> {
+  private async *decoupled(parts: ResponseStream, request: DecodedInferRequest, emptyFinal: boolean, call: CancellableCall): AsyncGenerator<Buffer> {
     let name = request.modelName;
     let version = request.modelVersion;
     try {
       for await (const part of parts) {
         name = part.model_name;
         version = part.model_version;
-        part.parameters = { ...part.parameters, [FINAL_RESPONSE]: false };
-        const encoded = encodeInferResponse(part, needsRawResponse(part, request.raw), this.settings.maxSendMessageBytes, 2, call);
+        const encoded = this.streamPart(part, false, request, call);
         yield encoded instanceof Promise ? await encoded : encoded;
       }
     } catch (err) {
       const answer = toGrpcError(err, this.settings.debug);
       this.logFailure('ModelStreamInfer', err, answer);
-      yield encodeStreamError(answer.error.details, name, version, parts.id);
+      yield encodeStreamError(answer.error.details, name, version, parts.id, { [FINAL_RESPONSE]: !emptyFinal });
     }
-    const final: InferenceResponse = { model_name: name, id: parts.id, outputs: [], parameters: { [FINAL_RESPONSE]: true } };
-    if (version !== undefined) final.model_version = version;
-    const encoded = encodeInferResponse(final, false, this.settings.maxSendMessageBytes, 2, call);
+    if (!emptyFinal) return;
+    const empty: InferenceResponse = { model_name: name, id: parts.id, outputs: [] };
+    if (version !== undefined) empty.model_version = version;
+    const encoded = this.streamPart(empty, true, request, call);
     yield encoded instanceof Promise ? await encoded : encoded;
+  }
+
+  /** One response of a decoupled stream, with its `triton_final_response` (a Promise when encoded in slices). */
+  private streamPart(part: InferenceResponse, final: boolean, request: DecodedInferRequest, call: CancellableCall): Buffer | Promise<Buffer> {
+    part.parameters = { ...part.parameters, [FINAL_RESPONSE]: final };
+    return encodeInferResponse(part, part.outputs.length > 0 && needsRawResponse(part, request.raw), this.settings.maxSendMessageBytes, 2, call);
   }
 
   /** Logs a fault of the stream itself (not of one request on it). @internal */
@@ -351,6 +367,15 @@ const GRPC_CALL: CallOptions = { protocol: 'grpc' };
 
 /** The response parameter Triton's clients read to know a decoupled request's responses are complete. */
 const FINAL_RESPONSE = 'triton_final_response';
+/** The request parameter by which a client of a decoupled stream asks for an empty final response. */
+const EMPTY_FINAL_RESPONSE = 'triton_enable_empty_final_response';
+
+/** Whether a streaming request asks for an empty final response; a value that is not a boolean is refused. */
+function wantsEmptyFinal(request: DecodedInferRequest): boolean {
+  const value = request.wire.parameters?.[EMPTY_FINAL_RESPONSE];
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  throw invalidRequest(`the parameter "${EMPTY_FINAL_RESPONSE}" must be a boolean (bool_param)`);
+}
 
 function checked<T>(request: T | MalformedMessage, message: string): T {
   if (request instanceof MalformedMessage) throw invalidRequest(`the ${message} message is malformed: ${clip(request.reason)}`);

@@ -103,6 +103,10 @@ describe('encodeInferResponse', () => {
     expect(ok.infer_response.outputs[0].contents.int_contents).toEqual([7]);
     const failed = asObject(StreamResponse, encodeStreamError('model gone', 'm', '1', 'r9'));
     expect([failed.error_message, failed.infer_response.model_name, failed.infer_response.model_version, failed.infer_response.id]).toEqual(['model gone', 'm', '1', 'r9']);
+    expect(failed.infer_response.parameters ?? {}).toEqual({});
+    const last = asObject(StreamResponse, encodeStreamError('model gone', 'm', undefined, 'r9', { triton_final_response: true }));
+    expect([last.error_message, last.infer_response.model_name, last.infer_response.id]).toEqual(['model gone', 'm', 'r9']);
+    expect(last.infer_response.parameters.triton_final_response.bool_param).toBe(true);
   });
 });
 

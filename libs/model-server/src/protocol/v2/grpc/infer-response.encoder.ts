@@ -122,19 +122,22 @@ function* encodeSteps(response: InferenceResponse, raw: boolean, maxBytes: numbe
 /**
  * A ModelStreamInferResponse for a failed request: its error message, and the model name, version and id it
  * was for (so a client can tell which request failed; the name and version clipped, as they may be anything).
+ * `parameters`, when given, are the response's (a decoupled stream's `triton_final_response`).
  *
  * @internal
  */
-export function encodeStreamError(message: string, modelName: string, modelVersion: string | undefined, id: string): Buffer {
+export function encodeStreamError(message: string, modelName: string, modelVersion: string | undefined, id: string, parameters?: InferenceResponse['parameters']): Buffer {
   modelName = clip(modelName);
   if (modelVersion !== undefined) modelVersion = clip(modelVersion);
   const messageLength = Buffer.byteLength(message, 'utf8');
   const nameLength = Buffer.byteLength(modelName, 'utf8');
   const versionLength = modelVersion === undefined ? 0 : Buffer.byteLength(modelVersion, 'utf8');
   const idLength = Buffer.byteLength(id, 'utf8');
+  const entries = encodeParameterEntries(parameters, 4);
   let inner = delimitedSize(nameLength);
   if (modelVersion !== undefined) inner += delimitedSize(versionLength);
   if (idLength > 0) inner += delimitedSize(idLength);
+  if (entries !== null) inner += entries.length;
   const w = new ProtoWriter(delimitedSize(messageLength) + delimitedSize(inner));
   w.stringField(1, message, messageLength);
   w.tag(2, WT_BYTES);
@@ -142,6 +145,7 @@ export function encodeStreamError(message: string, modelName: string, modelVersi
   w.stringField(1, modelName, nameLength);
   if (modelVersion !== undefined) w.stringField(2, modelVersion, versionLength);
   if (idLength > 0) w.stringField(3, id, idLength);
+  if (entries !== null) w.raw(entries);
   return w.buf;
 }
 
