@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { http, send, ServerUnderTest, sharedServer, startCli, type FullHttpAnswer } from './helpers/cli-process';
 import { InferenceClient } from './helpers/grpc-client';
+import { outsideFolder, writeTree } from './helpers/model-folders';
 import { errorAnswerProblem } from './fixtures/hostile-requests';
 
 /**
@@ -9,7 +11,8 @@ import { errorAnswerProblem } from './fixtures/hostile-requests';
  * load / unload are refused unless modelControl is on (403 / PERMISSION_DENIED naming the setting); when on, they
  * take only application/json, so a browser's cross-site "simple" request (text/plain, a form, no body) cannot
  * unload a model; with auth on they need credentials, the routes that stay open (health, docs, metrics) name no
- * model, and gRPC ModelReady / ModelMetadata need credentials as their REST routes do.
+ * model, and gRPC ModelReady / ModelMetadata need credentials as their REST routes do. SageMaker's multi-model
+ * control (`POST /models`, `DELETE /models/{name}`) follows the same rules when that mode is on.
  */
 
 const SERVER = join(__dirname, 'fixtures', 'hostile-server.yaml');
@@ -121,5 +124,62 @@ describe('auth on (AUTH_TOKENS) with model control on: credentials everywhere a 
     if ((await suite.grpc.call('ServerLive', {})).live !== true) problems.push('ServerLive without credentials');
     if ((await suite.grpc.call('ServerReady', {})).ready !== true) problems.push('ServerReady without credentials');
     expect(problems).toEqual([]);
+  });
+});
+
+describe('auth on with SageMaker multi-model on (SAGEMAKER_MULTI_MODEL=true): its control routes need credentials (real process)', () => {
+  const folder = outsideFolder('nms-mme-auth');
+  // Notes in a file beside it whenever its code runs (a load requires the module).
+  writeTree(folder.path, {
+    'marker/model/model.js': `'use strict';
+const { appendFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { ModelServer } = require('nest-model-server');
+appendFileSync(join(__dirname, 'ran.txt'), 'x');
+class MarkerModel extends ModelServer {
+  predict(request) {
+    return { outputs: [{ name: 'y', datatype: 'FP32', shape: request.inputs[0].shape, data: request.inputs[0].data }] };
+  }
+}
+module.exports = { MarkerModel };
+`,
+  });
+  const modelUrl = join(folder.path, 'marker', 'model');
+  const server = new ServerUnderTest(() => startCli(['--config', AUTH], { LOG_LEVEL: 'warn', AUTH_TOKENS: TOKEN, SAGEMAKER_MULTI_MODEL: 'true' }));
+  const bearer = { authorization: `Bearer ${TOKEN}` };
+  const json = { 'content-type': 'application/json' };
+  beforeAll(() => server.ensure(), 60000);
+  afterAll(async () => {
+    await server.stop();
+    folder.remove();
+  });
+
+  it('POST /models, GET /models, GET and DELETE /models/{name} and invoke are 401 without credentials; nothing loads', async () => {
+    const port = server.cli.port;
+    const body = JSON.stringify({ model_name: 'marker', url: modelUrl });
+    const attempts: [string, FullHttpAnswer][] = [
+      ['POST /models, JSON', await send(port, '/models', { headers: json, body })],
+      ['POST /models, text/plain', await send(port, '/models', { headers: { 'content-type': 'text/plain' }, body })],
+      ['GET /models', await send(port, '/models', { method: 'GET' })],
+      ['GET /models/hidden-ranker', await send(port, '/models/hidden-ranker', { method: 'GET' })],
+      ['DELETE /models/hidden-ranker', await send(port, '/models/hidden-ranker', { method: 'DELETE' })],
+      ['POST /models/hidden-ranker/invoke', await send(port, '/models/hidden-ranker/invoke', { headers: { 'content-type': 'text/csv' }, body: '1,2\n' })],
+    ];
+    const problems = attempts.map(([what, a]) => errorAnswerProblem(`${what} without credentials`, a, [401]));
+    if (existsSync(join(modelUrl, 'ran.txt'))) problems.push('the model folder\'s code ran for a request without credentials');
+    if ((await ready(port, 'hidden-ranker', bearer)) !== 200) problems.push('hidden-ranker is not ready any more');
+    expect(problems.filter((p) => p !== undefined)).toEqual([]);
+  });
+
+  it('with credentials: text/plain is still a 415, JSON loads, DELETE unloads', async () => {
+    const port = server.cli.port;
+    const body = JSON.stringify({ model_name: 'marker', url: modelUrl });
+    const plain = await send(port, '/models', { headers: { 'content-type': 'text/plain', ...bearer }, body });
+    expect(errorAnswerProblem('text/plain with credentials', plain, [415])).toBeUndefined();
+    expect(existsSync(join(modelUrl, 'ran.txt'))).toBe(false);
+    expect((await send(port, '/models', { headers: { ...json, ...bearer }, body })).status).toBe(200);
+    expect((await send(port, '/models/marker', { method: 'GET', headers: bearer })).status).toBe(200);
+    expect((await send(port, '/models/marker', { method: 'DELETE', headers: bearer })).status).toBe(200);
+    expect((await send(port, '/models/marker', { method: 'GET', headers: bearer })).status).toBe(404);
   });
 });

@@ -23,15 +23,17 @@ import {
  */
 
 const CONFIG = join(__dirname, 'fixtures', 'hostile-server.yaml');
+/** SageMaker's multi-model routes on too: `/models/{name}/invoke` reads a body. */
+const ENV = { SAGEMAKER_MULTI_MODEL: 'true' };
 
 let cli: CliProcess;
 
 beforeAll(async () => {
-  cli = await startCli(['--config', CONFIG]);
+  cli = await startCli(['--config', CONFIG], ENV);
 }, 60000);
 afterAll(() => stopCli(cli));
 beforeEach(async () => {
-  if (!isRunning(cli)) cli = await startCli(['--config', CONFIG]);
+  if (!isRunning(cli)) cli = await startCli(['--config', CONFIG], ENV);
 }, 60000);
 
 /** Undefined when the process still runs and answers ready; else what happened to it. */
@@ -57,16 +59,39 @@ function framed(body: Buffer, framing: 'length' | 'chunked'): { headers: Record<
   return { headers: { 'Transfer-Encoding': 'chunked' }, body: Buffer.concat([...chunks, Buffer.from('0\r\n\r\n')]) };
 }
 
-/** Every route that reads a request body, and what it may answer to a bad one. */
-const BODY_ROUTES: { path: string; statuses: number[] }[] = [
+/**
+ * Every route that reads a request body, and what it may answer to a bad one (besides the case's own statuses;
+ * with `only`, these alone). `openai`: the error is OpenAI's `{"error": {"message", ...}}`.
+ */
+const BODY_ROUTES: { path: string; statuses: number[]; only?: boolean; openai?: boolean }[] = [
   { path: '/v2/models/echo/infer', statuses: [] },
   { path: '/v2/models/echo/explain', statuses: [404] }, // echo has no explain: a body that decodes is a 404
   { path: '/v2/models/count/stats', statuses: [] },
+  { path: '/v2/models/echo/generate', statuses: [] },
+  { path: '/v2/models/echo/generate_stream', statuses: [404] }, // echo does not stream: a body that decodes is a 404
   { path: '/v2/repository/index', statuses: [400, 415] },
   { path: '/v2/repository/models/echo/load', statuses: [400, 403, 415] },
   { path: '/v2/repository/models/echo/unload', statuses: [400, 403, 415] },
+  { path: '/v1/models/echo:predict', statuses: [] },
+  // A body that decodes is not a completion request (no "model", no "messages"): a 400 too.
+  { path: '/openai/v1/completions', statuses: [], openai: true },
+  { path: '/openai/v1/chat/completions', statuses: [], openai: true },
   { path: '/invocations', statuses: [400, 415] },
+  // SageMaker sends bodies uncompressed: any Content-Encoding is a 415, before the body is read.
+  { path: '/models/echo/invoke', statuses: [415], only: true },
 ];
+
+/** {@link errorAnswerProblem} for OpenAI's error shape: the message inside `error`, as the house check wants it. */
+function openAIAnswerProblem(label: string, answer: RawAnswer, statuses: number[], names?: RegExp): string | undefined {
+  let message: unknown;
+  try {
+    message = (JSON.parse(answer.body) as { error?: { message?: unknown } }).error?.message;
+  } catch {
+    message = undefined;
+  }
+  const flat = typeof message === 'string' ? { ...answer, body: JSON.stringify({ error: message }) } : answer;
+  return errorAnswerProblem(label, flat, statuses, names);
+}
 
 const JSON_REQUEST = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT32', shape: [2], data: [1, 2] }] }));
 const TRUNCATED_JSON = Buffer.from('{"inputs":');
@@ -119,10 +144,11 @@ describe('hostile input: no request ends the process (real process)', () => {
             httpBytes('POST', route.path, { 'Content-Type': 'application/json', 'Content-Encoding': c.encoding, ...f.headers }, f.body),
           );
           const label = `${route.path} (${framing})`;
-          const statuses = [...new Set([...c.statuses, ...route.statuses])];
+          const statuses = route.only === true ? route.statuses : [...new Set([...c.statuses, ...route.statuses])];
           // The refusal names the setting where it is the case's own (a route may refuse the request earlier, for another reason).
           const names = c.statuses.includes(answer.status) ? c.names : undefined;
-          const problem = answer.status === 200 && statuses.includes(200) ? undefined : errorAnswerProblem(label, answer, statuses, names);
+          const check = route.openai === true ? openAIAnswerProblem : errorAnswerProblem;
+          const problem = answer.status === 200 && statuses.includes(200) ? undefined : check(label, answer, statuses, names);
           if (problem !== undefined) problems.push(problem);
           const dead = await survived(`${c.name} to ${label}`);
           if (dead !== undefined) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { httpBytes, rawRequest, send, ServerUnderTest, sharedServer, startCli } from './helpers/cli-process';
+import { httpBytes, rawRequest, send, ServerUnderTest, sharedServer, startCli, type FullHttpAnswer } from './helpers/cli-process';
 import { errorAnswerProblem, GRPC, inferRequest, oneByteStrings, RawGrpcClient } from './fixtures/hostile-requests';
 
 /**
@@ -66,6 +66,39 @@ describe('hostile input: client text is clipped in answers and logs (real proces
     if (longest > MAX_LOG_LINE) problems.push(`a log line of ${longest} characters (bound ${MAX_LOG_LINE}): client text is logged whole`);
     expect(problems.filter((p) => p !== undefined)).toEqual([]);
   }, 60000);
+});
+
+/**
+ * Requests to paths outside the model routes with 10,000 characters of path: Nest's router (unknown routes), the
+ * v2 plugin's not-found handler and Fastify's refusal of a malformed %-escape each quote the path, clipped.
+ */
+async function unknownPathProblems(port: number): Promise<(string | undefined)[]> {
+  const long = 'a'.repeat(10000);
+  const cases: [string, () => Promise<FullHttpAnswer>, number[]][] = [
+    ['GET /<10,000 characters> (no route)', () => send(port, `/${long}`, { method: 'GET' }), [404]],
+    ['POST /<5,000 characters>?<5,000 characters> (no route)', () => send(port, `/${'p'.repeat(5000)}?q=${'q'.repeat(5000)}`, { body: '{}', headers: JSON_TYPE }), [404]],
+    ['GET /v2/<10,000 characters> (no v2 route)', () => send(port, `/v2/${long}`, { method: 'GET' }), [404]],
+    ['a malformed %-escape in a 10,000-character path', () => send(port, `/v2/models/%ff${long}/ready`, { method: 'GET' }), [400]],
+  ];
+  const problems: (string | undefined)[] = [];
+  for (const [label, run, statuses] of cases) problems.push(smallRefusal(label, await run(), statuses));
+  return problems;
+}
+
+describe('hostile input: unknown paths are quoted clipped in their 404 (real process)', () => {
+  it('a 10,000-character path outside the model routes: a small 404 (400 for a bad %-escape)', async () => {
+    expect((await unknownPathProblems(server.cli.port)).filter((p) => p !== undefined)).toEqual([]);
+  });
+
+  describe('with the fast lane on (FAST_LANE=1)', () => {
+    const fast = new ServerUnderTest(() => startCli(['--config', CONFIG], { LOG_LEVEL: 'warn', FAST_LANE: '1' }));
+    beforeAll(() => fast.ensure(), 60000);
+    afterAll(() => fast.stop());
+
+    it('the same small answers', async () => {
+      expect((await unknownPathProblems(fast.cli.port)).filter((p) => p !== undefined)).toEqual([]);
+    });
+  });
 });
 
 describe('hostile input: values and shapes that cannot be served are 400s, not 500s (real process)', () => {

@@ -40,7 +40,7 @@ describe.each([
   let port: number;
 
   beforeAll(async () => {
-    ({ app, port } = await listen({ maxInputs: 4, maxOutputs: 2, maxParameters: 3, maxRequestBytesInFlight: 200_000 }));
+    ({ app, port } = await listen({ maxInputs: 4, maxOutputs: 2, maxParameters: 3, maxRequestBytesInFlight: 200_000, maxJsonValueBytes: 65_536 }));
   });
   afterAll(() => app.close());
 
@@ -69,6 +69,14 @@ describe.each([
     const res = await post('/v2/models/echo/infer', body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(message);
+  });
+
+  it('a large body whose values outside tensor data would take more than maxJsonValueBytes is a 400 naming it; its tensor data is not counted', async () => {
+    const data = tensor('x', 40_000); // 80 KB of tensor data: a large body, read in slices, its data not counted
+    const over = await post('/v2/models/echo/infer', { parameters: { p: new Array(1100).fill({}) }, inputs: [data] }); // 1,100 objects: ~70 KB
+    expect(over.status).toBe(400);
+    expect(over.body.error).toMatch(/^the JSON values outside tensor data would take more than 65536 bytes of memory \(maxJsonValueBytes\)/);
+    expect((await post('/v2/models/echo/infer', { parameters: { p: new Array(500).fill({}) }, inputs: [data] })).status).toBe(200);
   });
 
   it('within the limits the request is served', async () => {

@@ -6,8 +6,8 @@ import { outsideFolder, writeTree } from './helpers/model-folders';
 /**
  * Model folders as SageMaker puts them on disk for a multi-model endpoint (each under its own path, outside the
  * server): `adder` (TypeScript, declared input, slow enough to be caught in flight), `scaler` (JavaScript, no
- * declared input), `broken` (its load fails) and `empty` (no model module). `adder` and `scaler` count their loads
- * in a file beside them.
+ * declared input), `broken` (its load fails), `empty` (no model module) and `sneaky` (notes when its code runs).
+ * `adder` and `scaler` count their loads in a file beside them.
  */
 const FOLDERS: Record<string, string> = {
   'adder/model/model.ts': `import { appendFileSync } from 'node:fs';
@@ -64,6 +64,21 @@ export class BrokenModel extends ModelServer {
 }
 `,
   'empty/model/README.txt': 'no model here\n',
+  // Notes in a file beside it whenever its code runs (a load requires the module).
+  'sneaky/model/model.js': `'use strict';
+const { appendFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { ModelServer } = require('nest-model-server');
+
+appendFileSync(join(__dirname, 'ran.txt'), 'x');
+
+class SneakyModel extends ModelServer {
+  predict() {
+    return { outputs: [] };
+  }
+}
+module.exports = { SneakyModel };
+`,
 };
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -112,6 +127,29 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect([list.status, JSON.parse(list.body)]).toEqual([200, { models: [] }]);
     const doc = JSON.parse((await http(cli.port, 'GET', '/openapi.json')).body) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/models', '/models/{name}', '/models/{name}/invoke']));
+  });
+
+  it('POST /models takes only application/json: a cross-site "simple" request (text/plain, a form, no type) is a 415 and runs no code', async () => {
+    const body = JSON.stringify({ model_name: 'sneaky', url: url('sneaky') });
+    const attempts: [string, Record<string, string>][] = [
+      ['text/plain', { 'content-type': 'text/plain' }],
+      ['text/plain;charset=UTF-8 (what fetch sends)', { 'content-type': 'text/plain;charset=UTF-8' }],
+      ['form-encoded', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['multipart form', { 'content-type': 'multipart/form-data; boundary=b' }],
+      ['no content type', {}],
+    ];
+    const answers: [string, number, unknown][] = [];
+    for (const [what, headers] of attempts) {
+      const a = await send(cli.port, '/models', { headers, body });
+      answers.push([what, a.status, typeof (JSON.parse(a.body) as { error?: unknown }).error]);
+    }
+    expect(answers).toEqual(attempts.map(([what]) => [what, 415, 'string']));
+    expect(existsSync(join(url('sneaky'), 'ran.txt'))).toBe(false);
+    expect((await send(cli.port, '/models/sneaky', { method: 'GET' })).status).toBe(404);
+    // The same body as application/json loads it (so the refusals above were the content type's), and unloads.
+    expect((await load('sneaky')).status).toBe(200);
+    expect(existsSync(join(url('sneaky'), 'ran.txt'))).toBe(true);
+    expect((await send(cli.port, '/models/sneaky', { method: 'DELETE' })).status).toBe(200);
   });
 
   it('loads a model folder; invoked with CSV, it answers CSV, one line per row', async () => {

@@ -1,10 +1,11 @@
 import { ErrorCode } from '../errors/error-code.enum';
 import { ModelServerError } from '../errors/model-server.error';
+import { JsonValuesTooLarge } from '../errors/codec.errors';
 import { DeferredTensorData } from './deferred-tensor-data';
 import { JsonBodyBuilder } from './json-body.builder';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody } from './json-body.parser';
 import { JsonBodyScanner, ROWS_SPANS, type SpanPolicy, V2_SPANS } from './json-body.scanner';
-import { MAX_JSON_VALUES } from './json-limits';
+import { DEFAULT_MAX_JSON_VALUE_BYTES, JSON_VALUE_COST } from './json-limits';
 import { parseJsonLossless } from './json.parser';
 import { parseJson } from './lossless-json';
 import { generator, pick, type Next } from '../../../../test/helpers/seeded-random';
@@ -151,9 +152,9 @@ function filled(v: unknown): unknown {
   return v;
 }
 
-/** Both passes run by hand with a deadline already past, so they pause wherever they check the clock. */
+/** Both passes run by hand with a deadline already past, so they pause wherever they check the clock (no value budget). */
 function parseInSteps(body: Buffer, policy: SpanPolicy): unknown {
-  const scanner = new JsonBodyScanner(body, policy);
+  const scanner = new JsonBodyScanner(body, policy, Number.MAX_SAFE_INTEGER);
   while (!scanner.step(0));
   const builder = new JsonBodyBuilder(body, scanner.spans, scanner.longStrings);
   while (!builder.step(0));
@@ -243,7 +244,7 @@ describe('parseJsonBody', () => {
       const request = `{"inputs":[${parts.filter((part) => part.trim().startsWith('{')).join(',')}],"parameters":{"all":[${parts.join(',')}]}}`;
       const value = parseInSteps(Buffer.from(request), V2_SPANS);
       expect(outcome(() => filled(value))).toBe(expectedOutcome(request));
-      expect(canon(await parseJsonBody(large(request)))).toBe(canon(value));
+      expect(canon(await parseJsonBody(large(request), { maxValueBytes: Number.MAX_SAFE_INTEGER }))).toBe(canon(value));
     }
   });
 
@@ -373,26 +374,62 @@ describe('parseJsonBody', () => {
     }
   });
 
-  it(`refuses more than ${MAX_JSON_VALUES} values outside tensor data before building any`, async () => {
+  it('estimates the heap of the values outside tensor data: each kind at its cost, string characters and tensor data not counted', async () => {
+    const cost = async (text: string): Promise<number> => {
+      const scanner = new JsonBodyScanner(Buffer.from(text), V2_SPANS);
+      while (!scanner.step(Infinity));
+      return scanner.cost;
+    };
+    const c = JSON_VALUE_COST;
+    expect(await cost('{"a":[1,-12345678,2.5,1e3,1234567890,12345678901234567890,"x","' + 'y'.repeat(1000) + '",true,null,{},[]]}')).toBe(
+      c.object + c.key + c.array + 2 * c.smallInteger + 3 * c.number + c.bigint + 2 * c.string + 2 * c.literal + c.object + c.array,
+    );
+    const request = '{"inputs":[{"name":"x","datatype":"FP32","shape":[3],"data":[1,2,3]}]}';
+    expect(await cost(request)).toBe(c.object + c.key + c.array + c.object + 4 * c.key + 2 * c.string + c.array + c.smallInteger);
+    expect(await cost(request.replace('[1,2,3]', '[' + '{},'.repeat(1000) + '[[0.5]]]'))).toBe(await cost(request));
+  });
+
+  it(`refuses a large body whose values outside tensor data pass ${DEFAULT_MAX_JSON_VALUE_BYTES} bytes (maxJsonValueBytes) before building any`, async () => {
     const build = jest.spyOn(JsonBodyBuilder.prototype, 'step');
     try {
-      const values = '[' + '0,'.repeat(MAX_JSON_VALUES) + '0]';
-      for (const text of [values, `{"parameters":{"p":${values}},"inputs":[{"data":[1]}]}`, `{"inputs":[{"name":"x","data":[1],"parameters":{"p":${values}}}]}`]) {
-        await expect(parseJsonBody(Buffer.from(text))).rejects.toThrow(
-          `the body holds more than ${MAX_JSON_VALUES} JSON values outside tensor data, the most a large body may hold`,
-        );
+      const objects = '[' + '{},'.repeat(DEFAULT_MAX_JSON_VALUE_BYTES / JSON_VALUE_COST.object) + '{}]';
+      const refusal = `the JSON values outside tensor data would take more than ${DEFAULT_MAX_JSON_VALUE_BYTES} bytes of memory (maxJsonValueBytes)`;
+      for (const text of [objects, `{"parameters":{"p":${objects}},"inputs":[{"data":[1]}]}`, `{"inputs":[{"name":"x","data":[1],"parameters":{"p":${objects}}}]}`]) {
+        await expect(parseJsonBody(Buffer.from(text))).rejects.toThrow(refusal);
       }
+      const zeros = '[' + '0,'.repeat(DEFAULT_MAX_JSON_VALUE_BYTES / JSON_VALUE_COST.smallInteger) + '0]';
+      await expect(parseJsonBody(Buffer.from(`{"parameters":{"p":${zeros}}}`))).rejects.toThrow(refusal);
       expect(build).not.toHaveBeenCalled();
       // The same values as tensor data are fine.
-      const data = (await parseJsonBody(Buffer.from(`{"inputs":[{"data":${values}}]}`))) as { inputs: { data: DeferredTensorData }[] };
-      expect(data.inputs[0].data.elements).toBe(MAX_JSON_VALUES + 1);
-      // A server with raised request limits raises the cap with them.
-      const wider = (await parseJsonBody(Buffer.from(`{"parameters":{"p":${values}}}`), { maxValues: MAX_JSON_VALUES + 8 })) as { parameters: { p: number[] } };
-      expect(wider.parameters.p).toHaveLength(MAX_JSON_VALUES + 1);
-      await expect(parseJsonBody(Buffer.from(`{"parameters":{"p":${values}}}`), { maxValues: 1000 })).rejects.toThrow('the body holds more than 1000 JSON values');
+      const data = (await parseJsonBody(Buffer.from(`{"inputs":[{"data":${zeros}}]}`))) as { inputs: { data: DeferredTensorData }[] };
+      expect(data.inputs[0].data.elements).toBe(DEFAULT_MAX_JSON_VALUE_BYTES / JSON_VALUE_COST.smallInteger + 1);
+      // The limit is the caller's: a server's maxJsonValueBytes, raised with maxInputs and maxOutputs.
+      const wider = (await parseJsonBody(Buffer.from(`{"parameters":{"p":${objects}}}`), { maxValueBytes: 2 * DEFAULT_MAX_JSON_VALUE_BYTES })) as { parameters: { p: object[] } };
+      expect(wider.parameters.p).toHaveLength(DEFAULT_MAX_JSON_VALUE_BYTES / JSON_VALUE_COST.object + 1);
+      await expect(parseJsonBody(Buffer.from(`{"parameters":{"p":${'[' + '0,'.repeat(40000) + '0]'}}}`), { maxValueBytes: 100000 })).rejects.toThrow(
+        'the JSON values outside tensor data would take more than 100000 bytes of memory (maxJsonValueBytes)',
+      );
+      // The refusal says how many tensors and requested outputs it had seen: a transport names maxInputs / maxOutputs when those are over.
+      const wide = JSON.stringify({ inputs: Array.from({ length: 3000 }, (_, i) => ({ name: `x${i}`, data: [1] })), outputs: [{ name: 'y' }] });
+      const seen = await (parseJsonBody(Buffer.from(wide), { maxValueBytes: 1_000_000 }) as Promise<unknown>).catch((err: unknown) => err);
+      expect(seen).toBeInstanceOf(JsonValuesTooLarge);
+      expect((seen as JsonValuesTooLarge).inputs).toBeGreaterThan(1000);
+      expect((seen as JsonValuesTooLarge).inputs).toBeLessThan(3000);
+      const outputs = JSON.stringify({ outputs: Array.from({ length: 6000 }, (_, i) => ({ name: `y${i}` })), inputs: [] });
+      const seenOutputs = (await (parseJsonBody(Buffer.from(outputs), { maxValueBytes: 1_000_000 }) as Promise<unknown>).catch((err: unknown) => err)) as JsonValuesTooLarge;
+      expect([seenOutputs.inputs, seenOutputs.outputs > 1000]).toEqual([0, true]);
     } finally {
       build.mockRestore();
     }
+  });
+
+  it('builds each array outside tensor data exactly as long as its elements, however deep', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? [i, [i + 0.5, { k: [] }], 'r'] : i % 3 === 1 ? [] : [[[i]]]));
+    const body = JSON.stringify({ inputs: rows, parameters: { nested: rows.slice(0, 50) } });
+    expect(body.length).toBeGreaterThanOrEqual(LARGE_JSON_BODY_BYTES);
+    const value = (await parseJsonBody(Buffer.from(body))) as { inputs: unknown[] };
+    expect(value).toEqual(JSON.parse(body));
+    expect(value.inputs).toHaveLength(5000);
   });
 
   it('builds a 64 MiB string value in slices, the event loop served between them', async () => {

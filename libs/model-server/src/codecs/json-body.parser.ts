@@ -19,8 +19,11 @@ export interface JsonBodyOptions {
    * tensor data. The request is the body itself when absent.
    */
   inputPath?: string;
-  /** The most JSON values a large body may hold outside its tensor data ({@link MAX_JSON_VALUES} when absent). */
-  maxValues?: number;
+  /**
+   * The most heap, in bytes, the JSON values of a large body outside its tensor data may take once built, as the
+   * scanner estimates it (the `maxJsonValueBytes` request limit; {@link DEFAULT_MAX_JSON_VALUE_BYTES} when absent).
+   */
+  maxValueBytes?: number;
 }
 
 /**
@@ -28,8 +31,8 @@ export interface JsonBodyOptions {
  *
  * - Below {@link LARGE_JSON_BODY_BYTES}: exactly {@link parseJson} of its UTF-8 text, synchronously.
  * - From that size: a promise. A first pass over the bytes checks the whole body (the same `malformed JSON: <what>
- *   at position N` errors, N a byte offset), counts the values outside tensor data (more than
- *   {@link MAX_JSON_VALUES} is a 400 before anything is built) and finds the request's `inputs[i].data` arrays,
+ *   at position N` errors, N a byte offset), estimates the heap the values outside tensor data will take (past
+ *   `maxValueBytes` a 400 before anything is built) and finds the request's `inputs[i].data` arrays,
  *   however their keys are written; a second pass builds the rest as {@link parseJson} would (integers beyond 2^53
  *   exact, `__proto__` an own property, nesting up to 512 levels) and leaves each of those arrays as a
  *   {@link DeferredTensorData}. Both passes yield to the event loop every few milliseconds. After the request's
@@ -43,7 +46,7 @@ export interface JsonBodyOptions {
 export function parseJsonBody(body: Buffer, options?: JsonBodyOptions): unknown | Promise<unknown> {
   if (body.length < LARGE_JSON_BODY_BYTES) return parseJson(body.toString('utf8'));
   const inputPath = options?.inputPath;
-  return parseLargeJsonBody(body, inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') }, options?.maxValues);
+  return parseLargeJsonBody(body, inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') }, options?.maxValueBytes);
 }
 
 /**
@@ -51,8 +54,8 @@ export function parseJsonBody(body: Buffer, options?: JsonBodyOptions): unknown 
  *
  * @internal
  */
-export async function parseLargeJsonBody(body: Buffer, policy: SpanPolicy, maxValues?: number): Promise<unknown> {
-  const scanner = new JsonBodyScanner(body, policy, maxValues);
+export async function parseLargeJsonBody(body: Buffer, policy: SpanPolicy, maxValueBytes?: number): Promise<unknown> {
+  const scanner = new JsonBodyScanner(body, policy, maxValueBytes);
   await runInSlices(scanner);
   const builder = new JsonBodyBuilder(body, scanner.spans, scanner.longStrings);
   await runInSlices(builder);

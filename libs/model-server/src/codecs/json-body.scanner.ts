@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { DeferredTensorData } from './deferred-tensor-data';
-import { keyTooLong, malformedJson, tooManyJsonValues } from '../errors/codec.errors';
-import { MAX_JSON_VALUES, MAX_KEY_BYTES } from './json-limits';
+import { jsonValuesTooLarge, keyTooLong, malformedJson } from '../errors/codec.errors';
+import { DEFAULT_MAX_JSON_VALUE_BYTES, JSON_VALUE_COST, MAX_KEY_BYTES } from './json-limits';
 import { checkJsonNumber } from './json-number.util';
 import { MAX_JSON_DEPTH } from './json.parser';
 import { characterAt, checkJsonEscape, decodeJsonString } from './json-string.util';
@@ -39,6 +39,8 @@ const OTHER = 0;
 const REQUEST = 1;
 const INPUTS = 2;
 const INPUT = 3;
+/** The request's `outputs` (requested outputs): only counted. */
+const OUTPUTS = 4;
 /** An object on the way to the request: PATH + the index of the key it leads on by. */
 const PATH = 16;
 
@@ -46,6 +48,7 @@ const PATH = 16;
 const NEXT_INPUTS = 1;
 const NEXT_DATA = 2;
 const NEXT_INSTANCES = 3;
+const NEXT_OUTPUTS = 4;
 /** NEXT_PATH + k: the object that is to hold key k of the path (k = path length: the request). */
 const NEXT_PATH = 16;
 
@@ -68,11 +71,23 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+/** The cost of a number literal `b[start..end)` outside tensor data: a small integer is a Smi, anything else a heap number or a bigint. */
+function numberCost(b: Buffer, start: number, end: number): number {
+  if (end - start > 9) return end - start > 15 ? JSON_VALUE_COST.bigint : JSON_VALUE_COST.number;
+  for (let p = start; p < end; p++) {
+    const c = b[p];
+    if (c === 0x2e || c === 0x65 || c === 0x45) return JSON_VALUE_COST.number;
+  }
+  return JSON_VALUE_COST.smallInteger;
+}
+
 /**
  * The first pass over a large JSON body: checks that all of it is well-formed (errors as the exact parser words
- * them, positions in bytes), counts the values outside tensor data (refusing more than its `maxValues`, {@link MAX_JSON_VALUES} by default),
- * and finds the arrays to leave as {@link DeferredTensorData} (`inputs[i].data` of the request, and the rows forms
- * when asked). Nothing is built. It runs in slices ({@link SlicedWork}); long strings are scanned in pieces.
+ * them, positions in bytes), adds up the heap the values outside tensor data will take once built (an estimate per
+ * object, array, key, string and number, {@link JSON_VALUE_COST}; refusing more than its `maxValueBytes`,
+ * {@link DEFAULT_MAX_JSON_VALUE_BYTES} by default), and finds the arrays to leave as {@link DeferredTensorData}
+ * (`inputs[i].data` of the request, and the rows forms when asked). Nothing is built. It runs in slices
+ * ({@link SlicedWork}); long strings are scanned in pieces.
  *
  * @internal
  */
@@ -81,8 +96,11 @@ export class JsonBodyScanner implements SlicedWork {
   readonly spans: DeferredTensorData[] = [];
   /** Start offsets (the quote) and end offsets (after the quote) of long strings outside spans, in body order. */
   readonly longStrings: number[] = [];
-  /** Values outside spans. */
-  values = 0;
+  /** The estimated heap bytes of the values outside spans, once built. */
+  cost = 0;
+  /** Objects seen in the request's `inputs` and `outputs` (a refusal says how many it had seen). */
+  inputs = 0;
+  outputs = 0;
 
   private p = 0;
   private state = VALUE;
@@ -108,8 +126,8 @@ export class JsonBodyScanner implements SlicedWork {
   constructor(
     private readonly b: Buffer,
     private readonly policy: SpanPolicy,
-    /** The most values outside spans. */
-    private readonly maxValues = MAX_JSON_VALUES,
+    /** The most {@link cost} the values outside spans may reach. */
+    private readonly maxValueBytes = DEFAULT_MAX_JSON_VALUE_BYTES,
   ) {}
 
   step(deadline: number): boolean {
@@ -147,8 +165,10 @@ export class JsonBodyScanner implements SlicedWork {
             p = this.spanNumbers(p);
             fuel = fuel > NUMBER_RUN ? fuel - NUMBER_RUN : 1;
           } else {
+            const start = p;
             p = checkJsonNumber(this.b, p);
-            this.scalar();
+            if (this.spanLevel < 0) this.add(numberCost(this.b, start, p));
+            else this.scalar();
             this.state = AFTER;
           }
         } else if (c === 0x5b) {
@@ -157,7 +177,8 @@ export class JsonBodyScanner implements SlicedWork {
           p = this.openObject(p, this.next);
         } else {
           p = this.literal(p, c);
-          this.scalar();
+          if (this.spanLevel < 0) this.add(JSON_VALUE_COST.literal);
+          else this.scalar();
           this.state = AFTER;
         }
       } else if (state === AFTER) {
@@ -196,11 +217,14 @@ export class JsonBodyScanner implements SlicedWork {
     return p >= this.b.length ? 'end of input' : `character ${JSON.stringify(characterAt(this.b, p))}`;
   }
 
-  /** Counts a value outside spans (or an element inside one). */
+  /** Counts an element of a span (inside an object of a span: nothing). */
   private scalar(): void {
-    if (this.spanLevel < 0) {
-      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
-    } else if (this.skipLevel < 0) this.spanElements++;
+    if (this.skipLevel < 0) this.spanElements++;
+  }
+
+  /** Adds a value outside spans to the estimated cost; refuses the body past the budget. */
+  private add(bytes: number): void {
+    if ((this.cost += bytes) > this.maxValueBytes) throw jsonValuesTooLarge(this.maxValueBytes, this.inputs, this.outputs);
   }
 
   private push(kind: number, role: number, p: number): void {
@@ -227,7 +251,7 @@ export class JsonBodyScanner implements SlicedWork {
           span = b[q] !== 0x7b && b[q] !== 0x5d;
         }
         if (!span) role = INPUTS;
-      }
+      } else if (next === NEXT_OUTPUTS) role = OUTPUTS;
       if (span) {
         this.push(ARRAY, OTHER, p);
         this.spanLevel = this.depth - 1;
@@ -238,7 +262,7 @@ export class JsonBodyScanner implements SlicedWork {
         this.spanFlags = 0;
         return this.afterOpen(p, 0x5d);
       }
-      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
+      this.add(JSON_VALUE_COST.array);
     }
     this.push(ARRAY, role, p);
     return this.afterOpen(p, 0x5d);
@@ -255,12 +279,15 @@ export class JsonBodyScanner implements SlicedWork {
       }
       return this.afterOpen(p, 0x7d);
     }
-    if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
+    this.add(JSON_VALUE_COST.object);
     const path = this.policy.path;
     const depth = this.depth;
     if (depth === 0) role = path.length === 0 ? REQUEST : PATH;
     else if (next >= NEXT_PATH) role = next - NEXT_PATH === path.length ? REQUEST : PATH + next - NEXT_PATH;
-    else if (this.roles[depth - 1] === INPUTS) role = INPUT;
+    else if (this.roles[depth - 1] === INPUTS) {
+      role = INPUT;
+      this.inputs++;
+    } else if (this.roles[depth - 1] === OUTPUTS) this.outputs++;
     this.push(OBJECT, role, p);
     return this.afterOpen(p, 0x7d);
   }
@@ -366,7 +393,7 @@ export class JsonBodyScanner implements SlicedWork {
     if (this.stringIsKey) return this.key(start + 1, p - 1, flags, p);
     this.state = AFTER;
     if (this.spanLevel < 0) {
-      if (++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
+      this.add(JSON_VALUE_COST.string);
       if (bytes >= LONG_STRING_BYTES) this.longStrings.push(start, p);
     } else if (this.skipLevel < 0) {
       this.spanElements++;
@@ -381,7 +408,7 @@ export class JsonBodyScanner implements SlicedWork {
   private key(start: number, end: number, flags: number, p: number): number {
     const b = this.b;
     if (end - start > MAX_KEY_BYTES) throw keyTooLong(start - 1, MAX_KEY_BYTES);
-    if (this.spanLevel < 0 && ++this.values > this.maxValues) throw tooManyJsonValues(this.maxValues);
+    if (this.spanLevel < 0) this.add(JSON_VALUE_COST.key);
     let c = b[p];
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++p];
     if (c !== 0x3a) throw malformedJson(`expected ':' after a key, found ${this.found(p)}`, p);
@@ -394,6 +421,7 @@ export class JsonBodyScanner implements SlicedWork {
     if (role === REQUEST) {
       if (key === 'inputs') this.next = NEXT_INPUTS;
       else if (key === 'instances' && this.policy.rows) this.next = NEXT_INSTANCES;
+      else if (key === 'outputs') this.next = NEXT_OUTPUTS;
     } else if (role === INPUT) {
       if (key === 'data') this.next = NEXT_DATA;
     } else if (role >= PATH) {

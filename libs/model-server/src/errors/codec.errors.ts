@@ -64,12 +64,32 @@ export function keyTooLong(position: number, maxBytes: number): ModelServerError
   return invalidRequest(`the key at position ${position} is longer than ${maxBytes} bytes, the most a JSON key may have`);
 }
 
-/** A large body with more than `max` values outside its tensor data. @internal */
-export function tooManyJsonValues(max: number): ModelServerError {
-  return invalidRequest(
-    `the body holds more than ${max} JSON values outside tensor data, the most a large body may hold; ` +
-      `send tensors as inputs[i].data arrays (or as binary data)`,
-  );
+/**
+ * A large body whose JSON values outside tensor data would take more than `limit` bytes of heap (an estimate from
+ * their kinds and counts), with the tensors (`inputs[i]`) and requested outputs seen before the estimate passed it:
+ * a transport that knows `maxInputs` and `maxOutputs` names those when the request has more than they allow.
+ *
+ * @internal
+ */
+export class JsonValuesTooLarge extends ModelServerError {
+  constructor(
+    limit: number,
+    /** Objects seen in the request's `inputs` before the refusal. */
+    readonly inputs: number,
+    /** Objects seen in the request's `outputs` before the refusal. */
+    readonly outputs: number,
+  ) {
+    super(
+      ErrorCode.InvalidRequest,
+      `the JSON values outside tensor data would take more than ${limit} bytes of memory (maxJsonValueBytes); ` +
+        `send tensors as inputs[i].data arrays (or as binary data)`,
+    );
+  }
+}
+
+/** See {@link JsonValuesTooLarge}. @internal */
+export function jsonValuesTooLarge(limit: number, inputs: number, outputs: number): JsonValuesTooLarge {
+  return new JsonValuesTooLarge(limit, inputs, outputs);
 }
 
 /** Bytes that are not the protobuf message (`message`) they claim to be, from the gRPC codecs (400 / INVALID_ARGUMENT). @internal */

@@ -1,9 +1,6 @@
-import { clip } from './clip.util';
+import { clip, MAX_MESSAGE_CHARS } from './clip.util';
 import { ErrorCode } from './error-code.enum';
 import { errorCodeFacts } from './error-code.table';
-
-/** The longest message an error keeps; longer ones (client text quoted in full) are cut. */
-const MAX_MESSAGE_CHARS = 2000;
 
 /** Extra facts a transport may turn into headers or trailers. */
 export interface ModelServerErrorOptions {

@@ -114,7 +114,7 @@ export function unsupportedContentEncoding(encoding: string): ModelServerError {
 
 /** A SageMaker invocation in any content encoding (415): the contract sends bodies uncompressed. */
 export function invocationEncodingUnsupported(encoding: string): ModelServerError {
-  return new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${encoding}' is not supported on /invocations; send the body uncompressed`);
+  return new ModelServerError(ErrorCode.UnsupportedMediaType, `content encoding '${clip(encoding, 60)}' is not supported on /invocations; send the body uncompressed`);
 }
 
 /** A compressed body that does not inflate (400). */

@@ -1,5 +1,5 @@
 import type { WireInferenceRequest } from '../codecs/wire-tensor.interface';
-import { MAX_JSON_VALUES } from '../codecs/json-limits';
+import { DEFAULT_MAX_JSON_VALUE_BYTES } from '../codecs/json-limits';
 import { limitExceeded } from '../errors';
 
 /**
@@ -21,6 +21,14 @@ export interface RequestLimits {
    * element). Default 128 MiB, twice the default body limit.
    */
   maxTensorBytes: number;
+  /**
+   * Most bytes of memory the JSON values of one body outside its tensor data (`inputs[i].data`, rows read as
+   * tensors) may take once built, as estimated from their kinds and counts before any is built: objects, arrays,
+   * keys, numbers, and strings without their characters (the body limit bounds those). Bodies of 64 KiB and more
+   * are checked; smaller ones cannot reach the default. Default 4 MiB, raised to 2 KiB per allowed input and output
+   * when `maxInputs` and `maxOutputs` ask for more.
+   */
+  maxJsonValueBytes: number;
 }
 
 /** The default limits. @publicApi */
@@ -29,17 +37,21 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   maxOutputs: 1024,
   maxParameters: 256,
   maxTensorBytes: 128 * 1024 * 1024,
+  maxJsonValueBytes: DEFAULT_MAX_JSON_VALUE_BYTES,
 };
 
+/** The room a large body is given per allowed input and output for its JSON values outside tensor data (bytes). */
+const JSON_VALUE_BYTES_PER_TENSOR = 2048;
+
 /**
- * The most JSON values a large body may hold outside its tensor data under these limits: the default cap, or
- * room for 24 values per allowed input and output (a named tensor with a shape and parameters) when the limits
- * were raised past it.
+ * The estimated heap the JSON values of a large body outside its tensor data may take under these limits:
+ * `maxJsonValueBytes`, or room for 2 KiB per allowed input and output (a named tensor with a shape and a few
+ * parameters, as the scanner counts it) when `maxInputs` and `maxOutputs` were raised past it.
  *
  * @internal
  */
-export function jsonValueCap(limits: RequestLimits): number {
-  return Math.max(MAX_JSON_VALUES, 24 * (limits.maxInputs + limits.maxOutputs));
+export function jsonValueBudget(limits: RequestLimits): number {
+  return Math.max(limits.maxJsonValueBytes, JSON_VALUE_BYTES_PER_TENSOR * (limits.maxInputs + limits.maxOutputs));
 }
 
 /**

@@ -74,6 +74,7 @@ import { FEATURE_MODELS, ModelServerFeatureModule, type FeatureModels, type Mode
           maxOutputs: o.maxOutputs,
           maxParameters: o.maxParameters,
           maxTensorBytes: o.maxTensorBytes,
+          maxJsonValueBytes: o.maxJsonValueBytes,
           maxRequestBytesInFlight: o.maxRequestBytesInFlight,
           streamBufferChunks: o.streamBufferChunks,
         }),

@@ -90,6 +90,7 @@ class OptionsRules {
   @IsOptional() @IsInt() @Min(1) maxOutputs?: number;
   @IsOptional() @IsInt() @Min(0) maxParameters?: number;
   @IsOptional() @IsInt() @Min(1024) maxTensorBytes?: number;
+  @IsOptional() @IsInt() @Min(1024) maxJsonValueBytes?: number;
   @IsOptional() @IsInt() @Min(0) maxRequestBytesInFlight?: number;
   @IsOptional() @IsInt() @Min(0) @Max(1024) streamBufferChunks?: number;
 }

@@ -64,6 +64,12 @@ export interface ModelServerModuleOptions {
    */
   maxTensorBytes?: number;
   /**
+   * Most bytes of memory the JSON values of one body outside its tensor data (`inputs[i].data`) may take once
+   * built, estimated before any is built (default 4 MiB); more answer 400. Bounds bodies of many small values
+   * (`{"parameters": {"p": [{}, {}, ...]}}`), which take many times their size as objects.
+   */
+  maxJsonValueBytes?: number;
+  /**
    * Request body bytes the server holds at once while it decodes and serves requests, REST and gRPC together
    * (default 256 MiB; 0: no limit). A request that does not fit answers 503 with `Retry-After`.
    */

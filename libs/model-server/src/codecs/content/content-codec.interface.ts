@@ -48,6 +48,11 @@ export interface ContentTarget {
    * before memory is spent on it.
    */
   readonly maxTensorBytes: number;
+  /**
+   * Most bytes of memory a large JSON body's values outside tensor data may take once built, estimated before any
+   * is built (the server's `maxJsonValueBytes`; its default when absent). Codecs that build no JSON ignore it.
+   */
+  readonly maxJsonValueBytes?: number;
 }
 
 /** A decoded body. @publicApi */

@@ -11,6 +11,8 @@ const INFERRED_INPUT: ContentInput = { ...DEFAULT_INPUT, inferDatatype: true };
 export interface ContentTargetOptions {
   /** Take the datatype of the bare values from the values themselves (default false: FP32). */
   inferUndeclared?: boolean;
+  /** The server's `maxJsonValueBytes` (default: the default limit). */
+  maxJsonValueBytes?: number;
 }
 
 /**
@@ -36,5 +38,6 @@ export function contentTarget(
   }
   const input: ContentInput | undefined =
     inputs.length === 0 ? (options.inferUndeclared === true ? INFERRED_INPUT : DEFAULT_INPUT) : spec === undefined ? undefined : { name: spec.name, datatype: spec.datatype, shape: spec.shape, declared: true };
-  return { model, inputs, input, maxTensorBytes };
+  const target: ContentTarget = { model, inputs, input, maxTensorBytes };
+  return options.maxJsonValueBytes === undefined ? target : { ...target, maxJsonValueBytes: options.maxJsonValueBytes };
 }

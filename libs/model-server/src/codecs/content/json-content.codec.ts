@@ -86,7 +86,7 @@ export class JsonContentCodec implements ContentCodec {
   }
 
   private async readLarge(body: Buffer, target: ContentTarget): Promise<DecodedContent> {
-    const value = await parseLargeJsonBody(body, ROWS_SPANS);
+    const value = await parseLargeJsonBody(body, ROWS_SPANS, target.maxJsonValueBytes);
     if (value instanceof DeferredTensorData) return this.deferredRows(value, target, 'the body');
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const object = value as Record<string, unknown>;

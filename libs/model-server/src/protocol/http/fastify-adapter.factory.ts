@@ -1,6 +1,7 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAX_BODY_BYTES } from '../../options/model-server-options.interface';
+import { clip, MAX_MESSAGE_CHARS } from '../../errors/clip.util';
 import { answerClientError, closeStalledConnections, nodeServerTimeouts, resolveHttpTimeouts, type HttpTimeouts } from './connection-guard';
 import { sendAnswer, statusErrorAnswer } from './http-answer';
 import { attachFastLaneSlot, fastLaneServerFactory, FastLaneSlot, watchRequestHooks } from './fast-lane';
@@ -57,9 +58,15 @@ export function createFastifyAdapter(options: ModelServerAdapterOptions = {}): F
     skipMiddie: true,
     bodyLimit: options.bodyLimit ?? DEFAULT_MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_SEGMENT },
-    frameworkErrors: (error: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is longer than ${MAX_SEGMENT} characters` : error.message;
+      // Fastify's message of a malformed %-escape quotes the whole path: the path is client text, clipped.
+      const message =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `a path segment is longer than ${MAX_SEGMENT} characters`
+          : error.code === 'FST_ERR_BAD_URL'
+            ? `the path ${clip(req.url)} is not a valid URL (a malformed %-escape)`
+            : clip(error.message, MAX_MESSAGE_CHARS);
       sendAnswer(reply, statusErrorAnswer(status, message));
     },
   });

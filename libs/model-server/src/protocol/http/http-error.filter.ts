@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clip, MAX_MESSAGE_CHARS, MAX_QUOTED_CHARS } from '../../errors/clip.util';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from './http-answer';
 import { logHttpFault } from './http-status.map';
 
@@ -19,6 +20,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
+    const req = http.getRequest<FastifyRequest | undefined>();
     let answer: HttpAnswer;
     if (exception instanceof HttpException && typeof exception.getResponse() === 'object' && !('message' in (exception.getResponse() as object))) {
       answer = jsonAnswer(exception.getStatus(), JSON.stringify(exception.getResponse()));
@@ -26,12 +28,20 @@ export class HttpErrorFilter implements ExceptionFilter {
       const response = exception.getResponse();
       const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
       const message = Array.isArray(text) ? text.join('; ') : typeof text === 'string' ? text : exception.message;
-      answer = statusErrorAnswer(exception.getStatus(), message);
+      answer = statusErrorAnswer(exception.getStatus(), clippedMessage(message, req?.raw?.url ?? req?.url));
     } else {
       answer = errorAnswer(exception, this.debug);
-      const req = http.getRequest<FastifyRequest>();
       logHttpFault(this.logger, req?.method ?? '?', req?.url ?? '?', exception);
     }
     sendAnswer(reply, answer);
   }
+}
+
+/**
+ * An `HttpException`'s message as the answer may carry it: the request's URL, which Nest's router quotes whole in
+ * its 404 (`Cannot GET /…`), clipped like any client text, and the message cut at {@link MAX_MESSAGE_CHARS}.
+ */
+function clippedMessage(message: string, url: string | undefined): string {
+  const quoted = url !== undefined && url.length > MAX_QUOTED_CHARS ? message.split(url).join(clip(url)) : message;
+  return clip(quoted, MAX_MESSAGE_CHARS);
 }

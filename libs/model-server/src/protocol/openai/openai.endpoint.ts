@@ -26,7 +26,10 @@ export interface OpenAICall {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The body's bytes, its `Content-Encoding` undone. */
   body: Buffer | undefined;
+  /** Why the body could not be read (a corrupt or truncated gzip / deflate stream...), answered as the request's error. */
+  bodyError?: unknown;
   res: ServerResponse;
 }
 
@@ -88,6 +91,7 @@ export class OpenAIEndpoint {
   private async completion(call: OpenAICall, kind: 'completion' | 'chat', traceContext: Context | undefined): Promise<HttpAnswer> {
     let req: DataPlaneRequest | undefined;
     try {
+      if (call.bodyError !== undefined) throw call.bodyError;
       const body = call.body === undefined || call.body.length === 0 ? undefined : parseJson(call.body.toString('utf8'));
       const request = readOpenAIRequest(kind, body);
       const adapter = this.adapter(request.model);

@@ -5,6 +5,7 @@ import { routeNotFound } from '../../errors/request.errors';
 import { sendAnswer } from '../http/http-answer';
 import { fromFastify } from '../http/fastify-errors';
 import { collectBodyBytes } from '../http/request-body.reader';
+import { decodeContentEncoding } from '../http/content-encoding';
 import { openAIErrorAnswer } from './openai-answer';
 import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { OpenAICall, OpenAIEndpoint } from './openai.endpoint';
@@ -47,8 +48,24 @@ export class OpenAIRoutes {
       const model = (req.params as { model: string }).model;
       return sendThroughPipeline(this.pipeline, this.models, model, req, reply, async () => endpoint.model(callOf(req, reply), model));
     });
-    api.post('/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'completion')));
-    api.post('/chat/completions', (req, reply) => sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(req), req, reply, () => endpoint.complete(callOf(req, reply), 'chat')));
+    api.post('/completions', (req, reply) => this.complete(req, reply, 'completion'));
+    api.post('/chat/completions', (req, reply) => this.complete(req, reply, 'chat'));
+  }
+
+  /**
+   * A completion: the body's `Content-Encoding` undone first (gzip / deflate, as on the v2 routes, within the body
+   * limit), so the guards of the model it names run on compressed bodies too; a body that cannot be inflated is
+   * answered by the endpoint, behind the guards, like any other unreadable body.
+   */
+  private async complete(req: FastifyRequest, reply: FastifyReply, kind: 'completion' | 'chat'): Promise<FastifyReply> {
+    const call = callOf(req, reply);
+    try {
+      call.body = await decodeContentEncoding(req.headers['content-encoding'], call.body, this.settings.maxBodyBytes);
+    } catch (err) {
+      call.body = undefined;
+      call.bodyError = err;
+    }
+    return sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(call.body), req, reply, () => this.endpoint.complete(call, kind));
   }
 
   private readonly models = () => this.endpoint.models();
@@ -56,11 +73,11 @@ export class OpenAIRoutes {
 
 }
 
-/** The `model` a completion body names, for its class's guards (the endpoint reads and checks the body itself); read only when a guard or interceptor exists. */
-function requestedModel(req: FastifyRequest): string | undefined {
-  if (!Buffer.isBuffer(req.body)) return undefined;
+/** The `model` a completion body (inflated) names, for its class's guards (the endpoint reads and checks the body itself); read only when a guard or interceptor exists. */
+function requestedModel(body: Buffer | undefined): string | undefined {
+  if (body === undefined) return undefined;
   try {
-    const model = (JSON.parse(req.body.toString('utf8')) as { model?: unknown } | null)?.model;
+    const model = (JSON.parse(body.toString('utf8')) as { model?: unknown } | null)?.model;
     return typeof model === 'string' ? model : undefined;
   } catch {
     return undefined;

@@ -14,7 +14,7 @@ import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
 import { parseJson } from '../../codecs/lossless-json';
 import type { MultiModelService } from './multi-model.service';
-import { sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
+import { requireJsonType, sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
 import { invalidRequest, invocationEncodingUnsupported } from '../../errors';
 
@@ -70,10 +70,16 @@ export class SageMakerRoutes {
     if (this.multiModel !== undefined) this.multiModelRoutes(sm, this.multiModel);
   }
 
-  /** SageMaker's multi-model endpoint contract. */
+  /**
+   * SageMaker's multi-model endpoint contract. A load runs the code of a model folder, so `POST /models` takes
+   * only `application/json` (415 before the body is read), as the v2 repository routes do: a web page cannot
+   * load a model with a cross-site "simple" request. `DELETE /models/:name` has no body, and browsers send
+   * `DELETE` cross-site only after a CORS preflight; invoke is inference and reads the content types of
+   * `/invocations`. With auth configured, every one of these routes needs credentials (none is declared open).
+   */
   private multiModelRoutes(sm: FastifyInstance, mme: MultiModelService): void {
     // Failures reach onError, which answers them.
-    sm.post('/models', async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(jsonBody(req.body)))));
+    sm.post('/models', { onRequest: requireJsonType }, async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(jsonBody(req.body)))));
     sm.get('/models', async (req, reply) => {
       const query = req.query as Record<string, string | string[] | undefined>;
       return sendJson(reply, 200, JSON.stringify(mme.list(single(query.next_page_token), single(query.limit))));

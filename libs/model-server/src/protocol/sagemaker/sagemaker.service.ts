@@ -10,6 +10,7 @@ import type { CallOptions } from '../../inference/call-options.interface';
 import { DataPlane } from '../../inference/data-plane';
 import type { ReadyVersion } from '../../inference/data-plane-request';
 import type { RequestByteBudget } from '../../inference/request-byte-budget';
+import { jsonValueBudget } from '../../inference/request-limits';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { ModelState } from '../../model/model-state.enum';
 import { usableSageMakerHooks, type ResolvedSageMakerHooks } from '../../model/sagemaker-hooks';
@@ -88,6 +89,7 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
       codecs,
       defaultContentType: options.defaultContentType,
       maxTensorBytes: dataPlane.limits.maxTensorBytes,
+      maxJsonValueBytes: jsonValueBudget(dataPlane.limits),
       negotiate: (accept, requestType) => this.negotiate(accept, requestType),
     };
   }
@@ -293,7 +295,7 @@ class InvocationEdges {
     if (codec === undefined || codec.decode === undefined) {
       throw unsupportedMediaType(`content type '${this.requestType.type}' is not supported for /invocations; send one of ${this.service.codecs.readable.join(', ')}`);
     }
-    const target = contentTarget(this.name, ready.version.inputs ?? [], this.service.maxTensorBytes);
+    const target = contentTarget(this.name, ready.version.inputs ?? [], this.service.maxTensorBytes, { maxJsonValueBytes: this.service.maxJsonValueBytes });
     const decoded = await codec.decode(this.call.body, target, this.requestType.params);
     this.format = decoded.format;
     return decoded.request;
@@ -319,6 +321,8 @@ interface InvocationCodecs {
   readonly codecs: ContentCodecRegistry;
   readonly defaultContentType: string;
   readonly maxTensorBytes: number;
+  /** The estimated heap a large JSON body's values outside tensor data may take (`maxJsonValueBytes`). */
+  readonly maxJsonValueBytes: number;
   negotiate(accept: string | undefined, requestType: string): NegotiatedType;
 }
 

@@ -11,7 +11,7 @@ import type { CallOptions } from '../../inference/call-options.interface';
 import type { DataPlane } from '../../inference/data-plane';
 import type { DataPlaneRequest, ReadyVersion, RequestEdges } from '../../inference/data-plane-request';
 import type { ModelCatalog } from '../../inference/model-catalog';
-import { checkRequestLimits } from '../../inference/request-limits';
+import { checkRequestLimits, jsonValueBudget } from '../../inference/request-limits';
 import type { InferenceResponse } from '../../model/inference.interface';
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
@@ -19,7 +19,8 @@ import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import type { Context } from '@opentelemetry/api';
 import { startHttpServerSpan, tracedAnswer } from '../http/http-server-span';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
-import { inflateBody, isJsonMediaType } from '../v2/rest/v2-body.parser';
+import { isJsonMediaType } from '../v2/rest/v2-body.parser';
+import { inflateBody } from '../http/content-encoding';
 import { unsupportedContentType } from '../../errors';
 
 /** What a v1 model route does: `:predict` runs `infer`, `:explain` runs `explain`. @internal */
@@ -156,7 +157,7 @@ class V1Edges implements RequestEdges<HttpAnswer> {
 
   readonly input = async (ready: ReadyVersion): Promise<WireInferenceRequest> => {
     const limits = this.reading.dataPlane.limits;
-    const target = contentTarget(this.name, ready.version.inputs ?? [], limits.maxTensorBytes, { inferUndeclared: true });
+    const target = contentTarget(this.name, ready.version.inputs ?? [], limits.maxTensorBytes, { inferUndeclared: true, maxJsonValueBytes: jsonValueBudget(limits) });
     const decoded = await this.reading.json.decode(this.body, target, {}, new TensorBudget(limits.maxTensorBytes));
     checkRequestLimits(decoded.request, limits);
     return decoded.request;

@@ -1,12 +1,11 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { parseJson } from '../../../codecs';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody, type JsonBodyOptions } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
 import { INFERENCE_HEADER } from '../../http/binary-framing';
-import { binaryFramingMismatch, emptyEncodedBody, inflatedTooLarge, invalidEncodedBody, unsupportedContentEncoding, unsupportedContentType } from '../../../errors';
+import { decodeContentEncoding } from '../../http/content-encoding';
+import { binaryFramingMismatch, unsupportedContentType } from '../../../errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
 const JSON_TYPES = new Set(['', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']);
@@ -58,18 +57,16 @@ export function decodeV2Body(
   body: Buffer | undefined,
   maxBodyBytes: number,
   inputPath?: string,
-  maxValues?: number,
+  maxValueBytes?: number,
 ): DecodedBody | Promise<DecodedBody> {
-  const encoding = headers['content-encoding'];
-  if (body === undefined || body.length === 0) {
-    // No body is no body, unless it claims an encoding: zero bytes are not valid gzip or deflate data.
-    if (encoding !== undefined && encoding.trim() !== '' && encoding.trim().toLowerCase() !== 'identity') throw emptyEncodedBody(encoding);
-    return NO_BODY;
+  if (body !== undefined && body.length > 0) {
+    const type = headers['content-type'];
+    if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
   }
-  const type = headers['content-type'];
-  if (!isJsonMediaType(type)) throw unsupportedContentType(mediaTypeOf(type), 'send application/json (or the binary tensor framing)');
-  if (encoding === undefined || encoding === 'identity') return parseDecoded(headers, body, { inputPath, maxValues });
-  return inflateBody(body, encoding, maxBodyBytes).then((inflated) => parseDecoded(headers, inflated, { inputPath, maxValues }));
+  // No body is no body, unless it claims an encoding: zero bytes are not valid gzip or deflate data.
+  const plain = decodeContentEncoding(headers['content-encoding'], body, maxBodyBytes);
+  if (plain instanceof Promise) return plain.then((inflated) => parseDecoded(headers, inflated, { inputPath, maxValueBytes }));
+  return plain === undefined || plain.length === 0 ? NO_BODY : parseDecoded(headers, plain, { inputPath, maxValueBytes });
 }
 
 /**
@@ -91,7 +88,7 @@ export function unreadBody(headers: IncomingHttpHeaders, body: Buffer | undefine
 function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, options: JsonBodyOptions): DecodedBody | Promise<DecodedBody> {
   const framing = headers[INFERENCE_HEADER];
   if (framing !== undefined) {
-    const value = splitBinaryBody(body, String(framing), options.maxValues);
+    const value = splitBinaryBody(body, String(framing), options.maxValueBytes);
     return value instanceof Promise ? value.then((v) => ({ value: v, text: undefined, bytes: body.length })) : { value, text: undefined, bytes: body.length };
   }
   if (body.length === 0) return NO_BODY;
@@ -103,33 +100,12 @@ function parseDecoded(headers: IncomingHttpHeaders, body: Buffer, options: JsonB
 }
 
 /** The JSON part parsed as a JSON body is (a large one in slices), the rest kept as the tensors' bytes. */
-function splitBinaryBody(body: Buffer, header: string, maxValues: number | undefined): BinaryBody | Promise<BinaryBody> {
+function splitBinaryBody(body: Buffer, header: string, maxValueBytes: number | undefined): BinaryBody | Promise<BinaryBody> {
   const length = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
   if (!Number.isSafeInteger(length) || length > body.length) {
     throw binaryFramingMismatch(INFERENCE_HEADER, header, body.length);
   }
   const tail = body.subarray(length);
-  const json = parseJsonBody(body.subarray(0, length), { maxValues });
+  const json = parseJsonBody(body.subarray(0, length), { maxValueBytes });
   return json instanceof Promise ? json.then((value) => new BinaryBody(value, tail)) : new BinaryBody(json, tail);
-}
-
-const gunzipAsync = promisify(gunzip) as (input: InputType, options: ZlibOptions) => Promise<Buffer>;
-const inflateAsync = promisify(inflate) as (input: InputType, options: ZlibOptions) => Promise<Buffer>;
-
-/** Inflates gzip / deflate bodies (tritonclient's compression), the body limit applying after inflation. @internal */
-export async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number): Promise<Buffer> {
-  const name = encoding.trim().toLowerCase();
-  if (name === 'identity' || name === '') return body;
-  if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {
-    throw unsupportedContentEncoding(encoding);
-  }
-  try {
-    const options = { maxOutputLength: maxBodyBytes };
-    return name === 'deflate' ? await inflateAsync(body, options) : await gunzipAsync(body, options);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw inflatedTooLarge(name, maxBodyBytes);
-    }
-    throw invalidEncodedBody(name, (err as Error).message);
-  }
 }

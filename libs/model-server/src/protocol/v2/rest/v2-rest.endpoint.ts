@@ -8,7 +8,7 @@ import type { OperationInput } from '../../../inference/call-options.interface';
 import type { DataPlane } from '../../../inference/data-plane';
 import type { DataPlaneRequest } from '../../../inference/data-plane-request';
 import type { ModelCatalog } from '../../../inference/model-catalog';
-import { checkRequestLimits, jsonValueCap } from '../../../inference/request-limits';
+import { checkRequestLimits, jsonValueBudget } from '../../../inference/request-limits';
 import type { InferenceResponse } from '../../../model/inference.interface';
 import type { TensorSpec } from '../../../model/tensor.interface';
 import { BINARY_TYPE, INFERENCE_HEADER } from '../../http/binary-framing';
@@ -28,7 +28,7 @@ import { V2_ROUTES, type V2Handler } from './v2-routes.table';
 import { isLargeResponse, serializeInferenceResponse, serializeInferenceResponseChunks } from '../../../codecs/v2-json/v2-json.serializer';
 import { stringifyBodyJson } from '../../../codecs/lossless-json';
 import { checkInferenceRequest, looksLikeInferenceRequest } from '../../../codecs/v2-json/v2-request.schema';
-import { clip, invalidRequest } from '../../../errors';
+import { clip, invalidRequest, JsonValuesTooLarge, limitExceeded } from '../../../errors';
 import { contentTarget } from '../../../codecs/content/content-target.util';
 import { plainResultOf } from '../../../inference/response-encoder';
 import type { RouterMember } from '../../../routing/router-member.interface';
@@ -84,7 +84,7 @@ export class V2RestEndpoint {
   private readonly logger = new Logger('V2Rest');
   /** The handlers by the table's names, bound once. */
   readonly handlers: Readonly<Record<V2Handler, (call: V2Call) => HttpAnswer | Promise<HttpAnswer>>>;
-  /** The most JSON values a large body may hold outside its tensor data, from the request limits. */
+  /** The estimated heap the JSON values of a large body outside its tensor data may take, from the request limits. */
   private readonly jsonValues: number;
 
   constructor(
@@ -92,7 +92,7 @@ export class V2RestEndpoint {
     private readonly catalog: ModelCatalog,
     private readonly settings: V2RestSettings,
   ) {
-    this.jsonValues = jsonValueCap(dataPlane.limits);
+    this.jsonValues = jsonValueBudget(dataPlane.limits);
     this.handlers = {
       serverMetadata: () => jsonAnswer(200, JSON.stringify(this.catalog.serverMetadata())),
       live: () => jsonAnswer(200, '{"live":true}'),
@@ -351,7 +351,21 @@ export class V2RestEndpoint {
   private read(call: V2Call): DecodedBody | Promise<DecodedBody> {
     const model = call.params.model;
     const inputPath = model === undefined ? undefined : this.settings.bodyPaths.get(model)?.inputPath;
-    return decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath, this.jsonValues);
+    const body = decodeV2Body(call.headers, call.body, this.settings.maxBodyBytes, inputPath, this.jsonValues);
+    return body instanceof Promise ? body.catch((err: unknown) => Promise.reject(this.limitOf(err))) : body;
+  }
+
+  /**
+   * A large body refused for the memory its JSON values would take, as the refusal of its inputs or requested
+   * outputs when it had more of those than the limits allow (the budget grows with `maxInputs` and `maxOutputs`:
+   * those are the settings to raise); any other error as it is.
+   */
+  private limitOf(err: unknown): unknown {
+    if (!(err instanceof JsonValuesTooLarge)) return err;
+    const limits = this.dataPlane.limits;
+    if (err.inputs > limits.maxInputs) return limitExceeded(`more than ${limits.maxInputs} inputs`, limits.maxInputs, 'maxInputs');
+    if (err.outputs > limits.maxOutputs) return limitExceeded(`more than ${limits.maxOutputs} requested outputs`, limits.maxOutputs, 'maxOutputs');
+    return err;
   }
 
   /** The body's JSON text, when it is the v2 request itself (monitoring logs it as sent). */

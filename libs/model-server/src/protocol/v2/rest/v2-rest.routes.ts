@@ -130,8 +130,15 @@ function callOf(req: FastifyRequest, reply: FastifyReply): V2Call {
   };
 }
 
-/** Refuses (415) a request whose content type is not JSON, before its body is read. */
-function requireJsonType(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+/**
+ * Refuses (415) a request whose content type is not `application/json` (or `+json`), before its body is read: the
+ * `onRequest` hook of every route that changes the server's state (v2 repository load / unload, SageMaker's
+ * multi-model `POST /models`). Browsers send `text/plain`, form-encoded and multipart bodies cross-site without
+ * asking the server first; JSON they send only after a CORS preflight the server does not grant.
+ *
+ * @internal
+ */
+export function requireJsonType(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
   const type = req.headers['content-type'];
-  done(isStrictJsonMediaType(type) ? undefined : unsupportedContentType(type, 'this route changes the server\'s state and takes only application/json (with {} or no body)'));
+  done(isStrictJsonMediaType(type) ? undefined : unsupportedContentType(type, 'this route changes the server\'s state and takes only application/json'));
 }
