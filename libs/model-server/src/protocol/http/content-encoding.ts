@@ -22,8 +22,8 @@ const inflateAsync = promisify(inflate) as (input: InputType, options: ZlibOptio
  * @internal
  */
 export async function inflateBody(body: Buffer, encoding: string, maxBodyBytes: number): Promise<Buffer> {
+  if (isIdentityEncoding(encoding)) return body;
   const name = encoding.trim().toLowerCase();
-  if (name === 'identity' || name === '') return body;
   if (name !== 'gzip' && name !== 'deflate' && name !== 'x-gzip') {
     throw unsupportedContentEncoding(encoding);
   }

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ModelServerError } from '../../errors/model-server.error';
 import type { CallOptions } from '../../inference/call-options.interface';
 import { fromFastify } from '../http/fastify-errors';
+import { isIdentityEncoding } from '../http/content-encoding';
 import { collectBodyBytes } from '../http/request-body.reader';
 import { errorAnswer, jsonAnswer, sendAnswer, statusErrorAnswer, type HttpAnswer } from '../http/http-answer';
 import { logHttpFault } from '../http/http-status.map';
@@ -132,7 +133,7 @@ export class SageMakerRoutes {
     let invocation: Invocation;
     try {
       const encoding = req.headers['content-encoding'];
-      if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+      if (encoding !== undefined && !isIdentityEncoding(encoding)) {
         throw invocationEncodingUnsupported(encoding);
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

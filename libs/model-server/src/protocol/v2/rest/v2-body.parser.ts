@@ -4,7 +4,7 @@ import { parseJson } from '../../../codecs';
 import { LARGE_JSON_BODY_BYTES, parseJsonBody, type JsonBodyOptions } from '../../../codecs/json-body.parser';
 import { mediaTypeOf } from '../../../codecs/content/media-type.util';
 import { INFERENCE_HEADER } from '../../http/binary-framing';
-import { decodeContentEncoding } from '../../http/content-encoding';
+import { decodeContentEncoding, isIdentityEncoding } from '../../http/content-encoding';
 import { binaryFramingMismatch, unsupportedContentType } from '../../../errors';
 
 /** Content types a v2 route reads as JSON (curl's default form type included; framing decides binary). */
@@ -77,8 +77,7 @@ export function decodeV2Body(
  */
 export function unreadBody(headers: IncomingHttpHeaders, body: Buffer | undefined): Buffer | undefined {
   if (body === undefined || body.length === 0) return undefined;
-  const encoding = headers['content-encoding']?.trim().toLowerCase();
-  return encoding === undefined || encoding === '' || encoding === 'identity' ? body : undefined;
+  return isIdentityEncoding(headers['content-encoding']) ? body : undefined;
 }
 
 /**
