@@ -10,6 +10,7 @@ import {
   grpcOverHttp2,
   inferRequest,
   lengthField,
+  openAIAnswerProblem,
   RawGrpcClient,
   varintField,
 } from './fixtures/hostile-requests';
@@ -80,18 +81,6 @@ const BODY_ROUTES: { path: string; statuses: number[]; only?: boolean; openai?: 
   // SageMaker sends bodies uncompressed: any Content-Encoding is a 415, before the body is read.
   { path: '/models/echo/invoke', statuses: [415], only: true },
 ];
-
-/** {@link errorAnswerProblem} for OpenAI's error shape: the message inside `error`, as the house check wants it. */
-function openAIAnswerProblem(label: string, answer: RawAnswer, statuses: number[], names?: RegExp): string | undefined {
-  let message: unknown;
-  try {
-    message = (JSON.parse(answer.body) as { error?: { message?: unknown } }).error?.message;
-  } catch {
-    message = undefined;
-  }
-  const flat = typeof message === 'string' ? { ...answer, body: JSON.stringify({ error: message }) } : answer;
-  return errorAnswerProblem(label, flat, statuses, names);
-}
 
 const JSON_REQUEST = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT32', shape: [2], data: [1, 2] }] }));
 const TRUNCATED_JSON = Buffer.from('{"inputs":');

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { JsonBodyScanner, V2_SPANS } from '../libs/model-server/src/codecs/json-body.scanner';
 import { DEFAULT_MAX_JSON_VALUE_BYTES } from '../libs/model-server/src/codecs/json-limits';
 import { LOOP_MONITOR_FLAGS, send, ServerUnderTest, startCli } from './helpers/cli-process';
-import { errorAnswerProblem, GRPC, inferRequest, npy, npyHeader, oneByteStrings, RawGrpcClient, smallInt64s } from './fixtures/hostile-requests';
+import { errorAnswerProblem, GRPC, inferRequest, npy, npyHeader, oneByteStrings, openAIAnswerProblem, RawGrpcClient, smallInt64s } from './fixtures/hostile-requests';
 
 /**
  * Issue 13, class "heap exhaustion": a server with a 512 MiB heap (what V8 gives a ~2 GiB container) survives, and
@@ -176,6 +176,8 @@ async function grpcInfer(message: Buffer, gzip = false): Promise<Outcome> {
 const answered200 = (o: Outcome) => (o.ok ? undefined : `wanted 200, got ${o.status}: ${o.body.slice(0, 300)}`);
 /** A 400 naming maxJsonValueBytes. */
 const refusedValues = (o: Outcome) => (typeof o.status === 'number' ? errorAnswerProblem('answer', { status: o.status, body: o.body }, [400], /maxJsonValueBytes/) : `wanted 400, got ${o.status}`);
+/** The same in OpenAI's error shape. */
+const refusedValuesOpenAI = (o: Outcome) => (typeof o.status === 'number' ? openAIAnswerProblem('answer', { status: o.status, body: o.body }, [400], /maxJsonValueBytes/) : `wanted 400, got ${o.status}`);
 /** A 413 naming maxTensorBytes. */
 const refused413 = (o: Outcome) => (typeof o.status === 'number' ? errorAnswerProblem('answer', { status: o.status, body: o.body }, [413], /maxTensorBytes/) : `wanted 413, got ${o.status}`);
 
@@ -222,6 +224,12 @@ describe('hostile input: the largest requests the defaults allow, on a 512 MiB h
     const rows = (n: number) => Buffer.concat([Buffer.from('{"inputs":['), n === 0 ? Buffer.alloc(0) : repeated('[5.1,3.5,1.4,0.2],', 18 * n - 1), Buffer.from(']}')]);
     const body = rows(mostWithinJsonBudget(rows));
     expect(await measure('MLRun rows at maxJsonValueBytes', body.length, () => rest('/v2/models/count-fp32/infer', body, {}), answered200)).toEqual([]);
+  }, TEST_MS);
+
+  it('OpenAI chat completion: 64 MiB of empty messages, refused before they are built', async () => {
+    const n = Math.floor((BODY_LIMIT - SLACK) / 3);
+    const body = Buffer.concat([Buffer.from('{"model":"echo","messages":['), repeated('{},', 3 * n - 1), Buffer.from(']}')]);
+    expect(await measure('OpenAI chat, 64 MiB of {} messages', body.length, () => rest('/openai/v1/chat/completions', body, {}), refusedValuesOpenAI)).toEqual([]);
   }, TEST_MS);
 
   it('JSON BYTES: 64 MiB of one-character strings', async () => {

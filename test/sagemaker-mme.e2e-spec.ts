@@ -184,6 +184,10 @@ describe('a SageMaker multi-model endpoint on the real CLI (npm start with SAGEM
     expect(JSON.parse(empty.body).error).toMatch(/cannot load model 'empty'/);
     const malformed = await send(cli.port, '/models', { headers: JSON_TYPE, body: '{"model_name": "a/b", "url": "/x"}' });
     expect(malformed.status).toBe(400);
+    // A body of millions of small values is refused before they are built, as on every route that reads JSON.
+    const bloated = await send(cli.port, '/models', { headers: JSON_TYPE, body: `{"model_name":"x","url":"/x","p":[${'{},'.repeat(2_000_000)}{}]}` });
+    expect(bloated.status).toBe(400);
+    expect(JSON.parse(bloated.body).error).toMatch(/maxJsonValueBytes/);
   });
 
   it('concurrent loads of one name load it once and both succeed', async () => {

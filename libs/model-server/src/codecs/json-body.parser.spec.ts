@@ -292,6 +292,17 @@ describe('parseJsonBody', () => {
     expect(value.req.v2.inputs[0].data).toBeInstanceOf(DeferredTensorData);
   });
 
+  it('builds all of a values-only body (no v2 request in it) and counts all of it against maxValueBytes', async () => {
+    const text = '{"model":"m","inputs":[{"name":"x","data":[1,2]}],"messages":[{"role":"user","content":"hi"}]}';
+    expect(canon(await parseJsonBody(large(text), { valuesOnly: true }))).toBe(canon(parseJson(text)));
+    const zeros = '[' + '0,'.repeat(DEFAULT_MAX_JSON_VALUE_BYTES / JSON_VALUE_COST.smallInteger) + '0]';
+    // What a v2 request may carry as tensor data is counted in a body that is not one.
+    await expect(parseJsonBody(Buffer.from(`{"inputs":[{"data":${zeros}}]}`), { valuesOnly: true })).rejects.toThrow(/maxJsonValueBytes/);
+    const strings = `{"messages":[{"role":"user","content":"${'a'.repeat(8 * 1024 * 1024)}"}]}`;
+    // A long string's characters are bounded by the body limit, not counted: a long prompt is read.
+    expect(((await parseJsonBody(Buffer.from(strings), { valuesOnly: true })) as { messages: { content: string }[] }).messages[0].content).toHaveLength(8 * 1024 * 1024);
+  });
+
   it('leaves rows as spans for the JSON content codec', () => {
     const rows = (text: string) => canon(parseInSteps(Buffer.from(text), ROWS_SPANS));
     expect(rows('[[1,2],[3,4]]')).toBe('<span 0..13>');

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { JsonBodyBuilder } from './json-body.builder';
-import { JsonBodyScanner, type SpanPolicy, V2_SPANS } from './json-body.scanner';
+import { JsonBodyScanner, NO_SPANS, type SpanPolicy, V2_SPANS } from './json-body.scanner';
 import { parseJson } from './lossless-json';
 import { runInSlices } from './time-slice.util';
 
@@ -19,6 +19,8 @@ export interface JsonBodyOptions {
    * tensor data. The request is the body itself when absent.
    */
   inputPath?: string;
+  /** The body is plain JSON values, no v2 request (an OpenAI completion): nothing deferred, all of it counted. */
+  valuesOnly?: boolean;
   /**
    * The most heap, in bytes, the JSON values of a large body outside its tensor data may take once built, as the
    * scanner estimates it (the `maxJsonValueBytes` request limit; {@link DEFAULT_MAX_JSON_VALUE_BYTES} when absent).
@@ -46,7 +48,8 @@ export interface JsonBodyOptions {
 export function parseJsonBody(body: Buffer, options?: JsonBodyOptions): unknown | Promise<unknown> {
   if (body.length < LARGE_JSON_BODY_BYTES) return parseJson(body.toString('utf8'));
   const inputPath = options?.inputPath;
-  return parseLargeJsonBody(body, inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') }, options?.maxValueBytes);
+  const policy = options?.valuesOnly === true ? NO_SPANS : inputPath === undefined ? V2_SPANS : { rows: false, path: inputPath.split('.') };
+  return parseLargeJsonBody(body, policy, options?.maxValueBytes);
 }
 
 /**

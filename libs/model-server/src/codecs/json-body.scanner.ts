@@ -17,6 +17,8 @@ export interface SpanPolicy {
   readonly rows: boolean;
   /** Keys leading from the root to the v2 request (a model's body input path), empty when it is the root. */
   readonly path: readonly string[];
+  /** The body holds no v2 request (an OpenAI completion): nothing is left deferred, every value counts. */
+  readonly valuesOnly?: boolean;
 }
 
 /** The v2 request at the root: `inputs[i].data`. @internal */
@@ -24,6 +26,9 @@ export const V2_SPANS: SpanPolicy = { rows: false, path: [] };
 
 /** `application/json` bodies of the content codec: a v2 request's `inputs[i].data`, or rows. @internal */
 export const ROWS_SPANS: SpanPolicy = { rows: true, path: [] };
+
+/** A body of plain JSON values (no tensor data): all of it built, all of it counted. @internal */
+export const NO_SPANS: SpanPolicy = { rows: false, path: [], valuesOnly: true };
 
 /** What the scanner expects next. */
 const VALUE = 0;
@@ -282,7 +287,7 @@ export class JsonBodyScanner implements SlicedWork {
     this.add(JSON_VALUE_COST.object);
     const path = this.policy.path;
     const depth = this.depth;
-    if (depth === 0) role = path.length === 0 ? REQUEST : PATH;
+    if (depth === 0) role = this.policy.valuesOnly === true ? OTHER : path.length === 0 ? REQUEST : PATH;
     else if (next >= NEXT_PATH) role = next - NEXT_PATH === path.length ? REQUEST : PATH + next - NEXT_PATH;
     else if (this.roles[depth - 1] === INPUTS) {
       role = INPUT;

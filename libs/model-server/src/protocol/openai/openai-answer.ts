@@ -30,5 +30,5 @@ export function openAIErrorAnswer(err: unknown, debug: boolean): HttpAnswer {
   const { status, body, retryAfterSeconds } = openAIError(err, debug);
   const headers: OutgoingHttpHeaders = { 'content-type': JSON_TYPE };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
-  return { status, headers, body };
+  return { status, headers, body, error: err };
 }

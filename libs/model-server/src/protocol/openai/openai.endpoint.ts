@@ -1,13 +1,14 @@
 import { Buffer } from 'node:buffer';
 import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { parseJson } from '../../codecs';
+import { parseJsonBody } from '../../codecs/json-body.parser';
 import type { WireInferenceRequest } from '../../codecs/wire-tensor.interface';
 import { checkInferenceRequest } from '../../codecs/v2-json/v2-request.schema';
 import { invalidRequest, textGenerationNotImplemented } from '../../errors';
 import type { CallOptions } from '../../inference/call-options.interface';
 import type { DataPlane } from '../../inference/data-plane';
 import type { DataPlaneRequest } from '../../inference/data-plane-request';
+import { jsonValueBudget } from '../../inference/request-limits';
 import type { ModelCatalog } from '../../inference/model-catalog';
 import type { ResponseStream } from '../../inference/response-stream';
 import type { InferenceResponse } from '../../model/inference.interface';
@@ -28,7 +29,9 @@ export interface OpenAICall {
   headers: IncomingHttpHeaders;
   /** The body's bytes, its `Content-Encoding` undone. */
   body: Buffer | undefined;
-  /** Why the body could not be read (a corrupt or truncated gzip / deflate stream...), answered as the request's error. */
+  /** The body read as JSON ({@link OpenAIEndpoint.readBody}); undefined when it was empty. */
+  json?: unknown;
+  /** Why the body could not be read (a corrupt gzip / deflate stream, malformed JSON...), answered as the request's error. */
   bodyError?: unknown;
   res: ServerResponse;
 }
@@ -80,6 +83,16 @@ export class OpenAIEndpoint {
     }
   }
 
+  /**
+   * A completion's body (its `Content-Encoding` undone) read as JSON, as the v2 routes read theirs: a large body in
+   * slices, its values' estimated heap bounded by `maxJsonValueBytes` (a long prompt's characters are bounded by
+   * the body limit alone). Empty: undefined.
+   */
+  readBody(body: Buffer | undefined): unknown {
+    if (body === undefined || body.length === 0) return undefined;
+    return parseJsonBody(body, { valuesOnly: true, maxValueBytes: jsonValueBudget(this.dataPlane.limits) });
+  }
+
   /** `POST /openai/v1/completions` and `/chat/completions`. */
   async complete(call: OpenAICall, kind: 'completion' | 'chat'): Promise<HttpAnswer> {
     const route = kind === 'chat' ? '/openai/v1/chat/completions' : '/openai/v1/completions';
@@ -92,8 +105,7 @@ export class OpenAIEndpoint {
     let req: DataPlaneRequest | undefined;
     try {
       if (call.bodyError !== undefined) throw call.bodyError;
-      const body = call.body === undefined || call.body.length === 0 ? undefined : parseJson(call.body.toString('utf8'));
-      const request = readOpenAIRequest(kind, body);
+      const request = readOpenAIRequest(kind, call.json);
       const adapter = this.adapter(request.model);
       if (request.messages !== undefined) {
         request.input.prompt = adapter.chatPrompt !== undefined ? adapter.chatPrompt(request.messages) : defaultChatPrompt(request.messages);

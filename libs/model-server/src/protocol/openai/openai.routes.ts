@@ -53,19 +53,20 @@ export class OpenAIRoutes {
   }
 
   /**
-   * A completion: the body's `Content-Encoding` undone first (gzip / deflate, as on the v2 routes, within the body
-   * limit), so the guards of the model it names run on compressed bodies too; a body that cannot be inflated is
-   * answered by the endpoint, behind the guards, like any other unreadable body.
+   * A completion: the body's `Content-Encoding` undone (gzip / deflate, as on the v2 routes, within the body limit)
+   * and read as JSON once, first, so the guards of the model it names run on compressed bodies too; a body that
+   * cannot be inflated or read is answered by the endpoint, behind the guards, like any other unreadable body.
    */
   private async complete(req: FastifyRequest, reply: FastifyReply, kind: 'completion' | 'chat'): Promise<FastifyReply> {
     const call = callOf(req, reply);
     try {
       call.body = await decodeContentEncoding(req.headers['content-encoding'], call.body, this.settings.maxBodyBytes);
+      call.json = await this.endpoint.readBody(call.body);
     } catch (err) {
       call.body = undefined;
       call.bodyError = err;
     }
-    return sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(call.body), req, reply, () => this.endpoint.complete(call, kind));
+    return sendThroughPipeline(this.pipeline, this.completions, () => requestedModel(call.json), req, reply, () => this.endpoint.complete(call, kind));
   }
 
   private readonly models = () => this.endpoint.models();
@@ -73,15 +74,10 @@ export class OpenAIRoutes {
 
 }
 
-/** The `model` a completion body (inflated) names, for its class's guards (the endpoint reads and checks the body itself); read only when a guard or interceptor exists. */
-function requestedModel(body: Buffer | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  try {
-    const model = (JSON.parse(body.toString('utf8')) as { model?: unknown } | null)?.model;
-    return typeof model === 'string' ? model : undefined;
-  } catch {
-    return undefined;
-  }
+/** The `model` a completion body names, for its class's guards (the endpoint checks the body itself); read only when a guard or interceptor exists. */
+function requestedModel(json: unknown): string | undefined {
+  const model = typeof json === 'object' && json !== null ? (json as { model?: unknown }).model : undefined;
+  return typeof model === 'string' ? model : undefined;
 }
 
 function callOf(req: FastifyRequest, reply: FastifyReply): OpenAICall {

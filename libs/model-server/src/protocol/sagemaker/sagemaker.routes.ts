@@ -13,7 +13,7 @@ import { TRACEPARENT } from '../../tracing/traceparent.util';
 import type { Context } from '@opentelemetry/api';
 import { holdBodyBytes } from '../v2/rest/body-hold.util';
 import { completeCallOptions, openCallOptions } from '../v2/rest/rest-call-options.util';
-import { parseJson } from '../../codecs/lossless-json';
+import { parseJsonBody } from '../../codecs/json-body.parser';
 import type { MultiModelService } from './multi-model.service';
 import { requireJsonType, sendThroughPipeline, type V2RoutePipeline } from '../v2/rest/v2-rest.routes';
 import type { Invocation, SageMakerService } from './sagemaker.service';
@@ -80,7 +80,7 @@ export class SageMakerRoutes {
    */
   private multiModelRoutes(sm: FastifyInstance, mme: MultiModelService): void {
     // Failures reach onError, which answers them.
-    sm.post('/models', { onRequest: requireJsonType }, async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(jsonBody(req.body)))));
+    sm.post('/models', { onRequest: requireJsonType }, async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(await jsonBody(req.body)))));
     sm.get('/models', async (req, reply) => {
       const query = req.query as Record<string, string | string[] | undefined>;
       return sendJson(reply, 200, JSON.stringify(mme.list(single(query.next_page_token), single(query.limit))));
@@ -185,10 +185,10 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A management request's JSON body (bytes from the plugin's parser), or a 400. */
+/** A management request's JSON body (bytes from the plugin's parser, read as every request body is: bounded), or a 400. */
 function jsonBody(body: unknown): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw invalidRequest('send a JSON body {"model_name": "...", "url": "..."}');
-  return parseJson(body.toString('utf8'));
+  return parseJsonBody(body, { valuesOnly: true });
 }
 
 /**
