@@ -21,7 +21,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, tap, type Observable } from 'rxjs';
-import { createFastifyAdapter, ModelServer, ModelServerModule, type InferenceRequest, type InferenceResult, type ModelConfig } from 'nest-model-server';
+import { createFastifyAdapter, ErrorCode, ModelServer, ModelServerError, ModelServerModule, type InferenceRequest, type InferenceResult, type ModelConfig } from 'nest-model-server';
 import { SageMakerModule } from 'nest-model-server/sagemaker';
 import { DOORS, send, type Door } from './helpers/test-app';
 
@@ -92,6 +92,36 @@ class AdminOnly extends Echo {}
 @UseGuards(JwtGuard)
 @UseFilters(OwnUnauthorizedFilter)
 class Filtered extends Echo {}
+
+/** Refuses a tensor that starts with 0, with a coded error (a client mistake). */
+class Picky extends Echo {
+  predict(req: InferenceRequest): InferenceResult {
+    if ((req.inputs[0].data as ArrayLike<number>)[0] === 0) throw new ModelServerError(ErrorCode.InvalidRequest, 'zero is not allowed');
+    return super.predict(req);
+  }
+}
+
+/** Answers the model routes' errors in the application's own shape: it names ModelServerError. */
+@Catch(ModelServerError)
+class ModelErrorShape implements ExceptionFilter {
+  catch(err: ModelServerError, host: ArgumentsHost): void {
+    void host.switchToHttp().getResponse<FastifyReply>().code(422).send({ problem: err.message, code: err.code });
+  }
+}
+
+/** A catch-all filter of the common kind: everything it sees becomes a 500. */
+@Catch()
+class EverythingIs500 implements ExceptionFilter {
+  catch(_err: unknown, host: ArgumentsHost): void {
+    void host.switchToHttp().getResponse<FastifyReply>().code(500).send({ statusCode: 500 });
+  }
+}
+
+@UseFilters(ModelErrorShape)
+class Reshaped extends Picky {}
+
+@UseFilters(EverythingIs500)
+class CaughtAll extends Picky {}
 
 /** Adds a header to every answer it sees, and counts them. */
 @Injectable()
@@ -209,7 +239,18 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
     let app: NestFastifyApplication & { seenByFastify: string[] };
     beforeAll(async () => {
       app = await boot(
-        [models(['open', Echo], ['locked', Locked], ['admin', AdminOnly], ['filtered', Filtered], ['stamped', Stamped], ['replaced', Replaced])],
+        [
+          models(
+            ['open', Echo],
+            ['locked', Locked],
+            ['admin', AdminOnly],
+            ['filtered', Filtered],
+            ['stamped', Stamped],
+            ['replaced', Replaced],
+            ['reshaped', Reshaped],
+            ['caught', CaughtAll],
+          ),
+        ],
         door,
         { providers: [TokenService] },
       );
@@ -237,6 +278,21 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.body).toEqual({ error: 'log in first' });
       expect((await send(app, 'POST', '/v2/models/filtered/infer', INFER, GOOD)).status).toBe(200);
+    });
+
+    it('gives the model route\'s own errors to a filter that names ModelServerError', async () => {
+      const refused = await send(app, 'POST', '/v2/models/reshaped/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [0, 2] }] });
+      expect([refused.status, refused.body]).toEqual([422, { problem: 'zero is not allowed', code: ErrorCode.InvalidRequest }]);
+      // A request the decoder refuses (two values for a shape of three) is a model route's error too.
+      const malformed = await send(app, 'POST', '/v2/models/reshaped/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [3], data: [1, 2] }] });
+      expect(malformed.status).toBe(422);
+      expect(malformed.body.code).toBe(ErrorCode.InvalidRequest);
+      expect((await send(app, 'POST', '/v2/models/reshaped/infer', INFER)).body.outputs[0].data).toEqual([1, 2]);
+    });
+
+    it('keeps the protocol\'s {"error"} answer under a catch-all filter (it would make every model error a 500)', async () => {
+      const refused = await send(app, 'POST', '/v2/models/caught/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [0, 2] }] });
+      expect([refused.status, refused.body]).toEqual([400, { error: 'zero is not allowed' }]);
     });
 
     it('runs the class\'s interceptor around the answer', async () => {

@@ -10,6 +10,7 @@ import {
 import { EXCEPTION_FILTERS_METADATA, FILTER_CATCH_EXCEPTIONS, GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { ApplicationConfig, ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { ModelServerError } from '../errors/model-server.error';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, isObservable, lastValueFrom, mergeAll, type Observable } from 'rxjs';
 import type { HttpAnswer } from '../protocol/http/http-answer';
@@ -29,18 +30,26 @@ interface FilterEntry {
  * The Nest request pipeline of one class's routes: the application's global guards and interceptors (`APP_GUARD`,
  * `useGlobalGuards`...) and the class's own (`@UseGuards`, `@UseInterceptors`, `@UseFilters` on a model class),
  * in Nest's order. Exceptions the guards and interceptors throw go to the class's filters, then the global ones
- * (the module's own `{"error"}` filter among them), as for a controller.
+ * (the module's own `{"error"}` filter among them), as for a controller. The route's own errors (an unknown model,
+ * bad tensors, a model's failure) are answered in the protocol's shape, unless a filter names `ModelServerError`
+ * (or a subclass) in its `@Catch`: the first such filter that matches answers instead. Catch-all filters (and
+ * `@Catch(Error)`) do not see them: such filters commonly answer whatever is not an `HttpException` with a 500.
  */
 class ClassPipeline {
+  /** The filters that name model errors (see above). */
+  private readonly errorFilters: readonly FilterEntry[];
+
   constructor(
     private readonly classRef: Type,
     readonly guards: readonly CanActivate[],
     private readonly interceptors: readonly NestInterceptor[],
     private readonly filters: readonly FilterEntry[],
-  ) {}
+  ) {
+    this.errorFilters = filters.filter((f) => f.catches.some(namesModelErrors));
+  }
 
   get empty(): boolean {
-    return this.guards.length === 0 && this.interceptors.length === 0;
+    return this.guards.length === 0 && this.interceptors.length === 0 && this.errorFilters.length === 0;
   }
 
   async run(handler: () => unknown, req: FastifyRequest, reply: FastifyReply, answer: () => Promise<HttpAnswer>): Promise<HttpAnswer | undefined> {
@@ -56,7 +65,12 @@ class ClassPipeline {
           `an interceptor replaced the answer of ${req.method} ${req.url.split('?')[0]} with ${typeof result}: interceptors on model routes may observe the answer, not replace it`,
         );
       }
-      return result;
+      if (result.error === undefined || this.errorFilters.length === 0) return result;
+      const error = result.error;
+      const own = this.errorFilters.find((f) => f.catches.some((type) => namesModelErrors(type) && error instanceof type));
+      if (own === undefined) return result;
+      await own.filter.catch(error, context);
+      return undefined;
     } catch (err) {
       const entry = this.filters.find((f) => f.catches.length === 0 || f.catches.some((type) => err instanceof type));
       // The module's own catch-all filter is global, so one always matches; without it, rethrow to Fastify.
@@ -169,6 +183,11 @@ async function instances<T>(listed: readonly unknown[], moduleRef: ModuleRef): P
     out.push(instance ?? (await moduleRef.create(item as Type<T>)));
   }
   return out;
+}
+
+/** `ModelServerError` or a subclass of it: a filter's `@Catch` naming it sees the model routes' errors. */
+function namesModelErrors(type: Type): boolean {
+  return type === ModelServerError || type.prototype instanceof ModelServerError;
 }
 
 function filterEntry(filter: ExceptionFilter): FilterEntry {

@@ -24,6 +24,11 @@ export interface HttpAnswer {
    * that writes itself on the raw response (server-sent events), without a Content-Length.
    */
   body: string | Uint8Array | readonly Uint8Array[] | StreamedBody;
+  /**
+   * The error an error answer tells of ({@link errorAnswer}): a Nest exception filter that names its class in
+   * `@Catch` may answer it instead (docs/nest.md). Not sent.
+   */
+  error?: unknown;
 }
 
 /**
@@ -59,7 +64,9 @@ export function jsonAnswer(status: number, text: string): HttpAnswer {
  */
 export function errorAnswer(err: unknown, debug: boolean): HttpAnswer {
   const answer = toHttpError(err, debug);
-  return statusErrorAnswer(answer.status, answer.message, answer.retryAfterSeconds);
+  const http = statusErrorAnswer(answer.status, answer.message, answer.retryAfterSeconds);
+  http.error = err;
+  return http;
 }
 
 /**
