@@ -16,7 +16,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, Reflector } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, Reflector } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -306,6 +306,26 @@ describe.each(DOORS)('the Nest request pipeline on model routes (%s)', (door) =>
       const res = await send(app, 'POST', '/v2/models/replaced/infer', INFER);
       expect(res.status).toBe(500);
       expect(res.body.error).toContain('interceptors on model routes may observe the answer, not replace it');
+    });
+  });
+
+  describe('a global filter (APP_FILTER) that names ModelServerError', () => {
+    let app: NestFastifyApplication & { seenByFastify: string[] };
+    beforeAll(async () => {
+      app = await boot([models(['echo', Echo], ['picky', Picky])], door, { providers: [{ provide: APP_FILTER, useClass: ModelErrorShape }] });
+    });
+    afterAll(() => app?.close());
+
+    it('answers the errors of every model route, whatever door the request took', async () => {
+      const unknown = await send(app, 'POST', '/v2/models/nope/infer', INFER);
+      expect([unknown.status, unknown.body.code]).toEqual([422, ErrorCode.NotFound]);
+      const refused = await send(app, 'POST', '/v2/models/picky/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [0, 2] }] });
+      expect([refused.status, refused.body]).toEqual([422, { problem: 'zero is not allowed', code: ErrorCode.InvalidRequest }]);
+      const v1 = await send(app, 'POST', '/v1/models/nope:predict', { instances: [[0, 2]] });
+      expect([v1.status, v1.body.code]).toEqual([422, ErrorCode.NotFound]);
+      // Successful answers and the health routes are untouched.
+      expect((await send(app, 'POST', '/v2/models/echo/infer', INFER)).body.outputs[0].data).toEqual([1, 2]);
+      expect((await send(app, 'GET', '/v2/health/ready')).status).toBe(200);
     });
   });
 });

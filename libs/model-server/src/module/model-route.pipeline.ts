@@ -10,9 +10,9 @@ import {
 import { EXCEPTION_FILTERS_METADATA, FILTER_CATCH_EXCEPTIONS, GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { ApplicationConfig, ModuleRef } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { ModelServerError } from '../errors/model-server.error';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, isObservable, lastValueFrom, mergeAll, type Observable } from 'rxjs';
+import { ModelServerError } from '../errors/model-server.error';
 import type { HttpAnswer } from '../protocol/http/http-answer';
 import type { ModelRoutePipelineSource, V2RoutePipeline } from '../protocol/v2/rest/v2-rest.routes';
 import type { ModelRegistration } from './model-registrations';
