@@ -80,7 +80,7 @@ export class SageMakerRoutes {
    */
   private multiModelRoutes(sm: FastifyInstance, mme: MultiModelService): void {
     // Failures reach onError, which answers them.
-    sm.post('/models', { onRequest: requireJsonType }, async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(await jsonBody(req.body)))));
+    sm.post('/models', { onRequest: requireJsonType }, async (req, reply) => sendJson(reply, 200, JSON.stringify(await mme.load(await jsonBody(req.body, this.service.maxJsonValueBytes)))));
     sm.get('/models', async (req, reply) => {
       const query = req.query as Record<string, string | string[] | undefined>;
       return sendJson(reply, 200, JSON.stringify(mme.list(single(query.next_page_token), single(query.limit))));
@@ -185,10 +185,10 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A management request's JSON body (bytes from the plugin's parser, read as every request body is: bounded), or a 400. */
-function jsonBody(body: unknown): unknown {
+/** A management request's JSON body (bytes from the plugin's parser, read as every request body is: within `maxValueBytes`), or a 400. */
+function jsonBody(body: unknown, maxValueBytes: number): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) throw invalidRequest('send a JSON body {"model_name": "...", "url": "..."}');
-  return parseJsonBody(body, { valuesOnly: true });
+  return parseJsonBody(body, { valuesOnly: true, maxValueBytes });
 }
 
 /**

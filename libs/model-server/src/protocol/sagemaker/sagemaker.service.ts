@@ -113,14 +113,19 @@ export class SageMakerService implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  /** The server-wide budget of request bytes being decoded and served, which large invocations are held in. */
   /** The data plane's tracer (server spans of invocations). @internal */
   get tracer(): RequestTracer {
     return this.dataPlane.tracer;
   }
 
+  /** The server-wide budget of request bytes being decoded and served, which large invocations are held in. */
   get byteBudget(): RequestByteBudget {
     return this.dataPlane.byteBudget;
+  }
+
+  /** The server's `maxJsonValueBytes` (raised with `maxInputs` / `maxOutputs`), which every JSON body of these routes is read within. */
+  get maxJsonValueBytes(): number {
+    return this.reading.maxJsonValueBytes;
   }
 
   /** The largest payload the server takes, in MB (the body limit, whole megabytes, at least 1). */
