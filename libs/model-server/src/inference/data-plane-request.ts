@@ -34,7 +34,7 @@ export interface RequestEdges<T> {
 
 /** What a {@link DataPlaneRequest} needs of its data plane. @internal */
 export interface RequestRunner {
-  run(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): Promise<InferenceResponse>;
+  run(req: DataPlaneRequest, wire: WireInferenceRequest, raw: unknown): InferenceResponse | Promise<InferenceResponse>;
   operation(req: DataPlaneRequest, input: OperationInput, raw: unknown): Promise<OperationOutput>;
   invoke<T>(req: DataPlaneRequest, edges: RequestEdges<T>): Promise<T>;
   refuse(req: DataPlaneRequest, err: unknown, raw: unknown): void;
@@ -65,8 +65,10 @@ export class DataPlaneRequest {
   /**
    * Runs `infer` or `explain` (the operation it was opened for). `raw` is what the event of a refusal by the data
    * plane (not ready, overloaded) shows as the request: the body as received, when it differs from `wire`.
+   * The response itself when every stage was synchronous (no promise made), else a promise of it; a failure is
+   * always a rejected promise.
    */
-  run(wire: WireInferenceRequest, raw: unknown = wire): Promise<InferenceResponse> {
+  run(wire: WireInferenceRequest, raw: unknown = wire): InferenceResponse | Promise<InferenceResponse> {
     this.settle();
     return this.runner.run(this, wire, raw);
   }

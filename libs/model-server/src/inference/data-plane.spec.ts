@@ -88,7 +88,7 @@ describe('DataPlane: one monitoring event per request', () => {
   it('a model error: one event with the coded error the caller gets', async () => {
     const { dp, seen } = await plane([{ name: 'faulty', model: Faulty }]);
     const req = dp.begin('infer', 'faulty', undefined, REST);
-    const failure = await req.run(wire('f-1')).catch((err: unknown) => err);
+    const failure = await Promise.resolve(req.run(wire('f-1'))).catch((err: unknown) => err);
     expect(failure).toMatchObject({ code: ErrorCode.ModelError, message: "model 'faulty' failed in predict (request f-1); details are in the server log" });
     req.refuse(failure);
     expect(seen).toHaveLength(1);
@@ -101,7 +101,7 @@ describe('DataPlane: one monitoring event per request', () => {
     const first = dp.begin('infer', 'gated', undefined, REST).run(wire('first'));
     expect(dp.requestsInFlight).toBe(1);
     const second = dp.begin('infer', 'gated', undefined, REST);
-    const refused = second.run(wire('second')).catch((err: unknown) => err);
+    const refused = Promise.resolve(second.run(wire('second'))).catch((err: unknown) => err);
     second.refuse(await refused);
     expect(await refused).toMatchObject({ code: ErrorCode.Overloaded });
     expect(seen.map((e) => [e.id, e.errorCode])).toEqual([['second', ErrorCode.Overloaded]]);
@@ -156,6 +156,61 @@ describe('DataPlane: one monitoring event per request', () => {
   it('pins a request to a router member only for routers', async () => {
     const { dp } = await plane([{ name: 'echo', model: Echo }]);
     expect(() => dp.pinToMember('echo', undefined, wire(), 'a')).toThrow("model 'echo' is not a router, so it has no member 'a'");
+  });
+});
+
+/** Each hook synchronous or not, as the test sets it: the chain goes asynchronous at any of them. */
+class Mixed extends ModelServer {
+  static async: { preprocess?: boolean; predict?: boolean; postprocess?: boolean } = {};
+  preprocess(request: InferenceRequest): InferenceRequest | Promise<InferenceRequest> {
+    return Mixed.async.preprocess === true ? Promise.resolve(request) : request;
+  }
+  predict(request: InferenceRequest): InferenceResult | Promise<InferenceResult> {
+    const result = { outputs: request.inputs.map((t) => ({ ...t, data: Array.from(t.data as ArrayLike<number>, (v) => v * 2) })) };
+    return Mixed.async.predict === true ? Promise.resolve(result) : result;
+  }
+  postprocess(result: InferenceResult): InferenceResult | Promise<InferenceResult> {
+    const done = { outputs: result.outputs.map((t) => ({ ...t, data: Array.from(t.data as ArrayLike<number>, (v) => v + 1) })) };
+    return Mixed.async.postprocess === true ? Promise.resolve(done) : done;
+  }
+}
+
+describe('DataPlane: synchronous model code is answered at once', () => {
+  it('a request whose stages are all synchronous gets its response, not a promise, with its event emitted and the request out', async () => {
+    const { dp, seen } = await plane([{ name: 'echo', model: Echo }]);
+    const response = dp.begin('infer', 'echo', undefined, REST).run(wire('now-1'));
+    expect(response).not.toBeInstanceOf(Promise);
+    expect((response as { id: string }).id).toBe('now-1');
+    expect(dp.requestsInFlight).toBe(0);
+    expect(seen.map((e) => [e.id, e.status])).toEqual([['now-1', 'ok']]);
+  });
+
+  it('a synchronous failure is a rejected promise with its catalogue code, the request closed and its event emitted', async () => {
+    const { dp, seen } = await plane([{ name: 'faulty', model: Faulty }]);
+    const response = dp.begin('infer', 'faulty', undefined, REST).run(wire('bad-now'));
+    expect(response).toBeInstanceOf(Promise);
+    expect(dp.requestsInFlight).toBe(0);
+    expect(await codeOf(response as Promise<unknown>)).toBe(ErrorCode.ModelError);
+    expect(seen.map((e) => [e.id, e.errorCode])).toEqual([['bad-now', ErrorCode.ModelError]]);
+  });
+
+  it.each([
+    ['nothing', {}],
+    ['preprocess', { preprocess: true }],
+    ['predict', { predict: true }],
+    ['postprocess', { postprocess: true }],
+    ['every hook', { preprocess: true, predict: true, postprocess: true }],
+  ])('the same answer and stages whichever hooks are asynchronous (%s)', async (which, async) => {
+    Mixed.async = async;
+    const { dp, seen } = await plane([{ name: 'mixed', model: Mixed }]);
+    const run = dp.begin('infer', 'mixed', undefined, REST).run(wire('m-1'));
+    expect(run instanceof Promise).toBe(which !== 'nothing');
+    const response = await run;
+    expect(Array.from(response.outputs[0].data as ArrayLike<number>)).toEqual([3, 5]);
+    expect(dp.requestsInFlight).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(Object.keys(seen[0].stages).sort()).toEqual(['decode', 'encode', 'postprocess', 'predict', 'preprocess']);
+    expect(seen[0].response).toBe(response);
   });
 });
 

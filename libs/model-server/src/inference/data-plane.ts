@@ -70,7 +70,8 @@ export class DataPlane {
 
   /** Nested calls from inside a request (`ctx.infer`): the parent's deadline, signal and depth carry on. */
   private readonly nestedCall: NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) =>
-    this.run(
+    Promise.resolve(
+      this.run(
       'infer',
       name,
       options?.version,
@@ -80,6 +81,7 @@ export class DataPlane {
       parent,
       null,
       undefined,
+    ),
     );
 
   private readonly runner: RequestRunner = {
@@ -132,12 +134,12 @@ export class DataPlane {
 
   /** Runs `preprocess → validate → predict → postprocess` and returns the checked response. */
   infer(name: string, version: string | undefined, wire: WireInferenceRequest, call: CallOptions): Promise<InferenceResponse> {
-    return this.begin('infer', name, version, call).run(wire);
+    return Promise.resolve(this.begin('infer', name, version, call).run(wire));
   }
 
   /** Runs the same chain with `explain` in place of `predict`. */
   explain(name: string, version: string | undefined, wire: WireInferenceRequest, call: CallOptions): Promise<InferenceResponse> {
-    return this.begin('explain', name, version, call).run(wire);
+    return Promise.resolve(this.begin('explain', name, version, call).run(wire));
   }
 
   /**
@@ -290,7 +292,7 @@ export class DataPlane {
     parent: RequestContext | undefined,
     req: DataPlaneRequest | null,
     raw: unknown,
-  ): Promise<InferenceResponse> {
+  ): InferenceResponse | Promise<InferenceResponse> {
     if (depth > MAX_CALL_DEPTH) return Promise.reject(callsTooDeep(MAX_CALL_DEPTH, name));
     let f: RequestFrame;
     try {
@@ -308,35 +310,85 @@ export class DataPlane {
    * decode → preprocess → validate → predict (or explain) → postprocess → encode. With `own`, the chain is the
    * whole of the frame's work (what {@link framed} does is done here, one async function fewer per request):
    * every failure gets its catalogue code and the frame is closed when it settles. A stage whose work is already
-   * done (synchronous model code, no deferred data) is not awaited.
+   * done (synchronous model code, no deferred data) is not awaited, and a request whose stages all are is answered
+   * at once, without a promise: with tracing on, every promise a request makes also runs the context manager's
+   * hooks. Never throws: a failure is a rejected promise.
    */
-  private async chain(f: RequestFrame, wire: WireInferenceRequest, own: boolean): Promise<InferenceResponse> {
+  private chain(f: RequestFrame, wire: WireInferenceRequest, own: boolean): InferenceResponse | Promise<InferenceResponse> {
     try {
-      const { ctx, trace } = f;
-      const hooks = f.serving.hooks;
-      const prepared = this.prepare(f, wire);
-      const request = isPromiseLike(prepared) ? await prepared : prepared;
-      const infer = ctx.op === 'infer';
-      f.stage = infer ? 'predict' : 'explain';
-      const predicted = f.wait(infer ? f.within(runPredict, f.serving.executor, request, ctx) : f.within(explainHook, f, hooks, request));
-      let result = isPromiseLike(predicted) ? await predicted : predicted;
+      const request = this.prepare(f, wire);
+      if (isPromiseLike(request)) return this.chainLater(f, own, 'prepare', request, undefined);
+      const predicted = this.predicted(f, request);
+      if (isPromiseLike(predicted)) return this.chainLater(f, own, 'predict', predicted, request);
       f.lap();
-      if (hooks.postprocess !== null) {
-        f.stage = 'postprocess';
-        const post = f.wait(f.within(hooks.postprocess, result, ctx));
-        result = isPromiseLike(post) ? await post : post;
+      let result = predicted;
+      if (f.serving.hooks.postprocess !== null) {
+        const post = this.postprocessed(f, result);
+        if (isPromiseLike(post)) return this.chainLater(f, own, 'postprocess', post, request);
+        result = post;
         f.lap();
       }
-      f.stage = 'encode';
-      const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
-      f.lap();
-      if (trace !== null) trace.response = response;
+      const response = this.encoded(f, request, result);
+      if (own) this.close(f);
       return response;
+    } catch (err) {
+      const failure = own ? this.failed(f, err) : err;
+      if (own) this.close(f);
+      return Promise.reject(failure);
+    }
+  }
+
+  /** The rest of {@link chain} once a stage's work is pending (`at`): awaited, then the stages after it. */
+  private async chainLater(
+    f: RequestFrame,
+    own: boolean,
+    at: 'prepare' | 'predict' | 'postprocess',
+    pending: PromiseLike<InferenceRequest | InferenceResult>,
+    prepared: InferenceRequest | undefined,
+  ): Promise<InferenceResponse> {
+    try {
+      let request = prepared;
+      let result: InferenceResult;
+      if (at === 'prepare') {
+        request = (await pending) as InferenceRequest;
+        result = await this.predicted(f, request);
+      } else {
+        result = (await pending) as InferenceResult;
+      }
+      if (at !== 'postprocess') {
+        f.lap();
+        if (f.serving.hooks.postprocess !== null) result = await this.postprocessed(f, result);
+      }
+      if (f.serving.hooks.postprocess !== null) f.lap();
+      return this.encoded(f, request!, result);
     } catch (err) {
       throw own ? this.failed(f, err) : err;
     } finally {
       if (own) this.close(f);
     }
+  }
+
+  /** The model's predict (or explain) on `request`, started in its stage. */
+  private predicted(f: RequestFrame, request: InferenceRequest): InferenceResult | Promise<InferenceResult> {
+    const infer = f.ctx.op === 'infer';
+    f.stage = infer ? 'predict' : 'explain';
+    return f.wait(infer ? f.within(runPredict, f.serving.executor, request, f.ctx) : f.within(explainHook, f, f.serving.hooks, request));
+  }
+
+  /** The model's postprocess on `result`, started in its stage (call only when the model has one). */
+  private postprocessed(f: RequestFrame, result: InferenceResult): InferenceResult | Promise<InferenceResult> {
+    f.stage = 'postprocess';
+    return f.wait(f.within(f.serving.hooks.postprocess!, result, f.ctx));
+  }
+
+  /** The response to `request` from the model's `result`, encoded in its stage and kept for monitoring. */
+  private encoded(f: RequestFrame, request: InferenceRequest, result: InferenceResult): InferenceResponse {
+    f.stage = 'encode';
+    const infer = f.ctx.op === 'infer';
+    const response = encodeResponse(result, f.mv, request, infer ? 'predict' : 'explain', f.call.form === 'mlrun');
+    f.lap();
+    if (f.trace !== null) f.trace.response = response;
+    return response;
   }
 
   /** decode → preprocess → validate, in the frame: the request the model gets (at once when nothing is asynchronous). */
@@ -348,34 +400,49 @@ export class DataPlane {
 
   /** The decoded request, through the model's preprocess and validate hooks when it has them. */
   private decoded(f: RequestFrame, wire: WireInferenceRequest): InferenceRequest | Promise<InferenceRequest> {
-    const { ctx, trace } = f;
-    const hooks = f.serving.hooks;
+    const ctx = f.ctx;
     const request = decodeRequest(wire, ctx.id, f.mv, ctx.op, this.limits.maxTensorBytes);
     if (f.call.body !== undefined) request.body = f.call.body;
     f.lap();
-    if (hooks.preprocess === null && hooks.validate === null) {
-      if (trace !== null) trace.request = request;
-      return request;
-    }
     return this.checked(f, request);
   }
 
-  /** preprocess → validate, for a model that has either hook. */
-  private async checked(f: RequestFrame, decoded: InferenceRequest): Promise<InferenceRequest> {
-    const { ctx, trace } = f;
-    const hooks = f.serving.hooks;
-    let request = decoded;
-    if (hooks.preprocess !== null) {
-      f.stage = 'preprocess';
-      request = await f.wait(f.within(hooks.preprocess, request, ctx));
-      f.lap();
+  /** preprocess → validate, for a model that has either hook (at once when both are synchronous). */
+  private checked(f: RequestFrame, decoded: InferenceRequest): InferenceRequest | Promise<InferenceRequest> {
+    const preprocess = f.serving.hooks.preprocess;
+    if (preprocess === null) return this.validated(f, decoded);
+    f.stage = 'preprocess';
+    const request = f.wait(f.within(preprocess, decoded, f.ctx));
+    if (isPromiseLike(request)) {
+      return Promise.resolve(request).then((settled) => {
+        f.lap();
+        return this.validated(f, settled);
+      });
     }
-    if (hooks.validate !== null) {
+    f.lap();
+    return this.validated(f, request);
+  }
+
+  /** validate, when the model has it: the request the model gets, kept for monitoring. */
+  private validated(f: RequestFrame, request: InferenceRequest): InferenceRequest | Promise<InferenceRequest> {
+    const validate = f.serving.hooks.validate;
+    if (validate !== null) {
       f.stage = 'validate';
-      await f.wait(f.within(hooks.validate, request, ctx));
+      const checked = f.wait(f.within(validate, request, f.ctx));
+      if (isPromiseLike(checked)) {
+        return Promise.resolve(checked).then(() => {
+          f.lap();
+          return this.kept(f, request);
+        });
+      }
       f.lap();
     }
-    if (trace !== null) trace.request = request;
+    return this.kept(f, request);
+  }
+
+  /** The request as the model gets it, kept for the request's monitoring event. */
+  private kept(f: RequestFrame, request: InferenceRequest): InferenceRequest {
+    if (f.trace !== null) f.trace.request = request;
     return request;
   }
 

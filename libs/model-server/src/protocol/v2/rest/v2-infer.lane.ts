@@ -47,7 +47,8 @@ export class V2InferLane {
   private async serve(req: IncomingMessage, res: ServerResponse, target: InferTarget, err: Error | null, body: Buffer | undefined): Promise<void> {
     try {
       const call = { method: 'POST', url: req.url ?? '', params: target, headers: req.headers, body: body === undefined || body.length === 0 ? undefined : body, res };
-      writeAnswer(res, err !== null ? this.endpoint.refused(call, 'infer', err) : await this.endpoint.handlers.infer(call));
+      const answer = err !== null ? this.endpoint.refused(call, 'infer', err) : this.endpoint.handlers.infer(call);
+      writeAnswer(res, answer instanceof Promise ? await answer : answer);
     } catch (err) {
       // The endpoint answers every failure itself; this is a fault in writing the answer.
       this.logger.error(`writing the answer to ${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);

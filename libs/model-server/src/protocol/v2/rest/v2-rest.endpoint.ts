@@ -137,9 +137,10 @@ export class V2RestEndpoint {
 
   /**
    * A model route's answer, inside its server span when tracing: `run` answers through `tracedAnswer` (the
-   * answer then carries `traceparent` and ends the span), which costs no promise more a request.
+   * answer then carries `traceparent` and ends the span), which costs no promise more a request; the answer
+   * itself when `run` made it synchronously.
    */
-  private traced(call: V2Call, handler: V2Handler, run: (span: ServerSpan | null) => Promise<HttpAnswer>): Promise<HttpAnswer> {
+  private traced(call: V2Call, handler: V2Handler, run: (span: ServerSpan | null) => HttpAnswer | Promise<HttpAnswer>): HttpAnswer | Promise<HttpAnswer> {
     return run(this.serverSpan(call, handler));
   }
 
@@ -176,35 +177,72 @@ export class V2RestEndpoint {
    * infer, explain, and MLRun's member route (the router's request pinned to one member). A body in MLRun's form
    * (rows) is decoded by the rows codec for the model's declared inputs and answered in MLRun's form; a body whose
    * `operation` names another operation than the route's is a 400. `read`: the body, when the route read it already.
+   * Answered at once, without a promise, when the body was read, the model ran and the answer was written
+   * synchronously (a small body, synchronous model code, a small answer); else from where it went asynchronous.
    */
-  private async inference(call: V2Call, op: 'infer' | 'explain', span: ServerSpan | null, read?: DecodedBody): Promise<HttpAnswer> {
-    const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+  private inference(call: V2Call, op: 'infer' | 'explain', span: ServerSpan | null, read?: DecodedBody): HttpAnswer | Promise<HttpAnswer> {
+    const { model, version } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
     const req = this.dataPlane.begin(op, model, version, openCallOptions(call.headers, span?.context));
     let body: DecodedBody | undefined = read;
     try {
       if (body === undefined) {
         const pending = this.read(call);
-        body = pending instanceof Promise ? await pending : pending;
+        if (pending instanceof Promise) return this.inferenceLater(call, span, req, pending);
+        body = pending;
       }
-      holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
-      const part = this.requestPart(model, body.value);
-      checkBodyOperation(part, op);
-      const mlrun = isMlrunBody(part);
-      let wire = mlrun ? this.mlrunWire(model, version, member, part) : this.inferenceRequest(model, body.value);
-      completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
-      if (mlrun) {
-        req.call.form = 'mlrun';
-        req.call.body = part;
-      }
-      let pinned: RouterMember | undefined;
-      if (member !== undefined) ({ wire, member: pinned } = this.dataPlane.pinToMember(model, version, wire, member));
-      const response = await req.run(wire, rawBody(body.value));
-      if (mlrun) return tracedAnswer(span, this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version)));
-      const answer = this.inferenceAnswer(model, body.value, wire, pinned === undefined ? response : asMember(response, pinned));
-      return tracedAnswer(span, answer instanceof Promise ? await answer : answer);
+      const run = this.startInference(call, req, body);
+      if (run.response instanceof Promise) return this.inferenceLater(call, span, req, body, run);
+      const answer = this.inferenceAnswerOf(call, body, run, run.response);
+      if (answer instanceof Promise) return this.inferenceLater(call, span, req, body, run, answer);
+      return tracedAnswer(span, answer);
     } catch (err) {
       return tracedAnswer(span, this.fail(call, err, req, body?.value));
     }
+  }
+
+  /** {@link inference} from where it went asynchronous: the body being read, the model running, or the answer being written. */
+  private async inferenceLater(
+    call: V2Call,
+    span: ServerSpan | null,
+    req: DataPlaneRequest,
+    pending: DecodedBody | Promise<DecodedBody>,
+    run?: InferenceRun,
+    answer?: Promise<HttpAnswer>,
+  ): Promise<HttpAnswer> {
+    let body: DecodedBody | undefined;
+    try {
+      body = await pending;
+      run ??= this.startInference(call, req, body);
+      return tracedAnswer(span, await (answer ?? this.inferenceAnswerOf(call, body, run, await run.response)));
+    } catch (err) {
+      return tracedAnswer(span, this.fail(call, err, req, body?.value));
+    }
+  }
+
+  /** The run of an infer or explain request from its body: the v2 request it is (rows decoded), started in the data plane. */
+  private startInference(call: V2Call, req: DataPlaneRequest, body: DecodedBody): InferenceRun {
+    const { model, version, member } = call.params as Required<Pick<V2Params, 'model'>> & V2Params;
+    holdBodyBytes(this.dataPlane.byteBudget, body.bytes, call.res);
+    const part = this.requestPart(model, body.value);
+    checkBodyOperation(part, req.op);
+    const mlrun = isMlrunBody(part);
+    let wire = mlrun ? this.mlrunWire(model, version, member, part) : this.inferenceRequest(model, body.value);
+    completeCallOptions(req.call, call.headers, call.res, this.requestText(model, body));
+    if (mlrun) {
+      req.call.form = 'mlrun';
+      req.call.body = part;
+    }
+    let pinned: RouterMember | undefined;
+    if (member !== undefined) ({ wire, member: pinned } = this.dataPlane.pinToMember(model, version, wire, member));
+    return { wire, mlrun, pinned, response: req.run(wire, rawBody(body.value)) };
+  }
+
+  /** The answer to a run's response: in MLRun's form for an MLRun body, else the v2 response (JSON or binary). */
+  private inferenceAnswerOf(call: V2Call, body: DecodedBody, run: InferenceRun, response: InferenceResponse): HttpAnswer | Promise<HttpAnswer> {
+    const model = call.params.model!;
+    const { pinned } = run;
+    if (run.mlrun) return this.jsonAt(model, body.value, mlrunResponseJson(response, plainResultOf(response), pinned?.model, pinned?.version));
+    return this.inferenceAnswer(model, body.value, run.wire, pinned === undefined ? response : asMember(response, pinned));
   }
 
   /**
@@ -447,6 +485,16 @@ async function binaryAnswer(response: InferenceResponse, wire: WireInferenceRequ
 /** A large JSON answer, written in slices into parts sent one after another. */
 async function largeJsonAnswer(response: InferenceResponse): Promise<HttpAnswer> {
   return { status: 200, headers: { 'content-type': JSON_TYPE }, body: await serializeInferenceResponseChunks(response) };
+}
+
+/** An infer or explain request started from its body: what its answer is written from. */
+interface InferenceRun {
+  readonly wire: WireInferenceRequest;
+  /** The body was in MLRun's form (rows), and is answered in it. */
+  readonly mlrun: boolean;
+  /** The router member the request was pinned to (MLRun's member route). */
+  readonly pinned: RouterMember | undefined;
+  readonly response: InferenceResponse | Promise<InferenceResponse>;
 }
 
 /** A router's response as its member's: the member's model name and version (MLRun's member route answers so). */
