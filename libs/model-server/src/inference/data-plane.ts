@@ -69,20 +69,10 @@ export class DataPlane {
   };
 
   /** Nested calls from inside a request (`ctx.infer`): the parent's deadline, signal and depth carry on. */
-  private readonly nestedCall: NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) =>
-    Promise.resolve(
-      this.run(
-      'infer',
-      name,
-      options?.version,
-      request as WireInferenceRequest,
-      { protocol: 'internal', deadline: parent.deadline, headers: parent.headers, traceContext: this.tracer.current() },
-      parent.depth + 1,
-      parent,
-      null,
-      undefined,
-    ),
-    );
+  private readonly nestedCall: NestedCall = (name: string, request: ModelCallRequest, options: ModelCallOptions | undefined, parent: RequestContext) => {
+    const call: CallOptions = { protocol: 'internal', deadline: parent.deadline, headers: parent.headers, traceContext: this.tracer.current() };
+    return Promise.resolve(this.run('infer', name, options?.version, request as WireInferenceRequest, call, parent.depth + 1, parent, null, undefined));
+  };
 
   private readonly runner: RequestRunner = {
     run: (req, wire, raw) =>
