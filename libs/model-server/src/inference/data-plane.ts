@@ -347,9 +347,10 @@ export class DataPlane {
       }
       if (at !== 'postprocess') {
         f.lap();
-        if (f.serving.hooks.postprocess !== null) result = await this.postprocessed(f, result);
+        if (f.serving.hooks.postprocess === null) return this.encoded(f, request!, result);
+        result = await this.postprocessed(f, result);
       }
-      if (f.serving.hooks.postprocess !== null) f.lap();
+      f.lap();
       return this.encoded(f, request!, result);
     } catch (err) {
       throw own ? this.failed(f, err) : err;
